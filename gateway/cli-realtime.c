@@ -1,0 +1,491 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * cli-realtime.c: "realtime-gateway listen" prints every broadcast of a
+ * channel as one JSON line; "realtime-gateway send" sends one broadcast.
+ * Operators script against both: flags, output and exit codes are stable.
+ */
+#include "cli-realtime.h"
+
+#include "realtime-channel.h"
+#include "realtime-client.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_SECRET_SIZE 16384
+#define EXIT_USAGE 2
+
+typedef struct
+{
+  gchar *url;
+  gchar *api_key_file;
+  gchar *access_token_file;
+  gchar *channel;
+  gboolean private_;
+  gchar *vsn;
+  gdouble heartbeat_interval;
+  gdouble heartbeat_timeout;
+  gdouble join_timeout;
+  gdouble backoff_min;
+  gdouble backoff_max;
+  gint64 max_message_size;
+  gboolean verbose;
+  /* send */
+  gchar *event;
+  gchar *payload;
+  gboolean ack;
+} Options;
+
+static void
+options_clear (Options *o)
+{
+  g_free (o->url);
+  g_free (o->api_key_file);
+  g_free (o->access_token_file);
+  g_free (o->channel);
+  g_free (o->vsn);
+  g_free (o->event);
+  g_free (o->payload);
+}
+
+gchar *
+realtime_cli_read_secret_file (const gchar *path, GError **error)
+{
+  g_autofree gchar *contents = NULL;
+  g_autofree gchar *resolved = NULL;
+  gsize len;
+  const gchar *creds = g_getenv ("CREDENTIALS_DIRECTORY");
+
+  /* A bare name is a systemd credential first (LoadCredential=). */
+  if (creds && !strchr (path, '/')) {
+    g_autofree gchar *candidate = g_build_filename (creds, path, NULL);
+    if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
+      resolved = g_steal_pointer (&candidate);
+  }
+  if (!resolved)
+    resolved = g_strdup (path);
+
+  if (!g_file_get_contents (resolved, &contents, &len, error))
+    return NULL;
+  if (len > MAX_SECRET_SIZE) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "%s is larger than %d bytes: not a key or token file", resolved,
+        MAX_SECRET_SIZE);
+    return NULL;
+  }
+  g_strstrip (contents);
+  if (!*contents) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s is empty",
+        resolved);
+    return NULL;
+  }
+  if (strpbrk (contents, "\r\n\t ")) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "%s holds more than one word: expected a single key or token",
+        resolved);
+    return NULL;
+  }
+  return g_steal_pointer (&contents);
+}
+
+static gboolean
+seconds_to_ms (const gchar *name, gdouble seconds, gboolean allow_zero,
+    guint *ms, GError **error)
+{
+  if (seconds < 0 || (!allow_zero && seconds == 0) || seconds > 86400
+      || seconds != seconds) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--%s must be %s 0 and at most 86400 seconds", name,
+        allow_zero ? "at least" : "more than");
+    return FALSE;
+  }
+  *ms = (guint) (seconds * 1000.0 + 0.5);
+  if (*ms == 0 && !allow_zero)
+    *ms = 1;
+  return TRUE;
+}
+
+static gboolean
+parse_options (int argc, char **argv, const gchar *what, gboolean is_send,
+    Options *o, GError **error)
+{
+  g_autoptr (GOptionContext) ctx = NULL;
+  GOptionEntry common[] = {
+    {"url", 0, 0, G_OPTION_ARG_STRING, &o->url,
+        "Project URL (https://<ref>.supabase.co) or ws(s):// URL", "URL"},
+    {"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &o->api_key_file,
+          "File holding the API key (else $REALTIME_API_KEY)",
+        "FILE"},
+    {"access-token-file", 0, 0, G_OPTION_ARG_FILENAME, &o->access_token_file,
+        "File holding a user JWT sent with joins", "FILE"},
+    {"channel", 0, 0, G_OPTION_ARG_STRING, &o->channel,
+        "Channel name (topic realtime:NAME)", "NAME"},
+    {"private", 0, 0, G_OPTION_ARG_NONE, &o->private_,
+        "Join as a private channel", NULL},
+    {"vsn", 0, 0, G_OPTION_ARG_STRING, &o->vsn,
+        "Protocol version 1.0.0 or 2.0.0 (default 2.0.0)", "VSN"},
+    {"heartbeat-interval", 0, 0, G_OPTION_ARG_DOUBLE, &o->heartbeat_interval,
+        "Seconds between heartbeats (default 25)", "SECONDS"},
+    {"heartbeat-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->heartbeat_timeout,
+        "Seconds a heartbeat may go unanswered (default: the interval)",
+        "SECONDS"},
+    {"join-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->join_timeout,
+        "Seconds to wait for a join reply (default 10)", "SECONDS"},
+    {"backoff-min", 0, 0, G_OPTION_ARG_DOUBLE, &o->backoff_min,
+        "Base reconnect delay in seconds (default 1)", "SECONDS"},
+    {"backoff-max", 0, 0, G_OPTION_ARG_DOUBLE, &o->backoff_max,
+        "Largest reconnect delay in seconds (default 30)", "SECONDS"},
+    {"max-message-size", 0, 0, G_OPTION_ARG_INT64, &o->max_message_size,
+        "Largest frame accepted in bytes (default 1048576)", "BYTES"},
+    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
+        "Log debug messages (secrets are never logged)", NULL},
+    {NULL}
+  };
+  GOptionEntry send_entries[] = {
+    {"event", 0, 0, G_OPTION_ARG_STRING, &o->event,
+        "Broadcast event name", "NAME"},
+    {"payload", 0, 0, G_OPTION_ARG_STRING, &o->payload,
+        "Broadcast payload, JSON (default {})", "JSON"},
+    {"ack", 0, 0, G_OPTION_ARG_NONE, &o->ack,
+        "Wait for the server's acknowledgement", NULL},
+    {NULL}
+  };
+
+  ctx = g_option_context_new (what);
+  g_option_context_add_main_entries (ctx, common, NULL);
+  if (is_send)
+    g_option_context_add_main_entries (ctx, send_entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, error))
+    return FALSE;
+  if (argc > 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+        "unexpected argument \"%s\"", argv[1]);
+    return FALSE;
+  }
+  if (!o->url) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+        "--url is required");
+    return FALSE;
+  }
+  if (!o->channel || !*o->channel) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+        "--channel is required");
+    return FALSE;
+  }
+  if (is_send && (!o->event || !*o->event)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+        "--event is required");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static RealtimeClient *
+make_client (Options *o, GError **error)
+{
+  g_autofree gchar *key = NULL;
+  g_autofree gchar *token = NULL;
+  g_autofree gchar *url = NULL;
+  RealtimeVsn vsn = REALTIME_VSN_2_0_0;
+  guint ms;
+  RealtimeClient *client;
+
+  if (o->vsn && !realtime_vsn_from_string (o->vsn, &vsn)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--vsn must be 1.0.0 or 2.0.0, not \"%s\"", o->vsn);
+    return NULL;
+  }
+  url = realtime_build_websocket_url (o->url, vsn, NULL, error);
+  if (!url)
+    return NULL;
+
+  if (o->api_key_file) {
+    key = realtime_cli_read_secret_file (o->api_key_file, error);
+    if (!key)
+      return NULL;
+  } else if (g_getenv ("REALTIME_API_KEY") && *g_getenv ("REALTIME_API_KEY")) {
+    key = g_strdup (g_getenv ("REALTIME_API_KEY"));
+  }
+  if (o->access_token_file) {
+    token = realtime_cli_read_secret_file (o->access_token_file, error);
+    if (!token)
+      return NULL;
+  }
+
+  client = g_object_new (REALTIME_TYPE_CLIENT, "url", o->url, "api-key", key,
+      "vsn", vsn, NULL);
+  if (token)
+    realtime_client_set_access_token (client, token);
+
+#define SET_SECONDS(field, name, prop, zero_ok)                           \
+  if (o->field != 0) {                                                    \
+    if (!seconds_to_ms (name, o->field, zero_ok, &ms, error)) {          \
+      g_object_unref (client);                                            \
+      return NULL;                                                        \
+    }                                                                     \
+    g_object_set (client, prop, ms, NULL);                                \
+  }
+  SET_SECONDS (heartbeat_interval, "heartbeat-interval",
+      "heartbeat-interval", FALSE);
+  SET_SECONDS (heartbeat_timeout, "heartbeat-timeout", "heartbeat-timeout",
+      FALSE);
+  SET_SECONDS (join_timeout, "join-timeout", "join-timeout", FALSE);
+  SET_SECONDS (backoff_min, "backoff-min", "backoff-min", FALSE);
+  SET_SECONDS (backoff_max, "backoff-max", "backoff-max", FALSE);
+#undef SET_SECONDS
+  if (o->max_message_size != 0) {
+    if (o->max_message_size < 1024 || o->max_message_size > 64 * 1024 * 1024) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+          "--max-message-size must be between 1024 and 67108864 bytes");
+      g_object_unref (client);
+      return NULL;
+    }
+    g_object_set (client, "max-message-size", (guint) o->max_message_size,
+        NULL);
+  }
+  return client;
+}
+
+static void
+on_client_state (RealtimeClient *client, RealtimeClientState state,
+    const gchar *reason, gpointer user_data)
+{
+  g_printerr ("client %s (%s)\n", realtime_client_state_to_string (state),
+      reason);
+}
+
+static void
+on_channel_state (RealtimeChannel *channel, RealtimeChannelState state,
+    const gchar *reason, gpointer user_data)
+{
+  g_printerr ("channel %s %s (%s)\n", realtime_channel_get_topic (channel),
+      realtime_channel_state_to_string (state), reason);
+}
+
+static void
+on_broadcast (RealtimeChannel *channel, const gchar *event,
+    JsonNode *payload, gpointer user_data)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *line = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, event);
+  json_builder_set_member_name (b, "payload");
+  json_builder_add_value (b, json_node_copy (payload));
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  line = json_generator_to_data (gen, NULL);
+  fputs (line, stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
+}
+
+static gboolean
+on_quit_signal (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+setup_logging (gboolean verbose)
+{
+  if (verbose)
+    g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
+}
+
+int
+realtime_cli_listen (int argc, char **argv)
+{
+  Options o = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RealtimeClient) client = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  RealtimeChannel *channel;
+  guint sig_int, sig_term;
+
+  if (!parse_options (argc, argv, "listen - print the broadcasts of a channel",
+          FALSE, &o, &error) || !(setup_logging (o.verbose), client =
+          make_client (&o, &error))) {
+    g_printerr ("realtime-gateway listen: %s\n", error->message);
+    options_clear (&o);
+    return EXIT_USAGE;
+  }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_signal_connect (client, "state-changed", G_CALLBACK (on_client_state),
+      NULL);
+  channel = realtime_client_channel (client, o.channel);
+  g_object_set (channel, "private", o.private_, NULL);
+  g_signal_connect (channel, "state-changed", G_CALLBACK (on_channel_state),
+      NULL);
+  g_signal_connect (channel, "broadcast", G_CALLBACK (on_broadcast), NULL);
+  realtime_channel_subscribe (channel);
+  realtime_client_connect (client);
+
+  sig_int = g_unix_signal_add (SIGINT, on_quit_signal, loop);
+  sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
+  g_main_loop_run (loop);
+  g_source_remove (sig_int);
+  g_source_remove (sig_term);
+
+  realtime_channel_unsubscribe (channel);
+  realtime_client_disconnect (client);
+  options_clear (&o);
+  return 0;
+}
+
+typedef struct
+{
+  GMainLoop *loop;
+  RealtimeClient *client;
+  RealtimeChannel *channel;
+  Options *o;
+  JsonNode *payload;
+  gboolean sent; /* send_broadcast issued */
+  gboolean done;
+  gboolean synced; /* heartbeat after the send answered */
+  GError *error;
+} SendState;
+
+static void
+on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SendState *st = user_data;
+
+  if (!realtime_channel_send_broadcast_finish (REALTIME_CHANNEL (source),
+          result, &st->error)) {
+    g_main_loop_quit (st->loop);
+    return;
+  }
+  st->done = TRUE;
+  if (st->o->ack) {
+    g_main_loop_quit (st->loop);
+    return;
+  }
+  /* Without an ack, a heartbeat answered after the send proves that the
+   * server has read the broadcast before we close. */
+  realtime_client_heartbeat_now (st->client);
+}
+
+static void
+on_send_heartbeat (RealtimeClient *client, RealtimeHeartbeatStatus status,
+    gdouble rtt, gpointer user_data)
+{
+  SendState *st = user_data;
+
+  if (st->done && status == REALTIME_HEARTBEAT_OK) {
+    st->synced = TRUE;
+    g_main_loop_quit (st->loop);
+  }
+}
+
+static void
+on_send_channel_state (RealtimeChannel *channel, RealtimeChannelState state,
+    const gchar *reason, gpointer user_data)
+{
+  SendState *st = user_data;
+
+  if (state == REALTIME_CHANNEL_STATE_JOINED && !st->sent) {
+    st->sent = TRUE;
+    realtime_channel_send_broadcast (channel, st->o->event, st->payload, NULL,
+        on_sent, st);
+  }
+}
+
+static gboolean
+on_send_deadline (gpointer data)
+{
+  SendState *st = data;
+
+  if (!st->error)
+    g_set_error (&st->error, REALTIME_ERROR, REALTIME_ERROR_TIMEOUT,
+        st->sent ? "no acknowledgement in time" :
+        "the channel was not joined in time");
+  g_main_loop_quit (st->loop);
+  return G_SOURCE_REMOVE;
+}
+
+int
+realtime_cli_send (int argc, char **argv)
+{
+  Options o = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RealtimeClient) client = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (JsonNode) payload = NULL;
+  SendState st = { 0 };
+  guint deadline, join_timeout, sig_int, sig_term;
+  int ret = 0;
+
+  if (!parse_options (argc, argv, "send - send one broadcast on a channel",
+          TRUE, &o, &error) || !(setup_logging (o.verbose), client =
+          make_client (&o, &error))) {
+    g_printerr ("realtime-gateway send: %s\n", error->message);
+    options_clear (&o);
+    return EXIT_USAGE;
+  }
+  payload = json_from_string (o.payload ? o.payload : "{}", &error);
+  if (!payload) {
+    g_printerr ("realtime-gateway send: --payload is not JSON: %s\n",
+        error ? error->message : "empty");
+    options_clear (&o);
+    return EXIT_USAGE;
+  }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  st.loop = loop;
+  st.client = client;
+  st.o = &o;
+  st.payload = payload;
+  g_signal_connect (client, "state-changed", G_CALLBACK (on_client_state),
+      NULL);
+  g_signal_connect (client, "heartbeat", G_CALLBACK (on_send_heartbeat), &st);
+  st.channel = realtime_client_channel (client, o.channel);
+  g_object_set (st.channel, "private", o.private_, "broadcast-ack", o.ack,
+      NULL);
+  g_signal_connect (st.channel, "state-changed",
+      G_CALLBACK (on_channel_state), NULL);
+  g_signal_connect (st.channel, "state-changed",
+      G_CALLBACK (on_send_channel_state), &st);
+  realtime_channel_subscribe (st.channel);
+  realtime_client_connect (client);
+
+  /* Bounded: three join timeouts cover a reconnect and a retried join. */
+  g_object_get (client, "join-timeout", &join_timeout, NULL);
+  deadline = g_timeout_add (MIN ((guint64) join_timeout * 3, G_MAXUINT),
+      on_send_deadline, &st);
+  sig_int = g_unix_signal_add (SIGINT, on_quit_signal, loop);
+  sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
+  g_main_loop_run (loop);
+  g_source_remove (sig_int);
+  g_source_remove (sig_term);
+  if (g_main_context_find_source_by_id (NULL, deadline))
+    g_source_remove (deadline);
+
+  if (st.error) {
+    g_printerr ("realtime-gateway send: %s\n", st.error->message);
+    ret = 1;
+  } else if (!st.done || (!o.ack && !st.synced)) {
+    g_printerr ("realtime-gateway send: interrupted before the broadcast "
+        "was delivered\n");
+    ret = 1;
+  } else {
+    g_printerr ("sent %s on realtime:%s%s\n", o.event, o.channel,
+        o.ack ? " (acknowledged)" : "");
+  }
+  g_clear_error (&st.error);
+  realtime_channel_unsubscribe (st.channel);
+  realtime_client_disconnect (client);
+  options_clear (&o);
+  return ret;
+}

@@ -1,0 +1,53 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * main.c: subcommand dispatch for the realtime-gateway program.
+ */
+#include "cli-realtime.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+usage (FILE *out)
+{
+  fprintf (out,
+      "Usage: realtime-gateway COMMAND [OPTION...]\n"
+      "\n"
+      "Commands:\n"
+      "  listen    join a channel and print every broadcast as a JSON line\n"
+      "  send      send one broadcast on a channel\n"
+      "\n"
+      "Run 'realtime-gateway COMMAND --help' for the options of a command.\n"
+      "Secrets are read from files (--api-key-file) or the environment\n"
+      "(REALTIME_API_KEY), never from the command line.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+
+  if (argc < 2) {
+    usage (stderr);
+    return 2;
+  }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
+      || strcmp (argv[1], "help") == 0) {
+    usage (stdout);
+    return 0;
+  }
+  if (strcmp (argv[1], "--version") == 0) {
+    printf ("realtime-gateway %s\n", PACKAGE_VERSION);
+    return 0;
+  }
+  if (strcmp (argv[1], "listen") == 0)
+    return realtime_cli_listen (argc - 1, argv + 1);
+  if (strcmp (argv[1], "send") == 0)
+    return realtime_cli_send (argc - 1, argv + 1);
+
+  fprintf (stderr, "realtime-gateway: unknown command \"%s\"\n\n", argv[1]);
+  usage (stderr);
+  return 2;
+}

@@ -1,0 +1,1178 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * realtime-client.c: the socket. One WebSocket at a time, owned by a
+ * connection-scoped struct that also owns its heartbeat and everything else
+ * that must die with it. State machine: DISCONNECTED -> CONNECTING ->
+ * CONNECTED -> DISCONNECTED on any loss, with a reconnect scheduled by
+ * capped, fully jittered exponential backoff until disconnect().
+ */
+#include "realtime-private.h"
+#include "realtime-redact.h"
+#include "backoff.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+typedef struct
+{
+  RealtimeClient *client; /* unowned: the client frees us */
+  guint id;
+  GCancellable *cancellable;
+  SoupMessage *msg; /* the handshake */
+  SoupWebsocketConnection *ws;
+  gulong message_id;
+  gulong closed_id;
+  gulong error_id;
+  GSource *heartbeat_source; /* repeating, every heartbeat-interval */
+  GSource *heartbeat_timeout_source; /* armed per heartbeat sent */
+  gchar *pending_heartbeat_ref;
+  gint64 heartbeat_sent_us;
+  gchar *error_reason; /* why libsoup is about to close, if it said */
+} Connection;
+
+struct _RealtimeClient
+{
+  GObject parent;
+
+  GMainContext *context;
+  SoupSession *session;
+
+  /* configuration */
+  gchar *url;
+  gchar *api_key; /* secret */
+  gchar *access_token; /* secret */
+  gboolean api_key_in_header;
+  RealtimeVsn vsn;
+  gchar *ca_file;
+  guint heartbeat_interval;
+  guint heartbeat_timeout;
+  guint join_timeout;
+  guint backoff_min;
+  guint backoff_max;
+  guint max_message_size;
+  guint push_buffer_size;
+
+  /* state */
+  RealtimeClientState state;
+  gboolean wanted; /* connect() called and not disconnect() */
+  Connection *conn; /* NULL while DISCONNECTED */
+  guint next_conn_id;
+  guint64 next_ref;
+  GSource *reconnect_source;
+  RealtimeBackoff backoff;
+  gboolean config_error; /* last handshake failed with 401/403/404 */
+
+  GPtrArray *channels; /* RealtimeChannel*, owned, creation order */
+  GHashTable *topics; /* topic -> RealtimeChannel* (unowned) */
+
+  RealtimeClientStats stats;
+};
+
+enum
+{
+  PROP_0,
+  PROP_URL,
+  PROP_API_KEY,
+  PROP_API_KEY_IN_HEADER,
+  PROP_ACCESS_TOKEN,
+  PROP_VSN,
+  PROP_CA_FILE,
+  PROP_HEARTBEAT_INTERVAL,
+  PROP_HEARTBEAT_TIMEOUT,
+  PROP_JOIN_TIMEOUT,
+  PROP_BACKOFF_MIN,
+  PROP_BACKOFF_MAX,
+  PROP_MAX_MESSAGE_SIZE,
+  PROP_PUSH_BUFFER_SIZE,
+  PROP_STATE,
+  N_PROPS
+};
+
+enum
+{
+  SIGNAL_STATE_CHANGED,
+  SIGNAL_HEARTBEAT,
+  N_SIGNALS
+};
+
+static GParamSpec *props[N_PROPS];
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE (RealtimeClient, realtime_client, G_TYPE_OBJECT);
+
+G_DEFINE_ENUM_TYPE (RealtimeClientState, realtime_client_state,
+    G_DEFINE_ENUM_VALUE (REALTIME_CLIENT_STATE_DISCONNECTED, "disconnected"),
+    G_DEFINE_ENUM_VALUE (REALTIME_CLIENT_STATE_CONNECTING, "connecting"),
+    G_DEFINE_ENUM_VALUE (REALTIME_CLIENT_STATE_CONNECTED, "connected"));
+
+G_DEFINE_ENUM_TYPE (RealtimeHeartbeatStatus, realtime_heartbeat_status,
+    G_DEFINE_ENUM_VALUE (REALTIME_HEARTBEAT_SENT, "sent"),
+    G_DEFINE_ENUM_VALUE (REALTIME_HEARTBEAT_OK, "ok"),
+    G_DEFINE_ENUM_VALUE (REALTIME_HEARTBEAT_TIMEOUT, "timeout"));
+
+G_DEFINE_QUARK (realtime - error - quark, realtime_error);
+
+const gchar *
+realtime_client_state_to_string (RealtimeClientState state)
+{
+  switch (state) {
+    case REALTIME_CLIENT_STATE_DISCONNECTED:
+      return "disconnected";
+    case REALTIME_CLIENT_STATE_CONNECTING:
+      return "connecting";
+    case REALTIME_CLIENT_STATE_CONNECTED:
+      return "connected";
+  }
+  return "unknown";
+}
+
+const gchar *
+realtime_heartbeat_status_to_string (RealtimeHeartbeatStatus s)
+{
+  switch (s) {
+    case REALTIME_HEARTBEAT_SENT:
+      return "sent";
+    case REALTIME_HEARTBEAT_OK:
+      return "ok";
+    case REALTIME_HEARTBEAT_TIMEOUT:
+      return "timeout";
+  }
+  return "unknown";
+}
+
+/* --- small helpers shared by the realtime files --- */
+
+GSource *
+realtime_timeout_source_attach (GMainContext *context, guint ms,
+    GSourceFunc func, gpointer data)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, data, NULL);
+  g_source_attach (source, context);
+  return source;
+}
+
+void
+realtime_source_clear (GSource **source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+/* --- URL --- */
+
+/**
+ * realtime_build_websocket_url:
+ * @url: a project URL (https://<ref>.supabase.co), an http(s) base, or a
+ *   full ws(s) URL
+ * @vsn: protocol version to ask for
+ * @api_key: (nullable): put in the query as "apikey" when non-%NULL
+ * @error: set on an unusable URL
+ *
+ * Returns: (transfer full): the WebSocket URL. It holds the key when
+ * @api_key is given: never log it, use realtime_redact_url().
+ */
+gchar *
+realtime_build_websocket_url (const gchar *url, RealtimeVsn vsn,
+    const gchar *api_key, GError **error)
+{
+  g_autoptr (GUri) uri = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GString) path = NULL;
+  g_autoptr (GString) query = g_string_new (NULL);
+  const gchar *scheme;
+  const gchar *ws_scheme;
+  const gchar *old_query;
+
+  if (!url || !*url) {
+    g_set_error (error, REALTIME_ERROR, REALTIME_ERROR_INVALID_ARGUMENT,
+        "no realtime URL given");
+    return NULL;
+  }
+  uri = g_uri_parse (url, G_URI_FLAGS_ENCODED_QUERY, &local);
+  if (!uri) {
+    g_autofree gchar *safe = realtime_redact_url (url);
+    g_set_error (error, REALTIME_ERROR, REALTIME_ERROR_INVALID_ARGUMENT,
+        "invalid realtime URL \"%s\"", safe);
+    return NULL;
+  }
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "https") == 0
+      || g_ascii_strcasecmp (scheme, "wss") == 0)
+    ws_scheme = "wss";
+  else if (g_ascii_strcasecmp (scheme, "http") == 0
+      || g_ascii_strcasecmp (scheme, "ws") == 0)
+    ws_scheme = "ws";
+  else {
+    g_set_error (error, REALTIME_ERROR, REALTIME_ERROR_INVALID_ARGUMENT,
+        "unsupported URL scheme \"%s\" (use https, http, wss or ws)", scheme);
+    return NULL;
+  }
+  if (!g_uri_get_host (uri) || !*g_uri_get_host (uri)) {
+    g_set_error (error, REALTIME_ERROR, REALTIME_ERROR_INVALID_ARGUMENT,
+        "the realtime URL has no host");
+    return NULL;
+  }
+
+  path = g_string_new (g_uri_get_path (uri));
+  while (path->len > 0 && path->str[path->len - 1] == '/')
+    g_string_truncate (path, path->len - 1);
+  if (g_str_has_suffix (path->str, "/websocket"))
+    ;
+  else if (g_str_has_suffix (path->str, "/realtime/v1"))
+    g_string_append (path, "/websocket");
+  else
+    g_string_append (path, "/realtime/v1/websocket");
+
+  /* Keep unrelated query parameters, replace ours. */
+  old_query = g_uri_get_query (uri);
+  if (old_query) {
+    g_auto (GStrv) parts = g_strsplit (old_query, "&", -1);
+    guint i;
+    for (i = 0; parts[i]; i++) {
+      if (!*parts[i] || g_str_has_prefix (parts[i], "vsn=")
+          || g_ascii_strncasecmp (parts[i], "apikey=", 7) == 0)
+        continue;
+      g_string_append_printf (query, "%s%s", query->len ? "&" : "",
+          parts[i]);
+    }
+  }
+  if (api_key) {
+    g_autofree gchar *esc = g_uri_escape_string (api_key, NULL, FALSE);
+    g_string_append_printf (query, "%sapikey=%s", query->len ? "&" : "", esc);
+  }
+  g_string_append_printf (query, "%svsn=%s", query->len ? "&" : "",
+      realtime_vsn_to_string (vsn));
+
+  return g_uri_join (G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_ENCODED_PATH,
+      ws_scheme, NULL, g_uri_get_host (uri), g_uri_get_port (uri), path->str,
+      query->str, NULL);
+}
+
+gchar *
+realtime_client_dup_redacted_url (RealtimeClient *self)
+{
+  g_autofree gchar *url = realtime_build_websocket_url (self->url, self->vsn,
+      self->api_key_in_header ? NULL : "***", NULL);
+  return url ? realtime_redact_url (url) : g_strdup ("(invalid URL)");
+}
+
+/* --- state --- */
+
+static void
+set_state (RealtimeClient *self, RealtimeClientState state,
+    const gchar *reason)
+{
+  if (self->state == state)
+    return;
+  g_info ("client: %s -> %s (%s)", realtime_client_state_to_string
+      (self->state), realtime_client_state_to_string (state), reason);
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
+  g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, state, reason);
+}
+
+static void start_connect (RealtimeClient * self);
+
+static void
+connection_free (Connection *conn)
+{
+  if (!conn)
+    return;
+  g_cancellable_cancel (conn->cancellable);
+  g_clear_object (&conn->cancellable);
+  realtime_source_clear (&conn->heartbeat_source);
+  realtime_source_clear (&conn->heartbeat_timeout_source);
+  if (conn->ws) {
+    g_clear_signal_handler (&conn->message_id, conn->ws);
+    g_clear_signal_handler (&conn->closed_id, conn->ws);
+    g_clear_signal_handler (&conn->error_id, conn->ws);
+    /* Best effort close frame; never wait for the handshake to finish: on
+     * a half-open link it would hang. Dropping our reference closes the
+     * transport. */
+    if (soup_websocket_connection_get_state (conn->ws) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (conn->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
+          NULL);
+    {
+      GIOStream *io = soup_websocket_connection_get_io_stream (conn->ws);
+      if (io && !g_io_stream_is_closed (io))
+        g_io_stream_close (io, NULL, NULL);
+    }
+    g_clear_object (&conn->ws);
+  }
+  g_clear_object (&conn->msg);
+  g_free (conn->pending_heartbeat_ref);
+  g_free (conn->error_reason);
+  g_free (conn);
+}
+
+static gboolean
+on_reconnect (gpointer data)
+{
+  RealtimeClient *self = data;
+
+  g_clear_pointer (&self->reconnect_source, g_source_unref);
+  if (self->wanted && !self->conn)
+    start_connect (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_reconnect (RealtimeClient *self)
+{
+  guint delay;
+
+  realtime_source_clear (&self->reconnect_source);
+  if (!self->wanted)
+    return;
+  /* A configuration error will not heal quickly: retry at the cap. */
+  delay = self->config_error ? realtime_backoff_at_cap (&self->backoff) :
+      realtime_backoff_next (&self->backoff);
+  self->stats.reconnects++;
+  g_info ("client: reconnecting in %u ms", delay);
+  self->reconnect_source = realtime_timeout_source_attach (self->context,
+      delay, on_reconnect, self);
+}
+
+/* Every loss of a connection comes through here, whatever its cause. */
+static void
+connection_lost (RealtimeClient *self, const gchar *reason)
+{
+  g_autoptr (RealtimeClient) hold = g_object_ref (self);
+  guint i;
+
+  g_clear_pointer (&self->conn, connection_free);
+  set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED, reason);
+  for (i = 0; i < self->channels->len; i++)
+    _realtime_channel_socket_closed (g_ptr_array_index (self->channels, i),
+        reason);
+  schedule_reconnect (self);
+}
+
+/* --- heartbeat --- */
+
+static void
+heartbeat_timed_out (RealtimeClient *self)
+{
+  Connection *conn = self->conn;
+  gdouble waited = (g_get_monotonic_time () - conn->heartbeat_sent_us)
+      / 1000.0;
+
+  self->stats.heartbeat_timeouts++;
+  g_message ("client: heartbeat %s unanswered after %.0f ms: the link is "
+      "dead, reconnecting", conn->pending_heartbeat_ref, waited);
+  g_signal_emit (self, signals[SIGNAL_HEARTBEAT], 0,
+      REALTIME_HEARTBEAT_TIMEOUT, waited);
+  /* The signal handler may have disconnected us. */
+  if (self->conn == conn)
+    connection_lost (self, "heartbeat timeout");
+}
+
+static gboolean
+on_heartbeat_timeout (gpointer data)
+{
+  RealtimeClient *self = data;
+
+  g_clear_pointer (&self->conn->heartbeat_timeout_source, g_source_unref);
+  heartbeat_timed_out (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_heartbeat_tick (gpointer data)
+{
+  RealtimeClient *self = data;
+  Connection *conn = self->conn;
+  g_autoptr (RealtimeMessage) msg = NULL;
+  guint timeout;
+
+  if (conn->pending_heartbeat_ref) {
+    /* Still unanswered at the next tick: dead, whatever the timeout. */
+    realtime_source_clear (&conn->heartbeat_timeout_source);
+    heartbeat_timed_out (self);
+    return G_SOURCE_CONTINUE; /* the source was destroyed with conn */
+  }
+
+  conn->pending_heartbeat_ref = _realtime_client_next_ref (self);
+  conn->heartbeat_sent_us = g_get_monotonic_time ();
+  msg = realtime_message_new (NULL, conn->pending_heartbeat_ref, "phoenix",
+      "heartbeat", NULL);
+  _realtime_client_send (self, msg);
+  self->stats.heartbeats_sent++;
+  timeout = self->heartbeat_timeout ? self->heartbeat_timeout :
+      self->heartbeat_interval;
+  if (timeout < self->heartbeat_interval)
+    conn->heartbeat_timeout_source =
+        realtime_timeout_source_attach (self->context, timeout,
+        on_heartbeat_timeout, self);
+  g_debug ("client: heartbeat %s sent", conn->pending_heartbeat_ref);
+  g_signal_emit (self, signals[SIGNAL_HEARTBEAT], 0, REALTIME_HEARTBEAT_SENT,
+      0.0);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+handle_heartbeat_reply (RealtimeClient *self, const RealtimeMessage *msg)
+{
+  Connection *conn = self->conn;
+  gdouble rtt;
+
+  if (!conn->pending_heartbeat_ref || !msg->ref
+      || strcmp (msg->ref, conn->pending_heartbeat_ref) != 0) {
+    g_debug ("client: reply on phoenix for unknown ref ignored");
+    return;
+  }
+  rtt = (g_get_monotonic_time () - conn->heartbeat_sent_us) / 1000.0;
+  g_clear_pointer (&conn->pending_heartbeat_ref, g_free);
+  realtime_source_clear (&conn->heartbeat_timeout_source);
+  self->stats.heartbeats_ok++;
+  self->stats.last_rtt_ms = rtt;
+  g_debug ("client: heartbeat answered in %.1f ms", rtt);
+  g_signal_emit (self, signals[SIGNAL_HEARTBEAT], 0, REALTIME_HEARTBEAT_OK,
+      rtt);
+}
+
+/* --- socket events --- */
+
+static void
+dispatch (RealtimeClient *self, RealtimeMessage *msg)
+{
+  RealtimeChannel *channel;
+
+  if (g_strcmp0 (msg->topic, "phoenix") == 0) {
+    if (g_strcmp0 (msg->event, "phx_reply") == 0)
+      handle_heartbeat_reply (self, msg);
+    return;
+  }
+  channel = g_hash_table_lookup (self->topics, msg->topic);
+  if (!channel) {
+    g_debug ("client: %s on unknown topic dropped", msg->event);
+    self->stats.frames_dropped++;
+    return;
+  }
+  _realtime_channel_handle_message (channel, msg);
+}
+
+static void
+on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
+    gpointer user_data)
+{
+  RealtimeClient *self = user_data;
+  g_autoptr (RealtimeMessage) msg = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize size;
+  gconstpointer data = g_bytes_get_data (message, &size);
+  g_autoptr (RealtimeClient) hold = g_object_ref (self);
+
+  self->stats.frames_received++;
+  if (size > self->max_message_size) {
+    self->stats.frames_dropped++;
+    g_warning ("client: frame of %" G_GSIZE_FORMAT " bytes is above "
+        "max-message-size (%u): dropped", size, self->max_message_size);
+    return;
+  }
+  if (type == SOUP_WEBSOCKET_DATA_TEXT)
+    msg = realtime_codec_decode_text (self->vsn, data, size, &error);
+  else if (self->vsn == REALTIME_VSN_2_0_0)
+    msg = realtime_codec_decode_binary (data, size, &error);
+  else
+    g_set_error (&error, REALTIME_CODEC_ERROR,
+        REALTIME_CODEC_ERROR_UNSUPPORTED, "binary frame on a vsn 1.0.0 socket");
+
+  if (!msg) {
+    self->stats.frames_dropped++;
+    g_message ("client: undecodable frame of %" G_GSIZE_FORMAT
+        " bytes dropped (%u so far): %s", size, self->stats.frames_dropped,
+        error->message);
+    return;
+  }
+  dispatch (self, msg);
+}
+
+static void
+on_ws_error (SoupWebsocketConnection *ws, GError *error, gpointer user_data)
+{
+  RealtimeClient *self = user_data;
+
+  if (g_error_matches (error, SOUP_WEBSOCKET_ERROR,
+          SOUP_WEBSOCKET_CLOSE_TOO_BIG)) {
+    /* libsoup refuses the frame and drops the socket without reading it,
+     * so memory stays bounded by max-message-size. */
+    self->stats.frames_dropped++;
+    g_warning ("client: the server sent a frame above max-message-size "
+        "(%u bytes): refused, reconnecting", self->max_message_size);
+    g_free (self->conn->error_reason);
+    self->conn->error_reason = g_strdup ("frame above max-message-size");
+    return;
+  }
+  g_message ("client: websocket error: %s", error->message);
+  if (!self->conn->error_reason)
+    self->conn->error_reason = g_strdup (error->message);
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection *ws, gpointer user_data)
+{
+  RealtimeClient *self = user_data;
+  gushort code = soup_websocket_connection_get_close_code (ws);
+  const gchar *data = soup_websocket_connection_get_close_data (ws);
+  g_autofree gchar *reason = NULL;
+
+  if (self->conn->error_reason) {
+    reason = g_strdup (self->conn->error_reason);
+  } else if (code != 0) {
+    reason = g_strdup_printf ("closed by server (code %u%s%.100s)", code,
+        data && *data ? ": " : "", data ? data : "");
+  } else {
+    reason = g_strdup ("connection closed");
+  }
+  g_message ("client: %s", reason);
+  connection_lost (self, reason);
+}
+
+static void
+on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GWeakRef *weak = user_data;
+  g_autoptr (RealtimeClient) self = g_weak_ref_get (weak);
+  g_autoptr (GError) error = NULL;
+  SoupWebsocketConnection *ws;
+  Connection *conn;
+  guint i;
+
+  g_weak_ref_clear (weak);
+  g_free (weak);
+
+  ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+      &error);
+  if (!self || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    g_clear_object (&ws);
+    return;
+  }
+  conn = self->conn;
+  if (!conn || !conn->msg || conn->ws) {
+    g_clear_object (&ws);
+    return;
+  }
+
+  if (!ws) {
+    guint status = soup_message_get_status (conn->msg);
+    g_autofree gchar *safe = realtime_client_dup_redacted_url (self);
+    g_autofree gchar *reason = NULL;
+
+    self->config_error = status == 401 || status == 403 || status == 404;
+    if (self->config_error) {
+      reason = g_strdup_printf ("handshake refused with HTTP %u", status);
+      g_warning ("client: %s by %s: check the URL and the API key (a "
+          "configuration error, retrying at the backoff cap)", reason, safe);
+    } else if (status >= 100) {
+      reason = g_strdup_printf ("handshake failed with HTTP %u", status);
+      g_message ("client: %s by %s", reason, safe);
+    } else {
+      g_autofree gchar *text = realtime_redact_text (error->message,
+          (const gchar *[]) { self->api_key, self->access_token, NULL });
+      reason = g_strdup_printf ("connect failed: %s", text);
+      g_message ("client: %s (%s)", reason, safe);
+    }
+    connection_lost (self, reason);
+    return;
+  }
+
+  self->config_error = FALSE;
+  conn->ws = ws;
+  soup_websocket_connection_set_max_incoming_payload_size (ws,
+      self->max_message_size);
+  /* Liveness is the Phoenix heartbeat with its reply timeout; libsoup's
+   * pings have no pong timeout. */
+  soup_websocket_connection_set_keepalive_interval (ws, 0);
+  conn->message_id = g_signal_connect (ws, "message",
+      G_CALLBACK (on_ws_message), self);
+  conn->closed_id = g_signal_connect (ws, "closed",
+      G_CALLBACK (on_ws_closed), self);
+  conn->error_id = g_signal_connect (ws, "error", G_CALLBACK (on_ws_error),
+      self);
+  /* Heartbeat state belongs to this connection and starts fresh. */
+  conn->heartbeat_source = realtime_timeout_source_attach (self->context,
+      self->heartbeat_interval, on_heartbeat_tick, self);
+  self->stats.connects++;
+
+  set_state (self, REALTIME_CLIENT_STATE_CONNECTED, "websocket open");
+  {
+    gboolean any_wanted = FALSE;
+    /* Channels may be removed by handlers: walk a copy. */
+    g_autoptr (GPtrArray) copy = realtime_client_get_channels (self);
+    for (i = 0; i < copy->len && self->conn == conn; i++) {
+      RealtimeChannel *ch = g_ptr_array_index (copy, i);
+      _realtime_channel_socket_opened (ch);
+      if (realtime_channel_get_state (ch) == REALTIME_CHANNEL_STATE_JOINING)
+        any_wanted = TRUE;
+    }
+    if (!any_wanted)
+      realtime_backoff_reset (&self->backoff);
+  }
+}
+
+static void
+start_connect (RealtimeClient *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *safe = NULL;
+  Connection *conn;
+  GWeakRef *weak;
+
+  g_return_if_fail (self->conn == NULL);
+
+  url = realtime_build_websocket_url (self->url, self->vsn,
+      self->api_key_in_header ? NULL : self->api_key, &error);
+  if (!url) {
+    g_warning ("client: %s", error->message);
+    self->config_error = TRUE;
+    set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED, error->message);
+    schedule_reconnect (self);
+    return;
+  }
+
+  conn = g_new0 (Connection, 1);
+  conn->client = self;
+  conn->id = ++self->next_conn_id;
+  conn->cancellable = g_cancellable_new ();
+  conn->msg = soup_message_new ("GET", url);
+  if (!conn->msg) {
+    g_free (conn);
+    g_warning ("client: the realtime URL is not usable");
+    self->config_error = TRUE;
+    schedule_reconnect (self);
+    return;
+  }
+  if (self->api_key_in_header && self->api_key) {
+    SoupMessageHeaders *h = soup_message_get_request_headers (conn->msg);
+    soup_message_headers_replace (h, "apikey", self->api_key);
+    soup_message_headers_replace (h, "x-api-key", self->api_key);
+  }
+  self->conn = conn;
+
+  safe = realtime_redact_url (url);
+  g_info ("client: connecting to %s (attempt %u)", safe, conn->id);
+  set_state (self, REALTIME_CLIENT_STATE_CONNECTING, "connecting");
+
+  weak = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (weak, self);
+  g_main_context_push_thread_default (self->context);
+  soup_session_websocket_connect_async (self->session, conn->msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, conn->cancellable, on_connected, weak);
+  g_main_context_pop_thread_default (self->context);
+}
+
+/* --- public API --- */
+
+RealtimeClient *
+realtime_client_new (const gchar *url, const gchar *api_key)
+{
+  return g_object_new (REALTIME_TYPE_CLIENT, "url", url, "api-key", api_key,
+      NULL);
+}
+
+void
+realtime_client_connect (RealtimeClient *self)
+{
+  g_return_if_fail (REALTIME_IS_CLIENT (self));
+
+  self->wanted = TRUE;
+  if (!self->conn && !self->reconnect_source)
+    start_connect (self);
+}
+
+void
+realtime_client_disconnect (RealtimeClient *self)
+{
+  guint i;
+
+  g_return_if_fail (REALTIME_IS_CLIENT (self));
+
+  self->wanted = FALSE;
+  realtime_source_clear (&self->reconnect_source);
+  realtime_backoff_reset (&self->backoff);
+  if (!self->conn)
+    return;
+  g_clear_pointer (&self->conn, connection_free);
+  set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED, "disconnect requested");
+  for (i = 0; i < self->channels->len; i++)
+    _realtime_channel_socket_closed (g_ptr_array_index (self->channels, i),
+        "disconnect requested");
+}
+
+void
+realtime_client_reconnect (RealtimeClient *self)
+{
+  g_return_if_fail (REALTIME_IS_CLIENT (self));
+
+  self->wanted = TRUE;
+  if (self->conn) {
+    g_autoptr (RealtimeClient) hold = g_object_ref (self);
+    guint i;
+
+    g_clear_pointer (&self->conn, connection_free);
+    set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED,
+        "reconnect requested");
+    for (i = 0; i < self->channels->len; i++)
+      _realtime_channel_socket_closed (g_ptr_array_index (self->channels, i),
+          "reconnect requested");
+  }
+  realtime_source_clear (&self->reconnect_source);
+  if (self->wanted && !self->conn)
+    start_connect (self);
+}
+
+void
+realtime_client_heartbeat_now (RealtimeClient *self)
+{
+  g_return_if_fail (REALTIME_IS_CLIENT (self));
+
+  if (!_realtime_client_is_connected (self)
+      || self->conn->pending_heartbeat_ref)
+    return;
+  on_heartbeat_tick (self);
+}
+
+RealtimeClientState
+realtime_client_get_state (RealtimeClient *self)
+{
+  g_return_val_if_fail (REALTIME_IS_CLIENT (self),
+      REALTIME_CLIENT_STATE_DISCONNECTED);
+  return self->state;
+}
+
+RealtimeChannel *
+realtime_client_channel (RealtimeClient *self, const gchar *name)
+{
+  g_autofree gchar *topic = NULL;
+  RealtimeChannel *channel;
+
+  g_return_val_if_fail (REALTIME_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (name != NULL && *name != '\0', NULL);
+
+  topic = g_strconcat ("realtime:", name, NULL);
+  channel = g_hash_table_lookup (self->topics, topic);
+  if (channel)
+    return channel;
+  channel = _realtime_channel_new (self, name);
+  g_ptr_array_add (self->channels, channel);
+  g_hash_table_insert (self->topics,
+      g_strdup (realtime_channel_get_topic (channel)), channel);
+  return channel;
+}
+
+void
+realtime_client_remove_channel (RealtimeClient *self,
+    RealtimeChannel *channel)
+{
+  g_return_if_fail (REALTIME_IS_CLIENT (self));
+  g_return_if_fail (REALTIME_IS_CHANNEL (channel));
+
+  if (!g_ptr_array_find (self->channels, channel, NULL))
+    return;
+  realtime_channel_unsubscribe (channel);
+  g_hash_table_remove (self->topics, realtime_channel_get_topic (channel));
+  g_object_ref (channel);
+  g_ptr_array_remove (self->channels, channel);
+  _realtime_channel_detach (channel);
+  g_object_unref (channel);
+}
+
+GPtrArray *
+realtime_client_get_channels (RealtimeClient *self)
+{
+  GPtrArray *copy;
+  guint i;
+
+  g_return_val_if_fail (REALTIME_IS_CLIENT (self), NULL);
+  copy = g_ptr_array_new_full (self->channels->len, g_object_unref);
+  for (i = 0; i < self->channels->len; i++)
+    g_ptr_array_add (copy, g_object_ref (g_ptr_array_index (self->channels,
+                i)));
+  return copy;
+}
+
+void
+realtime_client_set_access_token (RealtimeClient *self, const gchar *token)
+{
+  guint i;
+
+  g_return_if_fail (REALTIME_IS_CLIENT (self));
+
+  if (g_strcmp0 (token, self->access_token) == 0)
+    return;
+  g_free (self->access_token);
+  self->access_token = g_strdup (token);
+  g_info ("client: access token %s", token ? "updated" : "cleared");
+  for (i = 0; i < self->channels->len; i++)
+    _realtime_channel_token_changed (g_ptr_array_index (self->channels, i));
+}
+
+void
+realtime_client_get_stats (RealtimeClient *self, RealtimeClientStats *stats)
+{
+  g_return_if_fail (REALTIME_IS_CLIENT (self));
+  *stats = self->stats;
+}
+
+/* --- private, for channels and pushes --- */
+
+GMainContext *
+_realtime_client_get_context (RealtimeClient *self)
+{
+  return self->context;
+}
+
+gchar *
+_realtime_client_next_ref (RealtimeClient *self)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, ++self->next_ref);
+}
+
+gboolean
+_realtime_client_is_connected (RealtimeClient *self)
+{
+  return self->state == REALTIME_CLIENT_STATE_CONNECTED && self->conn
+      && self->conn->ws;
+}
+
+gboolean
+_realtime_client_send (RealtimeClient *self, const RealtimeMessage *msg)
+{
+  g_autofree gchar *text = NULL;
+
+  if (!_realtime_client_is_connected (self)
+      || soup_websocket_connection_get_state (self->conn->ws) !=
+      SOUP_WEBSOCKET_STATE_OPEN)
+    return FALSE;
+  text = realtime_codec_encode (self->vsn, msg);
+  /* Payloads may hold tokens: log only the envelope. */
+  g_debug ("client: send %s on %s ref %s", msg->event, msg->topic,
+      msg->ref ? msg->ref : "null");
+  soup_websocket_connection_send_text (self->conn->ws, text);
+  return TRUE;
+}
+
+RealtimeVsn
+_realtime_client_get_vsn (RealtimeClient *self)
+{
+  return self->vsn;
+}
+
+guint
+_realtime_client_get_join_timeout (RealtimeClient *self)
+{
+  return self->join_timeout;
+}
+
+guint
+_realtime_client_get_push_buffer_size (RealtimeClient *self)
+{
+  return self->push_buffer_size;
+}
+
+void
+_realtime_client_get_backoff (RealtimeClient *self, guint *min_ms,
+    guint *max_ms)
+{
+  *min_ms = self->backoff_min;
+  *max_ms = self->backoff_max;
+}
+
+const gchar *
+_realtime_client_get_access_token (RealtimeClient *self)
+{
+  return self->access_token;
+}
+
+void
+_realtime_client_channel_joined (RealtimeClient *self)
+{
+  realtime_backoff_reset (&self->backoff);
+}
+
+void
+_realtime_client_count_dropped (RealtimeClient *self)
+{
+  if (self)
+    self->stats.frames_dropped++;
+}
+
+/* --- GObject --- */
+
+static void
+realtime_client_init (RealtimeClient *self)
+{
+  self->vsn = REALTIME_VSN_2_0_0;
+  self->heartbeat_interval = REALTIME_DEFAULT_HEARTBEAT_INTERVAL;
+  self->join_timeout = REALTIME_DEFAULT_JOIN_TIMEOUT;
+  self->backoff_min = REALTIME_DEFAULT_BACKOFF_MIN;
+  self->backoff_max = REALTIME_DEFAULT_BACKOFF_MAX;
+  self->max_message_size = REALTIME_DEFAULT_MAX_MESSAGE_SIZE;
+  self->push_buffer_size = REALTIME_DEFAULT_PUSH_BUFFER_SIZE;
+  self->channels = g_ptr_array_new_with_free_func (g_object_unref);
+  self->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  self->context = g_main_context_ref_thread_default ();
+}
+
+static void
+realtime_client_constructed (GObject *object)
+{
+  RealtimeClient *self = REALTIME_CLIENT (object);
+
+  G_OBJECT_CLASS (realtime_client_parent_class)->constructed (object);
+
+  realtime_backoff_init (&self->backoff, self->backoff_min,
+      self->backoff_max);
+  g_main_context_push_thread_default (self->context);
+  self->session = soup_session_new_with_options ("timeout", 30,
+      "idle-timeout", 60, NULL);
+  g_main_context_pop_thread_default (self->context);
+  if (self->ca_file) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GTlsDatabase) db = g_tls_file_database_new (self->ca_file,
+        &error);
+    if (db)
+      soup_session_set_tls_database (self->session, db);
+    else
+      g_warning ("client: CA file %s not usable: %s; using the system CAs",
+          self->ca_file, error->message);
+  }
+}
+
+static void
+realtime_client_dispose (GObject *object)
+{
+  RealtimeClient *self = REALTIME_CLIENT (object);
+
+  self->wanted = FALSE;
+  realtime_source_clear (&self->reconnect_source);
+  g_clear_pointer (&self->conn, connection_free);
+  if (self->channels) {
+    guint i;
+    for (i = 0; i < self->channels->len; i++)
+      _realtime_channel_detach (g_ptr_array_index (self->channels, i));
+    g_ptr_array_set_size (self->channels, 0);
+  }
+  if (self->topics)
+    g_hash_table_remove_all (self->topics);
+  if (self->session) {
+    soup_session_abort (self->session);
+    g_clear_object (&self->session);
+  }
+  G_OBJECT_CLASS (realtime_client_parent_class)->dispose (object);
+}
+
+static void
+realtime_client_finalize (GObject *object)
+{
+  RealtimeClient *self = REALTIME_CLIENT (object);
+
+  realtime_backoff_clear (&self->backoff);
+  g_clear_pointer (&self->channels, g_ptr_array_unref);
+  g_clear_pointer (&self->topics, g_hash_table_unref);
+  g_free (self->url);
+  if (self->api_key)
+    memset (self->api_key, 0, strlen (self->api_key));
+  g_free (self->api_key);
+  if (self->access_token)
+    memset (self->access_token, 0, strlen (self->access_token));
+  g_free (self->access_token);
+  g_free (self->ca_file);
+  g_main_context_unref (self->context);
+  G_OBJECT_CLASS (realtime_client_parent_class)->finalize (object);
+}
+
+static void
+realtime_client_set_property (GObject *object, guint prop_id,
+    const GValue *value, GParamSpec *pspec)
+{
+  RealtimeClient *self = REALTIME_CLIENT (object);
+
+  switch (prop_id) {
+    case PROP_URL:
+      g_free (self->url);
+      self->url = g_value_dup_string (value);
+      break;
+    case PROP_API_KEY:
+      g_free (self->api_key);
+      self->api_key = g_value_dup_string (value);
+      break;
+    case PROP_API_KEY_IN_HEADER:
+      self->api_key_in_header = g_value_get_boolean (value);
+      break;
+    case PROP_ACCESS_TOKEN:
+      realtime_client_set_access_token (self, g_value_get_string (value));
+      break;
+    case PROP_VSN:
+      self->vsn = g_value_get_enum (value);
+      break;
+    case PROP_CA_FILE:
+      g_free (self->ca_file);
+      self->ca_file = g_value_dup_string (value);
+      break;
+    case PROP_HEARTBEAT_INTERVAL:
+      self->heartbeat_interval = g_value_get_uint (value);
+      break;
+    case PROP_HEARTBEAT_TIMEOUT:
+      self->heartbeat_timeout = g_value_get_uint (value);
+      break;
+    case PROP_JOIN_TIMEOUT:
+      self->join_timeout = g_value_get_uint (value);
+      break;
+    case PROP_BACKOFF_MIN:
+      self->backoff_min = g_value_get_uint (value);
+      self->backoff.base_ms = self->backoff_min;
+      break;
+    case PROP_BACKOFF_MAX:
+      self->backoff_max = g_value_get_uint (value);
+      self->backoff.cap_ms = self->backoff_max;
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      self->max_message_size = g_value_get_uint (value);
+      if (self->conn && self->conn->ws)
+        soup_websocket_connection_set_max_incoming_payload_size
+            (self->conn->ws, self->max_message_size);
+      break;
+    case PROP_PUSH_BUFFER_SIZE:
+      self->push_buffer_size = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void
+realtime_client_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
+{
+  RealtimeClient *self = REALTIME_CLIENT (object);
+
+  switch (prop_id) {
+    case PROP_URL:
+      g_value_set_string (value, self->url);
+      break;
+    case PROP_API_KEY_IN_HEADER:
+      g_value_set_boolean (value, self->api_key_in_header);
+      break;
+    case PROP_VSN:
+      g_value_set_enum (value, self->vsn);
+      break;
+    case PROP_CA_FILE:
+      g_value_set_string (value, self->ca_file);
+      break;
+    case PROP_HEARTBEAT_INTERVAL:
+      g_value_set_uint (value, self->heartbeat_interval);
+      break;
+    case PROP_HEARTBEAT_TIMEOUT:
+      g_value_set_uint (value, self->heartbeat_timeout);
+      break;
+    case PROP_JOIN_TIMEOUT:
+      g_value_set_uint (value, self->join_timeout);
+      break;
+    case PROP_BACKOFF_MIN:
+      g_value_set_uint (value, self->backoff_min);
+      break;
+    case PROP_BACKOFF_MAX:
+      g_value_set_uint (value, self->backoff_max);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      g_value_set_uint (value, self->max_message_size);
+      break;
+    case PROP_PUSH_BUFFER_SIZE:
+      g_value_set_uint (value, self->push_buffer_size);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void
+realtime_client_class_init (RealtimeClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  object_class->constructed = realtime_client_constructed;
+  object_class->dispose = realtime_client_dispose;
+  object_class->finalize = realtime_client_finalize;
+  object_class->set_property = realtime_client_set_property;
+  object_class->get_property = realtime_client_get_property;
+
+  props[PROP_URL] = g_param_spec_string ("url", "URL",
+      "Project URL (https://<ref>.supabase.co) or full ws(s):// URL", NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_API_KEY] = g_param_spec_string ("api-key", "API key",
+      "Project API key (write-only, never logged)", NULL,
+      G_PARAM_WRITABLE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  props[PROP_API_KEY_IN_HEADER] = g_param_spec_boolean ("api-key-in-header",
+      "API key in header",
+      "Send the key as apikey and x-api-key headers, not in the URL", FALSE,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  props[PROP_ACCESS_TOKEN] = g_param_spec_string ("access-token",
+      "Access token", "User JWT sent with joins (write-only, never logged)",
+      NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_VSN] = g_param_spec_enum ("vsn", "Protocol version",
+      "Serializer version", REALTIME_TYPE_VSN, REALTIME_VSN_2_0_0,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  props[PROP_CA_FILE] = g_param_spec_string ("ca-file", "CA file",
+      "PEM file of trusted CA certificates (default: the system's)", NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_HEARTBEAT_INTERVAL] = g_param_spec_uint ("heartbeat-interval",
+      "Heartbeat interval", "Milliseconds between heartbeats", 1, G_MAXINT,
+      REALTIME_DEFAULT_HEARTBEAT_INTERVAL, rw);
+  props[PROP_HEARTBEAT_TIMEOUT] = g_param_spec_uint ("heartbeat-timeout",
+      "Heartbeat timeout",
+      "Milliseconds a heartbeat may stay unanswered (0: the interval)", 0,
+      G_MAXINT, 0, rw);
+  props[PROP_JOIN_TIMEOUT] = g_param_spec_uint ("join-timeout",
+      "Join timeout", "Milliseconds to wait for a join or push reply", 1,
+      G_MAXINT, REALTIME_DEFAULT_JOIN_TIMEOUT, rw);
+  props[PROP_BACKOFF_MIN] = g_param_spec_uint ("backoff-min", "Backoff min",
+      "Base of the reconnect backoff in milliseconds", 1, G_MAXINT,
+      REALTIME_DEFAULT_BACKOFF_MIN, rw);
+  props[PROP_BACKOFF_MAX] = g_param_spec_uint ("backoff-max", "Backoff max",
+      "Cap of the reconnect backoff in milliseconds", 1, G_MAXINT,
+      REALTIME_DEFAULT_BACKOFF_MAX, rw);
+  props[PROP_MAX_MESSAGE_SIZE] = g_param_spec_uint ("max-message-size",
+      "Max message size", "Largest frame accepted, in bytes", 1024,
+      64 * 1024 * 1024, REALTIME_DEFAULT_MAX_MESSAGE_SIZE, rw);
+  props[PROP_PUSH_BUFFER_SIZE] = g_param_spec_uint ("push-buffer-size",
+      "Push buffer size",
+      "Pushes kept per channel while not joined (oldest dropped)", 1,
+      1000000, REALTIME_DEFAULT_PUSH_BUFFER_SIZE, rw);
+  props[PROP_STATE] = g_param_spec_enum ("state", "State",
+      "Connection state", REALTIME_TYPE_CLIENT_STATE,
+      REALTIME_CLIENT_STATE_DISCONNECTED,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  /**
+   * RealtimeClient::state-changed:
+   * @state: the new #RealtimeClientState
+   * @reason: why
+   */
+  signals[SIGNAL_STATE_CHANGED] = g_signal_new ("state-changed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, REALTIME_TYPE_CLIENT_STATE, G_TYPE_STRING);
+
+  /**
+   * RealtimeClient::heartbeat:
+   * @status: sent, ok or timeout
+   * @rtt_ms: round trip (ok) or time waited (timeout), in milliseconds
+   */
+  signals[SIGNAL_HEARTBEAT] = g_signal_new ("heartbeat",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, REALTIME_TYPE_HEARTBEAT_STATUS, G_TYPE_DOUBLE);
+}

@@ -1,0 +1,115 @@
+/* realtime-gateway
+ * Copyright (C) 2026 realtime-gateway developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * realtime-codec.h: Phoenix / Supabase Realtime frame codec.
+ *
+ * vsn 1.0.0: text frames, one JSON object
+ *   {"join_ref"?, "ref", "topic", "event", "payload"}; "ref" is always
+ *   written (null when unset) because the server drops frames without it.
+ * vsn 2.0.0: text frames, one JSON array
+ *   [join_ref, ref, topic, event, payload], plus binary frames whose first
+ *   byte is the kind (see PROTOCOL.md section 2): decoded kinds are 1 (reply),
+ *   2 (broadcast) and 4 (user broadcast); kinds 0 and 3 (client to server)
+ *   are encoded by realtime_codec_encode_user_broadcast_push() for tests and
+ *   tools, and decoded by realtime_codec_decode_binary() so a local server
+ *   can read them.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  REALTIME_VSN_1_0_0,
+  REALTIME_VSN_2_0_0,
+} RealtimeVsn;
+
+#define REALTIME_TYPE_VSN (realtime_vsn_get_type ())
+GType realtime_vsn_get_type (void);
+
+const gchar *realtime_vsn_to_string (RealtimeVsn vsn);
+gboolean realtime_vsn_from_string (const gchar *str, RealtimeVsn *vsn);
+
+/* Binary frame kinds of vsn 2.0.0. */
+typedef enum
+{
+  REALTIME_BINARY_PUSH = 0,
+  REALTIME_BINARY_REPLY = 1,
+  REALTIME_BINARY_BROADCAST = 2,
+  REALTIME_BINARY_USER_BROADCAST_PUSH = 3,
+  REALTIME_BINARY_USER_BROADCAST = 4,
+} RealtimeBinaryKind;
+
+#define REALTIME_CODEC_ERROR (realtime_codec_error_quark ())
+GQuark realtime_codec_error_quark (void);
+
+typedef enum
+{
+  REALTIME_CODEC_ERROR_MALFORMED, /* not JSON, wrong shape, bad lengths */
+  REALTIME_CODEC_ERROR_UNSUPPORTED, /* unknown binary kind */
+  REALTIME_CODEC_ERROR_TOO_LARGE, /* a field over its limit */
+} RealtimeCodecError;
+
+/**
+ * RealtimeMessage:
+ * @join_ref: (nullable): the join reference, or %NULL
+ * @ref: (nullable): the message reference, or %NULL
+ * @topic: the topic, never %NULL after a successful decode
+ * @event: the event, never %NULL after a successful decode
+ * @payload: the payload, never %NULL after a successful decode (an empty
+ *   object when the frame carried none)
+ *
+ * One Phoenix message. For decoded binary frames the fields are mapped to the
+ * shape a text frame of the same message would have: a reply (kind 1) becomes
+ * event "phx_reply" with payload {"status", "response"}; a user broadcast
+ * (kind 4) becomes event "broadcast" with payload
+ * {"type":"broadcast","event","payload","meta"?}. A raw (non-JSON) user
+ * broadcast payload is delivered as a JSON string holding its base64 encoding
+ * and "encoding":"base64" is added to the broadcast payload object.
+ */
+typedef struct
+{
+  gchar *join_ref;
+  gchar *ref;
+  gchar *topic;
+  gchar *event;
+  JsonNode *payload;
+} RealtimeMessage;
+
+RealtimeMessage *realtime_message_new (const gchar *join_ref,
+    const gchar *ref, const gchar *topic, const gchar *event,
+    JsonNode *payload);
+RealtimeMessage *realtime_message_copy (const RealtimeMessage *msg);
+void realtime_message_free (RealtimeMessage *msg);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealtimeMessage, realtime_message_free)
+
+/* Encodes @msg as a text frame of @vsn. Returns a NUL-terminated string. */
+gchar *realtime_codec_encode (RealtimeVsn vsn, const RealtimeMessage *msg);
+
+/* Decodes one text frame of @vsn. @len is the frame length in bytes. */
+RealtimeMessage *realtime_codec_decode_text (RealtimeVsn vsn,
+    const gchar *data, gsize len, GError **error);
+
+/* Decodes one binary frame (vsn 2.0.0 only): kinds 0 to 4. */
+RealtimeMessage *realtime_codec_decode_binary (const guint8 *data, gsize len,
+    GError **error);
+
+/* Encodes a kind 3 user broadcast push (what realtime-js sends for
+ * channel.send()). @payload_json is the JSON text of the payload.
+ * Fails when a string field is longer than 255 bytes. */
+GBytes *realtime_codec_encode_user_broadcast_push (const gchar *join_ref,
+    const gchar *ref, const gchar *topic, const gchar *user_event,
+    const gchar *payload_json, GError **error);
+
+/* Encodes a kind 4 user broadcast (server to client), JSON encoded payload.
+ * @meta_json may be %NULL. */
+GBytes *realtime_codec_encode_user_broadcast (const gchar *topic,
+    const gchar *user_event, const gchar *meta_json,
+    const gchar *payload_json, GError **error);
+
+G_END_DECLS

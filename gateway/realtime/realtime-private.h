@@ -1,0 +1,50 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * realtime-private.h: what the client, its channels and their pushes tell
+ * each other. Not for applications.
+ */
+#pragma once
+
+#include "realtime-client.h"
+#include "realtime-channel.h"
+#include "realtime-push.h"
+
+G_BEGIN_DECLS
+
+/* Attaches a one-shot or repeating timeout to @context and returns the
+ * owned source; clear it with realtime_source_clear(). */
+GSource *realtime_timeout_source_attach (GMainContext *context, guint ms,
+    GSourceFunc func, gpointer data);
+void realtime_source_clear (GSource **source);
+
+/* Client, for its channels and pushes. */
+GMainContext *_realtime_client_get_context (RealtimeClient *client);
+gchar *_realtime_client_next_ref (RealtimeClient *client);
+gboolean _realtime_client_is_connected (RealtimeClient *client);
+/* Encodes and writes one message; FALSE when there is no open socket. */
+gboolean _realtime_client_send (RealtimeClient *client,
+    const RealtimeMessage *msg);
+RealtimeVsn _realtime_client_get_vsn (RealtimeClient *client);
+guint _realtime_client_get_join_timeout (RealtimeClient *client);
+guint _realtime_client_get_push_buffer_size (RealtimeClient *client);
+void _realtime_client_get_backoff (RealtimeClient *client, guint *min_ms,
+    guint *max_ms);
+/* Transfer none; nullable. Never log it. */
+const gchar *_realtime_client_get_access_token (RealtimeClient *client);
+/* A channel joined: the reconnect schedule starts over. */
+void _realtime_client_channel_joined (RealtimeClient *client);
+void _realtime_client_count_dropped (RealtimeClient *client);
+
+/* Channel, for its client. */
+RealtimeChannel *_realtime_channel_new (RealtimeClient *client,
+    const gchar *name);
+void _realtime_channel_detach (RealtimeChannel *channel);
+void _realtime_channel_handle_message (RealtimeChannel *channel,
+    const RealtimeMessage *msg);
+void _realtime_channel_socket_opened (RealtimeChannel *channel);
+void _realtime_channel_socket_closed (RealtimeChannel *channel,
+    const gchar *reason);
+void _realtime_channel_token_changed (RealtimeChannel *channel);
+
+G_END_DECLS

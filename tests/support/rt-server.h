@@ -1,0 +1,104 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * rt-server.h: the local realtime test server. A SoupServer that speaks the
+ * Supabase Realtime protocol (PROTOCOL.md) on loopback, with fault
+ * injection for tests. It runs on the thread-default GMainContext at
+ * creation; tests drive it in-process on the same context as the client.
+ *
+ * It does not share the client's codec: it frames and parses messages on
+ * its own so a codec bug cannot hide behind a matching server bug.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _RtServer RtServer;
+
+/* One frame the server received from a client, decoded. */
+typedef struct
+{
+  guint conn_id; /* increasing per accepted WebSocket */
+  gchar *vsn; /* "1.0.0" or "2.0.0" */
+  gboolean binary; /* arrived as a binary frame (kind 3) */
+  gchar *join_ref; /* nullable */
+  gchar *ref; /* nullable */
+  gchar *topic;
+  gchar *event; /* for kind 3: "broadcast" */
+  JsonNode *payload; /* for kind 3: {"type":"broadcast","event","payload"} */
+  gint64 time_us; /* g_get_monotonic_time () at receipt */
+} RtServerFrame;
+
+/* Creates a server on 127.0.0.1 (port 0 picks a free one) that accepts
+ * @api_key (as "apikey" query parameter or "x-api-key" header; %NULL
+ * accepts any). */
+RtServer *rt_server_new (guint port, const gchar *api_key, GError **error);
+void rt_server_free (RtServer *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtServer, rt_server_free)
+
+guint rt_server_get_port (RtServer *server);
+/* "http://127.0.0.1:PORT" (the client appends /realtime/v1/websocket). */
+const gchar *rt_server_get_url (RtServer *server);
+
+/* --- observation --- */
+guint rt_server_get_n_connections (RtServer *server); /* open now */
+guint rt_server_get_n_accepted (RtServer *server); /* ever */
+/* Every frame received, in order. Transfer none, valid until the next main
+ * loop iteration that receives a frame or until rt_server_clear_frames(). */
+GPtrArray *rt_server_get_frames (RtServer *server);
+void rt_server_clear_frames (RtServer *server);
+/* Number of frames received with this event (and topic, if non-NULL). */
+guint rt_server_count_frames (RtServer *server, const gchar *topic,
+    const gchar *event);
+/* Number of clients currently joined on topic ("realtime:<name>"). */
+guint rt_server_count_members (RtServer *server, const gchar *topic);
+/* Last access_token seen for topic, in a join payload or an access_token
+ * push. Transfer none, nullable. */
+const gchar *rt_server_get_last_access_token (RtServer *server,
+    const gchar *topic);
+
+/* --- acting as the rest of the world --- */
+/* Fans a broadcast out to every member of topic as the REST endpoint would:
+ * v1 members get a JSON text frame, v2 members a binary kind 4 frame.
+ * @payload_json is JSON text. */
+void rt_server_broadcast (RtServer *server, const gchar *topic,
+    const gchar *event, const gchar *payload_json);
+
+/* --- fault injection --- */
+/* Closes every socket's transport without a close frame. */
+void rt_server_drop_all (RtServer *server);
+/* Closes every socket with a close frame (code 1000 or as given). */
+void rt_server_close_all (RtServer *server, gushort code);
+/* When FALSE, heartbeats are read but never answered; sockets stay open. */
+void rt_server_set_answer_heartbeats (RtServer *server, gboolean answer);
+/* The next @n phx_join requests get {"status":"error","response":
+ * {"reason": reason}}. When @topic is non-NULL only joins on that topic
+ * count. */
+void rt_server_reject_joins (RtServer *server, const gchar *topic, guint n,
+    const gchar *reason);
+/* The next @n phx_join requests (on @topic, or any when NULL) get no reply
+ * and no membership. */
+void rt_server_swallow_joins (RtServer *server, const gchar *topic, guint n);
+/* Delays every reply by @ms (0 turns it off). */
+void rt_server_set_reply_delay (RtServer *server, guint ms);
+/* Sends garbage to every client: invalid JSON, wrong types, missing fields,
+ * unknown binary kinds, truncated binary frames. */
+void rt_server_send_garbage (RtServer *server);
+/* Sends one text frame of @size bytes (valid JSON) to every client. */
+void rt_server_send_oversized (RtServer *server, gsize size);
+/* Sends phx_error (with the member's join_ref) on topic to its members. */
+void rt_server_send_phx_error (RtServer *server, const gchar *topic);
+/* Sends phx_close on topic to its members and removes their membership. */
+void rt_server_send_phx_close (RtServer *server, const gchar *topic);
+/* Sends a system error {"extension":"system","status":"error",...} then
+ * phx_close, as the server does on token expiry. */
+void rt_server_send_system_error (RtServer *server, const gchar *topic,
+    const gchar *message);
+/* Refuses the next @n WebSocket upgrades with HTTP @status (401, 429, 500,
+ * ...) and body {"error": "..."}; @n == 0 stops refusing. */
+void rt_server_refuse_upgrades (RtServer *server, guint status, guint n);
+
+G_END_DECLS

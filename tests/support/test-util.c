@@ -1,0 +1,171 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "test-util.h"
+
+#include <string.h>
+
+static GMutex log_lock;
+static GPtrArray *log_lines;
+
+static const gchar *
+field_string (const GLogField *fields, gsize n_fields, const gchar *key)
+{
+  gsize i;
+
+  for (i = 0; i < n_fields; i++) {
+    if (g_strcmp0 (fields[i].key, key) == 0) {
+      if (fields[i].length < 0)
+        return fields[i].value;
+      return NULL;
+    }
+  }
+  return NULL;
+}
+
+static gboolean
+contains_secret (const gchar *text)
+{
+  static const gchar *secrets[] = {
+    RT_TEST_API_KEY, RT_TEST_TOKEN, RT_TEST_TOKEN2, NULL
+  };
+  guint i;
+
+  for (i = 0; secrets[i]; i++)
+    if (text && strstr (text, secrets[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static GLogWriterOutput
+writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+    gpointer user_data)
+{
+  const gchar *message = field_string (fields, n_fields, "MESSAGE");
+  const gchar *domain = field_string (fields, n_fields, "GLIB_DOMAIN");
+  gchar *line;
+
+  line = g_strdup_printf ("%s: %s", domain ? domain : "(none)",
+      message ? message : "");
+  g_mutex_lock (&log_lock);
+  g_ptr_array_add (log_lines, g_strdup (line));
+  g_mutex_unlock (&log_lock);
+
+  if (contains_secret (line)) {
+    /* Print a redacted marker, not the line itself, then fail. */
+    g_printerr ("SECRET LEAKED into a log line of domain %s at level %d\n",
+        domain ? domain : "(none)", level);
+    g_free (line);
+    abort ();
+  }
+  g_free (line);
+
+  if (!g_log_writer_default_would_drop (level, domain))
+    g_log_writer_standard_streams (level, fields, n_fields, user_data);
+
+  if (level & G_LOG_LEVEL_CRITICAL)
+    return g_log_writer_default (level, fields, n_fields, user_data);
+  if (level & G_LOG_LEVEL_ERROR)
+    abort ();
+  return G_LOG_WRITER_HANDLED;
+}
+
+static void
+old_api_handler (const gchar *domain, GLogLevelFlags level,
+    const gchar *message, gpointer user_data)
+{
+  g_log_structured (domain ? domain : "", level, "MESSAGE", "%s", message);
+}
+
+void
+rt_test_init_logging (void)
+{
+  static gboolean done;
+
+  if (done)
+    return;
+  done = TRUE;
+  log_lines = g_ptr_array_new_with_free_func (g_free);
+  /* gst_check_init() makes warnings fatal; warnings from the code under
+   * test are expected output of fault-injection tests. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  g_log_set_handler ("rt-server", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL
+      | G_LOG_FLAG_RECURSION, old_api_handler, NULL);
+  g_log_set_writer_func (writer, NULL, NULL);
+}
+
+guint
+rt_test_count_logs (const gchar *substring)
+{
+  guint i, n = 0;
+
+  g_mutex_lock (&log_lock);
+  for (i = 0; log_lines && i < log_lines->len; i++)
+    if (strstr (g_ptr_array_index (log_lines, i), substring))
+      n++;
+  g_mutex_unlock (&log_lock);
+  return n;
+}
+
+void
+rt_test_clear_logs (void)
+{
+  g_mutex_lock (&log_lock);
+  if (log_lines)
+    g_ptr_array_set_size (log_lines, 0);
+  g_mutex_unlock (&log_lock);
+}
+
+static gboolean
+wake (gpointer data)
+{
+  gboolean *fired = data;
+  *fired = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+rt_test_iterate (guint max_wait_ms)
+{
+  GMainContext *ctx = g_main_context_ref_thread_default ();
+  GSource *timeout = g_timeout_source_new (max_wait_ms);
+  gboolean fired = FALSE;
+
+  g_source_set_callback (timeout, wake, &fired, NULL);
+  g_source_attach (timeout, ctx);
+  g_main_context_iteration (ctx, TRUE);
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+  g_main_context_unref (ctx);
+}
+
+void
+rt_test_run_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    rt_test_iterate (10);
+}
+
+guint
+rt_test_count_sources (void)
+{
+  GMainContext *ctx = g_main_context_ref_thread_default ();
+  guint n = 0;
+  guint id;
+
+  /* Source ids are not reused while the context lives; probe the range of
+   * ids handed out so far by creating and destroying a marker source. */
+  {
+    GSource *marker = g_idle_source_new ();
+    guint top = g_source_attach (marker, ctx);
+    g_source_destroy (marker);
+    g_source_unref (marker);
+    for (id = 1; id < top; id++)
+      if (g_main_context_find_source_by_id (ctx, id))
+        n++;
+  }
+  g_main_context_unref (ctx);
+  return n;
+}

@@ -1,0 +1,62 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * test-util.h: helpers shared by the test suites.
+ */
+#pragma once
+
+#include <gst/check/gstcheck.h>
+
+G_BEGIN_DECLS
+
+/* Secrets every test uses: the log writer aborts the test run if either
+ * ever reaches a log line, and CI greps full-debug logs for them too. */
+#define RT_TEST_API_KEY "rtk-apikey-5ecret-7d1f2a9c"
+#define RT_TEST_TOKEN "rtk-token-5ecret-b4e8c6d0"
+#define RT_TEST_TOKEN2 "rtk-token-5ecret-93ad51f7"
+
+/* Installs the structured log writer: every line goes to stderr (debug and
+ * info only when G_MESSAGES_DEBUG asks for them), is kept in memory for
+ * rt_test_count_logs(), and is checked for the secrets above; a secret in
+ * a log line fails the test at once. Criticals are fatal. */
+void rt_test_init_logging (void);
+
+/* Number of log lines captured since the last clear that contain
+ * @substring (any level, any domain). */
+guint rt_test_count_logs (const gchar *substring);
+void rt_test_clear_logs (void);
+
+/* Runs one iteration of the thread-default main context, waiting at most
+ * @max_wait_ms for an event. */
+void rt_test_iterate (guint max_wait_ms);
+
+/* Iterates the thread-default main context until @cond is true or
+ * @timeout_ms passed; evaluates to the final value of @cond. */
+#define RT_WAIT_UNTIL(cond, timeout_ms)                                  \
+  ({                                                                     \
+    gint64 _rt_end = g_get_monotonic_time () + (gint64) (timeout_ms) * 1000; \
+    while (!(cond) && g_get_monotonic_time () < _rt_end)                 \
+      rt_test_iterate (20);                                              \
+    (cond);                                                              \
+  })
+
+/* Iterates the main context for @ms, for checking that something does NOT
+ * happen within a window. */
+void rt_test_run_for (guint ms);
+
+/* Number of GSources attached to the thread-default context right now. */
+guint rt_test_count_sources (void);
+
+/* main() for a gst-check suite with the logging above. */
+#define RT_TEST_MAIN(name)                                               \
+  int                                                                    \
+  main (int argc, char **argv)                                           \
+  {                                                                      \
+    Suite *s;                                                            \
+    gst_check_init (&argc, &argv);                                       \
+    rt_test_init_logging ();                                             \
+    s = name##_suite ();                                                 \
+    return gst_check_run_suite (s, #name, __FILE__);                     \
+  }
+
+G_END_DECLS

@@ -1,0 +1,624 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * test-client.c: RealtimeClient and RealtimeChannel behaviour beyond the
+ * reliability rows: URLs and keys, both protocol versions end to end,
+ * acknowledgements, heartbeat reporting, handshake failures, teardown.
+ */
+#include "test-util.h"
+
+#include "realtime-channel.h"
+#include "realtime-client.h"
+#include "rt-server.h"
+
+#include <string.h>
+
+static RtServer *server;
+
+static void
+setup (void)
+{
+  GError *error = NULL;
+
+  server = rt_server_new (0, RT_TEST_API_KEY, &error);
+  g_assert_no_error (error);
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&server, rt_server_free);
+  rt_test_run_for (20);
+}
+
+static RealtimeClient *
+new_client (RealtimeVsn vsn)
+{
+  return g_object_new (REALTIME_TYPE_CLIENT, "url", rt_server_get_url (server),
+      "api-key", RT_TEST_API_KEY, "vsn", vsn, "heartbeat-interval", 200,
+      "join-timeout", 300, "backoff-min", 5, "backoff-max", 50, NULL);
+}
+
+static gboolean
+is_joined (RealtimeChannel *ch)
+{
+  return realtime_channel_get_state (ch) == REALTIME_CHANNEL_STATE_JOINED;
+}
+
+static RealtimeChannel *
+join (RealtimeClient *client, const gchar *name)
+{
+  RealtimeChannel *ch = realtime_client_channel (client, name);
+
+  realtime_channel_subscribe (ch);
+  realtime_client_connect (client);
+  fail_unless (RT_WAIT_UNTIL (is_joined (ch), 3000), "%s never joined", name);
+  return ch;
+}
+
+static void
+collect (RealtimeChannel *ch, const gchar *event, JsonNode *payload,
+    gpointer data)
+{
+  GPtrArray *got = data;
+  g_autofree gchar *json = json_to_string (payload, FALSE);
+
+  g_ptr_array_add (got, g_strdup_printf ("%s %s", event, json));
+}
+
+GST_START_TEST (test_url_building)
+{
+  GError *error = NULL;
+  gchar *url;
+
+  url = realtime_build_websocket_url ("https://abcd.supabase.co",
+      REALTIME_VSN_2_0_0, "KEY", &error);
+  fail_unless_equals_string (url,
+      "wss://abcd.supabase.co/realtime/v1/websocket?apikey=KEY&vsn=2.0.0");
+  g_free (url);
+
+  url = realtime_build_websocket_url ("http://127.0.0.1:4000/",
+      REALTIME_VSN_1_0_0, NULL, &error);
+  fail_unless_equals_string (url,
+      "ws://127.0.0.1:4000/realtime/v1/websocket?vsn=1.0.0");
+  g_free (url);
+
+  url = realtime_build_websocket_url
+      ("wss://h.example/realtime/v1/websocket?log_level=info&vsn=1.0.0",
+      REALTIME_VSN_2_0_0, "a b", &error);
+  fail_unless_equals_string (url,
+      "wss://h.example/realtime/v1/websocket?log_level=info&apikey=a%20b&"
+      "vsn=2.0.0");
+  g_free (url);
+
+  url = realtime_build_websocket_url ("https://h.example/realtime/v1",
+      REALTIME_VSN_2_0_0, NULL, &error);
+  fail_unless_equals_string (url,
+      "wss://h.example/realtime/v1/websocket?vsn=2.0.0");
+  g_free (url);
+
+  fail_if (realtime_build_websocket_url ("ftp://x", REALTIME_VSN_2_0_0,
+          NULL, &error));
+  fail_unless (g_error_matches (error, REALTIME_ERROR,
+          REALTIME_ERROR_INVALID_ARGUMENT));
+  fail_unless (strstr (error->message, "ftp") != NULL);
+  g_clear_error (&error);
+  fail_if (realtime_build_websocket_url ("not a url", REALTIME_VSN_2_0_0,
+          NULL, &error));
+  g_clear_error (&error);
+  fail_if (realtime_build_websocket_url ("", REALTIME_VSN_2_0_0, NULL,
+          &error));
+  g_clear_error (&error);
+}
+
+GST_END_TEST;
+
+/* Both versions end to end, in both directions, v1 <-> v2. */
+GST_START_TEST (test_broadcast_between_vsns)
+{
+  RealtimeClient *c1 = new_client (REALTIME_VSN_1_0_0);
+  RealtimeClient *c2 = new_client (REALTIME_VSN_2_0_0);
+  GPtrArray *got1 = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *got2 = g_ptr_array_new_with_free_func (g_free);
+  RealtimeChannel *ch1 = join (c1, "mix");
+  RealtimeChannel *ch2 = join (c2, "mix");
+  g_autoptr (JsonNode) p1 = json_from_string ("{\"from\":\"v1\",\"n\":1}",
+      NULL);
+  g_autoptr (JsonNode) p2 = json_from_string ("{\"from\":\"v2\",\"u\":"
+      "\"\\u00e9\\u2603\"}", NULL);
+
+  g_signal_connect (ch1, "broadcast", G_CALLBACK (collect), got1);
+  g_signal_connect (ch2, "broadcast", G_CALLBACK (collect), got2);
+  realtime_channel_send_broadcast (ch1, "start", p1, NULL, NULL, NULL);
+  realtime_channel_send_broadcast (ch2, "stop", p2, NULL, NULL, NULL);
+  fail_unless (RT_WAIT_UNTIL (got1->len == 1 && got2->len == 1, 3000));
+  fail_unless_equals_string (g_ptr_array_index (got2, 0),
+      "start {\"from\":\"v1\",\"n\":1}");
+  fail_unless_equals_string (g_ptr_array_index (got1, 0),
+      "stop {\"from\":\"v2\",\"u\":\"\u00e9\u2603\"}");
+  /* self:false: nobody got their own message. */
+  rt_test_run_for (100);
+  fail_unless_equals_int (got1->len, 1);
+  fail_unless_equals_int (got2->len, 1);
+
+  /* The REST-like fan-out reaches both (kind 4 binary to v2). */
+  rt_server_broadcast (server, "realtime:mix", "status", "{\"r\":3}");
+  fail_unless (RT_WAIT_UNTIL (got1->len == 2 && got2->len == 2, 3000));
+  fail_unless_equals_string (g_ptr_array_index (got1, 1),
+      "status {\"r\":3}");
+  fail_unless_equals_string (g_ptr_array_index (got2, 1),
+      "status {\"r\":3}");
+
+  g_ptr_array_unref (got1);
+  g_ptr_array_unref (got2);
+  g_object_unref (c1);
+  g_object_unref (c2);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_broadcast_self)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  RealtimeChannel *ch = realtime_client_channel (c, "selfie");
+  GPtrArray *got = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JsonNode) p = json_from_string ("{}", NULL);
+
+  g_object_set (ch, "broadcast-self", TRUE, NULL);
+  join (c, "selfie");
+  g_signal_connect (ch, "broadcast", G_CALLBACK (collect), got);
+  realtime_channel_send_broadcast (ch, "echo", p, NULL, NULL, NULL);
+  fail_unless (RT_WAIT_UNTIL (got->len == 1, 3000));
+  fail_unless_equals_string (g_ptr_array_index (got, 0), "echo {}");
+  g_ptr_array_unref (got);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* Detailed handlers see only their event. */
+GST_START_TEST (test_broadcast_detail)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  RealtimeChannel *ch = join (c, "detail");
+  GPtrArray *starts = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *all = g_ptr_array_new_with_free_func (g_free);
+
+  g_signal_connect (ch, "broadcast::start", G_CALLBACK (collect), starts);
+  g_signal_connect (ch, "broadcast", G_CALLBACK (collect), all);
+  rt_server_broadcast (server, "realtime:detail", "stop", "{}");
+  rt_server_broadcast (server, "realtime:detail", "start", "{\"a\":1}");
+  rt_server_broadcast (server, "realtime:detail", "never-seen-name-1234",
+      "null");
+  fail_unless (RT_WAIT_UNTIL (all->len == 3, 3000));
+  fail_unless_equals_int (starts->len, 1);
+  fail_unless_equals_string (g_ptr_array_index (starts, 0),
+      "start {\"a\":1}");
+  /* A name nobody connected to does not become a quark. */
+  fail_unless (g_quark_try_string ("never-seen-name-1234") == 0);
+  g_ptr_array_unref (starts);
+  g_ptr_array_unref (all);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  gboolean done;
+  gboolean ok;
+  GError *error;
+} SendResult;
+
+static void
+on_sent (GObject *source, GAsyncResult *res, gpointer data)
+{
+  SendResult *r = data;
+
+  r->ok = realtime_channel_send_broadcast_finish (REALTIME_CHANNEL (source),
+      res, &r->error);
+  r->done = TRUE;
+}
+
+GST_START_TEST (test_broadcast_ack)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  RealtimeChannel *ch = realtime_client_channel (c, "acked");
+  g_autoptr (JsonNode) p = json_from_string ("{\"x\":1}", NULL);
+  SendResult r = { 0 };
+
+  g_object_set (ch, "broadcast-ack", TRUE, NULL);
+  join (c, "acked");
+  realtime_channel_send_broadcast (ch, "e", p, NULL, on_sent, &r);
+  fail_unless (RT_WAIT_UNTIL (r.done, 3000));
+  fail_unless (r.ok);
+  fail_unless_equals_int (rt_server_count_frames (server, "realtime:acked",
+          "broadcast"), 1);
+
+  /* No reply within the timeout: a timeout error, not success. */
+  memset (&r, 0, sizeof r);
+  rt_server_set_reply_delay (server, 2000);
+  realtime_channel_send_broadcast (ch, "e", p, NULL, on_sent, &r);
+  fail_unless (RT_WAIT_UNTIL (r.done, 3000));
+  fail_if (r.ok);
+  fail_unless (g_error_matches (r.error, REALTIME_ERROR,
+          REALTIME_ERROR_TIMEOUT));
+  g_clear_error (&r.error);
+  rt_server_set_reply_delay (server, 0);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  guint sent, ok, timeout;
+  gdouble last_ok_rtt, timeout_waited;
+  gint64 first_sent_us, timeout_us;
+} Beats;
+
+static void
+on_beat (RealtimeClient *c, RealtimeHeartbeatStatus status, gdouble rtt,
+    gpointer data)
+{
+  Beats *b = data;
+
+  switch (status) {
+    case REALTIME_HEARTBEAT_SENT:
+      if (!b->sent++)
+        b->first_sent_us = g_get_monotonic_time ();
+      break;
+    case REALTIME_HEARTBEAT_OK:
+      b->ok++;
+      b->last_ok_rtt = rtt;
+      break;
+    case REALTIME_HEARTBEAT_TIMEOUT:
+      if (!b->timeout++) {
+        b->timeout_waited = rtt;
+        b->timeout_us = g_get_monotonic_time ();
+      }
+      break;
+  }
+}
+
+GST_START_TEST (test_heartbeat_signal_reports_rtt)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  Beats b = { 0 };
+  RealtimeClientStats st;
+
+  g_object_set (c, "heartbeat-interval", 30, NULL);
+  g_signal_connect (c, "heartbeat", G_CALLBACK (on_beat), &b);
+  realtime_client_connect (c);
+  fail_unless (RT_WAIT_UNTIL (b.ok >= 3, 3000));
+  fail_unless (b.sent >= b.ok);
+  fail_unless (b.last_ok_rtt > 0 && b.last_ok_rtt < 1000);
+  realtime_client_get_stats (c, &st);
+  fail_unless (st.last_rtt_ms > 0);
+  fail_unless_equals_int (b.timeout, 0);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* A heartbeat-timeout shorter than the interval notices a dead link
+ * sooner than the interval would. */
+GST_START_TEST (test_heartbeat_timeout_shorter_than_interval)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  Beats b = { 0 };
+
+  g_object_set (c, "heartbeat-interval", 400, "heartbeat-timeout", 60,
+      NULL);
+  g_signal_connect (c, "heartbeat", G_CALLBACK (on_beat), &b);
+  rt_server_set_answer_heartbeats (server, FALSE);
+  realtime_client_connect (c);
+  fail_unless (RT_WAIT_UNTIL (b.timeout >= 1, 3000));
+  /* Declared dead about 60 ms after the heartbeat, not at the next tick. */
+  fail_unless (b.timeout_waited >= 55 && b.timeout_waited < 300,
+      "waited %.0f ms", b.timeout_waited);
+  fail_unless ((b.timeout_us - b.first_sent_us) / 1000 < 300);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* The issue's "10 forced reconnects with a broadcast received after each",
+ * on both versions. */
+static void
+reconnects_with_broadcasts (RealtimeVsn vsn)
+{
+  RealtimeClient *c = new_client (vsn);
+  RealtimeChannel *ch = join (c, "ten");
+  GPtrArray *got = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  g_signal_connect (ch, "broadcast", G_CALLBACK (collect), got);
+  for (i = 0; i < 10; i++) {
+    guint joins, accepted = rt_server_get_n_accepted (server);
+    g_autofree gchar *json = g_strdup_printf ("{\"i\":%u}", i);
+
+    g_object_get (ch, "joins", &joins, NULL);
+    if (i % 2)
+      rt_server_drop_all (server);
+    else
+      rt_server_close_all (server, 1001);
+    fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (server) > accepted
+            && is_joined (ch), 3000));
+    rt_server_broadcast (server, "realtime:ten", "tick", json);
+    fail_unless (RT_WAIT_UNTIL (got->len == i + 1, 3000),
+        "broadcast %u lost", i);
+  }
+  for (i = 0; i < 10; i++) {
+    g_autofree gchar *want = g_strdup_printf ("tick {\"i\":%u}", i);
+    fail_unless_equals_string (g_ptr_array_index (got, i), want);
+  }
+  g_ptr_array_unref (got);
+  g_object_unref (c);
+}
+
+GST_START_TEST (test_ten_reconnects_v2)
+{
+  reconnects_with_broadcasts (REALTIME_VSN_2_0_0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ten_reconnects_v1)
+{
+  reconnects_with_broadcasts (REALTIME_VSN_1_0_0);
+}
+
+GST_END_TEST;
+
+/* Handshake failures: 401 is a configuration error retried at the cap;
+ * 429 backs off normally. */
+static gint64
+second_attempt_gap_ms (guint status)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  gint64 t0, t1;
+
+  g_object_set (c, "backoff-min", 5, "backoff-max", 600, NULL);
+  rt_server_refuse_upgrades (server, status, 1);
+  realtime_client_connect (c);
+  fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (c) ==
+          REALTIME_CLIENT_STATE_DISCONNECTED, 3000));
+  t0 = g_get_monotonic_time ();
+  fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (c) ==
+          REALTIME_CLIENT_STATE_CONNECTED, 3000));
+  t1 = g_get_monotonic_time ();
+  g_object_unref (c);
+  return (t1 - t0) / 1000;
+}
+
+GST_START_TEST (test_handshake_401_is_config_error_at_cap)
+{
+  gint64 gap;
+
+  rt_test_clear_logs ();
+  gap = second_attempt_gap_ms (401);
+  /* At the cap: drawn from [300, 600] ms. */
+  fail_unless (gap >= 280, "retried after %" G_GINT64_FORMAT " ms", gap);
+  fail_unless (rt_test_count_logs ("configuration error") >= 1);
+  fail_unless (rt_test_count_logs ("HTTP 401") >= 1);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_handshake_429_backs_off_normally)
+{
+  gint64 gap = second_attempt_gap_ms (429);
+
+  /* First delay drawn from [0, 5] ms, plus the handshake. */
+  fail_unless (gap < 250, "retried after %" G_GINT64_FORMAT " ms", gap);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wrong_key_never_connects)
+{
+  RealtimeClient *c = g_object_new (REALTIME_TYPE_CLIENT,
+      "url", rt_server_get_url (server), "api-key", "wrong-key",
+      "backoff-min", 5, "backoff-max", 20, NULL);
+
+  realtime_client_connect (c);
+  rt_test_run_for (200);
+  fail_unless (realtime_client_get_state (c) !=
+      REALTIME_CLIENT_STATE_CONNECTED);
+  fail_unless_equals_int (rt_server_get_n_connections (server), 0);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_api_key_in_header)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  g_autofree gchar *url = NULL;
+
+  g_object_set (c, "api-key-in-header", TRUE, NULL);
+  url = realtime_client_dup_redacted_url (c);
+  fail_if (strstr (url, "apikey"), "key in the URL: %s", url);
+  join (c, "hdr");
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* Disconnect stops everything; dispose leaves no source behind, even in
+ * the middle of connecting or backing off. */
+GST_START_TEST (test_disconnect_stops_reconnecting)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  guint accepted;
+
+  join (c, "bye");
+  realtime_client_disconnect (c);
+  fail_unless_equals_int (realtime_client_get_state (c),
+      REALTIME_CLIENT_STATE_DISCONNECTED);
+  accepted = rt_server_get_n_accepted (server);
+  rt_test_run_for (300);
+  fail_unless_equals_int (rt_server_get_n_accepted (server), accepted);
+  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 0,
+          2000));
+  /* connect() again rejoins the wanted channel. */
+  realtime_client_connect (c);
+  fail_unless (RT_WAIT_UNTIL (is_joined (realtime_client_channel (c, "bye")),
+          3000));
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_dispose_leaves_no_sources)
+{
+  guint base, i;
+
+  rt_test_run_for (20);
+  base = rt_test_count_sources ();
+  for (i = 0; i < 3; i++) {
+    RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+    RealtimeChannel *ch = realtime_client_channel (c, "d");
+    realtime_channel_subscribe (ch);
+    realtime_client_connect (c);
+    if (i == 1) {
+      fail_unless (RT_WAIT_UNTIL (is_joined (ch), 3000));
+    } else if (i == 2) {
+      /* Backing off after a refused handshake. */
+      g_object_set (c, "backoff-min", 5000, "backoff-max", 5000, NULL);
+      rt_server_refuse_upgrades (server, 503, 1);
+      realtime_client_reconnect (c);
+      fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (c) ==
+              REALTIME_CLIENT_STATE_DISCONNECTED, 3000));
+    }
+    /* i == 0: still connecting. */
+    g_object_unref (c);
+    rt_test_run_for (50);
+    fail_unless (RT_WAIT_UNTIL (rt_test_count_sources () <= base, 2000),
+        "%u sources left after dispose %u (base %u)",
+        rt_test_count_sources (), i, base);
+  }
+  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 0,
+          2000));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_forced_reconnect_rejoins)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  RealtimeChannel *ch = join (c, "usr1");
+  guint accepted = rt_server_get_n_accepted (server);
+  guint joins;
+
+  realtime_client_reconnect (c);
+  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (server) > accepted
+          && is_joined (ch), 3000));
+  g_object_get (ch, "joins", &joins, NULL);
+  fail_unless_equals_int (joins, 2);
+  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 1,
+          2000));
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+static void
+on_presence (RealtimeChannel *ch, const gchar *event, JsonNode *payload,
+    gpointer data)
+{
+  GPtrArray *got = data;
+  g_ptr_array_add (got, g_strdup (event));
+}
+
+GST_START_TEST (test_presence_track)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  RealtimeChannel *ch = realtime_client_channel (c, "pres");
+  GPtrArray *got = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JsonNode) meta = json_from_string ("{\"robot\":\"r7\"}", NULL);
+
+  g_object_set (ch, "presence-key", "r7", NULL);
+  g_signal_connect (ch, "presence", G_CALLBACK (on_presence), got);
+  join (c, "pres");
+  realtime_channel_track (ch, meta);
+  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (server,
+              "realtime:pres", "presence") == 1 && got->len >= 1, 3000));
+  realtime_channel_untrack (ch);
+  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (server,
+              "realtime:pres", "presence") == 2, 3000));
+  g_ptr_array_unref (got);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* Every push carries the current join_ref. */
+GST_START_TEST (test_pushes_carry_current_join_ref)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  RealtimeChannel *ch = join (c, "jr");
+  g_autoptr (JsonNode) p = json_from_string ("{}", NULL);
+  GPtrArray *frames;
+  const gchar *join_ref = NULL;
+  guint i, checked = 0;
+
+  rt_server_drop_all (server);
+  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (server) == 2
+          && is_joined (ch), 3000));
+  realtime_channel_send_broadcast (ch, "e", p, NULL, NULL, NULL);
+  realtime_client_set_access_token (c, RT_TEST_TOKEN);
+  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (server, "realtime:jr",
+              "access_token") == 1 && rt_server_count_frames (server,
+              "realtime:jr", "broadcast") == 1, 3000));
+  frames = rt_server_get_frames (server);
+  for (i = 0; i < frames->len; i++) {
+    RtServerFrame *fr = g_ptr_array_index (frames, i);
+    if (g_strcmp0 (fr->topic, "realtime:jr") != 0)
+      continue;
+    if (g_strcmp0 (fr->event, "phx_join") == 0) {
+      join_ref = fr->join_ref;
+      fail_unless_equals_string (fr->join_ref, fr->ref);
+    } else {
+      fail_unless_equals_string (fr->join_ref, join_ref);
+      checked++;
+    }
+  }
+  fail_unless_equals_int (checked, 2);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+static Suite *
+client_suite (void)
+{
+  Suite *s = suite_create ("client");
+  TCase *tc = tcase_create ("general");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 60);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_url_building);
+  tcase_add_test (tc, test_broadcast_between_vsns);
+  tcase_add_test (tc, test_broadcast_self);
+  tcase_add_test (tc, test_broadcast_detail);
+  tcase_add_test (tc, test_broadcast_ack);
+  tcase_add_test (tc, test_heartbeat_signal_reports_rtt);
+  tcase_add_test (tc, test_heartbeat_timeout_shorter_than_interval);
+  tcase_add_test (tc, test_ten_reconnects_v2);
+  tcase_add_test (tc, test_ten_reconnects_v1);
+  tcase_add_test (tc, test_handshake_401_is_config_error_at_cap);
+  tcase_add_test (tc, test_handshake_429_backs_off_normally);
+  tcase_add_test (tc, test_wrong_key_never_connects);
+  tcase_add_test (tc, test_api_key_in_header);
+  tcase_add_test (tc, test_disconnect_stops_reconnecting);
+  tcase_add_test (tc, test_dispose_leaves_no_sources);
+  tcase_add_test (tc, test_forced_reconnect_rejoins);
+  tcase_add_test (tc, test_presence_track);
+  tcase_add_test (tc, test_pushes_carry_current_join_ref);
+  return s;
+}
+
+RT_TEST_MAIN (client);
