@@ -80,6 +80,8 @@ typedef struct
   JsonNode *payload;
 } RealtimeMessage;
 
+/* Copies every argument (@payload too: transfer none); a %NULL @payload
+ * becomes an empty object. */
 RealtimeMessage *realtime_message_new (const gchar *join_ref,
     const gchar *ref, const gchar *topic, const gchar *event,
     JsonNode *payload);

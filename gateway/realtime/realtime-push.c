@@ -91,7 +91,7 @@ static gboolean
 send_attempt (RealtimePush *push, RealtimeClient *client, const gchar *topic,
     const gchar *join_ref, gboolean as_join)
 {
-  g_autoptr (RealtimeMessage) msg = NULL;
+  RealtimeMessage msg;
 
   realtime_source_clear (&push->timeout_source);
   if (!_realtime_client_is_connected (client))
@@ -99,10 +99,13 @@ send_attempt (RealtimePush *push, RealtimeClient *client, const gchar *topic,
 
   g_free (push->ref);
   push->ref = _realtime_client_next_ref (client);
-  msg = realtime_message_new (as_join ? push->ref : join_ref, push->ref,
-      topic, push->event,
-      json_node_ref (push->payload));
-  if (!_realtime_client_send (client, msg))
+  /* Borrowed fields: encoding needs no copy of the payload. */
+  msg.join_ref = (gchar *) (as_join ? push->ref : join_ref);
+  msg.ref = push->ref;
+  msg.topic = (gchar *) topic;
+  msg.event = push->event;
+  msg.payload = push->payload;
+  if (!_realtime_client_send (client, &msg))
     return FALSE;
   if (push->timeout_ms > 0)
     push->timeout_source =

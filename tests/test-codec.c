@@ -1,0 +1,1184 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * test-codec.c: the Phoenix / Supabase Realtime frame codec, on the exact
+ * wire shapes of PROTOCOL.md and on hostile input.
+ */
+#include "test-util.h"
+
+#include <string.h>
+
+#include "realtime-codec.h"
+
+static JsonNode *
+json (const gchar *text)
+{
+  GError *error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  return node;
+}
+
+static gchar *
+to_json (JsonNode *node)
+{
+  return json_to_string (node, FALSE);
+}
+
+static void
+assert_payload (const RealtimeMessage *msg, const gchar *expected)
+{
+  JsonNode *want = json (expected);
+
+  if (!json_node_equal (want, msg->payload))
+    {
+      gchar *got = to_json (msg->payload);
+
+      fail ("payload %s, expected %s", got, expected);
+      g_free (got);
+    }
+  json_node_unref (want);
+}
+
+static RealtimeMessage *
+decode_text_ok (RealtimeVsn vsn, const gchar *text)
+{
+  GError *error = NULL;
+  RealtimeMessage *msg;
+
+  msg = realtime_codec_decode_text (vsn, text, strlen (text), &error);
+  g_assert_no_error (error);
+  fail_unless (msg != NULL);
+  return msg;
+}
+
+static void
+assert_text_error (RealtimeVsn vsn, const gchar *data, gsize len)
+{
+  GError *error = NULL;
+  RealtimeMessage *msg;
+
+  msg = realtime_codec_decode_text (vsn, data, len, &error);
+  fail_unless (msg == NULL, "decoded bad frame of %" G_GSIZE_FORMAT " bytes",
+               len);
+  g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_MALFORMED);
+  g_error_free (error);
+}
+
+static RealtimeMessage *
+decode_binary_ok (const guint8 *data, gsize len)
+{
+  GError *error = NULL;
+  RealtimeMessage *msg;
+
+  msg = realtime_codec_decode_binary (data, len, &error);
+  g_assert_no_error (error);
+  fail_unless (msg != NULL);
+  return msg;
+}
+
+static void
+assert_binary_error (const guint8 *data, gsize len, gint code)
+{
+  GError *error = NULL;
+  RealtimeMessage *msg;
+
+  msg = realtime_codec_decode_binary (data, len, &error);
+  fail_unless (msg == NULL,
+               "decoded bad binary frame of %" G_GSIZE_FORMAT " bytes", len);
+  g_assert_error (error, REALTIME_CODEC_ERROR, code);
+  g_error_free (error);
+}
+
+/* Builds a binary frame from a header and the concatenated fields. */
+static GBytes *
+frame (const guint8 *header, gsize header_len, const gchar *body)
+{
+  GByteArray *arr = g_byte_array_new ();
+
+  g_byte_array_append (arr, header, header_len);
+  g_byte_array_append (arr, (const guint8 *)body, strlen (body));
+  return g_byte_array_free_to_bytes (arr);
+}
+
+GST_START_TEST (test_vsn_strings)
+{
+  RealtimeVsn vsn = REALTIME_VSN_1_0_0;
+  GEnumClass *klass;
+
+  fail_unless_equals_string (realtime_vsn_to_string (REALTIME_VSN_1_0_0),
+                             "1.0.0");
+  fail_unless_equals_string (realtime_vsn_to_string (REALTIME_VSN_2_0_0),
+                             "2.0.0");
+  fail_unless (realtime_vsn_from_string ("2.0.0", &vsn));
+  fail_unless_equals_int (vsn, REALTIME_VSN_2_0_0);
+  fail_unless (realtime_vsn_from_string ("1.0.0", &vsn));
+  fail_unless_equals_int (vsn, REALTIME_VSN_1_0_0);
+  fail_if (realtime_vsn_from_string ("3.0.0", &vsn));
+  fail_if (realtime_vsn_from_string ("", &vsn));
+  fail_if (realtime_vsn_from_string (NULL, &vsn));
+  fail_unless_equals_int (vsn, REALTIME_VSN_1_0_0);
+
+  klass = g_type_class_ref (REALTIME_TYPE_VSN);
+  fail_unless_equals_string (
+      g_enum_get_value (klass, REALTIME_VSN_2_0_0)->value_nick, "2.0.0");
+  g_type_class_unref (klass);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_v2_heartbeat_wire_text)
+{
+  RealtimeMessage *msg
+      = realtime_message_new (NULL, "42", "phoenix", "heartbeat", NULL);
+  gchar *text = realtime_codec_encode (REALTIME_VSN_2_0_0, msg);
+
+  fail_unless_equals_string (text,
+                             "[null,\"42\",\"phoenix\",\"heartbeat\",{}]");
+  g_free (text);
+  realtime_message_free (msg);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_v2_join_wire_text)
+{
+  JsonNode *payload = json ("{\"config\":{\"broadcast\":{\"ack\":false,"
+                            "\"self\":false},\"private\":false}}");
+  RealtimeMessage *msg
+      = realtime_message_new ("1", "1", "realtime:T", "phx_join", payload);
+  gchar *text = realtime_codec_encode (REALTIME_VSN_2_0_0, msg);
+
+  fail_unless_equals_string (
+      text, "[\"1\",\"1\",\"realtime:T\",\"phx_join\","
+            "{\"config\":{\"broadcast\":{\"ack\":false,\"self\":false},"
+            "\"private\":false}}]");
+  g_free (text);
+  realtime_message_free (msg);
+  json_node_unref (payload);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_v1_join_wire_text)
+{
+  JsonNode *payload = json ("{\"config\":{\"private\":false}}");
+  RealtimeMessage *msg = realtime_message_new ("3", "3", "realtime:robot-1",
+                                               "phx_join", payload);
+  gchar *text = realtime_codec_encode (REALTIME_VSN_1_0_0, msg);
+
+  fail_unless_equals_string (
+      text,
+      "{\"topic\":\"realtime:robot-1\","
+      "\"event\":\"phx_join\",\"payload\":{\"config\":{\"private\":false}},"
+      "\"ref\":\"3\",\"join_ref\":\"3\"}");
+  g_free (text);
+  realtime_message_free (msg);
+  json_node_unref (payload);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_v1_always_writes_ref)
+{
+  RealtimeMessage *msg
+      = realtime_message_new (NULL, NULL, "phoenix", "heartbeat", NULL);
+  gchar *text = realtime_codec_encode (REALTIME_VSN_1_0_0, msg);
+
+  /* The server drops v1 frames without "ref"; join_ref is optional. */
+  fail_unless_equals_string (
+      text, "{\"topic\":\"phoenix\","
+            "\"event\":\"heartbeat\",\"payload\":{},\"ref\":null}");
+  g_free (text);
+  realtime_message_free (msg);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_encode_escapes_controls)
+{
+  JsonNode *payload = json ("{\"k\\u001f\":\"\\u0001\\u001f\\n\"}");
+  RealtimeMessage *msg
+      = realtime_message_new (NULL, NULL, "t\x1f", "e", payload);
+  gchar *text = realtime_codec_encode (REALTIME_VSN_2_0_0, msg);
+
+  /* json-glib 1.6 alone writes U+001F raw, which is not JSON. */
+  fail_unless_equals_string (text, "[null,null,\"t\\u001f\",\"e\","
+                                   "{\"k\\u001f\":\"\\u0001\\u001f\\n\"}]");
+  g_free (text);
+  realtime_message_free (msg);
+  json_node_unref (payload);
+}
+
+GST_END_TEST;
+
+static void
+round_trip (RealtimeVsn vsn, const gchar *join_ref, const gchar *ref,
+            const gchar *topic, const gchar *event, const gchar *payload_json)
+{
+  JsonNode *payload = json (payload_json);
+  RealtimeMessage *msg
+      = realtime_message_new (join_ref, ref, topic, event, payload);
+  gchar *text = realtime_codec_encode (vsn, msg);
+  RealtimeMessage *back = decode_text_ok (vsn, text);
+
+  fail_unless_equals_string (back->join_ref, join_ref);
+  fail_unless_equals_string (back->ref, ref);
+  fail_unless_equals_string (back->topic, topic);
+  fail_unless_equals_string (back->event, event);
+  assert_payload (back, payload_json);
+
+  g_free (text);
+  realtime_message_free (back);
+  realtime_message_free (msg);
+  json_node_unref (payload);
+}
+
+GST_START_TEST (test_round_trip_both_vsns)
+{
+  static const gchar *payloads[] = {
+    "{}",
+    "{\"type\":\"broadcast\",\"event\":\"start\",\"payload\":{\"a\":[1,2.5,"
+    "{\"b\":[null,true,false,\"x\"]}],\"n\":-3}}",
+    "{\"text\":\"h\\u00e9llo w\xc3\xb6rld \xe2\x82\xac \xf0\x9f\x98\x80\","
+    "\"esc\":\"quote\\\" backslash\\\\ nl\\n tab\\t\"}",
+    "[1,[2,[3,[4,[5]]]]]",
+    "\"just a string\"",
+    "null",
+  };
+  RealtimeVsn vsns[] = { REALTIME_VSN_1_0_0, REALTIME_VSN_2_0_0 };
+  guint v, i;
+
+  for (v = 0; v < G_N_ELEMENTS (vsns); v++)
+    {
+      for (i = 0; i < G_N_ELEMENTS (payloads); i++)
+        {
+          round_trip (vsns[v], NULL, NULL, "realtime:robot-1", "broadcast",
+                      payloads[i]);
+          round_trip (vsns[v], "1", "7", "realtime:robot-1", "broadcast",
+                      payloads[i]);
+          round_trip (vsns[v], NULL, "8",
+                      "realtime:r\xc3\xb6"
+                      "bot",
+                      "\xe2\x82\xac", payloads[i]);
+        }
+    }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_message_copy)
+{
+  JsonNode *payload = json ("{\"a\":1}");
+  RealtimeMessage *msg = realtime_message_new ("1", "2", "t", "e", payload);
+  RealtimeMessage *copy;
+
+  /* The payload is not taken: the caller still owns its reference. */
+  json_node_unref (payload);
+  copy = realtime_message_copy (msg);
+  realtime_message_free (msg);
+  fail_unless_equals_string (copy->join_ref, "1");
+  fail_unless_equals_string (copy->ref, "2");
+  fail_unless_equals_string (copy->topic, "t");
+  fail_unless_equals_string (copy->event, "e");
+  assert_payload (copy, "{\"a\":1}");
+  realtime_message_free (copy);
+  fail_unless (realtime_message_copy (NULL) == NULL);
+  realtime_message_free (NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_decode_reply_any_key_order)
+{
+  RealtimeMessage *msg;
+
+  /* What the real server sends: keys sorted. */
+  msg = decode_text_ok (REALTIME_VSN_2_0_0,
+                        "[null,\"5\",\"phoenix\","
+                        "\"phx_reply\",{\"response\":{},\"status\":\"ok\"}]");
+  fail_unless (msg->join_ref == NULL);
+  fail_unless_equals_string (msg->ref, "5");
+  fail_unless_equals_string (msg->topic, "phoenix");
+  fail_unless_equals_string (msg->event, "phx_reply");
+  assert_payload (msg, "{\"status\":\"ok\",\"response\":{}}");
+  realtime_message_free (msg);
+
+  msg = decode_text_ok (
+      REALTIME_VSN_1_0_0,
+      "{\"ref\":\"5\",\"payload\":"
+      "{\"status\":\"ok\",\"response\":{\"postgres_changes\":[]}},"
+      "\"event\":\"phx_reply\",\"topic\":\"realtime:T\"}");
+  fail_unless (msg->join_ref == NULL);
+  fail_unless_equals_string (msg->ref, "5");
+  fail_unless_equals_string (msg->topic, "realtime:T");
+  fail_unless_equals_string (msg->event, "phx_reply");
+  assert_payload (msg, "{\"response\":{\"postgres_changes\":[]},"
+                       "\"status\":\"ok\"}");
+  realtime_message_free (msg);
+
+  msg = decode_text_ok (
+      REALTIME_VSN_1_0_0,
+      " {\"join_ref\":\"1\","
+      "\"event\":\"phx_close\",\"topic\":\"realtime:T\",\"ref\":\"1\","
+      "\"payload\":{}} \n");
+  fail_unless_equals_string (msg->join_ref, "1");
+  fail_unless_equals_string (msg->ref, "1");
+  realtime_message_free (msg);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_decode_v1_lenient_fields)
+{
+  RealtimeMessage *msg;
+
+  /* No payload, no ref: an empty object and NULL. */
+  msg = decode_text_ok (
+      REALTIME_VSN_1_0_0,
+      "{\"topic\":\"realtime:T\",\"event\":\"presence_diff\"}");
+  fail_unless (msg->ref == NULL);
+  fail_unless (msg->join_ref == NULL);
+  assert_payload (msg, "{}");
+  realtime_message_free (msg);
+
+  /* Numeric refs become strings. */
+  msg = decode_text_ok (REALTIME_VSN_1_0_0,
+                        "{\"topic\":\"t\",\"event\":\"e\","
+                        "\"payload\":{},\"ref\":12,\"join_ref\":null}");
+  fail_unless_equals_string (msg->ref, "12");
+  fail_unless (msg->join_ref == NULL);
+  realtime_message_free (msg);
+
+  msg = decode_text_ok (REALTIME_VSN_2_0_0, "[3,4,\"t\",\"e\",{}]");
+  fail_unless_equals_string (msg->join_ref, "3");
+  fail_unless_equals_string (msg->ref, "4");
+  realtime_message_free (msg);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_decode_v2_rest_broadcast)
+{
+  RealtimeMessage *msg = decode_text_ok (
+      REALTIME_VSN_2_0_0,
+      "[null,null,\"realtime:T\",\"broadcast\",{\"event\":\"start\","
+      "\"payload\":{\"x\":1},\"type\":\"broadcast\"}]");
+
+  fail_unless (msg->join_ref == NULL);
+  fail_unless (msg->ref == NULL);
+  fail_unless_equals_string (msg->event, "broadcast");
+  assert_payload (msg, "{\"type\":\"broadcast\",\"event\":\"start\","
+                       "\"payload\":{\"x\":1}}");
+  /* Decoded payloads are mutable: a consumer may annotate them. */
+  json_object_set_int_member (json_node_get_object (msg->payload), "seen", 1);
+  realtime_message_free (msg);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_push_kind0)
+{
+  static const guint8 header[] = { 0, 1, 10, 5 };
+  GBytes *bytes
+      = frame (header, sizeof (header), "7realtime:Tstart{\"go\":true}");
+  RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                                           g_bytes_get_size (bytes));
+
+  fail_unless_equals_string (msg->join_ref, "7");
+  fail_unless (msg->ref == NULL);
+  fail_unless_equals_string (msg->topic, "realtime:T");
+  fail_unless_equals_string (msg->event, "start");
+  assert_payload (msg, "{\"go\":true}");
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_reply_kind1)
+{
+  /* kind, jrl, rl, tl, sl, join_ref, ref, topic, status, data */
+  static const guint8 header[] = { 1, 1, 2, 10, 2 };
+  GBytes *bytes = frame (header, sizeof (header),
+                         "112realtime:Tok{\"postgres_changes\":[]}");
+  RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                                           g_bytes_get_size (bytes));
+
+  fail_unless_equals_string (msg->join_ref, "1");
+  fail_unless_equals_string (msg->ref, "12");
+  fail_unless_equals_string (msg->topic, "realtime:T");
+  fail_unless_equals_string (msg->event, "phx_reply");
+  assert_payload (msg, "{\"status\":\"ok\",\"response\":"
+                       "{\"postgres_changes\":[]}}");
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_reply_kind1_no_join_ref)
+{
+  /* A heartbeat reply: empty join_ref becomes NULL as in text frames. */
+  static const guint8 header[] = { 1, 0, 1, 7, 5 };
+  GBytes *bytes = frame (header, sizeof (header),
+                         "9phoenixerror{\"reason\":\"unmatched topic\"}");
+  RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                                           g_bytes_get_size (bytes));
+
+  fail_unless (msg->join_ref == NULL);
+  fail_unless_equals_string (msg->ref, "9");
+  assert_payload (msg, "{\"status\":\"error\",\"response\":"
+                       "{\"reason\":\"unmatched topic\"}}");
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_broadcast_kind2)
+{
+  /* kind, tl, el, topic, event, data */
+  static const guint8 header[] = { 2, 10, 14 };
+  GBytes *bytes = frame (header, sizeof (header),
+                         "realtime:Tpresence_state{\"u1\":{\"metas\":[]}}");
+  RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                                           g_bytes_get_size (bytes));
+
+  fail_unless (msg->join_ref == NULL);
+  fail_unless (msg->ref == NULL);
+  fail_unless_equals_string (msg->topic, "realtime:T");
+  fail_unless_equals_string (msg->event, "presence_state");
+  assert_payload (msg, "{\"u1\":{\"metas\":[]}}");
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_user_broadcast_kind4)
+{
+  /* kind, tl, uel, ml, enc, topic, user_event, meta, payload */
+  static const guint8 header[] = { 4, 16, 5, 0, 1 };
+  GBytes *bytes = frame (header, sizeof (header),
+                         "realtime:robot-1start{\"speed\":2,\"tags\":[\"a\"]}");
+  RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                                           g_bytes_get_size (bytes));
+
+  fail_unless (msg->join_ref == NULL);
+  fail_unless (msg->ref == NULL);
+  fail_unless_equals_string (msg->topic, "realtime:robot-1");
+  fail_unless_equals_string (msg->event, "broadcast");
+  assert_payload (msg, "{\"type\":\"broadcast\",\"event\":\"start\","
+                       "\"payload\":{\"speed\":2,\"tags\":[\"a\"]}}");
+  fail_if (
+      json_object_has_member (json_node_get_object (msg->payload), "meta"));
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_user_broadcast_kind4_meta)
+{
+  static const guint8 header[] = { 4, 10, 4, 29, 1 };
+  GBytes *bytes = frame (header, sizeof (header),
+                         "realtime:Tstop{\"id\":\"abc\",\"replayed\":false}{}");
+  RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                                           g_bytes_get_size (bytes));
+
+  assert_payload (
+      msg, "{\"type\":\"broadcast\",\"event\":\"stop\","
+           "\"payload\":{},\"meta\":{\"id\":\"abc\",\"replayed\":false}}");
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_user_broadcast_kind4_raw)
+{
+  static const guint8 bytes[]
+      = { 4, 1, 3, 0, 0, 'T', 'r', 'a', 'w', 0x00, 0xff, 0x10, '{' };
+  RealtimeMessage *msg = decode_binary_ok (bytes, sizeof (bytes));
+  gchar *b64 = g_base64_encode (bytes + 9, 4);
+  gchar *expected = g_strdup_printf (
+      "{\"type\":\"broadcast\","
+      "\"event\":\"raw\",\"payload\":\"%s\",\"encoding\":\"base64\"}",
+      b64);
+
+  assert_payload (msg, expected);
+  realtime_message_free (msg);
+  g_free (expected);
+  g_free (b64);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_kind3_encoder_layout)
+{
+  GError *error = NULL;
+  GBytes *bytes = realtime_codec_encode_user_broadcast_push (
+      "1", "23", "realtime:T", "start", "{\"a\":1}", &error);
+  static const guint8 header[] = { 3, 1, 2, 10, 5, 0, 1 };
+  const guint8 *data;
+  gsize len;
+
+  g_assert_no_error (error);
+  data = g_bytes_get_data (bytes, &len);
+  fail_unless_equals_int (len, sizeof (header) + 1 + 2 + 10 + 5 + 7);
+  fail_unless (memcmp (data, header, sizeof (header)) == 0);
+  fail_unless (memcmp (data + sizeof (header), "123realtime:Tstart{\"a\":1}",
+                       len - sizeof (header))
+               == 0);
+  g_bytes_unref (bytes);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_kind3_round_trip)
+{
+  GError *error = NULL;
+  GBytes *bytes = realtime_codec_encode_user_broadcast_push (
+      "4", "9", "realtime:robot-1", "st\xc3\xa4rt",
+      "{\"n\":[1,{\"b\":\"\xe2\x82\xac\"}]}", &error);
+  RealtimeMessage *msg;
+
+  g_assert_no_error (error);
+  msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                          g_bytes_get_size (bytes));
+  fail_unless_equals_string (msg->join_ref, "4");
+  fail_unless_equals_string (msg->ref, "9");
+  fail_unless_equals_string (msg->topic, "realtime:robot-1");
+  fail_unless_equals_string (msg->event, "broadcast");
+  assert_payload (msg, "{\"type\":\"broadcast\",\"event\":\"st\xc3\xa4rt\","
+                       "\"payload\":{\"n\":[1,{\"b\":\"\xe2\x82\xac\"}]}}");
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+
+  /* Without refs, as realtime-js sends them before a join. */
+  bytes = realtime_codec_encode_user_broadcast_push (NULL, NULL, "t", "e", "[]",
+                                                     &error);
+  g_assert_no_error (error);
+  msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                          g_bytes_get_size (bytes));
+  fail_unless (msg->join_ref == NULL);
+  fail_unless (msg->ref == NULL);
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_kind4_round_trip)
+{
+  GError *error = NULL;
+  GBytes *bytes = realtime_codec_encode_user_broadcast (
+      "realtime:T", "stop", "{\"id\":\"m1\"}", "{\"why\":\"done\"}", &error);
+  RealtimeMessage *msg;
+
+  g_assert_no_error (error);
+  msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                          g_bytes_get_size (bytes));
+  fail_unless_equals_string (msg->topic, "realtime:T");
+  fail_unless_equals_string (msg->event, "broadcast");
+  assert_payload (msg,
+                  "{\"type\":\"broadcast\",\"event\":\"stop\","
+                  "\"payload\":{\"why\":\"done\"},\"meta\":{\"id\":\"m1\"}}");
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+
+  bytes = realtime_codec_encode_user_broadcast ("realtime:T", "stop", NULL,
+                                                "{}", &error);
+  g_assert_no_error (error);
+  fail_unless_equals_int (((const guint8 *)g_bytes_get_data (bytes, NULL))[3],
+                          0);
+  msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                          g_bytes_get_size (bytes));
+  assert_payload (msg, "{\"type\":\"broadcast\",\"event\":\"stop\","
+                       "\"payload\":{}}");
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_encoders_too_large)
+{
+  GError *error = NULL;
+  gchar *big = g_strnfill (256, 'x');
+  gchar *max = g_strnfill (255, 'y');
+  GBytes *bytes;
+  RealtimeMessage *msg;
+
+  fail_unless (realtime_codec_encode_user_broadcast_push (big, "1", "t", "e",
+                                                          "{}", &error)
+               == NULL);
+  g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  fail_unless (realtime_codec_encode_user_broadcast_push ("1", big, "t", "e",
+                                                          "{}", &error)
+               == NULL);
+  g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  fail_unless (realtime_codec_encode_user_broadcast_push ("1", "1", big, "e",
+                                                          "{}", &error)
+               == NULL);
+  g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  fail_unless (realtime_codec_encode_user_broadcast_push ("1", "1", "t", big,
+                                                          "{}", &error)
+               == NULL);
+  g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  fail_unless (
+      realtime_codec_encode_user_broadcast (big, "e", NULL, "{}", &error)
+      == NULL);
+  g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  fail_unless (
+      realtime_codec_encode_user_broadcast ("t", big, NULL, "{}", &error)
+      == NULL);
+  g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+
+  /* 255 bytes is the largest a length byte holds, and fits. */
+  bytes = realtime_codec_encode_user_broadcast (max, max, NULL, "{}", &error);
+  g_assert_no_error (error);
+  msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
+                          g_bytes_get_size (bytes));
+  fail_unless_equals_string (msg->topic, max);
+  realtime_message_free (msg);
+  g_bytes_unref (bytes);
+
+  /* The payload is not length-limited, but must be JSON. */
+  fail_unless (
+      realtime_codec_encode_user_broadcast ("t", "e", NULL, "{x", &error)
+      == NULL);
+  g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_MALFORMED);
+  g_clear_error (&error);
+
+  g_free (big);
+  g_free (max);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_text_hostile)
+{
+  static const gchar *v1_bad[] = {
+    "",
+    " ",
+    "not json",
+    "{",
+    "}",
+    "[]",
+    "null",
+    "42",
+    "\"str\"",
+    "{\"topic\":1,\"event\":\"e\",\"ref\":null}",
+    "{\"event\":\"e\",\"ref\":null}",
+    "{\"topic\":\"t\",\"ref\":null}",
+    "{\"topic\":\"t\",\"event\":null,\"ref\":null}",
+    "{\"topic\":\"t\",\"event\":[],\"ref\":null}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"ref\":{}}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"ref\":true}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"ref\":1.5}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"join_ref\":[]}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"payload\":{}",
+    "{\"topic\":\"t\",\"event\":\"e\"} {}",
+    "{\"topic\":\"t\",\"event\":\"e\"},",
+    "/* c */ {\"topic\":\"t\",\"event\":\"e\"}",
+    "{'topic':'t','event':'e'}",
+    "{topic:\"t\",event:\"e\"}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"payload\":[1,]}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"payload\":01}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"payload\":99999999999999999999}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"payload\":1e999}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"payload\":\"\\ud800\"}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"payload\":\"\\x41\"}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"payload\":\"tab\there\"}",
+    "{\"topic\":\"t\xff\",\"event\":\"e\"}",
+    "{\"topic\":\"t\xc0\xaf\",\"event\":\"e\"}",
+    "[null,null,\"t\",\"e\",{}]",
+  };
+  static const gchar *v2_bad[] = {
+    "",
+    "[",
+    "{}",
+    "[null,null,\"t\",\"e\"]",
+    "[null,null,\"t\",\"e\",{},{}]",
+    "[null,null,1,\"e\",{}]",
+    "[null,null,\"t\",2,{}]",
+    "[null,null,null,\"e\",{}]",
+    "[{},null,\"t\",\"e\",{}]",
+    "[null,false,\"t\",\"e\",{}]",
+    "[null,null,\"t\",\"e\",{}",
+    "[null,null,\"t\",\"e\",{}]]",
+    "[null,null,\"t\xed\xa0\x80\",\"e\",{}]",
+    "{\"topic\":\"t\",\"event\":\"e\",\"ref\":null}",
+  };
+  const gchar with_nul[] = "[null,null,\"t\",\"e\",{}]\0garbage";
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (v1_bad); i++)
+    assert_text_error (REALTIME_VSN_1_0_0, v1_bad[i], strlen (v1_bad[i]));
+  for (i = 0; i < G_N_ELEMENTS (v2_bad); i++)
+    assert_text_error (REALTIME_VSN_2_0_0, v2_bad[i], strlen (v2_bad[i]));
+  assert_text_error (REALTIME_VSN_2_0_0, with_nul, sizeof (with_nul) - 1);
+  assert_text_error (REALTIME_VSN_2_0_0, NULL, 0);
+}
+
+GST_END_TEST;
+
+static gchar *
+nested (gchar open, gchar close, guint depth, const gchar *inner)
+{
+  GString *s = g_string_new ("[null,null,\"t\",\"e\",");
+  guint i;
+
+  for (i = 0; i < depth; i++)
+    {
+      g_string_append_c (s, open);
+      if (open == '{')
+        g_string_append (s, "\"k\":");
+    }
+  g_string_append (s, inner);
+  for (i = 0; i < depth; i++)
+    g_string_append_c (s, close);
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+GST_START_TEST (test_text_deep_nesting)
+{
+  gchar *text;
+  gchar *brackets;
+  RealtimeMessage *msg;
+
+  /* Would overflow the stack of a recursive parser. */
+  text = g_strnfill (100000, '[');
+  assert_text_error (REALTIME_VSN_2_0_0, text, strlen (text));
+  assert_text_error (REALTIME_VSN_1_0_0, text, strlen (text));
+  g_free (text);
+  text = nested ('[', ']', 100000, "1");
+  assert_text_error (REALTIME_VSN_2_0_0, text, strlen (text));
+  g_free (text);
+  text = nested ('{', '}', 100000, "1");
+  assert_text_error (REALTIME_VSN_2_0_0, text, strlen (text));
+  g_free (text);
+
+  /* Just over and just under the limit of 64 levels, the frame counted. */
+  text = nested ('[', ']', 64, "1");
+  assert_text_error (REALTIME_VSN_2_0_0, text, strlen (text));
+  g_free (text);
+  text = nested ('[', ']', 63, "1");
+  msg = decode_text_ok (REALTIME_VSN_2_0_0, text);
+  realtime_message_free (msg);
+  g_free (text);
+
+  /* Brackets inside strings are not nesting. */
+  brackets = g_strnfill (100000, '[');
+  text = g_strdup_printf ("[null,null,\"t\",\"e\",{\"s\":\"%s\\\"[\"}]",
+                          brackets);
+  msg = decode_text_ok (REALTIME_VSN_2_0_0, text);
+  fail_unless_equals_int (strlen (json_object_get_string_member (
+                              json_node_get_object (msg->payload), "s")),
+                          100002);
+  realtime_message_free (msg);
+  g_free (text);
+  g_free (brackets);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_text_huge_strings)
+{
+  gsize n = 4 * 1024 * 1024;
+  gchar *big = g_strnfill (n, 'a');
+  gchar *text;
+  RealtimeMessage *msg;
+
+  /* Text frames carry no length bytes: a big string is legal... */
+  text = g_strdup_printf ("[null,null,\"%s\",\"e\",{\"s\":\"%s\"}]", big, big);
+  msg = decode_text_ok (REALTIME_VSN_2_0_0, text);
+  fail_unless_equals_int (strlen (msg->topic), n);
+  realtime_message_free (msg);
+  g_free (text);
+
+  /* ...but one left open fails cleanly, and the error quotes only a
+   * short prefix of the frame. */
+  text = g_strdup_printf ("[null,null,\"t\",\"e\",{\"s\":\"%s", big);
+  {
+    GError *error = NULL;
+
+    msg = realtime_codec_decode_text (REALTIME_VSN_2_0_0, text, strlen (text),
+                                      &error);
+    fail_unless (msg == NULL);
+    g_assert_error (error, REALTIME_CODEC_ERROR,
+                    REALTIME_CODEC_ERROR_MALFORMED);
+    fail_unless (strlen (error->message) < 200, "%s", error->message);
+    g_error_free (error);
+  }
+  g_free (text);
+  g_free (big);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_does_not_echo_secrets)
+{
+  GError *error = NULL;
+  const gchar *frames[] = {
+    "[\"" RT_TEST_TOKEN "\",null,\"t\",\"e\",{}",
+    "{\"access_token\":\"" RT_TEST_TOKEN "\"}",
+    "{\"topic\":\"t\",\"event\":\"e\",\"payload\":{\"access_token\":"
+    "\"" RT_TEST_TOKEN "\"},\"ref\":[]}",
+    "\x01\x02\"\\\n" RT_TEST_API_KEY,
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (frames); i++)
+    {
+      fail_unless (realtime_codec_decode_text (REALTIME_VSN_1_0_0, frames[i],
+                                               strlen (frames[i]), &error)
+                   == NULL);
+      fail_unless (error != NULL);
+      fail_if (strstr (error->message, "5ecret"), "%s", error->message);
+      /* The quoted prefix is escaped: no raw control characters. */
+      fail_if (strchr (error->message, '\n'), "%s", error->message);
+      fail_if (strchr (error->message, '\x01'), "%s", error->message);
+      g_clear_error (&error);
+    }
+}
+
+GST_END_TEST;
+
+/* Valid frames of every binary kind, all with JSON data, so no proper
+ * prefix of any of them is a valid frame. */
+static GPtrArray *
+valid_binary_frames (void)
+{
+  GPtrArray *frames
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  static const guint8 h0[] = { 0, 1, 1, 1 };
+  static const guint8 h1[] = { 1, 1, 1, 1, 2 };
+  static const guint8 h2[] = { 2, 1, 1 };
+  static const guint8 h4[] = { 4, 1, 1, 2, 1 };
+
+  g_ptr_array_add (frames, frame (h0, sizeof (h0), "jte{\"a\":1}"));
+  g_ptr_array_add (frames, frame (h1, sizeof (h1), "jrtok{\"a\":[]}"));
+  g_ptr_array_add (frames, frame (h2, sizeof (h2), "te{\"a\":\"b\"}"));
+  g_ptr_array_add (frames, realtime_codec_encode_user_broadcast_push (
+                               "1", "2", "realtime:T", "start",
+                               "{\"x\":[1,2,{\"y\":null}]}", NULL));
+  g_ptr_array_add (frames, frame (h4, sizeof (h4), "te{}{\"p\":1}"));
+  return frames;
+}
+
+GST_START_TEST (test_binary_truncated_every_length)
+{
+  GPtrArray *frames = valid_binary_frames ();
+  guint i;
+  gsize n;
+
+  for (i = 0; i < frames->len; i++)
+    {
+      gsize len;
+      const guint8 *data
+          = g_bytes_get_data (g_ptr_array_index (frames, i), &len);
+      RealtimeMessage *msg = decode_binary_ok (data, len);
+
+      realtime_message_free (msg);
+      for (n = 0; n < len; n++)
+        {
+          /* A copy of exactly n bytes, so valgrind sees any over-read. */
+          guint8 *copy = g_memdup2 (data, n);
+
+          assert_binary_error (copy, n, REALTIME_CODEC_ERROR_MALFORMED);
+          g_free (copy);
+        }
+    }
+  g_ptr_array_unref (frames);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_lengths_past_end)
+{
+  static const guint8 f0[] = { 0, 255, 1, 1, 'a', 'b', 'c', '{', '}' };
+  static const guint8 f1[] = { 1, 1, 1, 1, 200, 'j', 'r', 't', 'o', 'k' };
+  static const guint8 f2[] = { 2, 3, 250, 't', 'o', 'p', 'e' };
+  static const guint8 f3[] = { 3, 0, 0, 1, 1, 255, 1, 't', 'e', '{', '}' };
+  static const guint8 f4[] = { 4, 1, 1, 255, 1, 't', 'e', '{', '}' };
+  static const guint8 f4b[] = { 4, 255, 255, 255, 1 };
+
+  assert_binary_error (f0, sizeof (f0), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (f1, sizeof (f1), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (f2, sizeof (f2), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (f3, sizeof (f3), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (f4, sizeof (f4), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (f4b, sizeof (f4b), REALTIME_CODEC_ERROR_MALFORMED);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_unknown_kind)
+{
+  static const guint8 k5[] = { 5, 1, 1, 't', 'e', '{', '}' };
+  static const guint8 k255[] = { 255 };
+
+  assert_binary_error (k5, sizeof (k5), REALTIME_CODEC_ERROR_UNSUPPORTED);
+  assert_binary_error (k255, sizeof (k255), REALTIME_CODEC_ERROR_UNSUPPORTED);
+  assert_binary_error (k255, 0, REALTIME_CODEC_ERROR_MALFORMED);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_bad_content)
+{
+  /* Invalid UTF-8 in each string field. */
+  static const guint8 topic[] = { 2, 1, 1, 0xff, 'e', '{', '}' };
+  static const guint8 event[] = { 4, 1, 1, 0, 1, 't', 0xc0, '{', '}' };
+  static const guint8 status[] = { 1, 0, 0, 1, 2, 't', 'o', 0x80, '{', '}' };
+  static const guint8 join_ref[] = { 0, 1, 1, 1, 0xfe, 't', 'e', '{', '}' };
+  static const guint8 ref[] = { 3, 0, 1, 1, 1, 0, 1, 0xed, 't', 'e', '{', '}' };
+  static const guint8 nul[] = { 2, 2, 1, 't', 0, 'e', '{', '}' };
+  /* Bad JSON data, meta and encoding. */
+  static const guint8 data[] = { 2, 1, 1, 't', 'e', '{' };
+  static const guint8 empty_data[] = { 2, 1, 1, 't', 'e' };
+  static const guint8 bad_utf8_data[] = { 2, 1, 1, 't', 'e', '"', 0xff, '"' };
+  static const guint8 meta[] = { 4, 1, 1, 2, 1, 't', 'e', '{', '[', '{', '}' };
+  static const guint8 enc[] = { 4, 1, 1, 0, 2, 't', 'e', '{', '}' };
+  static const guint8 enc3[] = { 3, 0, 0, 1, 1, 0, 7, 't', 'e', '{', '}' };
+  static const guint8 trailing[] = { 2, 1, 1, 't', 'e', '{', '}', '{', '}' };
+
+  assert_binary_error (topic, sizeof (topic), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (event, sizeof (event), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (status, sizeof (status), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (join_ref, sizeof (join_ref),
+                       REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (ref, sizeof (ref), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (nul, sizeof (nul), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (data, sizeof (data), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (empty_data, sizeof (empty_data),
+                       REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (bad_utf8_data, sizeof (bad_utf8_data),
+                       REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (meta, sizeof (meta), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (enc, sizeof (enc), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (enc3, sizeof (enc3), REALTIME_CODEC_ERROR_MALFORMED);
+  assert_binary_error (trailing, sizeof (trailing),
+                       REALTIME_CODEC_ERROR_MALFORMED);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_binary_deep_nesting)
+{
+  GByteArray *arr = g_byte_array_new ();
+  static const guint8 header[] = { 4, 1, 1, 0, 1, 't', 'e' };
+  gchar *deep = g_strnfill (100000, '[');
+
+  g_byte_array_append (arr, header, sizeof (header));
+  g_byte_array_append (arr, (const guint8 *)deep, strlen (deep));
+  assert_binary_error (arr->data, arr->len, REALTIME_CODEC_ERROR_MALFORMED);
+  g_byte_array_unref (arr);
+  g_free (deep);
+}
+
+GST_END_TEST;
+
+/* If a frame decodes, the message must encode to a frame that decodes to
+ * the same message: what the gateway relays stays valid. */
+static void
+check_reencodes (const RealtimeMessage *msg)
+{
+  RealtimeVsn vsn;
+
+  for (vsn = REALTIME_VSN_1_0_0; vsn <= REALTIME_VSN_2_0_0; vsn++)
+    {
+      GError *error = NULL;
+      gchar *text = realtime_codec_encode (vsn, msg);
+      RealtimeMessage *back
+          = realtime_codec_decode_text (vsn, text, strlen (text), &error);
+
+      g_assert_no_error (error);
+      fail_unless_equals_string (back->topic, msg->topic);
+      fail_unless_equals_string (back->event, msg->event);
+      fail_unless_equals_string (back->ref, msg->ref);
+      fail_unless (json_node_equal (back->payload, msg->payload));
+      realtime_message_free (back);
+      g_free (text);
+    }
+}
+
+static void
+mutate (GRand *rand, GByteArray *buf)
+{
+  guint n = g_rand_int_range (rand, 1, 4);
+  guint i;
+
+  for (i = 0; i < n; i++)
+    {
+      guint op = g_rand_int_range (rand, 0, 6);
+      guint pos = buf->len ? g_rand_int_range (rand, 0, buf->len) : 0;
+      static const guint8 interesting[]
+          = { 0,   1,   2,   3,   4,    5,   0x7f, 0x80, 0xc0, 0xff, '[',
+              ']', '{', '}', '"', '\\', ',', ':',  '0',  'e',  '-',  'n' };
+
+      switch (op)
+        {
+          case 0: /* flip a bit */
+            if (buf->len)
+              buf->data[pos] ^= 1 << g_rand_int_range (rand, 0, 8);
+            break;
+          case 1: /* set an interesting byte */
+            if (buf->len)
+              buf->data[pos] = interesting[g_rand_int_range (
+                  rand, 0, G_N_ELEMENTS (interesting))];
+            break;
+          case 2: /* insert a byte */
+            {
+              g_byte_array_set_size (buf, buf->len + 1);
+              memmove (buf->data + pos + 1, buf->data + pos,
+                       buf->len - pos - 1);
+              buf->data[pos] = g_rand_int_range (rand, 0, 256);
+            }
+            break;
+          case 3: /* delete a byte */
+            if (buf->len)
+              g_byte_array_remove_index (buf, pos);
+            break;
+          case 4: /* truncate */
+            g_byte_array_set_size (buf, pos);
+            break;
+          default: /* random length byte */
+            if (buf->len > 1)
+              buf->data[g_rand_int_range (rand, 0, MIN (buf->len, 7))]
+                  = g_rand_int_range (rand, 0, 256);
+            break;
+        }
+    }
+}
+
+GST_START_TEST (test_random_mutations)
+{
+  static const gchar *texts[] = {
+    "[null,\"1\",\"phoenix\",\"heartbeat\",{}]",
+    "[\"1\",\"1\",\"realtime:T\",\"phx_reply\",{\"response\":"
+    "{\"postgres_changes\":[]},\"status\":\"ok\"}]",
+    "[null,null,\"realtime:T\",\"broadcast\",{\"event\":\"start\","
+    "\"payload\":{\"a\":[1,2.5e3,-0.5,true,false,null,\"\\u00e9\"]},"
+    "\"type\":\"broadcast\"}]",
+    "{\"topic\":\"realtime:T\",\"event\":\"phx_reply\",\"payload\":"
+    "{\"status\":\"ok\",\"response\":{}},\"ref\":\"2\",\"join_ref\":\"1\"}",
+  };
+  GPtrArray *binaries = valid_binary_frames ();
+  GRand *rand = g_rand_new_with_seed (20260821);
+  guint iter, decoded = 0;
+
+  for (iter = 0; iter < 20000; iter++)
+    {
+      GByteArray *buf = g_byte_array_new ();
+      gboolean binary = iter % 2;
+      RealtimeMessage *msg;
+      GError *error = NULL;
+      guint8 *exact;
+
+      if (binary)
+        {
+          gsize len;
+          const guint8 *data = g_bytes_get_data (
+              g_ptr_array_index (binaries,
+                                 g_rand_int_range (rand, 0, binaries->len)),
+              &len);
+
+          g_byte_array_append (buf, data, len);
+        }
+      else
+        {
+          const gchar *t
+              = texts[g_rand_int_range (rand, 0, G_N_ELEMENTS (texts))];
+
+          g_byte_array_append (buf, (const guint8 *)t, strlen (t));
+        }
+      mutate (rand, buf);
+      /* An exact-size copy, so valgrind catches any over-read. */
+      exact = g_memdup2 (buf->data, buf->len);
+
+      if (binary)
+        msg = realtime_codec_decode_binary (exact, buf->len, &error);
+      else
+        msg = realtime_codec_decode_text (
+            iter % 4 == 0 ? REALTIME_VSN_2_0_0 : REALTIME_VSN_1_0_0,
+            (const gchar *)exact, buf->len, &error);
+      fail_unless ((msg == NULL) == (error != NULL));
+      if (msg)
+        {
+          decoded++;
+          check_reencodes (msg);
+          realtime_message_free (msg);
+        }
+      else
+        {
+          fail_unless (error->domain == REALTIME_CODEC_ERROR);
+          g_error_free (error);
+        }
+      g_free (exact);
+      g_byte_array_unref (buf);
+    }
+  /* The mutations must leave some frames valid, or the loop tests only the
+   * first check. */
+  fail_unless (decoded > 100, "only %u mutated frames decoded", decoded);
+  g_rand_free (rand);
+  g_ptr_array_unref (binaries);
+}
+
+GST_END_TEST;
+
+static Suite *
+codec_suite (void)
+{
+  Suite *s = suite_create ("codec");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_vsn_strings);
+  tcase_add_test (tc, test_v2_heartbeat_wire_text);
+  tcase_add_test (tc, test_v2_join_wire_text);
+  tcase_add_test (tc, test_v1_join_wire_text);
+  tcase_add_test (tc, test_v1_always_writes_ref);
+  tcase_add_test (tc, test_encode_escapes_controls);
+  tcase_add_test (tc, test_round_trip_both_vsns);
+  tcase_add_test (tc, test_message_copy);
+  tcase_add_test (tc, test_decode_reply_any_key_order);
+  tcase_add_test (tc, test_decode_v1_lenient_fields);
+  tcase_add_test (tc, test_decode_v2_rest_broadcast);
+  tcase_add_test (tc, test_binary_push_kind0);
+  tcase_add_test (tc, test_binary_reply_kind1);
+  tcase_add_test (tc, test_binary_reply_kind1_no_join_ref);
+  tcase_add_test (tc, test_binary_broadcast_kind2);
+  tcase_add_test (tc, test_binary_user_broadcast_kind4);
+  tcase_add_test (tc, test_binary_user_broadcast_kind4_meta);
+  tcase_add_test (tc, test_binary_user_broadcast_kind4_raw);
+  tcase_add_test (tc, test_binary_kind3_encoder_layout);
+  tcase_add_test (tc, test_binary_kind3_round_trip);
+  tcase_add_test (tc, test_binary_kind4_round_trip);
+  tcase_add_test (tc, test_binary_encoders_too_large);
+  tcase_add_test (tc, test_text_hostile);
+  tcase_add_test (tc, test_text_deep_nesting);
+  tcase_add_test (tc, test_text_huge_strings);
+  tcase_add_test (tc, test_error_does_not_echo_secrets);
+  tcase_add_test (tc, test_binary_truncated_every_length);
+  tcase_add_test (tc, test_binary_lengths_past_end);
+  tcase_add_test (tc, test_binary_unknown_kind);
+  tcase_add_test (tc, test_binary_bad_content);
+  tcase_add_test (tc, test_binary_deep_nesting);
+  tcase_add_test (tc, test_random_mutations);
+  return s;
+}
+
+RT_TEST_MAIN (codec);
