@@ -591,6 +591,55 @@ GST_START_TEST (test_pushes_carry_current_join_ref)
 
 GST_END_TEST;
 
+/* vsn 2.0.0: messages stamped with an older join_ref are not ours. */
+GST_START_TEST (test_stale_join_ref_dropped)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  RealtimeChannel *ch = join (c, "stale");
+  GPtrArray *got = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *frames = rt_server_get_frames (server);
+  g_autofree gchar *join_ref = NULL;
+  g_autofree gchar *frame = NULL;
+  RealtimeClientStats before, after;
+  guint i;
+
+  for (i = 0; i < frames->len; i++) {
+    RtServerFrame *fr = g_ptr_array_index (frames, i);
+    if (g_strcmp0 (fr->event, "phx_join") == 0)
+      join_ref = g_strdup (fr->join_ref);
+  }
+  fail_unless (join_ref != NULL);
+  g_signal_connect (ch, "broadcast", G_CALLBACK (collect), got);
+  realtime_client_get_stats (c, &before);
+
+  /* An old join's close and broadcast are ignored... */
+  rt_server_send_raw_text (server, "[\"0\",\"0\",\"realtime:stale\","
+      "\"phx_close\",{}]");
+  rt_server_send_raw_text (server, "[\"0\",null,\"realtime:stale\","
+      "\"broadcast\",{\"type\":\"broadcast\",\"event\":\"old\","
+      "\"payload\":{}}]");
+  /* ... while the current join's and unstamped ones count. */
+  rt_server_send_raw_text (server, "[null,null,\"realtime:stale\","
+      "\"broadcast\",{\"type\":\"broadcast\",\"event\":\"new\","
+      "\"payload\":{}}]");
+  fail_unless (RT_WAIT_UNTIL (got->len == 1, 2000));
+  fail_unless_equals_string (g_ptr_array_index (got, 0), "new {}");
+  fail_unless (is_joined (ch));
+  realtime_client_get_stats (c, &after);
+  fail_unless_equals_int (after.frames_dropped, before.frames_dropped + 2);
+
+  frame = g_strdup_printf ("[\"%s\",\"%s\",\"realtime:stale\","
+      "\"phx_close\",{}]", join_ref, join_ref);
+  rt_server_send_raw_text (server, frame);
+  fail_unless (RT_WAIT_UNTIL (!is_joined (ch), 2000));
+  /* Still wanted: it comes back. */
+  fail_unless (RT_WAIT_UNTIL (is_joined (ch), 3000));
+  g_ptr_array_unref (got);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
 static Suite *
 client_suite (void)
 {
@@ -618,6 +667,7 @@ client_suite (void)
   tcase_add_test (tc, test_forced_reconnect_rejoins);
   tcase_add_test (tc, test_presence_track);
   tcase_add_test (tc, test_pushes_carry_current_join_ref);
+  tcase_add_test (tc, test_stale_join_ref_dropped);
   return s;
 }
 

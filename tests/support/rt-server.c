@@ -2116,6 +2116,19 @@ send_to_members (RtServer *server, const gchar *topic, const gchar *event,
 }
 
 void
+rt_server_send_raw_text (RtServer *server, const gchar *text)
+{
+  GList *l;
+
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+
+    if (conn_is_open (conn))
+      conn_send_text (conn, g_strdup (text));
+  }
+}
+
+void
 rt_server_send_phx_error (RtServer *server, const gchar *topic)
 {
   JsonNode *payload = reason_node ("channel_crash");

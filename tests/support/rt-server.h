@@ -89,6 +89,9 @@ void rt_server_set_reply_delay (RtServer *server, guint ms);
 void rt_server_send_garbage (RtServer *server);
 /* Sends one text frame of @size bytes (valid JSON) to every client. */
 void rt_server_send_oversized (RtServer *server, gsize size);
+/* Sends @text as one text frame, verbatim, to every client: for frames
+ * the server would never send on its own (stale join_refs, odd shapes). */
+void rt_server_send_raw_text (RtServer *server, const gchar *text);
 /* Sends phx_error (with the member's join_ref) on topic to its members. */
 void rt_server_send_phx_error (RtServer *server, const gchar *topic);
 /* Sends phx_close on topic to its members and removes their membership. */
