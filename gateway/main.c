@@ -5,6 +5,8 @@
  */
 #include "cli-realtime.h"
 
+#include <glib.h>
+
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +30,9 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  /* stdout carries data (listen's JSON lines): every log line goes to
+   * stderr, whatever its level. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   if (argc < 2) {
     usage (stderr);
