@@ -103,7 +103,7 @@ seconds_to_ms (const gchar *name, gdouble seconds, gboolean allow_zero,
         allow_zero ? "at least" : "more than");
     return FALSE;
   }
-  *ms = (guint) (seconds * 1000.0 + 0.5);
+  *ms = (guint)(seconds * 1000.0 + 0.5);
   if (*ms == 0 && !allow_zero)
     *ms = 1;
   return TRUE;
@@ -115,45 +115,43 @@ parse_options (int argc, char **argv, const gchar *what, gboolean is_send,
 {
   g_autoptr (GOptionContext) ctx = NULL;
   GOptionEntry common[] = {
-    {"url", 0, 0, G_OPTION_ARG_STRING, &o->url,
-        "Project URL (https://<ref>.supabase.co) or ws(s):// URL", "URL"},
-    {"api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &o->api_key_file,
-          "File holding the API key (else $REALTIME_API_KEY)",
-        "FILE"},
-    {"access-token-file", 0, 0, G_OPTION_ARG_FILENAME, &o->access_token_file,
-        "File holding a user JWT sent with joins", "FILE"},
-    {"channel", 0, 0, G_OPTION_ARG_STRING, &o->channel,
-        "Channel name (topic realtime:NAME)", "NAME"},
-    {"private", 0, 0, G_OPTION_ARG_NONE, &o->private_,
-        "Join as a private channel", NULL},
-    {"vsn", 0, 0, G_OPTION_ARG_STRING, &o->vsn,
-        "Protocol version 1.0.0 or 2.0.0 (default 2.0.0)", "VSN"},
-    {"heartbeat-interval", 0, 0, G_OPTION_ARG_DOUBLE, &o->heartbeat_interval,
-        "Seconds between heartbeats (default 25)", "SECONDS"},
-    {"heartbeat-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->heartbeat_timeout,
+    { "url", 0, 0, G_OPTION_ARG_STRING, &o->url,
+        "Project URL (https://<ref>.supabase.co) or ws(s):// URL", "URL" },
+    { "api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &o->api_key_file,
+        "File holding the API key (else $REALTIME_API_KEY)", "FILE" },
+    { "access-token-file", 0, 0, G_OPTION_ARG_FILENAME, &o->access_token_file,
+        "File holding a user JWT sent with joins", "FILE" },
+    { "channel", 0, 0, G_OPTION_ARG_STRING, &o->channel,
+        "Channel name (topic realtime:NAME)", "NAME" },
+    { "private", 0, 0, G_OPTION_ARG_NONE, &o->private_,
+        "Join as a private channel", NULL },
+    { "vsn", 0, 0, G_OPTION_ARG_STRING, &o->vsn,
+        "Protocol version 1.0.0 or 2.0.0 (default 2.0.0)", "VSN" },
+    { "heartbeat-interval", 0, 0, G_OPTION_ARG_DOUBLE, &o->heartbeat_interval,
+        "Seconds between heartbeats (default 25)", "SECONDS" },
+    { "heartbeat-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->heartbeat_timeout,
         "Seconds a heartbeat may go unanswered (default: the interval)",
-        "SECONDS"},
-    {"join-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->join_timeout,
-        "Seconds to wait for a join reply (default 10)", "SECONDS"},
-    {"backoff-min", 0, 0, G_OPTION_ARG_DOUBLE, &o->backoff_min,
-        "Base reconnect delay in seconds (default 1)", "SECONDS"},
-    {"backoff-max", 0, 0, G_OPTION_ARG_DOUBLE, &o->backoff_max,
-        "Largest reconnect delay in seconds (default 30)", "SECONDS"},
-    {"max-message-size", 0, 0, G_OPTION_ARG_INT64, &o->max_message_size,
-        "Largest frame accepted in bytes (default 1048576)", "BYTES"},
-    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
-        "Log debug messages (secrets are never logged)", NULL},
-    {NULL}
+        "SECONDS" },
+    { "join-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->join_timeout,
+        "Seconds to wait for a join reply (default 10)", "SECONDS" },
+    { "backoff-min", 0, 0, G_OPTION_ARG_DOUBLE, &o->backoff_min,
+        "Base reconnect delay in seconds (default 1)", "SECONDS" },
+    { "backoff-max", 0, 0, G_OPTION_ARG_DOUBLE, &o->backoff_max,
+        "Largest reconnect delay in seconds (default 30)", "SECONDS" },
+    { "max-message-size", 0, 0, G_OPTION_ARG_INT64, &o->max_message_size,
+        "Largest frame accepted in bytes (default 1048576)", "BYTES" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
+        "Log debug messages (secrets are never logged)", NULL },
+    { NULL }
   };
-  GOptionEntry send_entries[] = {
-    {"event", 0, 0, G_OPTION_ARG_STRING, &o->event,
-        "Broadcast event name", "NAME"},
-    {"payload", 0, 0, G_OPTION_ARG_STRING, &o->payload,
-        "Broadcast payload, JSON (default {})", "JSON"},
-    {"ack", 0, 0, G_OPTION_ARG_NONE, &o->ack,
-        "Wait for the server's acknowledgement", NULL},
-    {NULL}
-  };
+  GOptionEntry send_entries[]
+      = { { "event", 0, 0, G_OPTION_ARG_STRING, &o->event,
+              "Broadcast event name", "NAME" },
+          { "payload", 0, 0, G_OPTION_ARG_STRING, &o->payload,
+              "Broadcast payload, JSON (default {})", "JSON" },
+          { "ack", 0, 0, G_OPTION_ARG_NONE, &o->ack,
+              "Wait for the server's acknowledgement", NULL },
+          { NULL } };
 
   ctx = g_option_context_new (what);
   g_option_context_add_main_entries (ctx, common, NULL);
@@ -221,16 +219,16 @@ make_client (Options *o, GError **error)
   if (token)
     realtime_client_set_access_token (client, token);
 
-#define SET_SECONDS(field, name, prop, zero_ok)                           \
-  if (o->field != 0) {                                                    \
-    if (!seconds_to_ms (name, o->field, zero_ok, &ms, error)) {          \
-      g_object_unref (client);                                            \
-      return NULL;                                                        \
-    }                                                                     \
-    g_object_set (client, prop, ms, NULL);                                \
+#define SET_SECONDS(field, name, prop, zero_ok)                                \
+  if (o->field != 0) {                                                         \
+    if (!seconds_to_ms (name, o->field, zero_ok, &ms, error)) {                \
+      g_object_unref (client);                                                 \
+      return NULL;                                                             \
+    }                                                                          \
+    g_object_set (client, prop, ms, NULL);                                     \
   }
-  SET_SECONDS (heartbeat_interval, "heartbeat-interval",
-      "heartbeat-interval", FALSE);
+  SET_SECONDS (heartbeat_interval, "heartbeat-interval", "heartbeat-interval",
+      FALSE);
   SET_SECONDS (heartbeat_timeout, "heartbeat-timeout", "heartbeat-timeout",
       FALSE);
   SET_SECONDS (join_timeout, "join-timeout", "join-timeout", FALSE);
@@ -244,8 +242,7 @@ make_client (Options *o, GError **error)
       g_object_unref (client);
       return NULL;
     }
-    g_object_set (client, "max-message-size", (guint) o->max_message_size,
-        NULL);
+    g_object_set (client, "max-message-size", (guint)o->max_message_size, NULL);
   }
   return client;
 }
@@ -267,8 +264,8 @@ on_channel_state (RealtimeChannel *channel, RealtimeChannelState state,
 }
 
 static void
-on_broadcast (RealtimeChannel *channel, const gchar *event,
-    JsonNode *payload, gpointer user_data)
+on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
+    gpointer user_data)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -314,8 +311,8 @@ realtime_cli_listen (int argc, char **argv)
   guint sig_int, sig_term;
 
   if (!parse_options (argc, argv, "listen - print the broadcasts of a channel",
-          FALSE, &o, &error) || !(setup_logging (o.verbose), client =
-          make_client (&o, &error))) {
+          FALSE, &o, &error)
+      || !(setup_logging (o.verbose), client = make_client (&o, &error))) {
     g_printerr ("realtime-gateway listen: %s\n", error->message);
     options_clear (&o);
     return EXIT_USAGE;
@@ -409,8 +406,8 @@ on_send_deadline (gpointer data)
 
   if (!st->error)
     g_set_error (&st->error, REALTIME_ERROR, REALTIME_ERROR_TIMEOUT,
-        st->sent ? "no acknowledgement in time" :
-        "the channel was not joined in time");
+        st->sent ? "no acknowledgement in time"
+                 : "the channel was not joined in time");
   g_main_loop_quit (st->loop);
   return G_SOURCE_REMOVE;
 }
@@ -428,8 +425,8 @@ realtime_cli_send (int argc, char **argv)
   int ret = 0;
 
   if (!parse_options (argc, argv, "send - send one broadcast on a channel",
-          TRUE, &o, &error) || !(setup_logging (o.verbose), client =
-          make_client (&o, &error))) {
+          TRUE, &o, &error)
+      || !(setup_logging (o.verbose), client = make_client (&o, &error))) {
     g_printerr ("realtime-gateway send: %s\n", error->message);
     options_clear (&o);
     return EXIT_USAGE;
@@ -453,8 +450,8 @@ realtime_cli_send (int argc, char **argv)
   st.channel = realtime_client_channel (client, o.channel);
   g_object_set (st.channel, "private", o.private_, "broadcast-ack", o.ack,
       NULL);
-  g_signal_connect (st.channel, "state-changed",
-      G_CALLBACK (on_channel_state), NULL);
+  g_signal_connect (st.channel, "state-changed", G_CALLBACK (on_channel_state),
+      NULL);
   g_signal_connect (st.channel, "state-changed",
       G_CALLBACK (on_send_channel_state), &st);
   realtime_channel_subscribe (st.channel);
@@ -462,7 +459,7 @@ realtime_cli_send (int argc, char **argv)
 
   /* Bounded: three join timeouts cover a reconnect and a retried join. */
   g_object_get (client, "join-timeout", &join_timeout, NULL);
-  deadline = g_timeout_add (MIN ((guint64) join_timeout * 3, G_MAXUINT),
+  deadline = g_timeout_add (MIN ((guint64)join_timeout * 3, G_MAXUINT),
       on_send_deadline, &st);
   sig_int = g_unix_signal_add (SIGINT, on_quit_signal, loop);
   sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
@@ -477,7 +474,7 @@ realtime_cli_send (int argc, char **argv)
     ret = 1;
   } else if (!st.done || (!o.ack && !st.synced)) {
     g_printerr ("realtime-gateway send: interrupted before the broadcast "
-        "was delivered\n");
+                "was delivered\n");
     ret = 1;
   } else {
     g_printerr ("sent %s on realtime:%s%s\n", o.event, o.channel,

@@ -35,13 +35,12 @@ read_key_file (const gchar *path, GError **error)
   if (!g_file_get_contents (path, &contents, NULL, error))
     return NULL;
   g_strstrip (contents);
-  if (*contents == '\0')
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   "API key file %s is empty", path);
-      g_free (contents);
-      return NULL;
-    }
+  if (*contents == '\0') {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "API key file %s is empty", path);
+    g_free (contents);
+    return NULL;
+  }
   return contents;
 }
 
@@ -53,11 +52,11 @@ main (int argc, char **argv)
   gboolean verbose = FALSE;
   GOptionEntry entries[]
       = { { "port", 'p', 0, G_OPTION_ARG_INT, &port,
-            "Port to listen on (0 picks a free one)", "N" },
+              "Port to listen on (0 picks a free one)", "N" },
           { "api-key-file", 'k', 0, G_OPTION_ARG_FILENAME, &key_file,
-            "File holding the API key clients must present", "FILE" },
+              "File holding the API key clients must present", "FILE" },
           { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
-            "Log every frame (never its payload)", NULL },
+              "Log every frame (never its payload)", NULL },
           { NULL } };
   GOptionContext *options;
   GError *error = NULL;
@@ -68,20 +67,18 @@ main (int argc, char **argv)
 
   options = g_option_context_new ("- local Supabase Realtime test server");
   g_option_context_add_main_entries (options, entries, NULL);
-  if (!g_option_context_parse (options, &argc, &argv, &error))
-    {
-      g_printerr ("%s\n", error->message);
-      g_error_free (error);
-      g_option_context_free (options);
-      return 2;
-    }
+  if (!g_option_context_parse (options, &argc, &argv, &error)) {
+    g_printerr ("%s\n", error->message);
+    g_error_free (error);
+    g_option_context_free (options);
+    return 2;
+  }
   g_option_context_free (options);
 
-  if (port < 0 || port > 65535)
-    {
-      g_printerr ("--port must be between 0 and 65535\n");
-      return 2;
-    }
+  if (port < 0 || port > 65535) {
+    g_printerr ("--port must be between 0 and 65535\n");
+    return 2;
+  }
   /* stdout carries only the "listening on" line a parent process reads;
    * GLib would print debug and info lines there. */
   g_log_writer_default_set_use_stderr (TRUE);
@@ -89,31 +86,26 @@ main (int argc, char **argv)
   if (verbose)
     g_setenv ("G_MESSAGES_DEBUG", "rt-server", TRUE);
 
-  if (key_file)
-    {
-      api_key = read_key_file (key_file, &error);
-      if (!api_key)
-        {
-          g_printerr ("%s\n", error->message);
-          g_error_free (error);
-          g_free (key_file);
-          return 2;
-        }
+  if (key_file) {
+    api_key = read_key_file (key_file, &error);
+    if (!api_key) {
+      g_printerr ("%s\n", error->message);
+      g_error_free (error);
+      g_free (key_file);
+      return 2;
     }
-  else if (g_getenv ("REALTIME_API_KEY") && *g_getenv ("REALTIME_API_KEY"))
-    {
-      api_key = g_strdup (g_getenv ("REALTIME_API_KEY"));
-    }
+  } else if (g_getenv ("REALTIME_API_KEY") && *g_getenv ("REALTIME_API_KEY")) {
+    api_key = g_strdup (g_getenv ("REALTIME_API_KEY"));
+  }
   g_free (key_file);
 
   server = rt_server_new (port, api_key, &error);
-  if (!server)
-    {
-      g_printerr ("cannot listen on port %d: %s\n", port, error->message);
-      g_error_free (error);
-      g_free (api_key);
-      return 1;
-    }
+  if (!server) {
+    g_printerr ("cannot listen on port %d: %s\n", port, error->message);
+    g_error_free (error);
+    g_free (api_key);
+    return 1;
+  }
 
   printf ("listening on %s\n", rt_server_get_url (server));
   fflush (stdout);

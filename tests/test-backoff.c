@@ -26,26 +26,21 @@ GST_START_TEST (test_sequence_shape)
 
   realtime_backoff_init (&b, 1000, 30000);
   realtime_backoff_set_seed (&b, 1234);
-  for (n = 0; n < 20; n++)
-    {
-      guint ceiling = realtime_backoff_peek_ceiling (&b);
-      guint delay;
+  for (n = 0; n < 20; n++) {
+    guint ceiling = realtime_backoff_peek_ceiling (&b);
+    guint delay;
 
-      fail_unless_equals_int (ceiling, expected_ceiling (1000, 30000, n));
-      /* Ceilings double from the base until they stop at the cap. */
-      if (n == 0)
-        {
-          fail_unless_equals_int (ceiling, 1000);
-        }
-      else
-        {
-          fail_unless_equals_int (ceiling, MIN (prev_ceiling * 2, 30000));
-        }
-      delay = realtime_backoff_next (&b);
-      fail_unless (delay <= ceiling, "delay %u over ceiling %u", delay,
-                   ceiling);
-      prev_ceiling = ceiling;
+    fail_unless_equals_int (ceiling, expected_ceiling (1000, 30000, n));
+    /* Ceilings double from the base until they stop at the cap. */
+    if (n == 0) {
+      fail_unless_equals_int (ceiling, 1000);
+    } else {
+      fail_unless_equals_int (ceiling, MIN (prev_ceiling * 2, 30000));
     }
+    delay = realtime_backoff_next (&b);
+    fail_unless (delay <= ceiling, "delay %u over ceiling %u", delay, ceiling);
+    prev_ceiling = ceiling;
+  }
   fail_unless_equals_int (b.attempt, 20);
   realtime_backoff_clear (&b);
 }
@@ -63,7 +58,7 @@ GST_START_TEST (test_seed_is_reproducible)
   realtime_backoff_set_seed (&b, 99);
   for (n = 0; n < 30; n++)
     fail_unless_equals_int (realtime_backoff_next (&a),
-                            realtime_backoff_next (&b));
+        realtime_backoff_next (&b));
   realtime_backoff_clear (&a);
   realtime_backoff_clear (&b);
 }
@@ -80,17 +75,16 @@ GST_START_TEST (test_full_jitter_covers_range)
    * the ceiling as "equal jitter" or a fixed ladder would. */
   realtime_backoff_init (&b, 1000, 30000);
   realtime_backoff_set_seed (&b, 7);
-  for (i = 0; i < 2000; i++)
-    {
-      guint d;
+  for (i = 0; i < 2000; i++) {
+    guint d;
 
-      b.attempt = 10;
-      d = realtime_backoff_next (&b);
-      fail_unless (d <= 30000);
-      min = MIN (min, d);
-      max = MAX (max, d);
-      sum += d;
-    }
+    b.attempt = 10;
+    d = realtime_backoff_next (&b);
+    fail_unless (d <= 30000);
+    min = MIN (min, d);
+    max = MAX (max, d);
+    sum += d;
+  }
   fail_unless (min < 1000, "min %u", min);
   fail_unless (max > 29000, "max %u", max);
   fail_unless (ABS (sum / 2000 - 15000) < 1500, "mean %f", sum / 2000);
@@ -126,14 +120,13 @@ GST_START_TEST (test_overflow_safe)
   /* With a cap that never clamps, base * 2^n overflows 32 bits at n = 22:
    * the ceiling must saturate at the cap, never wrap to something small. */
   realtime_backoff_init (&b, 1000, G_MAXUINT);
-  for (i = 0; i < 100; i++)
-    {
-      guint ceiling = realtime_backoff_peek_ceiling (&b);
+  for (i = 0; i < 100; i++) {
+    guint ceiling = realtime_backoff_peek_ceiling (&b);
 
-      fail_unless_equals_int64 (ceiling, expected_ceiling (1000, G_MAXUINT, i));
-      fail_unless (ceiling >= MIN (1000u << MIN (i, 21u), G_MAXUINT));
-      fail_unless (realtime_backoff_next (&b) <= ceiling);
-    }
+    fail_unless_equals_int64 (ceiling, expected_ceiling (1000, G_MAXUINT, i));
+    fail_unless (ceiling >= MIN (1000u << MIN (i, 21u), G_MAXUINT));
+    fail_unless (realtime_backoff_next (&b) <= ceiling);
+  }
   fail_unless_equals_int64 (realtime_backoff_peek_ceiling (&b), G_MAXUINT);
   realtime_backoff_clear (&b);
 
@@ -163,14 +156,13 @@ GST_START_TEST (test_at_cap_in_range)
 
   realtime_backoff_init (&b, 1000, 30000);
   realtime_backoff_set_seed (&b, 3);
-  for (i = 0; i < 2000; i++)
-    {
-      guint d = realtime_backoff_at_cap (&b);
+  for (i = 0; i < 2000; i++) {
+    guint d = realtime_backoff_at_cap (&b);
 
-      fail_unless (d >= 15000 && d <= 30000, "at_cap gave %u", d);
-      min = MIN (min, d);
-      max = MAX (max, d);
-    }
+    fail_unless (d >= 15000 && d <= 30000, "at_cap gave %u", d);
+    min = MIN (min, d);
+    max = MAX (max, d);
+  }
   fail_unless (min < 15500 && max > 29500, "range %u..%u", min, max);
   /* It does not count as an attempt. */
   fail_unless_equals_int (b.attempt, 0);
@@ -223,33 +215,31 @@ check_fleet_spread (guint n, guint min_range, gdouble min_stddev)
   for (i = 0; i < FLEET; i++)
     realtime_backoff_init (&fleet[i], 1000, 30000);
 
-  for (i = 0; i < FLEET; i++)
-    {
-      guint d = 0;
+  for (i = 0; i < FLEET; i++) {
+    guint d = 0;
 
-      for (j = 0; j <= n; j++)
-        {
-          ceiling = realtime_backoff_peek_ceiling (&fleet[i]);
-          d = realtime_backoff_next (&fleet[i]);
-        }
-      fail_unless (d <= ceiling);
-      g_hash_table_add (distinct, GUINT_TO_POINTER (d + 1));
-      min = MIN (min, d);
-      max = MAX (max, d);
-      sum += d;
-      sum_sq += (gdouble)d * d;
+    for (j = 0; j <= n; j++) {
+      ceiling = realtime_backoff_peek_ceiling (&fleet[i]);
+      d = realtime_backoff_next (&fleet[i]);
     }
+    fail_unless (d <= ceiling);
+    g_hash_table_add (distinct, GUINT_TO_POINTER (d + 1));
+    min = MIN (min, d);
+    max = MAX (max, d);
+    sum += d;
+    sum_sq += (gdouble)d * d;
+  }
   mean = sum / FLEET;
   variance = sum_sq / FLEET - mean * mean;
 
   fail_unless (g_hash_table_size (distinct) >= 50,
-               "attempt %u: only %u distinct delays in a fleet of %d", n,
-               g_hash_table_size (distinct), FLEET);
+      "attempt %u: only %u distinct delays in a fleet of %d", n,
+      g_hash_table_size (distinct), FLEET);
   fail_unless (max - min >= min_range, "attempt %u: all delays within %u ms", n,
-               max - min);
+      max - min);
   /* Compared squared, so the test needs no libm. */
   fail_unless (variance >= min_stddev * min_stddev,
-               "attempt %u: variance %.0f ms^2", n, variance);
+      "attempt %u: variance %.0f ms^2", n, variance);
 
   for (i = 0; i < FLEET; i++)
     realtime_backoff_clear (&fleet[i]);

@@ -83,8 +83,8 @@ GST_START_TEST (test_url_building)
       "ws://127.0.0.1:4000/realtime/v1/websocket?vsn=1.0.0");
   g_free (url);
 
-  url = realtime_build_websocket_url
-      ("wss://h.example/realtime/v1/websocket?log_level=info&vsn=1.0.0",
+  url = realtime_build_websocket_url ("wss://h.example/realtime/v1/"
+                                      "websocket?log_level=info&vsn=1.0.0",
       REALTIME_VSN_2_0_0, "a b", &error);
   fail_unless_equals_string (url,
       "wss://h.example/realtime/v1/websocket?log_level=info&apikey=a%20b&"
@@ -97,17 +97,16 @@ GST_START_TEST (test_url_building)
       "wss://h.example/realtime/v1/websocket?vsn=2.0.0");
   g_free (url);
 
-  fail_if (realtime_build_websocket_url ("ftp://x", REALTIME_VSN_2_0_0,
-          NULL, &error));
-  fail_unless (g_error_matches (error, REALTIME_ERROR,
-          REALTIME_ERROR_INVALID_ARGUMENT));
+  fail_if (realtime_build_websocket_url ("ftp://x", REALTIME_VSN_2_0_0, NULL,
+      &error));
+  fail_unless (
+      g_error_matches (error, REALTIME_ERROR, REALTIME_ERROR_INVALID_ARGUMENT));
   fail_unless (strstr (error->message, "ftp") != NULL);
   g_clear_error (&error);
-  fail_if (realtime_build_websocket_url ("not a url", REALTIME_VSN_2_0_0,
-          NULL, &error));
+  fail_if (realtime_build_websocket_url ("not a url", REALTIME_VSN_2_0_0, NULL,
+      &error));
   g_clear_error (&error);
-  fail_if (realtime_build_websocket_url ("", REALTIME_VSN_2_0_0, NULL,
-          &error));
+  fail_if (realtime_build_websocket_url ("", REALTIME_VSN_2_0_0, NULL, &error));
   g_clear_error (&error);
 }
 
@@ -122,10 +121,11 @@ GST_START_TEST (test_broadcast_between_vsns)
   GPtrArray *got2 = g_ptr_array_new_with_free_func (g_free);
   RealtimeChannel *ch1 = join (c1, "mix");
   RealtimeChannel *ch2 = join (c2, "mix");
-  g_autoptr (JsonNode) p1 = json_from_string ("{\"from\":\"v1\",\"n\":1}",
-      NULL);
+  g_autoptr (JsonNode) p1
+      = json_from_string ("{\"from\":\"v1\",\"n\":1}", NULL);
   g_autoptr (JsonNode) p2 = json_from_string ("{\"from\":\"v2\",\"u\":"
-      "\"\\u00e9\\u2603\"}", NULL);
+                                              "\"\\u00e9\\u2603\"}",
+      NULL);
 
   g_signal_connect (ch1, "broadcast", G_CALLBACK (collect), got1);
   g_signal_connect (ch2, "broadcast", G_CALLBACK (collect), got2);
@@ -144,10 +144,8 @@ GST_START_TEST (test_broadcast_between_vsns)
   /* The REST-like fan-out reaches both (kind 4 binary to v2). */
   rt_server_broadcast (server, "realtime:mix", "status", "{\"r\":3}");
   fail_unless (RT_WAIT_UNTIL (got1->len == 2 && got2->len == 2, 3000));
-  fail_unless_equals_string (g_ptr_array_index (got1, 1),
-      "status {\"r\":3}");
-  fail_unless_equals_string (g_ptr_array_index (got2, 1),
-      "status {\"r\":3}");
+  fail_unless_equals_string (g_ptr_array_index (got1, 1), "status {\"r\":3}");
+  fail_unless_equals_string (g_ptr_array_index (got2, 1), "status {\"r\":3}");
 
   g_ptr_array_unref (got1);
   g_ptr_array_unref (got2);
@@ -192,8 +190,7 @@ GST_START_TEST (test_broadcast_detail)
       "null");
   fail_unless (RT_WAIT_UNTIL (all->len == 3, 3000));
   fail_unless_equals_int (starts->len, 1);
-  fail_unless_equals_string (g_ptr_array_index (starts, 0),
-      "start {\"a\":1}");
+  fail_unless_equals_string (g_ptr_array_index (starts, 0), "start {\"a\":1}");
   /* A name nobody connected to does not become a quark. */
   fail_unless (g_quark_try_string ("never-seen-name-1234") == 0);
   g_ptr_array_unref (starts);
@@ -233,7 +230,8 @@ GST_START_TEST (test_broadcast_ack)
   fail_unless (RT_WAIT_UNTIL (r.done, 3000));
   fail_unless (r.ok);
   fail_unless_equals_int (rt_server_count_frames (server, "realtime:acked",
-          "broadcast"), 1);
+                              "broadcast"),
+      1);
 
   /* No reply within the timeout: a timeout error, not success. */
   memset (&r, 0, sizeof r);
@@ -241,8 +239,8 @@ GST_START_TEST (test_broadcast_ack)
   realtime_channel_send_broadcast (ch, "e", p, NULL, on_sent, &r);
   fail_unless (RT_WAIT_UNTIL (r.done, 3000));
   fail_if (r.ok);
-  fail_unless (g_error_matches (r.error, REALTIME_ERROR,
-          REALTIME_ERROR_TIMEOUT));
+  fail_unless (
+      g_error_matches (r.error, REALTIME_ERROR, REALTIME_ERROR_TIMEOUT));
   g_clear_error (&r.error);
   rt_server_set_reply_delay (server, 0);
   g_object_unref (c);
@@ -308,8 +306,7 @@ GST_START_TEST (test_heartbeat_timeout_shorter_than_interval)
   RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
   Beats b = { 0 };
 
-  g_object_set (c, "heartbeat-interval", 400, "heartbeat-timeout", 60,
-      NULL);
+  g_object_set (c, "heartbeat-interval", 400, "heartbeat-timeout", 60, NULL);
   g_signal_connect (c, "heartbeat", G_CALLBACK (on_beat), &b);
   rt_server_set_answer_heartbeats (server, FALSE);
   realtime_client_connect (c);
@@ -344,10 +341,11 @@ reconnects_with_broadcasts (RealtimeVsn vsn)
     else
       rt_server_close_all (server, 1001);
     fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (server) > accepted
-            && is_joined (ch), 3000));
+            && is_joined (ch),
+        3000));
     rt_server_broadcast (server, "realtime:ten", "tick", json);
-    fail_unless (RT_WAIT_UNTIL (got->len == i + 1, 3000),
-        "broadcast %u lost", i);
+    fail_unless (RT_WAIT_UNTIL (got->len == i + 1, 3000), "broadcast %u lost",
+        i);
   }
   for (i = 0; i < 10; i++) {
     g_autofree gchar *want = g_strdup_printf ("tick {\"i\":%u}", i);
@@ -382,11 +380,13 @@ second_attempt_gap_ms (guint status)
   g_object_set (c, "backoff-min", 5, "backoff-max", 600, NULL);
   rt_server_refuse_upgrades (server, status, 1);
   realtime_client_connect (c);
-  fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (c) ==
-          REALTIME_CLIENT_STATE_DISCONNECTED, 3000));
+  fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (c)
+          == REALTIME_CLIENT_STATE_DISCONNECTED,
+      3000));
   t0 = g_get_monotonic_time ();
-  fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (c) ==
-          REALTIME_CLIENT_STATE_CONNECTED, 3000));
+  fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (c)
+          == REALTIME_CLIENT_STATE_CONNECTED,
+      3000));
   t1 = g_get_monotonic_time ();
   g_object_unref (c);
   return (t1 - t0) / 1000;
@@ -418,14 +418,14 @@ GST_END_TEST;
 
 GST_START_TEST (test_wrong_key_never_connects)
 {
-  RealtimeClient *c = g_object_new (REALTIME_TYPE_CLIENT,
-      "url", rt_server_get_url (server), "api-key", "wrong-key",
-      "backoff-min", 5, "backoff-max", 20, NULL);
+  RealtimeClient *c
+      = g_object_new (REALTIME_TYPE_CLIENT, "url", rt_server_get_url (server),
+          "api-key", "wrong-key", "backoff-min", 5, "backoff-max", 20, NULL);
 
   realtime_client_connect (c);
   rt_test_run_for (200);
-  fail_unless (realtime_client_get_state (c) !=
-      REALTIME_CLIENT_STATE_CONNECTED);
+  fail_unless (
+      realtime_client_get_state (c) != REALTIME_CLIENT_STATE_CONNECTED);
   fail_unless_equals_int (rt_server_get_n_connections (server), 0);
   g_object_unref (c);
 }
@@ -460,12 +460,11 @@ GST_START_TEST (test_disconnect_stops_reconnecting)
   accepted = rt_server_get_n_accepted (server);
   rt_test_run_for (300);
   fail_unless_equals_int (rt_server_get_n_accepted (server), accepted);
-  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 0,
-          2000));
+  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 0, 2000));
   /* connect() again rejoins the wanted channel. */
   realtime_client_connect (c);
-  fail_unless (RT_WAIT_UNTIL (is_joined (realtime_client_channel (c, "bye")),
-          3000));
+  fail_unless (
+      RT_WAIT_UNTIL (is_joined (realtime_client_channel (c, "bye")), 3000));
   g_object_unref (c);
 }
 
@@ -489,18 +488,18 @@ GST_START_TEST (test_dispose_leaves_no_sources)
       g_object_set (c, "backoff-min", 5000, "backoff-max", 5000, NULL);
       rt_server_refuse_upgrades (server, 503, 1);
       realtime_client_reconnect (c);
-      fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (c) ==
-              REALTIME_CLIENT_STATE_DISCONNECTED, 3000));
+      fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (c)
+              == REALTIME_CLIENT_STATE_DISCONNECTED,
+          3000));
     }
     /* i == 0: still connecting. */
     g_object_unref (c);
     rt_test_run_for (50);
     fail_unless (RT_WAIT_UNTIL (rt_test_count_sources () <= base, 2000),
-        "%u sources left after dispose %u (base %u)",
-        rt_test_count_sources (), i, base);
+        "%u sources left after dispose %u (base %u)", rt_test_count_sources (),
+        i, base);
   }
-  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 0,
-          2000));
+  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 0, 2000));
 }
 
 GST_END_TEST;
@@ -514,11 +513,11 @@ GST_START_TEST (test_forced_reconnect_rejoins)
 
   realtime_client_reconnect (c);
   fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (server) > accepted
-          && is_joined (ch), 3000));
+          && is_joined (ch),
+      3000));
   g_object_get (ch, "joins", &joins, NULL);
   fail_unless_equals_int (joins, 2);
-  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 1,
-          2000));
+  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 1, 2000));
   g_object_unref (c);
 }
 
@@ -543,11 +542,16 @@ GST_START_TEST (test_presence_track)
   g_signal_connect (ch, "presence", G_CALLBACK (on_presence), got);
   join (c, "pres");
   realtime_channel_track (ch, meta);
-  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (server,
-              "realtime:pres", "presence") == 1 && got->len >= 1, 3000));
+  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (server, "realtime:pres",
+                                  "presence")
+              == 1
+          && got->len >= 1,
+      3000));
   realtime_channel_untrack (ch);
-  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (server,
-              "realtime:pres", "presence") == 2, 3000));
+  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (server, "realtime:pres",
+                                  "presence")
+          == 2,
+      3000));
   g_ptr_array_unref (got);
   g_object_unref (c);
 }
@@ -565,13 +569,16 @@ GST_START_TEST (test_pushes_carry_current_join_ref)
   guint i, checked = 0;
 
   rt_server_drop_all (server);
-  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (server) == 2
-          && is_joined (ch), 3000));
+  fail_unless (
+      RT_WAIT_UNTIL (rt_server_get_n_accepted (server) == 2 && is_joined (ch),
+          3000));
   realtime_channel_send_broadcast (ch, "e", p, NULL, NULL, NULL);
   realtime_client_set_access_token (c, RT_TEST_TOKEN);
   fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (server, "realtime:jr",
-              "access_token") == 1 && rt_server_count_frames (server,
-              "realtime:jr", "broadcast") == 1, 3000));
+                                  "access_token")
+              == 1
+          && rt_server_count_frames (server, "realtime:jr", "broadcast") == 1,
+      3000));
   frames = rt_server_get_frames (server);
   for (i = 0; i < frames->len; i++) {
     RtServerFrame *fr = g_ptr_array_index (frames, i);
@@ -613,13 +620,16 @@ GST_START_TEST (test_stale_join_ref_dropped)
   realtime_client_get_stats (c, &before);
 
   /* An old join's close and broadcast are ignored... */
-  rt_server_send_raw_text (server, "[\"0\",\"0\",\"realtime:stale\","
+  rt_server_send_raw_text (server,
+      "[\"0\",\"0\",\"realtime:stale\","
       "\"phx_close\",{}]");
-  rt_server_send_raw_text (server, "[\"0\",null,\"realtime:stale\","
+  rt_server_send_raw_text (server,
+      "[\"0\",null,\"realtime:stale\","
       "\"broadcast\",{\"type\":\"broadcast\",\"event\":\"old\","
       "\"payload\":{}}]");
   /* ... while the current join's and unstamped ones count. */
-  rt_server_send_raw_text (server, "[null,null,\"realtime:stale\","
+  rt_server_send_raw_text (server,
+      "[null,null,\"realtime:stale\","
       "\"broadcast\",{\"type\":\"broadcast\",\"event\":\"new\","
       "\"payload\":{}}]");
   fail_unless (RT_WAIT_UNTIL (got->len == 1, 2000));
@@ -629,7 +639,8 @@ GST_START_TEST (test_stale_join_ref_dropped)
   fail_unless_equals_int (after.frames_dropped, before.frames_dropped + 2);
 
   frame = g_strdup_printf ("[\"%s\",\"%s\",\"realtime:stale\","
-      "\"phx_close\",{}]", join_ref, join_ref);
+                           "\"phx_close\",{}]",
+      join_ref, join_ref);
   rt_server_send_raw_text (server, frame);
   fail_unless (RT_WAIT_UNTIL (!is_joined (ch), 2000));
   /* Still wanted: it comes back. */

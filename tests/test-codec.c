@@ -32,13 +32,12 @@ assert_payload (const RealtimeMessage *msg, const gchar *expected)
 {
   JsonNode *want = json (expected);
 
-  if (!json_node_equal (want, msg->payload))
-    {
-      gchar *got = to_json (msg->payload);
+  if (!json_node_equal (want, msg->payload)) {
+    gchar *got = to_json (msg->payload);
 
-      fail ("payload %s, expected %s", got, expected);
-      g_free (got);
-    }
+    fail ("payload %s, expected %s", got, expected);
+    g_free (got);
+  }
   json_node_unref (want);
 }
 
@@ -62,7 +61,7 @@ assert_text_error (RealtimeVsn vsn, const gchar *data, gsize len)
 
   msg = realtime_codec_decode_text (vsn, data, len, &error);
   fail_unless (msg == NULL, "decoded bad frame of %" G_GSIZE_FORMAT " bytes",
-               len);
+      len);
   g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_MALFORMED);
   g_error_free (error);
 }
@@ -87,7 +86,7 @@ assert_binary_error (const guint8 *data, gsize len, gint code)
 
   msg = realtime_codec_decode_binary (data, len, &error);
   fail_unless (msg == NULL,
-               "decoded bad binary frame of %" G_GSIZE_FORMAT " bytes", len);
+      "decoded bad binary frame of %" G_GSIZE_FORMAT " bytes", len);
   g_assert_error (error, REALTIME_CODEC_ERROR, code);
   g_error_free (error);
 }
@@ -109,9 +108,9 @@ GST_START_TEST (test_vsn_strings)
   GEnumClass *klass;
 
   fail_unless_equals_string (realtime_vsn_to_string (REALTIME_VSN_1_0_0),
-                             "1.0.0");
+      "1.0.0");
   fail_unless_equals_string (realtime_vsn_to_string (REALTIME_VSN_2_0_0),
-                             "2.0.0");
+      "2.0.0");
   fail_unless (realtime_vsn_from_string ("2.0.0", &vsn));
   fail_unless_equals_int (vsn, REALTIME_VSN_2_0_0);
   fail_unless (realtime_vsn_from_string ("1.0.0", &vsn));
@@ -122,8 +121,9 @@ GST_START_TEST (test_vsn_strings)
   fail_unless_equals_int (vsn, REALTIME_VSN_1_0_0);
 
   klass = g_type_class_ref (REALTIME_TYPE_VSN);
-  fail_unless_equals_string (
-      g_enum_get_value (klass, REALTIME_VSN_2_0_0)->value_nick, "2.0.0");
+  fail_unless_equals_string (g_enum_get_value (klass, REALTIME_VSN_2_0_0)
+                                 ->value_nick,
+      "2.0.0");
   g_type_class_unref (klass);
 }
 
@@ -136,7 +136,7 @@ GST_START_TEST (test_v2_heartbeat_wire_text)
   gchar *text = realtime_codec_encode (REALTIME_VSN_2_0_0, msg);
 
   fail_unless_equals_string (text,
-                             "[null,\"42\",\"phoenix\",\"heartbeat\",{}]");
+      "[null,\"42\",\"phoenix\",\"heartbeat\",{}]");
   g_free (text);
   realtime_message_free (msg);
 }
@@ -151,10 +151,10 @@ GST_START_TEST (test_v2_join_wire_text)
       = realtime_message_new ("1", "1", "realtime:T", "phx_join", payload);
   gchar *text = realtime_codec_encode (REALTIME_VSN_2_0_0, msg);
 
-  fail_unless_equals_string (
-      text, "[\"1\",\"1\",\"realtime:T\",\"phx_join\","
-            "{\"config\":{\"broadcast\":{\"ack\":false,\"self\":false},"
-            "\"private\":false}}]");
+  fail_unless_equals_string (text,
+      "[\"1\",\"1\",\"realtime:T\",\"phx_join\","
+      "{\"config\":{\"broadcast\":{\"ack\":false,\"self\":false},"
+      "\"private\":false}}]");
   g_free (text);
   realtime_message_free (msg);
   json_node_unref (payload);
@@ -166,11 +166,10 @@ GST_START_TEST (test_v1_join_wire_text)
 {
   JsonNode *payload = json ("{\"config\":{\"private\":false}}");
   RealtimeMessage *msg = realtime_message_new ("3", "3", "realtime:robot-1",
-                                               "phx_join", payload);
+      "phx_join", payload);
   gchar *text = realtime_codec_encode (REALTIME_VSN_1_0_0, msg);
 
-  fail_unless_equals_string (
-      text,
+  fail_unless_equals_string (text,
       "{\"topic\":\"realtime:robot-1\","
       "\"event\":\"phx_join\",\"payload\":{\"config\":{\"private\":false}},"
       "\"ref\":\"3\",\"join_ref\":\"3\"}");
@@ -188,9 +187,9 @@ GST_START_TEST (test_v1_always_writes_ref)
   gchar *text = realtime_codec_encode (REALTIME_VSN_1_0_0, msg);
 
   /* The server drops v1 frames without "ref"; join_ref is optional. */
-  fail_unless_equals_string (
-      text, "{\"topic\":\"phoenix\","
-            "\"event\":\"heartbeat\",\"payload\":{},\"ref\":null}");
+  fail_unless_equals_string (text,
+      "{\"topic\":\"phoenix\","
+      "\"event\":\"heartbeat\",\"payload\":{},\"ref\":null}");
   g_free (text);
   realtime_message_free (msg);
 }
@@ -205,8 +204,9 @@ GST_START_TEST (test_encode_escapes_controls)
   gchar *text = realtime_codec_encode (REALTIME_VSN_2_0_0, msg);
 
   /* json-glib 1.6 alone writes U+001F raw, which is not JSON. */
-  fail_unless_equals_string (text, "[null,null,\"t\\u001f\",\"e\","
-                                   "{\"k\\u001f\":\"\\u0001\\u001f\\n\"}]");
+  fail_unless_equals_string (text,
+      "[null,null,\"t\\u001f\",\"e\","
+      "{\"k\\u001f\":\"\\u0001\\u001f\\n\"}]");
   g_free (text);
   realtime_message_free (msg);
   json_node_unref (payload);
@@ -216,7 +216,7 @@ GST_END_TEST;
 
 static void
 round_trip (RealtimeVsn vsn, const gchar *join_ref, const gchar *ref,
-            const gchar *topic, const gchar *event, const gchar *payload_json)
+    const gchar *topic, const gchar *event, const gchar *payload_json)
 {
   JsonNode *payload = json (payload_json);
   RealtimeMessage *msg
@@ -251,20 +251,18 @@ GST_START_TEST (test_round_trip_both_vsns)
   RealtimeVsn vsns[] = { REALTIME_VSN_1_0_0, REALTIME_VSN_2_0_0 };
   guint v, i;
 
-  for (v = 0; v < G_N_ELEMENTS (vsns); v++)
-    {
-      for (i = 0; i < G_N_ELEMENTS (payloads); i++)
-        {
-          round_trip (vsns[v], NULL, NULL, "realtime:robot-1", "broadcast",
-                      payloads[i]);
-          round_trip (vsns[v], "1", "7", "realtime:robot-1", "broadcast",
-                      payloads[i]);
-          round_trip (vsns[v], NULL, "8",
-                      "realtime:r\xc3\xb6"
-                      "bot",
-                      "\xe2\x82\xac", payloads[i]);
-        }
+  for (v = 0; v < G_N_ELEMENTS (vsns); v++) {
+    for (i = 0; i < G_N_ELEMENTS (payloads); i++) {
+      round_trip (vsns[v], NULL, NULL, "realtime:robot-1", "broadcast",
+          payloads[i]);
+      round_trip (vsns[v], "1", "7", "realtime:robot-1", "broadcast",
+          payloads[i]);
+      round_trip (vsns[v], NULL, "8",
+          "realtime:r\xc3\xb6"
+          "bot",
+          "\xe2\x82\xac", payloads[i]);
     }
+  }
 }
 
 GST_END_TEST;
@@ -297,8 +295,8 @@ GST_START_TEST (test_decode_reply_any_key_order)
 
   /* What the real server sends: keys sorted. */
   msg = decode_text_ok (REALTIME_VSN_2_0_0,
-                        "[null,\"5\",\"phoenix\","
-                        "\"phx_reply\",{\"response\":{},\"status\":\"ok\"}]");
+      "[null,\"5\",\"phoenix\","
+      "\"phx_reply\",{\"response\":{},\"status\":\"ok\"}]");
   fail_unless (msg->join_ref == NULL);
   fail_unless_equals_string (msg->ref, "5");
   fail_unless_equals_string (msg->topic, "phoenix");
@@ -306,8 +304,7 @@ GST_START_TEST (test_decode_reply_any_key_order)
   assert_payload (msg, "{\"status\":\"ok\",\"response\":{}}");
   realtime_message_free (msg);
 
-  msg = decode_text_ok (
-      REALTIME_VSN_1_0_0,
+  msg = decode_text_ok (REALTIME_VSN_1_0_0,
       "{\"ref\":\"5\",\"payload\":"
       "{\"status\":\"ok\",\"response\":{\"postgres_changes\":[]}},"
       "\"event\":\"phx_reply\",\"topic\":\"realtime:T\"}");
@@ -315,12 +312,12 @@ GST_START_TEST (test_decode_reply_any_key_order)
   fail_unless_equals_string (msg->ref, "5");
   fail_unless_equals_string (msg->topic, "realtime:T");
   fail_unless_equals_string (msg->event, "phx_reply");
-  assert_payload (msg, "{\"response\":{\"postgres_changes\":[]},"
-                       "\"status\":\"ok\"}");
+  assert_payload (msg,
+      "{\"response\":{\"postgres_changes\":[]},"
+      "\"status\":\"ok\"}");
   realtime_message_free (msg);
 
-  msg = decode_text_ok (
-      REALTIME_VSN_1_0_0,
+  msg = decode_text_ok (REALTIME_VSN_1_0_0,
       " {\"join_ref\":\"1\","
       "\"event\":\"phx_close\",\"topic\":\"realtime:T\",\"ref\":\"1\","
       "\"payload\":{}} \n");
@@ -336,8 +333,7 @@ GST_START_TEST (test_decode_v1_lenient_fields)
   RealtimeMessage *msg;
 
   /* No payload, no ref: an empty object and NULL. */
-  msg = decode_text_ok (
-      REALTIME_VSN_1_0_0,
+  msg = decode_text_ok (REALTIME_VSN_1_0_0,
       "{\"topic\":\"realtime:T\",\"event\":\"presence_diff\"}");
   fail_unless (msg->ref == NULL);
   fail_unless (msg->join_ref == NULL);
@@ -346,8 +342,8 @@ GST_START_TEST (test_decode_v1_lenient_fields)
 
   /* Numeric refs become strings. */
   msg = decode_text_ok (REALTIME_VSN_1_0_0,
-                        "{\"topic\":\"t\",\"event\":\"e\","
-                        "\"payload\":{},\"ref\":12,\"join_ref\":null}");
+      "{\"topic\":\"t\",\"event\":\"e\","
+      "\"payload\":{},\"ref\":12,\"join_ref\":null}");
   fail_unless_equals_string (msg->ref, "12");
   fail_unless (msg->join_ref == NULL);
   realtime_message_free (msg);
@@ -362,16 +358,16 @@ GST_END_TEST;
 
 GST_START_TEST (test_decode_v2_rest_broadcast)
 {
-  RealtimeMessage *msg = decode_text_ok (
-      REALTIME_VSN_2_0_0,
+  RealtimeMessage *msg = decode_text_ok (REALTIME_VSN_2_0_0,
       "[null,null,\"realtime:T\",\"broadcast\",{\"event\":\"start\","
       "\"payload\":{\"x\":1},\"type\":\"broadcast\"}]");
 
   fail_unless (msg->join_ref == NULL);
   fail_unless (msg->ref == NULL);
   fail_unless_equals_string (msg->event, "broadcast");
-  assert_payload (msg, "{\"type\":\"broadcast\",\"event\":\"start\","
-                       "\"payload\":{\"x\":1}}");
+  assert_payload (msg,
+      "{\"type\":\"broadcast\",\"event\":\"start\","
+      "\"payload\":{\"x\":1}}");
   /* Decoded payloads are mutable: a consumer may annotate them. */
   json_object_set_int_member (json_node_get_object (msg->payload), "seen", 1);
   realtime_message_free (msg);
@@ -385,7 +381,7 @@ GST_START_TEST (test_binary_push_kind0)
   GBytes *bytes
       = frame (header, sizeof (header), "7realtime:Tstart{\"go\":true}");
   RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                                           g_bytes_get_size (bytes));
+      g_bytes_get_size (bytes));
 
   fail_unless_equals_string (msg->join_ref, "7");
   fail_unless (msg->ref == NULL);
@@ -403,16 +399,17 @@ GST_START_TEST (test_binary_reply_kind1)
   /* kind, jrl, rl, tl, sl, join_ref, ref, topic, status, data */
   static const guint8 header[] = { 1, 1, 2, 10, 2 };
   GBytes *bytes = frame (header, sizeof (header),
-                         "112realtime:Tok{\"postgres_changes\":[]}");
+      "112realtime:Tok{\"postgres_changes\":[]}");
   RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                                           g_bytes_get_size (bytes));
+      g_bytes_get_size (bytes));
 
   fail_unless_equals_string (msg->join_ref, "1");
   fail_unless_equals_string (msg->ref, "12");
   fail_unless_equals_string (msg->topic, "realtime:T");
   fail_unless_equals_string (msg->event, "phx_reply");
-  assert_payload (msg, "{\"status\":\"ok\",\"response\":"
-                       "{\"postgres_changes\":[]}}");
+  assert_payload (msg,
+      "{\"status\":\"ok\",\"response\":"
+      "{\"postgres_changes\":[]}}");
   realtime_message_free (msg);
   g_bytes_unref (bytes);
 }
@@ -424,14 +421,15 @@ GST_START_TEST (test_binary_reply_kind1_no_join_ref)
   /* A heartbeat reply: empty join_ref becomes NULL as in text frames. */
   static const guint8 header[] = { 1, 0, 1, 7, 5 };
   GBytes *bytes = frame (header, sizeof (header),
-                         "9phoenixerror{\"reason\":\"unmatched topic\"}");
+      "9phoenixerror{\"reason\":\"unmatched topic\"}");
   RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                                           g_bytes_get_size (bytes));
+      g_bytes_get_size (bytes));
 
   fail_unless (msg->join_ref == NULL);
   fail_unless_equals_string (msg->ref, "9");
-  assert_payload (msg, "{\"status\":\"error\",\"response\":"
-                       "{\"reason\":\"unmatched topic\"}}");
+  assert_payload (msg,
+      "{\"status\":\"error\",\"response\":"
+      "{\"reason\":\"unmatched topic\"}}");
   realtime_message_free (msg);
   g_bytes_unref (bytes);
 }
@@ -443,9 +441,9 @@ GST_START_TEST (test_binary_broadcast_kind2)
   /* kind, tl, el, topic, event, data */
   static const guint8 header[] = { 2, 10, 14 };
   GBytes *bytes = frame (header, sizeof (header),
-                         "realtime:Tpresence_state{\"u1\":{\"metas\":[]}}");
+      "realtime:Tpresence_state{\"u1\":{\"metas\":[]}}");
   RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                                           g_bytes_get_size (bytes));
+      g_bytes_get_size (bytes));
 
   fail_unless (msg->join_ref == NULL);
   fail_unless (msg->ref == NULL);
@@ -463,16 +461,17 @@ GST_START_TEST (test_binary_user_broadcast_kind4)
   /* kind, tl, uel, ml, enc, topic, user_event, meta, payload */
   static const guint8 header[] = { 4, 16, 5, 0, 1 };
   GBytes *bytes = frame (header, sizeof (header),
-                         "realtime:robot-1start{\"speed\":2,\"tags\":[\"a\"]}");
+      "realtime:robot-1start{\"speed\":2,\"tags\":[\"a\"]}");
   RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                                           g_bytes_get_size (bytes));
+      g_bytes_get_size (bytes));
 
   fail_unless (msg->join_ref == NULL);
   fail_unless (msg->ref == NULL);
   fail_unless_equals_string (msg->topic, "realtime:robot-1");
   fail_unless_equals_string (msg->event, "broadcast");
-  assert_payload (msg, "{\"type\":\"broadcast\",\"event\":\"start\","
-                       "\"payload\":{\"speed\":2,\"tags\":[\"a\"]}}");
+  assert_payload (msg,
+      "{\"type\":\"broadcast\",\"event\":\"start\","
+      "\"payload\":{\"speed\":2,\"tags\":[\"a\"]}}");
   fail_if (
       json_object_has_member (json_node_get_object (msg->payload), "meta"));
   realtime_message_free (msg);
@@ -485,13 +484,13 @@ GST_START_TEST (test_binary_user_broadcast_kind4_meta)
 {
   static const guint8 header[] = { 4, 10, 4, 29, 1 };
   GBytes *bytes = frame (header, sizeof (header),
-                         "realtime:Tstop{\"id\":\"abc\",\"replayed\":false}{}");
+      "realtime:Tstop{\"id\":\"abc\",\"replayed\":false}{}");
   RealtimeMessage *msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                                           g_bytes_get_size (bytes));
+      g_bytes_get_size (bytes));
 
-  assert_payload (
-      msg, "{\"type\":\"broadcast\",\"event\":\"stop\","
-           "\"payload\":{},\"meta\":{\"id\":\"abc\",\"replayed\":false}}");
+  assert_payload (msg,
+      "{\"type\":\"broadcast\",\"event\":\"stop\","
+      "\"payload\":{},\"meta\":{\"id\":\"abc\",\"replayed\":false}}");
   realtime_message_free (msg);
   g_bytes_unref (bytes);
 }
@@ -504,9 +503,9 @@ GST_START_TEST (test_binary_user_broadcast_kind4_raw)
       = { 4, 1, 3, 0, 0, 'T', 'r', 'a', 'w', 0x00, 0xff, 0x10, '{' };
   RealtimeMessage *msg = decode_binary_ok (bytes, sizeof (bytes));
   gchar *b64 = g_base64_encode (bytes + 9, 4);
-  gchar *expected = g_strdup_printf (
-      "{\"type\":\"broadcast\","
-      "\"event\":\"raw\",\"payload\":\"%s\",\"encoding\":\"base64\"}",
+  gchar *expected = g_strdup_printf ("{\"type\":\"broadcast\","
+                                     "\"event\":\"raw\",\"payload\":\"%s\","
+                                     "\"encoding\":\"base64\"}",
       b64);
 
   assert_payload (msg, expected);
@@ -520,8 +519,8 @@ GST_END_TEST;
 GST_START_TEST (test_binary_kind3_encoder_layout)
 {
   GError *error = NULL;
-  GBytes *bytes = realtime_codec_encode_user_broadcast_push (
-      "1", "23", "realtime:T", "start", "{\"a\":1}", &error);
+  GBytes *bytes = realtime_codec_encode_user_broadcast_push ("1", "23",
+      "realtime:T", "start", "{\"a\":1}", &error);
   static const guint8 header[] = { 3, 1, 2, 10, 5, 0, 1 };
   const guint8 *data;
   gsize len;
@@ -531,8 +530,8 @@ GST_START_TEST (test_binary_kind3_encoder_layout)
   fail_unless_equals_int (len, sizeof (header) + 1 + 2 + 10 + 5 + 7);
   fail_unless (memcmp (data, header, sizeof (header)) == 0);
   fail_unless (memcmp (data + sizeof (header), "123realtime:Tstart{\"a\":1}",
-                       len - sizeof (header))
-               == 0);
+                   len - sizeof (header))
+      == 0);
   g_bytes_unref (bytes);
 }
 
@@ -541,29 +540,30 @@ GST_END_TEST;
 GST_START_TEST (test_binary_kind3_round_trip)
 {
   GError *error = NULL;
-  GBytes *bytes = realtime_codec_encode_user_broadcast_push (
-      "4", "9", "realtime:robot-1", "st\xc3\xa4rt",
-      "{\"n\":[1,{\"b\":\"\xe2\x82\xac\"}]}", &error);
+  GBytes *bytes
+      = realtime_codec_encode_user_broadcast_push ("4", "9", "realtime:robot-1",
+          "st\xc3\xa4rt", "{\"n\":[1,{\"b\":\"\xe2\x82\xac\"}]}", &error);
   RealtimeMessage *msg;
 
   g_assert_no_error (error);
   msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                          g_bytes_get_size (bytes));
+      g_bytes_get_size (bytes));
   fail_unless_equals_string (msg->join_ref, "4");
   fail_unless_equals_string (msg->ref, "9");
   fail_unless_equals_string (msg->topic, "realtime:robot-1");
   fail_unless_equals_string (msg->event, "broadcast");
-  assert_payload (msg, "{\"type\":\"broadcast\",\"event\":\"st\xc3\xa4rt\","
-                       "\"payload\":{\"n\":[1,{\"b\":\"\xe2\x82\xac\"}]}}");
+  assert_payload (msg,
+      "{\"type\":\"broadcast\",\"event\":\"st\xc3\xa4rt\","
+      "\"payload\":{\"n\":[1,{\"b\":\"\xe2\x82\xac\"}]}}");
   realtime_message_free (msg);
   g_bytes_unref (bytes);
 
   /* Without refs, as realtime-js sends them before a join. */
   bytes = realtime_codec_encode_user_broadcast_push (NULL, NULL, "t", "e", "[]",
-                                                     &error);
+      &error);
   g_assert_no_error (error);
   msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                          g_bytes_get_size (bytes));
+      g_bytes_get_size (bytes));
   fail_unless (msg->join_ref == NULL);
   fail_unless (msg->ref == NULL);
   realtime_message_free (msg);
@@ -575,30 +575,31 @@ GST_END_TEST;
 GST_START_TEST (test_binary_kind4_round_trip)
 {
   GError *error = NULL;
-  GBytes *bytes = realtime_codec_encode_user_broadcast (
-      "realtime:T", "stop", "{\"id\":\"m1\"}", "{\"why\":\"done\"}", &error);
+  GBytes *bytes = realtime_codec_encode_user_broadcast ("realtime:T", "stop",
+      "{\"id\":\"m1\"}", "{\"why\":\"done\"}", &error);
   RealtimeMessage *msg;
 
   g_assert_no_error (error);
   msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                          g_bytes_get_size (bytes));
+      g_bytes_get_size (bytes));
   fail_unless_equals_string (msg->topic, "realtime:T");
   fail_unless_equals_string (msg->event, "broadcast");
   assert_payload (msg,
-                  "{\"type\":\"broadcast\",\"event\":\"stop\","
-                  "\"payload\":{\"why\":\"done\"},\"meta\":{\"id\":\"m1\"}}");
+      "{\"type\":\"broadcast\",\"event\":\"stop\","
+      "\"payload\":{\"why\":\"done\"},\"meta\":{\"id\":\"m1\"}}");
   realtime_message_free (msg);
   g_bytes_unref (bytes);
 
   bytes = realtime_codec_encode_user_broadcast ("realtime:T", "stop", NULL,
-                                                "{}", &error);
+      "{}", &error);
   g_assert_no_error (error);
   fail_unless_equals_int (((const guint8 *)g_bytes_get_data (bytes, NULL))[3],
-                          0);
+      0);
   msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                          g_bytes_get_size (bytes));
-  assert_payload (msg, "{\"type\":\"broadcast\",\"event\":\"stop\","
-                       "\"payload\":{}}");
+      g_bytes_get_size (bytes));
+  assert_payload (msg,
+      "{\"type\":\"broadcast\",\"event\":\"stop\","
+      "\"payload\":{}}");
   realtime_message_free (msg);
   g_bytes_unref (bytes);
 }
@@ -614,23 +615,23 @@ GST_START_TEST (test_binary_encoders_too_large)
   RealtimeMessage *msg;
 
   fail_unless (realtime_codec_encode_user_broadcast_push (big, "1", "t", "e",
-                                                          "{}", &error)
-               == NULL);
+                   "{}", &error)
+      == NULL);
   g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_TOO_LARGE);
   g_clear_error (&error);
   fail_unless (realtime_codec_encode_user_broadcast_push ("1", big, "t", "e",
-                                                          "{}", &error)
-               == NULL);
+                   "{}", &error)
+      == NULL);
   g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_TOO_LARGE);
   g_clear_error (&error);
   fail_unless (realtime_codec_encode_user_broadcast_push ("1", "1", big, "e",
-                                                          "{}", &error)
-               == NULL);
+                   "{}", &error)
+      == NULL);
   g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_TOO_LARGE);
   g_clear_error (&error);
   fail_unless (realtime_codec_encode_user_broadcast_push ("1", "1", "t", big,
-                                                          "{}", &error)
-               == NULL);
+                   "{}", &error)
+      == NULL);
   g_assert_error (error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_TOO_LARGE);
   g_clear_error (&error);
   fail_unless (
@@ -648,7 +649,7 @@ GST_START_TEST (test_binary_encoders_too_large)
   bytes = realtime_codec_encode_user_broadcast (max, max, NULL, "{}", &error);
   g_assert_no_error (error);
   msg = decode_binary_ok (g_bytes_get_data (bytes, NULL),
-                          g_bytes_get_size (bytes));
+      g_bytes_get_size (bytes));
   fail_unless_equals_string (msg->topic, max);
   realtime_message_free (msg);
   g_bytes_unref (bytes);
@@ -739,12 +740,11 @@ nested (gchar open, gchar close, guint depth, const gchar *inner)
   GString *s = g_string_new ("[null,null,\"t\",\"e\",");
   guint i;
 
-  for (i = 0; i < depth; i++)
-    {
-      g_string_append_c (s, open);
-      if (open == '{')
-        g_string_append (s, "\"k\":");
-    }
+  for (i = 0; i < depth; i++) {
+    g_string_append_c (s, open);
+    if (open == '{')
+      g_string_append (s, "\"k\":");
+  }
   g_string_append (s, inner);
   for (i = 0; i < depth; i++)
     g_string_append_c (s, close);
@@ -782,11 +782,13 @@ GST_START_TEST (test_text_deep_nesting)
   /* Brackets inside strings are not nesting. */
   brackets = g_strnfill (100000, '[');
   text = g_strdup_printf ("[null,null,\"t\",\"e\",{\"s\":\"%s\\\"[\"}]",
-                          brackets);
+      brackets);
   msg = decode_text_ok (REALTIME_VSN_2_0_0, text);
-  fail_unless_equals_int (strlen (json_object_get_string_member (
-                              json_node_get_object (msg->payload), "s")),
-                          100002);
+  fail_unless_equals_int (strlen (
+                              json_object_get_string_member (json_node_get_object (
+                                                                 msg->payload),
+                                  "s")),
+      100002);
   realtime_message_free (msg);
   g_free (text);
   g_free (brackets);
@@ -815,10 +817,10 @@ GST_START_TEST (test_text_huge_strings)
     GError *error = NULL;
 
     msg = realtime_codec_decode_text (REALTIME_VSN_2_0_0, text, strlen (text),
-                                      &error);
+        &error);
     fail_unless (msg == NULL);
     g_assert_error (error, REALTIME_CODEC_ERROR,
-                    REALTIME_CODEC_ERROR_MALFORMED);
+        REALTIME_CODEC_ERROR_MALFORMED);
     fail_unless (strlen (error->message) < 200, "%s", error->message);
     g_error_free (error);
   }
@@ -840,18 +842,17 @@ GST_START_TEST (test_error_does_not_echo_secrets)
   };
   guint i;
 
-  for (i = 0; i < G_N_ELEMENTS (frames); i++)
-    {
-      fail_unless (realtime_codec_decode_text (REALTIME_VSN_1_0_0, frames[i],
-                                               strlen (frames[i]), &error)
-                   == NULL);
-      fail_unless (error != NULL);
-      fail_if (strstr (error->message, "5ecret"), "%s", error->message);
-      /* The quoted prefix is escaped: no raw control characters. */
-      fail_if (strchr (error->message, '\n'), "%s", error->message);
-      fail_if (strchr (error->message, '\x01'), "%s", error->message);
-      g_clear_error (&error);
-    }
+  for (i = 0; i < G_N_ELEMENTS (frames); i++) {
+    fail_unless (realtime_codec_decode_text (REALTIME_VSN_1_0_0, frames[i],
+                     strlen (frames[i]), &error)
+        == NULL);
+    fail_unless (error != NULL);
+    fail_if (strstr (error->message, "5ecret"), "%s", error->message);
+    /* The quoted prefix is escaped: no raw control characters. */
+    fail_if (strchr (error->message, '\n'), "%s", error->message);
+    fail_if (strchr (error->message, '\x01'), "%s", error->message);
+    g_clear_error (&error);
+  }
 }
 
 GST_END_TEST;
@@ -871,9 +872,9 @@ valid_binary_frames (void)
   g_ptr_array_add (frames, frame (h0, sizeof (h0), "jte{\"a\":1}"));
   g_ptr_array_add (frames, frame (h1, sizeof (h1), "jrtok{\"a\":[]}"));
   g_ptr_array_add (frames, frame (h2, sizeof (h2), "te{\"a\":\"b\"}"));
-  g_ptr_array_add (frames, realtime_codec_encode_user_broadcast_push (
-                               "1", "2", "realtime:T", "start",
-                               "{\"x\":[1,2,{\"y\":null}]}", NULL));
+  g_ptr_array_add (frames,
+      realtime_codec_encode_user_broadcast_push ("1", "2", "realtime:T",
+          "start", "{\"x\":[1,2,{\"y\":null}]}", NULL));
   g_ptr_array_add (frames, frame (h4, sizeof (h4), "te{}{\"p\":1}"));
   return frames;
 }
@@ -884,23 +885,20 @@ GST_START_TEST (test_binary_truncated_every_length)
   guint i;
   gsize n;
 
-  for (i = 0; i < frames->len; i++)
-    {
-      gsize len;
-      const guint8 *data
-          = g_bytes_get_data (g_ptr_array_index (frames, i), &len);
-      RealtimeMessage *msg = decode_binary_ok (data, len);
+  for (i = 0; i < frames->len; i++) {
+    gsize len;
+    const guint8 *data = g_bytes_get_data (g_ptr_array_index (frames, i), &len);
+    RealtimeMessage *msg = decode_binary_ok (data, len);
 
-      realtime_message_free (msg);
-      for (n = 0; n < len; n++)
-        {
-          /* A copy of exactly n bytes, so valgrind sees any over-read. */
-          guint8 *copy = g_memdup2 (data, n);
+    realtime_message_free (msg);
+    for (n = 0; n < len; n++) {
+      /* A copy of exactly n bytes, so valgrind sees any over-read. */
+      guint8 *copy = g_memdup2 (data, n);
 
-          assert_binary_error (copy, n, REALTIME_CODEC_ERROR_MALFORMED);
-          g_free (copy);
-        }
+      assert_binary_error (copy, n, REALTIME_CODEC_ERROR_MALFORMED);
+      g_free (copy);
     }
+  }
   g_ptr_array_unref (frames);
 }
 
@@ -959,19 +957,19 @@ GST_START_TEST (test_binary_bad_content)
   assert_binary_error (event, sizeof (event), REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (status, sizeof (status), REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (join_ref, sizeof (join_ref),
-                       REALTIME_CODEC_ERROR_MALFORMED);
+      REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (ref, sizeof (ref), REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (nul, sizeof (nul), REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (data, sizeof (data), REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (empty_data, sizeof (empty_data),
-                       REALTIME_CODEC_ERROR_MALFORMED);
+      REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (bad_utf8_data, sizeof (bad_utf8_data),
-                       REALTIME_CODEC_ERROR_MALFORMED);
+      REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (meta, sizeof (meta), REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (enc, sizeof (enc), REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (enc3, sizeof (enc3), REALTIME_CODEC_ERROR_MALFORMED);
   assert_binary_error (trailing, sizeof (trailing),
-                       REALTIME_CODEC_ERROR_MALFORMED);
+      REALTIME_CODEC_ERROR_MALFORMED);
 }
 
 GST_END_TEST;
@@ -998,21 +996,20 @@ check_reencodes (const RealtimeMessage *msg)
 {
   RealtimeVsn vsn;
 
-  for (vsn = REALTIME_VSN_1_0_0; vsn <= REALTIME_VSN_2_0_0; vsn++)
-    {
-      GError *error = NULL;
-      gchar *text = realtime_codec_encode (vsn, msg);
-      RealtimeMessage *back
-          = realtime_codec_decode_text (vsn, text, strlen (text), &error);
+  for (vsn = REALTIME_VSN_1_0_0; vsn <= REALTIME_VSN_2_0_0; vsn++) {
+    GError *error = NULL;
+    gchar *text = realtime_codec_encode (vsn, msg);
+    RealtimeMessage *back
+        = realtime_codec_decode_text (vsn, text, strlen (text), &error);
 
-      g_assert_no_error (error);
-      fail_unless_equals_string (back->topic, msg->topic);
-      fail_unless_equals_string (back->event, msg->event);
-      fail_unless_equals_string (back->ref, msg->ref);
-      fail_unless (json_node_equal (back->payload, msg->payload));
-      realtime_message_free (back);
-      g_free (text);
-    }
+    g_assert_no_error (error);
+    fail_unless_equals_string (back->topic, msg->topic);
+    fail_unless_equals_string (back->event, msg->event);
+    fail_unless_equals_string (back->ref, msg->ref);
+    fail_unless (json_node_equal (back->payload, msg->payload));
+    realtime_message_free (back);
+    g_free (text);
+  }
 }
 
 static void
@@ -1021,47 +1018,42 @@ mutate (GRand *rand, GByteArray *buf)
   guint n = g_rand_int_range (rand, 1, 4);
   guint i;
 
-  for (i = 0; i < n; i++)
-    {
-      guint op = g_rand_int_range (rand, 0, 6);
-      guint pos = buf->len ? g_rand_int_range (rand, 0, buf->len) : 0;
-      static const guint8 interesting[]
-          = { 0,   1,   2,   3,   4,    5,   0x7f, 0x80, 0xc0, 0xff, '[',
-              ']', '{', '}', '"', '\\', ',', ':',  '0',  'e',  '-',  'n' };
+  for (i = 0; i < n; i++) {
+    guint op = g_rand_int_range (rand, 0, 6);
+    guint pos = buf->len ? g_rand_int_range (rand, 0, buf->len) : 0;
+    static const guint8 interesting[] = { 0, 1, 2, 3, 4, 5, 0x7f, 0x80, 0xc0,
+      0xff, '[', ']', '{', '}', '"', '\\', ',', ':', '0', 'e', '-', 'n' };
 
-      switch (op)
-        {
-          case 0: /* flip a bit */
-            if (buf->len)
-              buf->data[pos] ^= 1 << g_rand_int_range (rand, 0, 8);
-            break;
-          case 1: /* set an interesting byte */
-            if (buf->len)
-              buf->data[pos] = interesting[g_rand_int_range (
-                  rand, 0, G_N_ELEMENTS (interesting))];
-            break;
-          case 2: /* insert a byte */
-            {
-              g_byte_array_set_size (buf, buf->len + 1);
-              memmove (buf->data + pos + 1, buf->data + pos,
-                       buf->len - pos - 1);
-              buf->data[pos] = g_rand_int_range (rand, 0, 256);
-            }
-            break;
-          case 3: /* delete a byte */
-            if (buf->len)
-              g_byte_array_remove_index (buf, pos);
-            break;
-          case 4: /* truncate */
-            g_byte_array_set_size (buf, pos);
-            break;
-          default: /* random length byte */
-            if (buf->len > 1)
-              buf->data[g_rand_int_range (rand, 0, MIN (buf->len, 7))]
-                  = g_rand_int_range (rand, 0, 256);
-            break;
-        }
+    switch (op) {
+      case 0: /* flip a bit */
+        if (buf->len)
+          buf->data[pos] ^= 1 << g_rand_int_range (rand, 0, 8);
+        break;
+      case 1: /* set an interesting byte */
+        if (buf->len)
+          buf->data[pos] = interesting[g_rand_int_range (rand, 0,
+              G_N_ELEMENTS (interesting))];
+        break;
+      case 2: /* insert a byte */
+      {
+        g_byte_array_set_size (buf, buf->len + 1);
+        memmove (buf->data + pos + 1, buf->data + pos, buf->len - pos - 1);
+        buf->data[pos] = g_rand_int_range (rand, 0, 256);
+      } break;
+      case 3: /* delete a byte */
+        if (buf->len)
+          g_byte_array_remove_index (buf, pos);
+        break;
+      case 4: /* truncate */
+        g_byte_array_set_size (buf, pos);
+        break;
+      default: /* random length byte */
+        if (buf->len > 1)
+          buf->data[g_rand_int_range (rand, 0, MIN (buf->len, 7))]
+              = g_rand_int_range (rand, 0, 256);
+        break;
     }
+  }
 }
 
 GST_START_TEST (test_random_mutations)
@@ -1080,56 +1072,48 @@ GST_START_TEST (test_random_mutations)
   GRand *rand = g_rand_new_with_seed (20260821);
   guint iter, decoded = 0;
 
-  for (iter = 0; iter < 20000; iter++)
-    {
-      GByteArray *buf = g_byte_array_new ();
-      gboolean binary = iter % 2;
-      RealtimeMessage *msg;
-      GError *error = NULL;
-      guint8 *exact;
+  for (iter = 0; iter < 20000; iter++) {
+    GByteArray *buf = g_byte_array_new ();
+    gboolean binary = iter % 2;
+    RealtimeMessage *msg;
+    GError *error = NULL;
+    guint8 *exact;
 
-      if (binary)
-        {
-          gsize len;
-          const guint8 *data = g_bytes_get_data (
-              g_ptr_array_index (binaries,
-                                 g_rand_int_range (rand, 0, binaries->len)),
+    if (binary) {
+      gsize len;
+      const guint8 *data
+          = g_bytes_get_data (g_ptr_array_index (binaries,
+                                  g_rand_int_range (rand, 0, binaries->len)),
               &len);
 
-          g_byte_array_append (buf, data, len);
-        }
-      else
-        {
-          const gchar *t
-              = texts[g_rand_int_range (rand, 0, G_N_ELEMENTS (texts))];
+      g_byte_array_append (buf, data, len);
+    } else {
+      const gchar *t = texts[g_rand_int_range (rand, 0, G_N_ELEMENTS (texts))];
 
-          g_byte_array_append (buf, (const guint8 *)t, strlen (t));
-        }
-      mutate (rand, buf);
-      /* An exact-size copy, so valgrind catches any over-read. */
-      exact = g_memdup2 (buf->data, buf->len);
-
-      if (binary)
-        msg = realtime_codec_decode_binary (exact, buf->len, &error);
-      else
-        msg = realtime_codec_decode_text (
-            iter % 4 == 0 ? REALTIME_VSN_2_0_0 : REALTIME_VSN_1_0_0,
-            (const gchar *)exact, buf->len, &error);
-      fail_unless ((msg == NULL) == (error != NULL));
-      if (msg)
-        {
-          decoded++;
-          check_reencodes (msg);
-          realtime_message_free (msg);
-        }
-      else
-        {
-          fail_unless (error->domain == REALTIME_CODEC_ERROR);
-          g_error_free (error);
-        }
-      g_free (exact);
-      g_byte_array_unref (buf);
+      g_byte_array_append (buf, (const guint8 *)t, strlen (t));
     }
+    mutate (rand, buf);
+    /* An exact-size copy, so valgrind catches any over-read. */
+    exact = g_memdup2 (buf->data, buf->len);
+
+    if (binary)
+      msg = realtime_codec_decode_binary (exact, buf->len, &error);
+    else
+      msg = realtime_codec_decode_text (iter % 4 == 0 ? REALTIME_VSN_2_0_0
+                                                      : REALTIME_VSN_1_0_0,
+          (const gchar *)exact, buf->len, &error);
+    fail_unless ((msg == NULL) == (error != NULL));
+    if (msg) {
+      decoded++;
+      check_reencodes (msg);
+      realtime_message_free (msg);
+    } else {
+      fail_unless (error->domain == REALTIME_CODEC_ERROR);
+      g_error_free (error);
+    }
+    g_free (exact);
+    g_byte_array_unref (buf);
+  }
   /* The mutations must leave some frames valid, or the loop tests only the
    * first check. */
   fail_unless (decoded > 100, "only %u mutated frames decoded", decoded);

@@ -18,12 +18,11 @@ assert_url (const gchar *url, const gchar *expected)
 
 GST_START_TEST (test_apikey_redacted)
 {
-  assert_url (
-      "wss://abc.supabase.co/realtime/v1/websocket?apikey=" RT_TEST_API_KEY
-      "&vsn=2.0.0",
+  assert_url ("wss://abc.supabase.co/realtime/v1/"
+              "websocket?apikey=" RT_TEST_API_KEY "&vsn=2.0.0",
       "wss://abc.supabase.co/realtime/v1/websocket?apikey=***&vsn=2.0.0");
-  assert_url (
-      "ws://127.0.0.1:4000/socket/websocket?vsn=1.0.0&apikey=" RT_TEST_API_KEY,
+  assert_url ("ws://127.0.0.1:4000/socket/"
+              "websocket?vsn=1.0.0&apikey=" RT_TEST_API_KEY,
       "ws://127.0.0.1:4000/socket/websocket?vsn=1.0.0"
       "&apikey=***");
 }
@@ -32,9 +31,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_all_secret_keys_redacted)
 {
-  assert_url (
-      "https://h/p?access_token=" RT_TEST_TOKEN "&token=" RT_TEST_TOKEN2
-      "&x-api-key=" RT_TEST_API_KEY "&log_level=info",
+  assert_url ("https://h/p?access_token=" RT_TEST_TOKEN "&token=" RT_TEST_TOKEN2
+              "&x-api-key=" RT_TEST_API_KEY "&log_level=info",
       "https://h/p?access_token=***&token=***&x-api-key=***&log_level=info");
 }
 
@@ -44,8 +42,8 @@ GST_START_TEST (test_other_params_kept)
 {
   assert_url ("wss://h/ws?vsn=2.0.0&log_level=error&apikeys=1&myapikey=2"
               "&token_type=bearer&flag&=x",
-              "wss://h/ws?vsn=2.0.0&log_level=error&apikeys=1&myapikey=2"
-              "&token_type=bearer&flag&=x");
+      "wss://h/ws?vsn=2.0.0&log_level=error&apikeys=1&myapikey=2"
+      "&token_type=bearer&flag&=x");
   /* A secret name without a value has nothing to hide. */
   assert_url ("wss://h/ws?apikey&vsn=2.0.0", "wss://h/ws?apikey&vsn=2.0.0");
 }
@@ -57,10 +55,10 @@ GST_START_TEST (test_case_insensitive)
   assert_url ("wss://h/ws?APIKEY=" RT_TEST_API_KEY
               "&Access_Token=" RT_TEST_TOKEN "&X-Api-Key=" RT_TEST_API_KEY
               "&ToKeN=" RT_TEST_TOKEN2,
-              "wss://h/ws?APIKEY=***&Access_Token=***&X-Api-Key=***&ToKeN=***");
+      "wss://h/ws?APIKEY=***&Access_Token=***&X-Api-Key=***&ToKeN=***");
   /* Percent-encoded names are decoded before comparing. */
   assert_url ("wss://h/ws?api%6Bey=" RT_TEST_API_KEY,
-              "wss://h/ws?api%6Bey=***");
+      "wss://h/ws?api%6Bey=***");
 }
 
 GST_END_TEST;
@@ -69,7 +67,7 @@ GST_START_TEST (test_multiple_occurrences)
 {
   assert_url ("wss://h/ws?apikey=" RT_TEST_API_KEY
               "&vsn=1.0.0&apikey=" RT_TEST_TOKEN "&apikey=" RT_TEST_TOKEN2,
-              "wss://h/ws?apikey=***&vsn=1.0.0&apikey=***&apikey=***");
+      "wss://h/ws?apikey=***&vsn=1.0.0&apikey=***&apikey=***");
 }
 
 GST_END_TEST;
@@ -77,12 +75,12 @@ GST_END_TEST;
 GST_START_TEST (test_value_ends_at_fragment)
 {
   assert_url ("wss://h/ws?apikey=" RT_TEST_API_KEY "#part",
-              "wss://h/ws?apikey=***#part");
+      "wss://h/ws?apikey=***#part");
   /* OAuth puts tokens in the fragment too. */
   assert_url ("https://h/cb#access_token=" RT_TEST_TOKEN "&type=bearer",
-              "https://h/cb#access_token=***&type=bearer");
+      "https://h/cb#access_token=***&type=bearer");
   assert_url ("https://h/cb?a=1#x&token=" RT_TEST_TOKEN,
-              "https://h/cb?a=1#x&token=***");
+      "https://h/cb?a=1#x&token=***");
   assert_url ("wss://h/ws?apikey=", "wss://h/ws?apikey=***");
 }
 
@@ -91,7 +89,7 @@ GST_END_TEST;
 GST_START_TEST (test_no_query)
 {
   assert_url ("wss://abc.supabase.co/realtime/v1/websocket",
-              "wss://abc.supabase.co/realtime/v1/websocket");
+      "wss://abc.supabase.co/realtime/v1/websocket");
   assert_url ("https://h", "https://h");
   assert_url ("", "");
   assert_url ("not a url at all", "not a url at all");
@@ -105,7 +103,7 @@ GST_START_TEST (test_userinfo_removed)
 {
   assert_url ("https://user:" RT_TEST_TOKEN
               "@h.example:8443/p?apikey=" RT_TEST_API_KEY,
-              "https://h.example:8443/p?apikey=***");
+      "https://h.example:8443/p?apikey=***");
   assert_url ("wss://" RT_TEST_TOKEN "@h/ws", "wss://h/ws");
   /* The last '@' of the authority ends the userinfo. */
   assert_url ("wss://u:p@ss@h/ws", "wss://h/ws");
@@ -137,7 +135,7 @@ GST_START_TEST (test_redact_text)
 
   out = realtime_redact_text ("key " RT_TEST_API_KEY " token " RT_TEST_TOKEN
                               " again " RT_TEST_API_KEY RT_TEST_API_KEY ".",
-                              secrets);
+      secrets);
   fail_unless_equals_string (out, "key *** token *** again ******.");
   g_free (out);
 

@@ -29,8 +29,8 @@ static void
 on_channel_state (RealtimeChannel *ch, RealtimeChannelState state,
     const gchar *reason, gpointer data)
 {
-  g_ptr_array_add (f.channel_states, g_strdup_printf ("%s:%s:%s",
-          realtime_channel_get_name (ch),
+  g_ptr_array_add (f.channel_states,
+      g_strdup_printf ("%s:%s:%s", realtime_channel_get_name (ch),
           realtime_channel_state_to_string (state), reason));
 }
 
@@ -63,10 +63,10 @@ setup_with_vsn (RealtimeVsn vsn)
   memset (&f, 0, sizeof f);
   f.server = rt_server_new (0, RT_TEST_API_KEY, &error);
   g_assert_no_error (error);
-  f.client = g_object_new (REALTIME_TYPE_CLIENT,
-      "url", rt_server_get_url (f.server), "api-key", RT_TEST_API_KEY,
-      "vsn", vsn, "heartbeat-interval", 200, "join-timeout", 300,
-      "backoff-min", 5, "backoff-max", 50, NULL);
+  f.client
+      = g_object_new (REALTIME_TYPE_CLIENT, "url", rt_server_get_url (f.server),
+          "api-key", RT_TEST_API_KEY, "vsn", vsn, "heartbeat-interval", 200,
+          "join-timeout", 300, "backoff-min", 5, "backoff-max", 50, NULL);
   f.channel_states = g_ptr_array_new_with_free_func (g_free);
   f.heartbeats = g_ptr_array_new ();
   g_signal_connect (f.client, "heartbeat", G_CALLBACK (on_heartbeat), NULL);
@@ -173,7 +173,8 @@ force_reconnect_and_rejoin (RealtimeChannel *ch)
 
   rt_server_drop_all (f.server);
   fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (f.server) > accepted
-          && joins_of (ch) > joins && is_joined (ch), 5000),
+                       && joins_of (ch) > joins && is_joined (ch),
+                   5000),
       "no reconnect and rejoin after a drop");
 }
 
@@ -190,8 +191,9 @@ GST_START_TEST (test_rel01_heartbeat_repeats)
   for (i = 1; i < 6; i++) {
     gint64 gap_ms = (t[i] - t[i - 1]) / 1000;
     /* At the configured interval: never faster, not wildly slower. */
-    fail_unless (gap_ms >= 40 && gap_ms <= 400, "gap %" G_GINT64_FORMAT
-        " ms between heartbeats %u and %u", gap_ms, i - 1, i);
+    fail_unless (gap_ms >= 40 && gap_ms <= 400,
+        "gap %" G_GINT64_FORMAT " ms between heartbeats %u and %u", gap_ms,
+        i - 1, i);
   }
   /* Each has its own ref, and all were answered. */
   fail_unless (RT_WAIT_UNTIL (f.heartbeats->len >= 12, 1000));
@@ -245,20 +247,21 @@ GST_START_TEST (test_rel03_half_open_link_detected)
   rt_server_set_answer_heartbeats (f.server, FALSE);
   start = g_get_monotonic_time ();
   fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (f.server) > accepted,
-          3000), "the client never gave up on the silent socket");
+                   3000),
+      "the client never gave up on the silent socket");
   /* Interval 200 ms: detected within 2 intervals plus connect slack. */
   fail_unless ((g_get_monotonic_time () - start) / 1000 <= 2 * 200 + 250,
-      "took %" G_GINT64_FORMAT " ms",
-      (g_get_monotonic_time () - start) / 1000);
+      "took %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - start) / 1000);
   realtime_client_get_stats (f.client, &st);
   fail_unless (st.heartbeat_timeouts >= 1);
   fail_unless (g_ptr_array_find (f.heartbeats,
-          GUINT_TO_POINTER (REALTIME_HEARTBEAT_TIMEOUT + 1), NULL));
+      GUINT_TO_POINTER (REALTIME_HEARTBEAT_TIMEOUT + 1), NULL));
 
   rt_server_set_answer_heartbeats (f.server, TRUE);
   fail_unless (RT_WAIT_UNTIL (is_joined (ch) && joins_of (ch) >= 2, 3000));
   fail_unless (count_states ("halfopen:errored:connection lost: heartbeat "
-          "timeout") >= 1);
+                             "timeout")
+      >= 1);
   /* And it stays up once heartbeats are answered again. */
   accepted = rt_server_get_n_accepted (f.server);
   rt_test_run_for (700);
@@ -281,15 +284,17 @@ GST_START_TEST (test_rel04_subscribe_idempotent)
     realtime_channel_subscribe (ch);
   rt_test_run_for (100);
   fail_unless_equals_int (rt_server_count_frames (f.server, "realtime:idem",
-          "phx_join"), 1);
+                              "phx_join"),
+      1);
   /* Asking again for the same name gives the same channel. */
   fail_unless (realtime_client_channel (f.client, "idem") == ch);
 
   force_reconnect_and_rejoin (ch);
   fail_unless_equals_int (rt_server_count_frames (f.server, "realtime:idem",
-          "phx_join"), 2);
-  fail_unless_equals_int (rt_server_count_members (f.server,
-          "realtime:idem"), 1);
+                              "phx_join"),
+      2);
+  fail_unless_equals_int (rt_server_count_members (f.server, "realtime:idem"),
+      1);
 }
 
 GST_END_TEST;
@@ -305,14 +310,17 @@ GST_START_TEST (test_rel05_join_rejected_never_joined)
   realtime_channel_subscribe (ch);
   realtime_client_connect (f.client);
   fail_unless (RT_WAIT_UNTIL (count_states ("rej:errored:join rejected: "
-              "Unauthorized") >= 1, 3000));
+                                            "Unauthorized")
+          >= 1,
+      3000));
   fail_if (is_joined (ch));
   fail_unless_equals_int (count_states ("rej:joined"), 0);
   /* Retried on schedule until the server accepts. */
   fail_unless (RT_WAIT_UNTIL (is_joined (ch), 3000));
   fail_unless_equals_int (count_states ("rej:errored:join rejected"), 2);
   fail_unless_equals_int (rt_server_count_frames (f.server, "realtime:rej",
-          "phx_join"), 3);
+                              "phx_join"),
+      3);
   fail_unless_equals_int (count_states ("rej:joined"), 1);
 }
 
@@ -328,17 +336,20 @@ GST_START_TEST (test_rel05_join_unanswered_times_out)
   realtime_channel_subscribe (ch);
   realtime_client_connect (f.client);
   start = g_get_monotonic_time ();
-  fail_unless (RT_WAIT_UNTIL (count_states ("swallow:errored:join timed out")
-          >= 1, 3000));
+  fail_unless (
+      RT_WAIT_UNTIL (count_states ("swallow:errored:join timed out") >= 1,
+          3000));
   /* Not before the join timeout (300 ms). */
   fail_unless ((g_get_monotonic_time () - start) / 1000 >= 250);
   fail_unless_equals_int (count_states ("swallow:joined"), 0);
   fail_unless (RT_WAIT_UNTIL (is_joined (ch), 3000));
-  fail_unless_equals_int (rt_server_count_frames (f.server,
-          "realtime:swallow", "phx_join"), 2);
+  fail_unless_equals_int (rt_server_count_frames (f.server, "realtime:swallow",
+                              "phx_join"),
+      2);
   /* The timed-out join was left, so the server holds one membership. */
   fail_unless_equals_int (rt_server_count_members (f.server,
-          "realtime:swallow"), 1);
+                              "realtime:swallow"),
+      1);
   /* The retried join's own timeout was disarmed by its reply. */
   rt_test_run_for (500);
   fail_unless (is_joined (ch));
@@ -359,18 +370,20 @@ GST_START_TEST (test_rel06_rejoin_all_channels_tracked)
   realtime_channel_subscribe (b);
   realtime_channel_subscribe (c);
   realtime_client_connect (f.client);
-  fail_unless (RT_WAIT_UNTIL (is_joined (a) && is_joined (b)
-          && is_joined (c), 3000));
+  fail_unless (
+      RT_WAIT_UNTIL (is_joined (a) && is_joined (b) && is_joined (c), 3000));
 
   accepted = rt_server_get_n_accepted (f.server);
   rt_server_reject_joins (f.server, "realtime:b", 1, "RealtimeRestarting");
   rt_server_drop_all (f.server);
-  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (f.server) > accepted,
-          3000));
+  fail_unless (
+      RT_WAIT_UNTIL (rt_server_get_n_accepted (f.server) > accepted, 3000));
   fail_unless (RT_WAIT_UNTIL (count_states ("b:errored:join rejected: "
-              "RealtimeRestarting") == 1, 3000));
-  fail_unless (RT_WAIT_UNTIL (is_joined (a) && is_joined (b)
-          && is_joined (c), 3000));
+                                            "RealtimeRestarting")
+          == 1,
+      3000));
+  fail_unless (
+      RT_WAIT_UNTIL (is_joined (a) && is_joined (b) && is_joined (c), 3000));
 
   f.broadcasts = 0;
   rt_server_broadcast (f.server, "realtime:a", "ping", "{\"n\":1}");
@@ -407,7 +420,7 @@ GST_START_TEST (test_reconnect_cycles_no_leak)
 {
   RealtimeChannel *ch;
   const gchar *env = g_getenv ("RT_RECONNECT_CYCLES");
-  guint cycles = env ? (guint) g_ascii_strtoull (env, NULL, 10) : 100;
+  guint cycles = env ? (guint)g_ascii_strtoull (env, NULL, 10) : 100;
   guint i, sources_warm = 0, sources_end;
 
   g_object_set (f.client, "backoff-min", 1, "backoff-max", 5, NULL);
@@ -421,8 +434,8 @@ GST_START_TEST (test_reconnect_cycles_no_leak)
   }
   rt_test_run_for (20);
   sources_end = rt_test_count_sources ();
-  GST_INFO ("%u cycles: live GSources %u after warm-up, %u at the end",
-      cycles, sources_warm, sources_end);
+  GST_INFO ("%u cycles: live GSources %u after warm-up, %u at the end", cycles,
+      sources_warm, sources_end);
   g_print ("reconnect cycles: %u, live GSources after warm-up %u, at end %u\n",
       cycles, sources_warm, sources_end);
   fail_unless (sources_end <= sources_warm + 1,
@@ -437,19 +450,23 @@ GST_START_TEST (test_rel09_unsubscribe_then_subscribe)
   RealtimeChannel *ch = connect_and_join ("cycle");
 
   realtime_channel_unsubscribe (ch);
-  fail_unless (RT_WAIT_UNTIL (realtime_channel_get_state (ch) ==
-          REALTIME_CHANNEL_STATE_CLOSED, 2000));
-  fail_unless (RT_WAIT_UNTIL (rt_server_count_members (f.server,
-              "realtime:cycle") == 0, 2000));
+  fail_unless (RT_WAIT_UNTIL (realtime_channel_get_state (ch)
+          == REALTIME_CHANNEL_STATE_CLOSED,
+      2000));
+  fail_unless (
+      RT_WAIT_UNTIL (rt_server_count_members (f.server, "realtime:cycle") == 0,
+          2000));
   fail_unless_equals_int (rt_server_count_frames (f.server, "realtime:cycle",
-          "phx_leave"), 1);
+                              "phx_leave"),
+      1);
 
   realtime_channel_subscribe (ch);
   fail_unless (RT_WAIT_UNTIL (is_joined (ch), 2000));
   fail_unless_equals_int (rt_server_count_frames (f.server, "realtime:cycle",
-          "phx_join"), 2);
-  fail_unless_equals_int (rt_server_count_members (f.server,
-          "realtime:cycle"), 1);
+                              "phx_join"),
+      2);
+  fail_unless_equals_int (rt_server_count_members (f.server, "realtime:cycle"),
+      1);
 
   f.broadcasts = 0;
   rt_server_broadcast (f.server, "realtime:cycle", "x", "{}");
@@ -459,8 +476,9 @@ GST_START_TEST (test_rel09_unsubscribe_then_subscribe)
 
   /* Removing the channel detaches it: a new one starts clean. */
   realtime_client_remove_channel (f.client, ch);
-  fail_unless (RT_WAIT_UNTIL (rt_server_count_members (f.server,
-              "realtime:cycle") == 0, 2000));
+  fail_unless (
+      RT_WAIT_UNTIL (rt_server_count_members (f.server, "realtime:cycle") == 0,
+          2000));
   ch = realtime_client_channel (f.client, "cycle");
   fail_unless_equals_int (realtime_channel_get_state (ch),
       REALTIME_CHANNEL_STATE_CLOSED);
@@ -493,8 +511,8 @@ all_connected (RealtimeClient **clients, guint n)
   guint i;
 
   for (i = 0; i < n; i++)
-    if (realtime_client_get_state (clients[i]) !=
-        REALTIME_CLIENT_STATE_CONNECTED)
+    if (realtime_client_get_state (clients[i])
+        != REALTIME_CLIENT_STATE_CONNECTED)
       return FALSE;
   return TRUE;
 }
@@ -513,7 +531,9 @@ all_reconnecting (Spread *s, guint n)
 GST_START_TEST (test_rel10_fleet_reconnects_spread_out)
 {
   enum
-  { N = 100 };
+  {
+    N = 100
+  };
   RealtimeClient *clients[N];
   Spread spread[N];
   gint64 now, min = G_MAXINT64, max = 0;
@@ -522,11 +542,11 @@ GST_START_TEST (test_rel10_fleet_reconnects_spread_out)
 
   memset (spread, 0, sizeof spread);
   for (i = 0; i < N; i++) {
-    clients[i] = g_object_new (REALTIME_TYPE_CLIENT,
-        "url", rt_server_get_url (f.server), "api-key", RT_TEST_API_KEY,
-        "backoff-min", 1000, "backoff-max", 30000, NULL);
-    g_signal_connect (clients[i], "state-changed",
-        G_CALLBACK (on_spread_state), &spread[i]);
+    clients[i] = g_object_new (REALTIME_TYPE_CLIENT, "url",
+        rt_server_get_url (f.server), "api-key", RT_TEST_API_KEY, "backoff-min",
+        1000, "backoff-max", 30000, NULL);
+    g_signal_connect (clients[i], "state-changed", G_CALLBACK (on_spread_state),
+        &spread[i]);
     realtime_client_connect (clients[i]);
   }
   fail_unless (RT_WAIT_UNTIL (all_connected (clients, N), 10000));
@@ -541,11 +561,11 @@ GST_START_TEST (test_rel10_fleet_reconnects_spread_out)
     gint64 d = (spread[i].connecting_at - now) / 1000;
     min = MIN (min, d);
     max = MAX (max, d);
-    g_hash_table_add (buckets, GINT_TO_POINTER ((gint) (d / 50)));
+    g_hash_table_add (buckets, GINT_TO_POINTER ((gint)(d / 50)));
   }
-  g_print ("100 clients: first reconnect between %" G_GINT64_FORMAT " and %"
-      G_GINT64_FORMAT " ms, %u distinct 50 ms buckets\n", min, max,
-      g_hash_table_size (buckets));
+  g_print ("100 clients: first reconnect between %" G_GINT64_FORMAT
+           " and %" G_GINT64_FORMAT " ms, %u distinct 50 ms buckets\n",
+      min, max, g_hash_table_size (buckets));
   /* Lockstep would put them all in one bucket. */
   fail_unless (max - min >= 500, "spread only %" G_GINT64_FORMAT " ms",
       max - min);
@@ -572,14 +592,16 @@ GST_START_TEST (test_rel10_backoff_grows_to_cap)
   rt_server_refuse_upgrades (f.server, 500, 8);
   realtime_client_connect (f.client);
   /* Time each attempt: 8 refused, the 9th accepted. */
-  while (n < 9 && RT_WAIT_UNTIL (realtime_client_get_state (f.client) ==
-          REALTIME_CLIENT_STATE_CONNECTING, 2000)) {
+  while (n < 9
+      && RT_WAIT_UNTIL (realtime_client_get_state (f.client)
+              == REALTIME_CLIENT_STATE_CONNECTING,
+          2000)) {
     times[n++] = g_get_monotonic_time ();
-    if (!RT_WAIT_UNTIL (realtime_client_get_state (f.client) !=
-            REALTIME_CLIENT_STATE_CONNECTING, 2000))
+    if (!RT_WAIT_UNTIL (realtime_client_get_state (f.client)
+                != REALTIME_CLIENT_STATE_CONNECTING,
+            2000))
       break;
-    if (realtime_client_get_state (f.client) ==
-        REALTIME_CLIENT_STATE_CONNECTED)
+    if (realtime_client_get_state (f.client) == REALTIME_CLIENT_STATE_CONNECTED)
       break;
   }
   fail_unless (n >= 9, "only %u attempts", n);
@@ -592,11 +614,12 @@ GST_START_TEST (test_rel10_backoff_grows_to_cap)
   for (i = 1; i < n; i++) {
     gint64 gap = (times[i] - times[i - 1]) / 1000;
     guint ceiling = MIN (160u, 20u << MIN (i - 1, 10u));
-    fail_unless (gap <= ceiling + 150, "gap %u = %" G_GINT64_FORMAT
-        " ms over ceiling %u", i, gap, ceiling);
+    fail_unless (gap <= ceiling + 150,
+        "gap %u = %" G_GINT64_FORMAT " ms over ceiling %u", i, gap, ceiling);
   }
-  fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (f.client) ==
-          REALTIME_CLIENT_STATE_CONNECTED, 3000));
+  fail_unless (RT_WAIT_UNTIL (realtime_client_get_state (f.client)
+          == REALTIME_CLIENT_STATE_CONNECTED,
+      3000));
   realtime_client_get_stats (f.client, &st);
   fail_unless (st.reconnects >= 8);
 }
@@ -615,9 +638,12 @@ GST_START_TEST (test_rel11_oversized_frame_refused)
   rt_test_clear_logs ();
   rt_server_send_oversized (f.server, 512 * 1024);
   fail_unless (RT_WAIT_UNTIL (rt_test_count_logs ("max-message-size") >= 1,
-          3000), "no log line about the oversized frame");
+                   3000),
+      "no log line about the oversized frame");
   fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (f.server) > accepted
-          && is_joined (ch), 3000), "no reconnect after the refused frame");
+                       && is_joined (ch),
+                   3000),
+      "no reconnect after the refused frame");
   /* Still receiving afterwards. */
   f.broadcasts = 0;
   fail_unless (RT_WAIT_UNTIL (is_joined (ch), 3000));
@@ -639,8 +665,10 @@ garbage_survived (void)
   accepted = rt_server_get_n_accepted (f.server);
   realtime_client_get_stats (f.client, &before);
   rt_server_send_garbage (f.server);
-  fail_unless (RT_WAIT_UNTIL ((realtime_client_get_stats (f.client, &after),
-              after.frames_dropped >= before.frames_dropped + 5), 3000));
+  fail_unless (
+      RT_WAIT_UNTIL ((realtime_client_get_stats (f.client, &after),
+                         after.frames_dropped >= before.frames_dropped + 5),
+          3000));
   fail_unless (is_joined (ch));
   fail_unless_equals_int (rt_server_get_n_accepted (f.server), accepted);
   f.broadcasts = 0;
@@ -713,17 +741,22 @@ GST_START_TEST (test_rel14_token_rotation_applied)
   realtime_client_connect (f.client);
   fail_unless (RT_WAIT_UNTIL (is_joined (a) && is_joined (b), 3000));
   fail_unless_equals_string (rt_server_get_last_access_token (f.server,
-          "realtime:ta"), RT_TEST_TOKEN);
+                                 "realtime:ta"),
+      RT_TEST_TOKEN);
 
   realtime_client_set_access_token (f.client, RT_TEST_TOKEN2);
-  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (f.server,
-              "realtime:ta", "access_token") == 1
-          && rt_server_count_frames (f.server, "realtime:tb",
-              "access_token") == 1, 2000));
+  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (f.server, "realtime:ta",
+                                  "access_token")
+              == 1
+          && rt_server_count_frames (f.server, "realtime:tb", "access_token")
+              == 1,
+      2000));
   fail_unless_equals_string (rt_server_get_last_access_token (f.server,
-          "realtime:ta"), RT_TEST_TOKEN2);
+                                 "realtime:ta"),
+      RT_TEST_TOKEN2);
   fail_unless_equals_string (rt_server_get_last_access_token (f.server,
-          "realtime:tb"), RT_TEST_TOKEN2);
+                                 "realtime:tb"),
+      RT_TEST_TOKEN2);
 
   force_reconnect_and_rejoin (a);
   fail_unless (RT_WAIT_UNTIL (is_joined (b), 2000));
@@ -732,8 +765,10 @@ GST_START_TEST (test_rel14_token_rotation_applied)
     RtServerFrame *fr = g_ptr_array_index (frames, i);
     if (g_strcmp0 (fr->event, "phx_join") == 0
         && g_strcmp0 (fr->topic, "realtime:tb") == 0)
-      last_join_token = json_object_get_string_member_with_default
-          (json_node_get_object (fr->payload), "access_token", NULL);
+      last_join_token
+          = json_object_get_string_member_with_default (json_node_get_object (
+                                                            fr->payload),
+              "access_token", NULL);
   }
   fail_unless_equals_string (last_join_token, RT_TEST_TOKEN2);
 }
@@ -778,8 +813,8 @@ sent_broadcast_numbers (const gchar *topic)
       continue;
     o = json_node_get_object (fr->payload);
     inner = json_object_get_object_member (o, "payload");
-    g_ptr_array_add (out, GINT_TO_POINTER ((gint)
-            json_object_get_int_member (inner, "n")));
+    g_ptr_array_add (out,
+        GINT_TO_POINTER ((gint)json_object_get_int_member (inner, "n")));
   }
   return out;
 }
@@ -795,14 +830,15 @@ GST_START_TEST (test_rel15_offline_pushes_in_order)
   for (i = 0; i < 5; i++) {
     g_autofree gchar *json = g_strdup_printf ("{\"n\":%u}", i);
     g_autoptr (JsonNode) p = json_from_string (json, NULL);
-    realtime_channel_send_broadcast (ch, "seq", p, NULL, on_send_done,
-        results);
+    realtime_channel_send_broadcast (ch, "seq", p, NULL, on_send_done, results);
   }
   fail_unless_equals_int (results->len, 0);
   fail_unless (RT_WAIT_UNTIL (is_joined (ch), 5000));
   fail_unless (RT_WAIT_UNTIL (results->len == 5, 3000));
-  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (f.server,
-              "realtime:buf", "broadcast") == 5, 3000));
+  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (f.server, "realtime:buf",
+                                  "broadcast")
+          == 5,
+      3000));
   got = sent_broadcast_numbers ("realtime:buf");
   fail_unless_equals_int (got->len, 5);
   for (i = 0; i < 5; i++)
@@ -827,8 +863,7 @@ GST_START_TEST (test_rel15_offline_buffer_overflow_drops_oldest)
   for (i = 0; i < 5; i++) {
     g_autofree gchar *json = g_strdup_printf ("{\"n\":%u}", i);
     g_autoptr (JsonNode) p = json_from_string (json, NULL);
-    realtime_channel_send_broadcast (ch, "seq", p, NULL, on_send_done,
-        results);
+    realtime_channel_send_broadcast (ch, "seq", p, NULL, on_send_done, results);
   }
   /* The two oldest fail at once, with a log line each. */
   fail_unless (RT_WAIT_UNTIL (results->len == 2, 1000));
@@ -838,8 +873,10 @@ GST_START_TEST (test_rel15_offline_buffer_overflow_drops_oldest)
   for (i = 0; i < results->len; i++)
     ok += g_strcmp0 (g_ptr_array_index (results, i), "ok") == 0;
   fail_unless_equals_int (ok, 3);
-  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (f.server,
-              "realtime:ovf", "broadcast") == 3, 3000));
+  fail_unless (RT_WAIT_UNTIL (rt_server_count_frames (f.server, "realtime:ovf",
+                                  "broadcast")
+          == 3,
+      3000));
   got = sent_broadcast_numbers ("realtime:ovf");
   fail_unless_equals_int (got->len, 3);
   for (i = 0; i < 3; i++)
@@ -861,10 +898,12 @@ server_ends_channel_then_rejoin (void (*fault) (RtServer *, const gchar *),
   guint joins = joins_of (ch);
 
   fault (f.server, topic);
-  fail_unless (RT_WAIT_UNTIL (realtime_channel_get_state (ch) ==
-          REALTIME_CHANNEL_STATE_ERRORED || joins_of (ch) > joins, 2000));
-  fail_unless (RT_WAIT_UNTIL (is_joined (ch) && joins_of (ch) == joins + 1,
-          3000));
+  fail_unless (RT_WAIT_UNTIL (realtime_channel_get_state (ch)
+              == REALTIME_CHANNEL_STATE_ERRORED
+          || joins_of (ch) > joins,
+      2000));
+  fail_unless (
+      RT_WAIT_UNTIL (is_joined (ch) && joins_of (ch) == joins + 1, 3000));
   f.broadcasts = 0;
   rt_server_broadcast (f.server, topic, "again", "{}");
   fail_unless (RT_WAIT_UNTIL (f.broadcasts == 1, 2000));
@@ -896,7 +935,8 @@ GST_START_TEST (test_rel16_system_error_resubscribes)
 {
   server_ends_channel_then_rejoin (system_error, "psys");
   fail_unless (count_states ("psys:errored:system error from server: Too "
-          "many messages per second") == 1);
+                             "many messages per second")
+      == 1);
 }
 
 GST_END_TEST;

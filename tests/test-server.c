@@ -28,13 +28,13 @@ typedef struct
   GError *error;
   gboolean done;
   gboolean closed;
-  GPtrArray *texts;    /* gchar * */
+  GPtrArray *texts; /* gchar * */
   GPtrArray *binaries; /* GBytes */
 } Client;
 
 static void
 on_client_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
-                   gpointer user_data)
+    gpointer user_data)
 {
   Client *c = user_data;
   gsize len;
@@ -60,14 +60,13 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   Client *c = user_data;
 
   c->ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
-                                                 &c->error);
-  if (c->ws)
-    {
-      soup_websocket_connection_set_max_incoming_payload_size (
-          c->ws, 16 * 1024 * 1024);
-      g_signal_connect (c->ws, "message", G_CALLBACK (on_client_message), c);
-      g_signal_connect (c->ws, "closed", G_CALLBACK (on_client_closed), c);
-    }
+      &c->error);
+  if (c->ws) {
+    soup_websocket_connection_set_max_incoming_payload_size (c->ws,
+        16 * 1024 * 1024);
+    g_signal_connect (c->ws, "message", G_CALLBACK (on_client_message), c);
+    g_signal_connect (c->ws, "closed", G_CALLBACK (on_client_closed), c);
+  }
   c->done = TRUE;
 }
 
@@ -75,11 +74,11 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
  * the handshake finished either way. */
 static Client *
 client_dial (RtServer *server, const gchar *path, const gchar *query,
-             const gchar *header_key)
+    const gchar *header_key)
 {
   Client *c = g_new0 (Client, 1);
   gchar *url = g_strdup_printf ("%s%s%s%s", rt_server_get_url (server), path,
-                                query ? "?" : "", query ? query : "");
+      query ? "?" : "", query ? query : "");
 
   c->v2 = query && strstr (query, "vsn=2.0.0") != NULL;
   c->texts = g_ptr_array_new_with_free_func (g_free);
@@ -90,10 +89,9 @@ client_dial (RtServer *server, const gchar *path, const gchar *query,
   g_free (url);
   if (header_key)
     soup_message_headers_append (soup_message_get_request_headers (c->msg),
-                                 "x-api-key", header_key);
+        "x-api-key", header_key);
   soup_session_websocket_connect_async (c->session, c->msg, NULL, NULL,
-                                        G_PRIORITY_DEFAULT, NULL, on_connected,
-                                        c);
+      G_PRIORITY_DEFAULT, NULL, on_connected, c);
   fail_unless (RT_WAIT_UNTIL (c->done, WAIT_MS), "handshake never finished");
   return c;
 }
@@ -106,23 +104,22 @@ client_connect (RtServer *server, const gchar *vsn)
 
   g_free (query);
   fail_unless (c->ws != NULL, "connect failed: %s",
-               c->error ? c->error->message : "?");
+      c->error ? c->error->message : "?");
   return c;
 }
 
 static void
 client_free (Client *c)
 {
-  if (c->ws)
-    {
-      if (soup_websocket_connection_get_state (c->ws)
-          == SOUP_WEBSOCKET_STATE_OPEN)
-        soup_websocket_connection_close (c->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
-                                         NULL);
-      RT_WAIT_UNTIL (c->closed, WAIT_MS);
-      g_signal_handlers_disconnect_by_data (c->ws, c);
-      g_object_unref (c->ws);
-    }
+  if (c->ws) {
+    if (soup_websocket_connection_get_state (c->ws)
+        == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (c->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
+          NULL);
+    RT_WAIT_UNTIL (c->closed, WAIT_MS);
+    g_signal_handlers_disconnect_by_data (c->ws, c);
+    g_object_unref (c->ws);
+  }
   g_clear_error (&c->error);
   g_object_unref (c->msg);
   g_object_unref (c->session);
@@ -170,35 +167,32 @@ msg_parse (Msg *m, const gchar *text, gboolean v2)
   m->root = json_from_string (text, NULL);
   if (!m->root)
     return FALSE;
-  if (v2)
-    {
-      JsonArray *a;
+  if (v2) {
+    JsonArray *a;
 
-      if (!JSON_NODE_HOLDS_ARRAY (m->root)
-          || json_array_get_length (json_node_get_array (m->root)) != 5)
-        return FALSE;
-      a = json_node_get_array (m->root);
-      m->has_join_ref = TRUE;
-      m->join_ref = nullable_string (json_array_get_element (a, 0));
-      m->ref = nullable_string (json_array_get_element (a, 1));
-      m->topic = json_array_get_string_element (a, 2);
-      m->event = json_array_get_string_element (a, 3);
-      m->payload = json_array_get_element (a, 4);
-    }
-  else
-    {
-      JsonObject *o;
+    if (!JSON_NODE_HOLDS_ARRAY (m->root)
+        || json_array_get_length (json_node_get_array (m->root)) != 5)
+      return FALSE;
+    a = json_node_get_array (m->root);
+    m->has_join_ref = TRUE;
+    m->join_ref = nullable_string (json_array_get_element (a, 0));
+    m->ref = nullable_string (json_array_get_element (a, 1));
+    m->topic = json_array_get_string_element (a, 2);
+    m->event = json_array_get_string_element (a, 3);
+    m->payload = json_array_get_element (a, 4);
+  } else {
+    JsonObject *o;
 
-      if (!JSON_NODE_HOLDS_OBJECT (m->root))
-        return FALSE;
-      o = json_node_get_object (m->root);
-      m->has_join_ref = json_object_has_member (o, "join_ref");
-      m->join_ref = nullable_string (json_object_get_member (o, "join_ref"));
-      m->ref = nullable_string (json_object_get_member (o, "ref"));
-      m->topic = json_object_get_string_member (o, "topic");
-      m->event = json_object_get_string_member (o, "event");
-      m->payload = json_object_get_member (o, "payload");
-    }
+    if (!JSON_NODE_HOLDS_OBJECT (m->root))
+      return FALSE;
+    o = json_node_get_object (m->root);
+    m->has_join_ref = json_object_has_member (o, "join_ref");
+    m->join_ref = nullable_string (json_object_get_member (o, "join_ref"));
+    m->ref = nullable_string (json_object_get_member (o, "ref"));
+    m->topic = json_object_get_string_member (o, "topic");
+    m->event = json_object_get_string_member (o, "event");
+    m->payload = json_object_get_member (o, "payload");
+  }
   return TRUE;
 }
 
@@ -215,19 +209,17 @@ find_msg (Client *c, const gchar *event, const gchar *ref, Msg *out)
 {
   guint i;
 
-  for (i = 0; i < c->texts->len; i++)
-    {
-      Msg m;
+  for (i = 0; i < c->texts->len; i++) {
+    Msg m;
 
-      if (msg_parse (&m, g_ptr_array_index (c->texts, i), c->v2)
-          && g_strcmp0 (m.event, event) == 0
-          && (!ref || g_strcmp0 (m.ref, ref) == 0))
-        {
-          *out = m;
-          return TRUE;
-        }
-      msg_clear (&m);
+    if (msg_parse (&m, g_ptr_array_index (c->texts, i), c->v2)
+        && g_strcmp0 (m.event, event) == 0
+        && (!ref || g_strcmp0 (m.ref, ref) == 0)) {
+      *out = m;
+      return TRUE;
     }
+    msg_clear (&m);
+  }
   return FALSE;
 }
 
@@ -239,8 +231,8 @@ wait_msg (Client *c, const gchar *event, const gchar *ref, Msg *out)
   gboolean found;
 
   memset (out, 0, sizeof *out);
-  while (!(found = find_msg (c, event, ref, out))
-         && g_get_monotonic_time () < end)
+  while (
+      !(found = find_msg (c, event, ref, out)) && g_get_monotonic_time () < end)
     rt_test_iterate (20);
   fail_unless (found, "no %s with ref %s arrived", event, ref ? ref : "*");
 }
@@ -260,34 +252,33 @@ static const gchar *
 reply_status (Msg *m)
 {
   return json_object_get_string_member (json_node_get_object (m->payload),
-                                        "status");
+      "status");
 }
 
 static JsonObject *
 reply_response (Msg *m)
 {
   return json_object_get_object_member (json_node_get_object (m->payload),
-                                        "response");
+      "response");
 }
 
 static void
 send_msg (Client *c, const gchar *join_ref, const gchar *ref,
-          const gchar *topic, const gchar *event, const gchar *payload)
+    const gchar *topic, const gchar *event, const gchar *payload)
 {
   gchar *text;
 
   if (c->v2)
-    text = g_strdup_printf (
-        "[%s%s%s,%s%s%s,\"%s\",\"%s\",%s]", join_ref ? "\"" : "",
-        join_ref ? join_ref : "null", join_ref ? "\"" : "", ref ? "\"" : "",
-        ref ? ref : "null", ref ? "\"" : "", topic, event, payload);
+    text = g_strdup_printf ("[%s%s%s,%s%s%s,\"%s\",\"%s\",%s]",
+        join_ref ? "\"" : "", join_ref ? join_ref : "null",
+        join_ref ? "\"" : "", ref ? "\"" : "", ref ? ref : "null",
+        ref ? "\"" : "", topic, event, payload);
   else
     text = g_strdup_printf ("{\"topic\":\"%s\",\"event\":\"%s\","
                             "\"payload\":%s,\"ref\":%s%s%s%s%s%s}",
-                            topic, event, payload, ref ? "\"" : "",
-                            ref ? ref : "null", ref ? "\"" : "",
-                            join_ref ? ",\"join_ref\":\"" : "",
-                            join_ref ? join_ref : "", join_ref ? "\"" : "");
+        topic, event, payload, ref ? "\"" : "", ref ? ref : "null",
+        ref ? "\"" : "", join_ref ? ",\"join_ref\":\"" : "",
+        join_ref ? join_ref : "", join_ref ? "\"" : "");
   client_send (c, text);
   g_free (text);
 }
@@ -297,12 +288,11 @@ send_msg (Client *c, const gchar *join_ref, const gchar *ref,
 static void
 join (Client *c, const gchar *topic, const gchar *config, const gchar *ref)
 {
-  gchar *payload = g_strdup_printf (
-      "{\"config\":%s}", config
-                             ? config
-                             : "{\"broadcast\":{\"ack\":false,\"self\":false},"
-                               "\"presence\":{\"key\":\"\",\"enabled\":false},"
-                               "\"postgres_changes\":[],\"private\":false}");
+  gchar *payload = g_strdup_printf ("{\"config\":%s}",
+      config ? config
+             : "{\"broadcast\":{\"ack\":false,\"self\":false},"
+               "\"presence\":{\"key\":\"\",\"enabled\":false},"
+               "\"postgres_changes\":[],\"private\":false}");
   Msg m;
 
   send_msg (c, ref, ref, topic, "phx_join", payload);
@@ -319,7 +309,7 @@ server_new (void)
   RtServer *server = rt_server_new (0, RT_TEST_API_KEY, &error);
 
   fail_unless (server != NULL, "server failed: %s",
-               error ? error->message : "?");
+      error ? error->message : "?");
   fail_unless (rt_server_get_port (server) > 0);
   return server;
 }
@@ -327,7 +317,7 @@ server_new (void)
 /* Builds a kind 3 frame as realtime-js sends it. */
 static GBytes *
 kind3 (const gchar *join_ref, const gchar *ref, const gchar *topic,
-       const gchar *event, const gchar *payload_json)
+    const gchar *event, const gchar *payload_json)
 {
   GByteArray *b = g_byte_array_new ();
   guint8 header[7];
@@ -351,7 +341,7 @@ kind3 (const gchar *join_ref, const gchar *ref, const gchar *topic,
 /* Checks a kind 4 frame field by field. */
 static void
 assert_kind4 (GBytes *bytes, const gchar *topic, const gchar *event,
-              const gchar *payload_json)
+    const gchar *payload_json)
 {
   gsize len;
   const guint8 *d = g_bytes_get_data (bytes, &len);
@@ -381,13 +371,13 @@ assert_kind4 (GBytes *bytes, const gchar *topic, const gchar *event,
 /* Checks a JSON broadcast payload {"event","payload","type"}. */
 static void
 assert_broadcast_payload (JsonNode *payload, const gchar *event,
-                          const gchar *inner_json)
+    const gchar *inner_json)
 {
   JsonObject *o = json_node_get_object (payload);
   JsonNode *want = json_from_string (inner_json, NULL);
 
   fail_unless_equals_string (json_object_get_string_member (o, "type"),
-                             "broadcast");
+      "broadcast");
   fail_unless_equals_string (json_object_get_string_member (o, "event"), event);
   fail_unless (json_node_equal (json_object_get_member (o, "payload"), want));
   json_node_unref (want);
@@ -415,8 +405,7 @@ on_rest_done (GObject *source, GAsyncResult *result, gpointer user_data)
 /* POSTs @body and returns the status; @auth is "apikey" or "bearer". */
 static guint
 rest_post (RtServer *server, const gchar *path, const gchar *content_type,
-           const gchar *body, const gchar *auth, const gchar *key,
-           gchar **body_out)
+    const gchar *body, const gchar *auth, const gchar *key, gchar **body_out)
 {
   SoupSession *session
       = soup_session_new_with_options ("proxy-resolver", NULL, NULL);
@@ -427,25 +416,22 @@ rest_post (RtServer *server, const gchar *path, const gchar *content_type,
   RestResult r = { 0 };
   guint status;
 
-  if (g_strcmp0 (auth, "bearer") == 0)
-    {
-      gchar *value = g_strdup_printf ("Bearer %s", key);
-      soup_message_headers_append (headers, "Authorization", value);
-      g_free (value);
-    }
-  else if (auth)
-    {
-      soup_message_headers_append (headers, "apikey", key);
-    }
+  if (g_strcmp0 (auth, "bearer") == 0) {
+    gchar *value = g_strdup_printf ("Bearer %s", key);
+    soup_message_headers_append (headers, "Authorization", value);
+    g_free (value);
+  } else if (auth) {
+    soup_message_headers_append (headers, "apikey", key);
+  }
   soup_message_set_request_body_from_bytes (msg, content_type, bytes);
   soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL,
-                                    on_rest_done, &r);
+      on_rest_done, &r);
   fail_unless (RT_WAIT_UNTIL (r.done, WAIT_MS));
   status = soup_message_get_status (msg);
   if (body_out)
-    *body_out = r.body ? g_strndup (g_bytes_get_data (r.body, NULL),
-                                    g_bytes_get_size (r.body))
-                       : NULL;
+    *body_out = r.body
+        ? g_strndup (g_bytes_get_data (r.body, NULL), g_bytes_get_size (r.body))
+        : NULL;
   if (r.body)
     g_bytes_unref (r.body);
   g_bytes_unref (bytes);
@@ -462,7 +448,7 @@ GST_START_TEST (test_handshake_wrong_key_gets_401)
 {
   RtServer *server = server_new ();
   Client *c = client_dial (server, "/realtime/v1/websocket",
-                           "apikey=wrong-key&vsn=1.0.0", NULL);
+      "apikey=wrong-key&vsn=1.0.0", NULL);
 
   fail_unless (c->ws == NULL);
   fail_unless_equals_int (soup_message_get_status (c->msg), 401);
@@ -515,11 +501,11 @@ GST_START_TEST (test_handshake_refused_429_then_accepted)
 
   rt_server_refuse_upgrades (server, 429, 2);
   c = client_dial (server, "/realtime/v1/websocket",
-                   "apikey=" RT_TEST_API_KEY "&vsn=1.0.0", NULL);
+      "apikey=" RT_TEST_API_KEY "&vsn=1.0.0", NULL);
   fail_unless_equals_int (soup_message_get_status (c->msg), 429);
   client_free (c);
   c = client_dial (server, "/realtime/v1/websocket",
-                   "apikey=" RT_TEST_API_KEY "&vsn=1.0.0", NULL);
+      "apikey=" RT_TEST_API_KEY "&vsn=1.0.0", NULL);
   fail_unless_equals_int (soup_message_get_status (c->msg), 429);
   client_free (c);
 
@@ -542,7 +528,7 @@ GST_START_TEST (test_join_reply_v1)
   JsonObject *o, *payload, *response;
 
   send_msg (c, "1", "1", "realtime:robot-1", "phx_join",
-            "{\"config\":{\"broadcast\":{\"self\":false}}}");
+      "{\"config\":{\"broadcast\":{\"self\":false}}}");
   fail_unless (RT_WAIT_UNTIL (c->texts->len == 1, WAIT_MS));
   root = json_from_string (g_ptr_array_index (c->texts, 0), NULL);
   o = json_node_get_object (root);
@@ -550,20 +536,21 @@ GST_START_TEST (test_join_reply_v1)
   fail_unless_equals_int (json_object_get_size (o), 4);
   fail_if (json_object_has_member (o, "join_ref"));
   fail_unless_equals_string (json_object_get_string_member (o, "topic"),
-                             "realtime:robot-1");
+      "realtime:robot-1");
   fail_unless_equals_string (json_object_get_string_member (o, "event"),
-                             "phx_reply");
+      "phx_reply");
   fail_unless_equals_string (json_object_get_string_member (o, "ref"), "1");
   payload = json_object_get_object_member (o, "payload");
   fail_unless_equals_string (json_object_get_string_member (payload, "status"),
-                             "ok");
+      "ok");
   response = json_object_get_object_member (payload, "response");
-  fail_unless_equals_int (json_array_get_length (json_object_get_array_member (
-                              response, "postgres_changes")),
-                          0);
+  fail_unless_equals_int (json_array_get_length (
+                              json_object_get_array_member (response,
+                                  "postgres_changes")),
+      0);
   json_node_unref (root);
   fail_unless_equals_int (rt_server_count_members (server, "realtime:robot-1"),
-                          1);
+      1);
 
   client_free (c);
   rt_server_free (server);
@@ -576,18 +563,19 @@ GST_START_TEST (test_join_reply_v2)
   RtServer *server = server_new ();
   Client *c = client_connect (server, "2.0.0");
 
-  client_send (c, "[\"3\",\"3\",\"realtime:robot-1\",\"phx_join\","
-                  "{\"config\":{\"broadcast\":{\"ack\":false,\"self\":false},"
-                  "\"presence\":{\"key\":\"\",\"enabled\":false},"
-                  "\"postgres_changes\":[],\"private\":false}}]");
+  client_send (c,
+      "[\"3\",\"3\",\"realtime:robot-1\",\"phx_join\","
+      "{\"config\":{\"broadcast\":{\"ack\":false,\"self\":false},"
+      "\"presence\":{\"key\":\"\",\"enabled\":false},"
+      "\"postgres_changes\":[],\"private\":false}}]");
   fail_unless (RT_WAIT_UNTIL (c->texts->len == 1, WAIT_MS));
   /* Keys sorted as the real server encodes them. */
-  fail_unless_equals_string (
-      g_ptr_array_index (c->texts, 0),
+  fail_unless_equals_string (g_ptr_array_index (c->texts, 0),
       "[\"3\",\"3\",\"realtime:robot-1\",\"phx_reply\","
       "{\"response\":{\"postgres_changes\":[]},\"status\":\"ok\"}]");
-  fail_unless_equals_int (
-      rt_server_count_frames (server, "realtime:robot-1", "phx_join"), 1);
+  fail_unless_equals_int (rt_server_count_frames (server, "realtime:robot-1",
+                              "phx_join"),
+      1);
 
   client_free (c);
   rt_server_free (server);
@@ -604,9 +592,10 @@ GST_START_TEST (test_join_bad_topics_get_errors)
   send_msg (c, "1", "1", "realtime:", "phx_join", "{}");
   wait_msg (c, "phx_reply", "1", &m);
   fail_unless_equals_string (reply_status (&m), "error");
-  fail_unless (g_str_has_prefix (
-      json_object_get_string_member (reply_response (&m), "reason"),
-      "TopicNameRequired"));
+  fail_unless (
+      g_str_has_prefix (json_object_get_string_member (reply_response (&m),
+                            "reason"),
+          "TopicNameRequired"));
   msg_clear (&m);
 
   send_msg (c, "2", "2", "room:lobby", "phx_join", "{}");
@@ -629,8 +618,8 @@ GST_START_TEST (test_heartbeat_reply)
   client_send (c, "[null,\"7\",\"phoenix\",\"heartbeat\",{}]");
   fail_unless (RT_WAIT_UNTIL (c->texts->len == 1, WAIT_MS));
   fail_unless_equals_string (g_ptr_array_index (c->texts, 0),
-                             "[null,\"7\",\"phoenix\",\"phx_reply\","
-                             "{\"response\":{},\"status\":\"ok\"}]");
+      "[null,\"7\",\"phoenix\",\"phx_reply\","
+      "{\"response\":{},\"status\":\"ok\"}]");
 
   client_free (c);
   rt_server_free (server);
@@ -645,8 +634,10 @@ GST_START_TEST (test_heartbeat_unanswered_when_disabled)
 
   rt_server_set_answer_heartbeats (server, FALSE);
   send_msg (c, NULL, "5", "phoenix", "heartbeat", "{}");
-  fail_unless (RT_WAIT_UNTIL (
-      rt_server_count_frames (server, "phoenix", "heartbeat") == 1, WAIT_MS));
+  fail_unless (
+      RT_WAIT_UNTIL (rt_server_count_frames (server, "phoenix", "heartbeat")
+              == 1,
+          WAIT_MS));
   rt_test_run_for (QUIET_MS);
   fail_unless_equals_int (c->texts->len, 0);
   fail_if (c->closed);
@@ -666,14 +657,16 @@ GST_START_TEST (test_v1_frame_without_ref_dropped)
   RtServer *server = server_new ();
   Client *c = client_connect (server, "1.0.0");
 
-  client_send (c, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\","
-                  "\"payload\":{}}");
+  client_send (c,
+      "{\"topic\":\"phoenix\",\"event\":\"heartbeat\","
+      "\"payload\":{}}");
   rt_test_run_for (QUIET_MS);
   fail_unless_equals_int (c->texts->len, 0);
   fail_unless_equals_int (rt_server_get_frames (server)->len, 0);
 
-  client_send (c, "{\"topic\":\"phoenix\",\"event\":\"heartbeat\","
-                  "\"payload\":{},\"ref\":null}");
+  client_send (c,
+      "{\"topic\":\"phoenix\",\"event\":\"heartbeat\","
+      "\"payload\":{},\"ref\":null}");
   fail_unless (RT_WAIT_UNTIL (c->texts->len == 1, WAIT_MS));
   fail_unless_equals_int (rt_server_get_frames (server)->len, 1);
 
@@ -690,11 +683,11 @@ GST_START_TEST (test_unjoined_topic_gets_unmatched)
   Msg m;
 
   send_msg (c, "1", "2", "realtime:nowhere", "broadcast",
-            "{\"type\":\"broadcast\",\"event\":\"x\",\"payload\":{}}");
+      "{\"type\":\"broadcast\",\"event\":\"x\",\"payload\":{}}");
   wait_msg (c, "phx_reply", "2", &m);
   fail_unless_equals_string (reply_status (&m), "error");
-  fail_unless_equals_string (
-      json_object_get_string_member (reply_response (&m), "reason"),
+  fail_unless_equals_string (json_object_get_string_member (reply_response (&m),
+                                 "reason"),
       "unmatched topic");
   msg_clear (&m);
 
@@ -757,16 +750,17 @@ GST_START_TEST (test_access_token_remembered)
   Client *c = client_connect (server, "1.0.0");
 
   send_msg (c, "1", "1", "realtime:room", "phx_join",
-            "{\"config\":{},\"access_token\":\"" RT_TEST_TOKEN "\"}");
+      "{\"config\":{},\"access_token\":\"" RT_TEST_TOKEN "\"}");
   fail_unless (RT_WAIT_UNTIL (has_msg (c, "phx_reply", "1"), WAIT_MS));
-  fail_unless_equals_string (
-      rt_server_get_last_access_token (server, "realtime:room"), RT_TEST_TOKEN);
+  fail_unless_equals_string (rt_server_get_last_access_token (server,
+                                 "realtime:room"),
+      RT_TEST_TOKEN);
 
   send_msg (c, "1", "2", "realtime:room", "access_token",
-            "{\"access_token\":\"" RT_TEST_TOKEN2 "\"}");
+      "{\"access_token\":\"" RT_TEST_TOKEN2 "\"}");
   fail_unless (RT_WAIT_UNTIL (has_msg (c, "phx_reply", "2"), WAIT_MS));
-  fail_unless_equals_string (
-      rt_server_get_last_access_token (server, "realtime:room"),
+  fail_unless_equals_string (rt_server_get_last_access_token (server,
+                                 "realtime:room"),
       RT_TEST_TOKEN2);
   fail_unless (rt_server_get_last_access_token (server, "realtime:x") == NULL);
 
@@ -795,12 +789,12 @@ GST_START_TEST (test_kind3_reaches_v2_as_kind4_and_v1_as_json)
 
   frame = kind3 ("1", "2", "realtime:robot-1", "start", "{\"speed\":3}");
   client_send_binary (sender, g_bytes_get_data (frame, NULL),
-                      g_bytes_get_size (frame));
+      g_bytes_get_size (frame));
   g_bytes_unref (frame);
 
   fail_unless (RT_WAIT_UNTIL (v2->binaries->len == 1, WAIT_MS));
   assert_kind4 (g_ptr_array_index (v2->binaries, 0), "realtime:robot-1",
-                "start", "{\"speed\":3}");
+      "start", "{\"speed\":3}");
 
   wait_msg (v1, "broadcast", NULL, &m);
   fail_unless_equals_string (m.topic, "realtime:robot-1");
@@ -809,13 +803,14 @@ GST_START_TEST (test_kind3_reaches_v2_as_kind4_and_v1_as_json)
   msg_clear (&m);
 
   rec = g_ptr_array_index (rt_server_get_frames (server),
-                           rt_server_get_frames (server)->len - 1);
+      rt_server_get_frames (server)->len - 1);
   fail_unless (rec->binary);
   fail_unless_equals_string (rec->event, "broadcast");
   fail_unless_equals_string (rec->ref, "2");
   fail_unless_equals_string (rec->vsn, "2.0.0");
-  fail_unless_equals_int (
-      rt_server_count_frames (server, "realtime:robot-1", "broadcast"), 1);
+  fail_unless_equals_int (rt_server_count_frames (server, "realtime:robot-1",
+                              "broadcast"),
+      1);
 
   client_free (sender);
   client_free (v2);
@@ -834,8 +829,7 @@ GST_START_TEST (test_v1_text_broadcast_reaches_v2_as_text_array)
 
   join (sender, "realtime:robot-1", NULL, "1");
   join (v2, "realtime:robot-1", NULL, "1");
-  send_msg (
-      sender, "1", "2", "realtime:robot-1", "broadcast",
+  send_msg (sender, "1", "2", "realtime:robot-1", "broadcast",
       "{\"type\":\"broadcast\",\"event\":\"stop\",\"payload\":{\"a\":1}}");
 
   /* PROTOCOL.md 5: text broadcasts reach v2 sockets as text arrays. */
@@ -863,13 +857,13 @@ GST_START_TEST (test_self_false_means_no_echo)
   join (loud, "realtime:room", "{\"broadcast\":{\"self\":\"true\"}}", "1");
 
   send_msg (quiet, "1", "2", "realtime:room", "broadcast",
-            "{\"type\":\"broadcast\",\"event\":\"a\",\"payload\":{}}");
+      "{\"type\":\"broadcast\",\"event\":\"a\",\"payload\":{}}");
   fail_unless (RT_WAIT_UNTIL (has_msg (loud, "broadcast", NULL), WAIT_MS));
   rt_test_run_for (QUIET_MS);
   fail_if (has_msg (quiet, "broadcast", NULL));
 
   send_msg (loud, "1", "2", "realtime:room", "broadcast",
-            "{\"type\":\"broadcast\",\"event\":\"b\",\"payload\":{}}");
+      "{\"type\":\"broadcast\",\"event\":\"b\",\"payload\":{}}");
   fail_unless (RT_WAIT_UNTIL (has_msg (quiet, "broadcast", NULL), WAIT_MS));
   /* loud now holds its echo as well as quiet's message. */
   fail_unless (RT_WAIT_UNTIL (loud->texts->len == 3, WAIT_MS));
@@ -893,7 +887,7 @@ GST_START_TEST (test_ack_reply_only_with_ack)
   join (plain, "realtime:room", NULL, "1");
 
   send_msg (acked, "1", "2", "realtime:room", "broadcast",
-            "{\"type\":\"broadcast\",\"event\":\"a\",\"payload\":{}}");
+      "{\"type\":\"broadcast\",\"event\":\"a\",\"payload\":{}}");
   wait_msg (acked, "phx_reply", "2", &m);
   fail_unless_equals_string (reply_status (&m), "ok");
   fail_unless_equals_int (json_object_get_size (reply_response (&m)), 0);
@@ -901,13 +895,13 @@ GST_START_TEST (test_ack_reply_only_with_ack)
 
   frame = kind3 ("1", "3", "realtime:room", "b", "{}");
   client_send_binary (acked, g_bytes_get_data (frame, NULL),
-                      g_bytes_get_size (frame));
+      g_bytes_get_size (frame));
   g_bytes_unref (frame);
   wait_msg (acked, "phx_reply", "3", &m);
   msg_clear (&m);
 
   send_msg (plain, "1", "2", "realtime:room", "broadcast",
-            "{\"type\":\"broadcast\",\"event\":\"a\",\"payload\":{}}");
+      "{\"type\":\"broadcast\",\"event\":\"a\",\"payload\":{}}");
   fail_unless (RT_WAIT_UNTIL (acked->texts->len == 4, WAIT_MS));
   rt_test_run_for (QUIET_MS);
   fail_if (has_msg (plain, "phx_reply", "2"));
@@ -932,7 +926,7 @@ GST_START_TEST (test_in_process_broadcast_kind4_and_json)
 
   fail_unless (RT_WAIT_UNTIL (v2->binaries->len == 1, WAIT_MS));
   assert_kind4 (g_ptr_array_index (v2->binaries, 0), "realtime:robot-1",
-                "start", "{\"x\":[1,2]}");
+      "start", "{\"x\":[1,2]}");
   wait_msg (v1, "broadcast", NULL, &m);
   assert_broadcast_payload (m.payload, "start", "{\"x\":[1,2]}");
   msg_clear (&m);
@@ -958,12 +952,12 @@ GST_START_TEST (test_rest_batch_delivers)
   join (v2, "realtime:robot-1", NULL, "1");
   join (v1, "realtime:robot-1", NULL, "1");
 
-  fail_unless_equals_int (
-      rest_post (
-          server, "/realtime/v1/api/broadcast", "application/json",
-          "{\"messages\":[{\"topic\":\"robot-1\","
-          "\"event\":\"start\",\"payload\":{\"v\":1},\"private\":false}]}",
-          "bearer", RT_TEST_API_KEY, &body),
+  fail_unless_equals_int (rest_post (server, "/realtime/v1/api/broadcast",
+                              "application/json",
+                              "{\"messages\":[{\"topic\":\"robot-1\","
+                              "\"event\":\"start\",\"payload\":{\"v\":1},"
+                              "\"private\":false}]}",
+                              "bearer", RT_TEST_API_KEY, &body),
       202);
   fail_unless (body == NULL || *body == '\0');
   g_free (body);
@@ -977,11 +971,11 @@ GST_START_TEST (test_rest_batch_delivers)
   msg_clear (&m);
 
   fail_unless_equals_int (rest_post (server, "/realtime/v1/api/broadcast",
-                                     "application/json",
-                                     "{\"messages\":[{\"topic\":\"robot-1\","
-                                     "\"event\":\"stop\",\"payload\":{}}]}",
-                                     "apikey", RT_TEST_API_KEY, NULL),
-                          202);
+                              "application/json",
+                              "{\"messages\":[{\"topic\":\"robot-1\","
+                              "\"event\":\"stop\",\"payload\":{}}]}",
+                              "apikey", RT_TEST_API_KEY, NULL),
+      202);
   fail_unless (RT_WAIT_UNTIL (v1->texts->len == 3, WAIT_MS));
 
   client_free (v2);
@@ -997,24 +991,24 @@ GST_START_TEST (test_rest_batch_refuses_bad_key_and_body)
   gchar *body = NULL;
 
   fail_unless_equals_int (rest_post (server, "/realtime/v1/api/broadcast",
-                                     "application/json", "{\"messages\":[]}",
-                                     "apikey", "wrong", &body),
-                          401);
+                              "application/json", "{\"messages\":[]}", "apikey",
+                              "wrong", &body),
+      401);
   fail_unless_equals_string (body, "{\"message\":\"Unauthorized\"}");
   g_free (body);
   fail_unless_equals_int (rest_post (server, "/realtime/v1/api/broadcast",
-                                     "application/json", "{\"messages\":[]}",
-                                     NULL, NULL, NULL),
-                          401);
+                              "application/json", "{\"messages\":[]}", NULL,
+                              NULL, NULL),
+      401);
   fail_unless_equals_int (rest_post (server, "/realtime/v1/api/broadcast",
-                                     "application/json",
-                                     "{\"messages\":[{\"topic\":\"t\"}]}",
-                                     "apikey", RT_TEST_API_KEY, NULL),
-                          422);
+                              "application/json",
+                              "{\"messages\":[{\"topic\":\"t\"}]}", "apikey",
+                              RT_TEST_API_KEY, NULL),
+      422);
   fail_unless_equals_int (rest_post (server, "/realtime/v1/api/broadcast",
-                                     "application/json", "not json", "apikey",
-                                     RT_TEST_API_KEY, NULL),
-                          422);
+                              "application/json", "not json", "apikey",
+                              RT_TEST_API_KEY, NULL),
+      422);
 
   rt_server_free (server);
 }
@@ -1027,18 +1021,19 @@ GST_START_TEST (test_rest_single_sends_kind4)
   Client *v2 = client_connect (server, "2.0.0");
 
   join (v2, "realtime:robot-1", NULL, "1");
-  fail_unless_equals_int (
-      rest_post (server, "/realtime/v1/api/broadcast/robot-1/events/start",
-                 "text/plain", "{}", "apikey", RT_TEST_API_KEY, NULL),
+  fail_unless_equals_int (rest_post (server,
+                              "/realtime/v1/api/broadcast/robot-1/events/start",
+                              "text/plain", "{}", "apikey", RT_TEST_API_KEY,
+                              NULL),
       415);
-  fail_unless_equals_int (
-      rest_post (server, "/realtime/v1/api/broadcast/robot-1/events/start",
-                 "application/json", "{\"go\":true}", "apikey", RT_TEST_API_KEY,
-                 NULL),
+  fail_unless_equals_int (rest_post (server,
+                              "/realtime/v1/api/broadcast/robot-1/events/start",
+                              "application/json", "{\"go\":true}", "apikey",
+                              RT_TEST_API_KEY, NULL),
       202);
   fail_unless (RT_WAIT_UNTIL (v2->binaries->len == 1, WAIT_MS));
   assert_kind4 (g_ptr_array_index (v2->binaries, 0), "realtime:robot-1",
-                "start", "{\"go\":true}");
+      "start", "{\"go\":true}");
 
   client_free (v2);
   rt_server_free (server);
@@ -1064,8 +1059,8 @@ GST_START_TEST (test_reject_joins)
   send_msg (c, "2", "2", "realtime:a", "phx_join", "{}");
   wait_msg (c, "phx_reply", "2", &m);
   fail_unless_equals_string (reply_status (&m), "error");
-  fail_unless_equals_string (
-      json_object_get_string_member (reply_response (&m), "reason"),
+  fail_unless_equals_string (json_object_get_string_member (reply_response (&m),
+                                 "reason"),
       "Unauthorized: nope");
   msg_clear (&m);
   fail_unless_equals_int (rt_server_count_members (server, "realtime:a"), 0);
@@ -1086,8 +1081,9 @@ GST_START_TEST (test_swallow_joins)
 
   rt_server_swallow_joins (server, NULL, 1);
   send_msg (c, "1", "1", "realtime:a", "phx_join", "{}");
-  fail_unless (RT_WAIT_UNTIL (
-      rt_server_count_frames (server, NULL, "phx_join") == 1, WAIT_MS));
+  fail_unless (
+      RT_WAIT_UNTIL (rt_server_count_frames (server, NULL, "phx_join") == 1,
+          WAIT_MS));
   rt_test_run_for (QUIET_MS);
   fail_unless_equals_int (c->texts->len, 0);
   fail_unless_equals_int (rt_server_count_members (server, "realtime:a"), 0);
@@ -1135,7 +1131,7 @@ GST_START_TEST (test_drop_all_closes_client_socket)
   fail_unless (RT_WAIT_UNTIL (c->closed, WAIT_MS));
   /* No close frame was sent. */
   fail_if (soup_websocket_connection_get_close_code (c->ws)
-           == SOUP_WEBSOCKET_CLOSE_NORMAL);
+      == SOUP_WEBSOCKET_CLOSE_NORMAL);
   fail_unless (
       RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 0, WAIT_MS));
   fail_unless_equals_int (rt_server_get_n_accepted (server), 1);
@@ -1154,7 +1150,7 @@ GST_START_TEST (test_close_all_sends_code)
   rt_server_close_all (server, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
   fail_unless (RT_WAIT_UNTIL (c->closed, WAIT_MS));
   fail_unless_equals_int (soup_websocket_connection_get_close_code (c->ws),
-                          SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+      SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
   fail_unless (
       RT_WAIT_UNTIL (rt_server_get_n_connections (server) == 0, WAIT_MS));
 
@@ -1178,9 +1174,8 @@ GST_START_TEST (test_client_garbage_does_not_crash_server)
   static const guint8 kind9[] = { 9, 0, 0 };
   static const guint8 kind3_short[] = { 3, 1, 1 };
   static const guint8 kind3_past_end[] = { 3, 200, 200, 200, 200, 200, 1 };
-  static const guint8 kind3_bad_json[]
-      = { 3,   1,   1,   10,  1,   0,   1,   '1', '2', 'r', 'e',
-          'a', 'l', 't', 'i', 'm', 'e', ':', 'g', 'e', '{', 'x' };
+  static const guint8 kind3_bad_json[] = { 3, 1, 1, 10, 1, 0, 1, '1', '2', 'r',
+    'e', 'a', 'l', 't', 'i', 'm', 'e', ':', 'g', 'e', '{', 'x' };
   RtServer *server = server_new ();
   Client *c = client_connect (server, "2.0.0");
   guint i;
@@ -1253,11 +1248,11 @@ GST_START_TEST (test_phx_error_and_system_error)
   o = json_node_get_object (m.payload);
   fail_unless_equals_string (json_object_get_string_member (o, "channel"), "b");
   fail_unless_equals_string (json_object_get_string_member (o, "extension"),
-                             "system");
+      "system");
   fail_unless_equals_string (json_object_get_string_member (o, "status"),
-                             "error");
+      "error");
   fail_unless_equals_string (json_object_get_string_member (o, "message"),
-                             "Token has expired");
+      "Token has expired");
   msg_clear (&m);
   wait_msg (c, "phx_close", "2", &m);
   msg_clear (&m);
@@ -1278,8 +1273,7 @@ GST_START_TEST (test_presence_track)
 
   join (tracker, "realtime:room", "{\"presence\":{\"key\":\"robot\"}}", "1");
   join (other, "realtime:room", "{\"presence\":{\"enabled\":true}}", "1");
-  send_msg (
-      tracker, "1", "2", "realtime:room", "presence",
+  send_msg (tracker, "1", "2", "realtime:room", "presence",
       "{\"type\":\"presence\",\"event\":\"track\",\"payload\":{\"on\":1}}");
   wait_msg (tracker, "phx_reply", "2", &m);
   fail_unless_equals_string (reply_status (&m), "ok");
@@ -1287,13 +1281,15 @@ GST_START_TEST (test_presence_track)
   fail_unless (
       RT_WAIT_UNTIL (has_msg (tracker, "presence_state", NULL), WAIT_MS));
   wait_msg (other, "presence_diff", NULL, &m);
-  fail_unless (json_object_has_member (
-      json_object_get_object_member (json_node_get_object (m.payload), "joins"),
-      "robot"));
+  fail_unless (
+      json_object_has_member (json_object_get_object_member (json_node_get_object (
+                                                                 m.payload),
+                                  "joins"),
+          "robot"));
   msg_clear (&m);
 
   send_msg (tracker, "1", "3", "realtime:room", "presence",
-            "{\"type\":\"presence\",\"event\":\"untrack\"}");
+      "{\"type\":\"presence\",\"event\":\"untrack\"}");
   wait_msg (tracker, "phx_reply", "3", &m);
   msg_clear (&m);
   fail_unless (RT_WAIT_UNTIL (other->texts->len == 4, WAIT_MS));

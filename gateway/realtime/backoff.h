@@ -21,8 +21,8 @@ typedef struct
   GRand *rand;
 } RealtimeBackoff;
 
-void realtime_backoff_init (RealtimeBackoff *backoff, guint base_ms,
-    guint cap_ms);
+void
+realtime_backoff_init (RealtimeBackoff *backoff, guint base_ms, guint cap_ms);
 /* Seeds the jitter source; for tests only. */
 void realtime_backoff_set_seed (RealtimeBackoff *backoff, guint32 seed);
 void realtime_backoff_clear (RealtimeBackoff *backoff);

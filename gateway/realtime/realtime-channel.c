@@ -104,10 +104,10 @@ typedef struct
   GTask *task; /* nullable */
 } SendData;
 
-static void set_state (RealtimeChannel * self, RealtimeChannelState state,
-    const gchar * reason);
-static void send_join (RealtimeChannel * self);
-static void flush_buffer (RealtimeChannel * self);
+static void set_state (RealtimeChannel *self, RealtimeChannelState state,
+    const gchar *reason);
+static void send_join (RealtimeChannel *self);
+static void flush_buffer (RealtimeChannel *self);
 
 /* The one place that changes state: logs it with its reason. */
 static void
@@ -203,9 +203,10 @@ schedule_rejoin (RealtimeChannel *self)
     return;
   delay = realtime_backoff_next (&self->rejoin_backoff);
   g_info ("channel %s: rejoin in %u ms", self->topic, delay);
-  self->rejoin_source =
-      realtime_timeout_source_attach (_realtime_client_get_context
-      (self->client), delay, on_rejoin, self);
+  self->rejoin_source
+      = realtime_timeout_source_attach (_realtime_client_get_context (
+                                            self->client),
+          delay, on_rejoin, self);
 }
 
 static void
@@ -246,8 +247,8 @@ on_join_reply (RealtimePush *push, RealtimePushStatus status,
       r = json_object_get_member (json_node_get_object (response), "reason");
     if (r && JSON_NODE_HOLDS_VALUE (r)
         && json_node_get_value_type (r) == G_TYPE_STRING)
-      reason = g_strdup_printf ("join rejected: %.200s",
-          json_node_get_string (r));
+      reason
+          = g_strdup_printf ("join rejected: %.200s", json_node_get_string (r));
     else
       reason = g_strdup ("join rejected");
   }
@@ -260,8 +261,8 @@ static JsonNode *
 build_join_payload (RealtimeChannel *self)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  const gchar *token = self->client ?
-      _realtime_client_get_access_token (self->client) : NULL;
+  const gchar *token
+      = self->client ? _realtime_client_get_access_token (self->client) : NULL;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "config");
@@ -276,11 +277,10 @@ build_join_payload (RealtimeChannel *self)
   json_builder_set_member_name (b, "presence");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "key");
-  json_builder_add_string_value (b, self->presence_key ? self->presence_key :
-      "");
+  json_builder_add_string_value (b,
+      self->presence_key ? self->presence_key : "");
   json_builder_set_member_name (b, "enabled");
-  json_builder_add_boolean_value (b, self->presence_key
-      && *self->presence_key);
+  json_builder_add_boolean_value (b, self->presence_key && *self->presence_key);
   json_builder_end_object (b);
   json_builder_set_member_name (b, "postgres_changes");
   json_builder_begin_array (b);
@@ -373,8 +373,7 @@ realtime_channel_unsubscribe (RealtimeChannel *self)
     fail_in_flight (self, REALTIME_ERROR_CLOSED, "channel unsubscribed");
     g_clear_pointer (&self->leave_push, realtime_push_free);
     self->leave_push = realtime_push_new ("phx_leave", NULL,
-        _realtime_client_get_join_timeout (self->client), on_leave_reply,
-        self);
+        _realtime_client_get_join_timeout (self->client), on_leave_reply, self);
     set_state (self, REALTIME_CHANNEL_STATE_LEAVING, "unsubscribe");
     if (!realtime_push_send (self->leave_push, self->client, self->topic,
             self->join_ref)) {
@@ -411,8 +410,10 @@ on_send_reply (RealtimePush *push, RealtimePushStatus status,
       text = g_strdup (json_node_get_string (response));
     else if (response && JSON_NODE_HOLDS_OBJECT (response)
         && json_object_has_member (json_node_get_object (response), "reason"))
-      text = g_strdup (json_object_get_string_member_with_default
-          (json_node_get_object (response), "reason", "error"));
+      text = g_strdup (
+          json_object_get_string_member_with_default (json_node_get_object (
+                                                          response),
+              "reason", "error"));
     msg = g_strdup_printf ("rejected by the server: %.200s",
         text ? text : "error");
     send_data_fail (sd, REALTIME_ERROR, REALTIME_ERROR_REJECTED, msg);
@@ -460,9 +461,9 @@ flush_buffer (RealtimeChannel *self)
 static void
 enqueue (RealtimeChannel *self, RealtimePush *push)
 {
-  guint max = self->client ?
-      _realtime_client_get_push_buffer_size (self->client) :
-      REALTIME_DEFAULT_PUSH_BUFFER_SIZE;
+  guint max = self->client
+      ? _realtime_client_get_push_buffer_size (self->client)
+      : REALTIME_DEFAULT_PUSH_BUFFER_SIZE;
 
   if (self->state == REALTIME_CHANNEL_STATE_JOINED && self->client
       && _realtime_client_is_connected (self->client)
@@ -477,7 +478,8 @@ enqueue (RealtimeChannel *self, RealtimePush *push)
 
     self->dropped++;
     g_warning ("channel %s: push buffer full (%u): dropped the oldest "
-        "buffered %s push", self->topic, max, realtime_push_get_event (old));
+               "buffered %s push",
+        self->topic, max, realtime_push_get_event (old));
     if (sd)
       send_data_fail (sd, REALTIME_ERROR, REALTIME_ERROR_TOO_LARGE,
           "dropped: the push buffer was full");
@@ -487,8 +489,8 @@ enqueue (RealtimeChannel *self, RealtimePush *push)
 
 void
 realtime_channel_send_broadcast (RealtimeChannel *self, const gchar *event,
-    JsonNode *payload, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+    JsonNode *payload, GCancellable *cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   SendData *sd;
@@ -522,8 +524,9 @@ realtime_channel_send_broadcast (RealtimeChannel *self, const gchar *event,
   json_builder_end_object (b);
 
   push = realtime_push_new ("broadcast", json_builder_get_root (b),
-      self->client ? _realtime_client_get_join_timeout (self->client) :
-      REALTIME_DEFAULT_JOIN_TIMEOUT, on_send_reply, sd);
+      self->client ? _realtime_client_get_join_timeout (self->client)
+                   : REALTIME_DEFAULT_JOIN_TIMEOUT,
+      on_send_reply, sd);
   enqueue (self, push);
 }
 
@@ -552,9 +555,11 @@ send_presence (RealtimeChannel *self, const gchar *what, JsonNode *meta)
     json_builder_add_value (b, json_node_copy (meta));
   }
   json_builder_end_object (b);
-  enqueue (self, realtime_push_new ("presence", json_builder_get_root (b),
-          self->client ? _realtime_client_get_join_timeout (self->client) :
-          REALTIME_DEFAULT_JOIN_TIMEOUT, on_send_reply, sd));
+  enqueue (self,
+      realtime_push_new ("presence", json_builder_get_root (b),
+          self->client ? _realtime_client_get_join_timeout (self->client)
+                       : REALTIME_DEFAULT_JOIN_TIMEOUT,
+          on_send_reply, sd));
 }
 
 void
@@ -609,8 +614,9 @@ take_in_flight (RealtimeChannel *self, const gchar *ref)
 static void
 handle_reply (RealtimeChannel *self, const RealtimeMessage *msg)
 {
-  JsonObject *obj = JSON_NODE_HOLDS_OBJECT (msg->payload) ?
-      json_node_get_object (msg->payload) : NULL;
+  JsonObject *obj = JSON_NODE_HOLDS_OBJECT (msg->payload)
+      ? json_node_get_object (msg->payload)
+      : NULL;
   const gchar *status = NULL;
   JsonNode *response = NULL;
   RealtimePushStatus st;
@@ -621,8 +627,7 @@ handle_reply (RealtimeChannel *self, const RealtimeMessage *msg)
     return;
   }
   if (obj) {
-    status = json_object_get_string_member_with_default (obj, "status",
-        NULL);
+    status = json_object_get_string_member_with_default (obj, "status", NULL);
     response = json_object_get_member (obj, "response");
   }
   st = g_strcmp0 (status, "ok") == 0 ? REALTIME_PUSH_OK : REALTIME_PUSH_ERROR;
@@ -749,16 +754,19 @@ _realtime_channel_handle_message (RealtimeChannel *self,
       return;
     server_ended_channel (self, "closed by server");
   } else if (g_strcmp0 (msg->event, "system") == 0) {
-    JsonObject *obj = JSON_NODE_HOLDS_OBJECT (msg->payload) ?
-        json_node_get_object (msg->payload) : NULL;
-    const gchar *status = obj ?
-        json_object_get_string_member_with_default (obj, "status", "") : "";
-    const gchar *text = obj ?
-        json_object_get_string_member_with_default (obj, "message", "") : "";
+    JsonObject *obj = JSON_NODE_HOLDS_OBJECT (msg->payload)
+        ? json_node_get_object (msg->payload)
+        : NULL;
+    const gchar *status = obj
+        ? json_object_get_string_member_with_default (obj, "status", "")
+        : "";
+    const gchar *text = obj
+        ? json_object_get_string_member_with_default (obj, "message", "")
+        : "";
 
     if (g_strcmp0 (status, "error") == 0) {
-      g_autofree gchar *reason =
-          g_strdup_printf ("system error from server: %.200s", text);
+      g_autofree gchar *reason
+          = g_strdup_printf ("system error from server: %.200s", text);
       g_message ("channel %s: %s", self->topic, reason);
       if (self->state == REALTIME_CHANNEL_STATE_JOINED
           || self->state == REALTIME_CHANNEL_STATE_JOINING)
@@ -775,8 +783,7 @@ _realtime_channel_handle_message (RealtimeChannel *self,
     handle_broadcast (self, msg);
   } else if (g_strcmp0 (msg->event, "presence_state") == 0
       || g_strcmp0 (msg->event, "presence_diff") == 0) {
-    g_signal_emit (self, signals[SIGNAL_PRESENCE], 0, msg->event,
-        msg->payload);
+    g_signal_emit (self, signals[SIGNAL_PRESENCE], 0, msg->event, msg->payload);
   } else {
     g_debug ("channel %s: event %.64s ignored", self->topic, msg->event);
   }
@@ -805,8 +812,10 @@ _realtime_channel_socket_closed (RealtimeChannel *self, const gchar *reason)
     case REALTIME_CHANNEL_STATE_JOINED:
     case REALTIME_CHANNEL_STATE_JOINING:
     case REALTIME_CHANNEL_STATE_ERRORED:
-      set_state (self, self->wanted ? REALTIME_CHANNEL_STATE_ERRORED :
-          REALTIME_CHANNEL_STATE_CLOSED, why);
+      set_state (self,
+          self->wanted ? REALTIME_CHANNEL_STATE_ERRORED
+                       : REALTIME_CHANNEL_STATE_CLOSED,
+          why);
       break;
     case REALTIME_CHANNEL_STATE_LEAVING:
       set_state (self, REALTIME_CHANNEL_STATE_CLOSED, why);
@@ -836,8 +845,8 @@ _realtime_channel_token_changed (RealtimeChannel *self)
   json_builder_set_member_name (b, "access_token");
   json_builder_add_string_value (b, token);
   json_builder_end_object (b);
-  push = realtime_push_new ("access_token", json_builder_get_root (b), 0,
-      NULL, NULL);
+  push = realtime_push_new ("access_token", json_builder_get_root (b), 0, NULL,
+      NULL);
   realtime_push_send (push, self->client, self->topic, self->join_ref);
   realtime_push_free (push);
   g_info ("channel %s: access token pushed", self->topic);
@@ -846,8 +855,8 @@ _realtime_channel_token_changed (RealtimeChannel *self)
 RealtimeChannel *
 _realtime_channel_new (RealtimeClient *client, const gchar *name)
 {
-  RealtimeChannel *self = g_object_new (REALTIME_TYPE_CHANNEL, "name", name,
-      NULL);
+  RealtimeChannel *self
+      = g_object_new (REALTIME_TYPE_CHANNEL, "name", name, NULL);
   guint min_ms, max_ms;
 
   self->client = client;
@@ -878,8 +887,8 @@ realtime_channel_init (RealtimeChannel *self)
   self->state = REALTIME_CHANNEL_STATE_CLOSED;
   self->presence_key = g_strdup ("");
   g_queue_init (&self->buffer);
-  realtime_backoff_init (&self->rejoin_backoff,
-      REALTIME_DEFAULT_BACKOFF_MIN, REALTIME_DEFAULT_BACKOFF_MAX);
+  realtime_backoff_init (&self->rejoin_backoff, REALTIME_DEFAULT_BACKOFF_MIN,
+      REALTIME_DEFAULT_BACKOFF_MAX);
 }
 
 static void
@@ -920,8 +929,8 @@ realtime_channel_set_property (GObject *object, guint prop_id,
       g_free (self->name);
       self->name = g_value_dup_string (value);
       g_free (self->topic);
-      self->topic = g_strconcat ("realtime:", self->name ? self->name : "",
-          NULL);
+      self->topic
+          = g_strconcat ("realtime:", self->name ? self->name : "", NULL);
       break;
     case PROP_PRIVATE:
       self->private_ = g_value_get_boolean (value);
@@ -934,8 +943,8 @@ realtime_channel_set_property (GObject *object, guint prop_id,
       break;
     case PROP_PRESENCE_KEY:
       g_free (self->presence_key);
-      self->presence_key = g_strdup (g_value_get_string (value) ?
-          g_value_get_string (value) : "");
+      self->presence_key = g_strdup (
+          g_value_get_string (value) ? g_value_get_string (value) : "");
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -943,8 +952,8 @@ realtime_channel_set_property (GObject *object, guint prop_id,
 }
 
 static void
-realtime_channel_get_property (GObject *object, guint prop_id,
-    GValue *value, GParamSpec *pspec)
+realtime_channel_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
 {
   RealtimeChannel *self = REALTIME_CHANNEL (object);
 
@@ -1008,11 +1017,10 @@ realtime_channel_class_init (RealtimeChannelClass *klass)
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   props[PROP_STATE] = g_param_spec_enum ("state", "State",
       "Join state of the channel", REALTIME_TYPE_CHANNEL_STATE,
-      REALTIME_CHANNEL_STATE_CLOSED,
-      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  props[PROP_JOINS] = g_param_spec_uint ("joins", "Joins",
-      "Number of acknowledged joins", 0, G_MAXUINT, 0,
-      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+      REALTIME_CHANNEL_STATE_CLOSED, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_JOINS]
+      = g_param_spec_uint ("joins", "Joins", "Number of acknowledged joins", 0,
+          G_MAXUINT, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   /**
@@ -1030,15 +1038,15 @@ realtime_channel_class_init (RealtimeChannelClass *klass)
    * @payload: the broadcast payload
    */
   signals[SIGNAL_BROADCAST] = g_signal_new ("broadcast",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0,
-      NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL,
+      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
 
   /**
    * RealtimeChannel::presence:
    * @event: "presence_state" or "presence_diff"
    * @payload: the presence payload
    */
-  signals[SIGNAL_PRESENCE] = g_signal_new ("presence",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
+  signals[SIGNAL_PRESENCE]
+      = g_signal_new ("presence", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+          0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
 }

@@ -111,7 +111,9 @@ G_DEFINE_ENUM_TYPE (RealtimeHeartbeatStatus, realtime_heartbeat_status,
     G_DEFINE_ENUM_VALUE (REALTIME_HEARTBEAT_OK, "ok"),
     G_DEFINE_ENUM_VALUE (REALTIME_HEARTBEAT_TIMEOUT, "timeout"));
 
-G_DEFINE_QUARK (realtime - error - quark, realtime_error);
+/* clang-format off */
+G_DEFINE_QUARK (realtime-error-quark, realtime_error)
+/* clang-format on */
 
 const gchar *
 realtime_client_state_to_string (RealtimeClientState state)
@@ -237,8 +239,7 @@ realtime_build_websocket_url (const gchar *url, RealtimeVsn vsn,
       if (!*parts[i] || g_str_has_prefix (parts[i], "vsn=")
           || g_ascii_strncasecmp (parts[i], "apikey=", 7) == 0)
         continue;
-      g_string_append_printf (query, "%s%s", query->len ? "&" : "",
-          parts[i]);
+      g_string_append_printf (query, "%s%s", query->len ? "&" : "", parts[i]);
     }
   }
   if (api_key) {
@@ -264,19 +265,19 @@ realtime_client_dup_redacted_url (RealtimeClient *self)
 /* --- state --- */
 
 static void
-set_state (RealtimeClient *self, RealtimeClientState state,
-    const gchar *reason)
+set_state (RealtimeClient *self, RealtimeClientState state, const gchar *reason)
 {
   if (self->state == state)
     return;
-  g_info ("client: %s -> %s (%s)", realtime_client_state_to_string
-      (self->state), realtime_client_state_to_string (state), reason);
+  g_info ("client: %s -> %s (%s)",
+      realtime_client_state_to_string (self->state),
+      realtime_client_state_to_string (state), reason);
   self->state = state;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, state, reason);
 }
 
-static void start_connect (RealtimeClient * self);
+static void start_connect (RealtimeClient *self);
 
 static void
 connection_free (Connection *conn)
@@ -294,8 +295,8 @@ connection_free (Connection *conn)
     /* Best effort close frame; never wait for the handshake to finish: on
      * a half-open link it would hang. Dropping our reference closes the
      * transport. */
-    if (soup_websocket_connection_get_state (conn->ws) ==
-        SOUP_WEBSOCKET_STATE_OPEN)
+    if (soup_websocket_connection_get_state (conn->ws)
+        == SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close (conn->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
           NULL);
     {
@@ -331,12 +332,12 @@ schedule_reconnect (RealtimeClient *self)
   if (!self->wanted)
     return;
   /* A configuration error will not heal quickly: retry at the cap. */
-  delay = self->config_error ? realtime_backoff_at_cap (&self->backoff) :
-      realtime_backoff_next (&self->backoff);
+  delay = self->config_error ? realtime_backoff_at_cap (&self->backoff)
+                             : realtime_backoff_next (&self->backoff);
   self->stats.reconnects++;
   g_info ("client: reconnecting in %u ms", delay);
-  self->reconnect_source = realtime_timeout_source_attach (self->context,
-      delay, on_reconnect, self);
+  self->reconnect_source = realtime_timeout_source_attach (self->context, delay,
+      on_reconnect, self);
 }
 
 /* Every loss of a connection comes through here, whatever its cause. */
@@ -360,14 +361,14 @@ static void
 heartbeat_timed_out (RealtimeClient *self)
 {
   Connection *conn = self->conn;
-  gdouble waited = (g_get_monotonic_time () - conn->heartbeat_sent_us)
-      / 1000.0;
+  gdouble waited = (g_get_monotonic_time () - conn->heartbeat_sent_us) / 1000.0;
 
   self->stats.heartbeat_timeouts++;
   g_message ("client: heartbeat %s unanswered after %.0f ms: the link is "
-      "dead, reconnecting", conn->pending_heartbeat_ref, waited);
-  g_signal_emit (self, signals[SIGNAL_HEARTBEAT], 0,
-      REALTIME_HEARTBEAT_TIMEOUT, waited);
+             "dead, reconnecting",
+      conn->pending_heartbeat_ref, waited);
+  g_signal_emit (self, signals[SIGNAL_HEARTBEAT], 0, REALTIME_HEARTBEAT_TIMEOUT,
+      waited);
   /* The signal handler may have disconnected us. */
   if (self->conn == conn)
     connection_lost (self, "heartbeat timeout");
@@ -404,12 +405,12 @@ on_heartbeat_tick (gpointer data)
       "heartbeat", NULL);
   _realtime_client_send (self, msg);
   self->stats.heartbeats_sent++;
-  timeout = self->heartbeat_timeout ? self->heartbeat_timeout :
-      self->heartbeat_interval;
+  timeout = self->heartbeat_timeout ? self->heartbeat_timeout
+                                    : self->heartbeat_interval;
   if (timeout < self->heartbeat_interval)
-    conn->heartbeat_timeout_source =
-        realtime_timeout_source_attach (self->context, timeout,
-        on_heartbeat_timeout, self);
+    conn->heartbeat_timeout_source
+        = realtime_timeout_source_attach (self->context, timeout,
+            on_heartbeat_timeout, self);
   g_debug ("client: heartbeat %s sent", conn->pending_heartbeat_ref);
   g_signal_emit (self, signals[SIGNAL_HEARTBEAT], 0, REALTIME_HEARTBEAT_SENT,
       0.0);
@@ -473,7 +474,8 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
   if (size > self->max_message_size) {
     self->stats.frames_dropped++;
     g_warning ("client: frame of %" G_GSIZE_FORMAT " bytes is above "
-        "max-message-size (%u): dropped", size, self->max_message_size);
+               "max-message-size (%u): dropped",
+        size, self->max_message_size);
     return;
   }
   if (type == SOUP_WEBSOCKET_DATA_TEXT)
@@ -481,14 +483,14 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
   else if (self->vsn == REALTIME_VSN_2_0_0)
     msg = realtime_codec_decode_binary (data, size, &error);
   else
-    g_set_error (&error, REALTIME_CODEC_ERROR,
-        REALTIME_CODEC_ERROR_UNSUPPORTED, "binary frame on a vsn 1.0.0 socket");
+    g_set_error (&error, REALTIME_CODEC_ERROR, REALTIME_CODEC_ERROR_UNSUPPORTED,
+        "binary frame on a vsn 1.0.0 socket");
 
   if (!msg) {
     self->stats.frames_dropped++;
     g_message ("client: undecodable frame of %" G_GSIZE_FORMAT
-        " bytes dropped (%u so far): %s", size, self->stats.frames_dropped,
-        error->message);
+               " bytes dropped (%u so far): %s",
+        size, self->stats.frames_dropped, error->message);
     return;
   }
   dispatch (self, msg);
@@ -505,7 +507,8 @@ on_ws_error (SoupWebsocketConnection *ws, GError *error, gpointer user_data)
      * so memory stays bounded by max-message-size. */
     self->stats.frames_dropped++;
     g_warning ("client: the server sent a frame above max-message-size "
-        "(%u bytes): refused, reconnecting", self->max_message_size);
+               "(%u bytes): refused, reconnecting",
+        self->max_message_size);
     g_free (self->conn->error_reason);
     self->conn->error_reason = g_strdup ("frame above max-message-size");
     return;
@@ -569,13 +572,14 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
     if (self->config_error) {
       reason = g_strdup_printf ("handshake refused with HTTP %u", status);
       g_warning ("client: %s by %s: check the URL and the API key (a "
-          "configuration error, retrying at the backoff cap)", reason, safe);
+                 "configuration error, retrying at the backoff cap)",
+          reason, safe);
     } else if (status >= 100) {
       reason = g_strdup_printf ("handshake failed with HTTP %u", status);
       g_message ("client: %s by %s", reason, safe);
     } else {
       g_autofree gchar *text = realtime_redact_text (error->message,
-          (const gchar *[]) { self->api_key, self->access_token, NULL });
+          (const gchar *[]){ self->api_key, self->access_token, NULL });
       reason = g_strdup_printf ("connect failed: %s", text);
       g_message ("client: %s (%s)", reason, safe);
     }
@@ -590,12 +594,12 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   /* Liveness is the Phoenix heartbeat with its reply timeout; libsoup's
    * pings have no pong timeout. */
   soup_websocket_connection_set_keepalive_interval (ws, 0);
-  conn->message_id = g_signal_connect (ws, "message",
-      G_CALLBACK (on_ws_message), self);
-  conn->closed_id = g_signal_connect (ws, "closed",
-      G_CALLBACK (on_ws_closed), self);
-  conn->error_id = g_signal_connect (ws, "error", G_CALLBACK (on_ws_error),
-      self);
+  conn->message_id
+      = g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), self);
+  conn->closed_id
+      = g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), self);
+  conn->error_id
+      = g_signal_connect (ws, "error", G_CALLBACK (on_ws_error), self);
   /* Heartbeat state belongs to this connection and starts fresh. */
   conn->heartbeat_source = realtime_timeout_source_attach (self->context,
       self->heartbeat_interval, on_heartbeat_tick, self);
@@ -718,8 +722,7 @@ realtime_client_reconnect (RealtimeClient *self)
     guint i;
 
     g_clear_pointer (&self->conn, connection_free);
-    set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED,
-        "reconnect requested");
+    set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED, "reconnect requested");
     for (i = 0; i < self->channels->len; i++)
       _realtime_channel_socket_closed (g_ptr_array_index (self->channels, i),
           "reconnect requested");
@@ -769,8 +772,7 @@ realtime_client_channel (RealtimeClient *self, const gchar *name)
 }
 
 void
-realtime_client_remove_channel (RealtimeClient *self,
-    RealtimeChannel *channel)
+realtime_client_remove_channel (RealtimeClient *self, RealtimeChannel *channel)
 {
   g_return_if_fail (REALTIME_IS_CLIENT (self));
   g_return_if_fail (REALTIME_IS_CHANNEL (channel));
@@ -794,8 +796,8 @@ realtime_client_get_channels (RealtimeClient *self)
   g_return_val_if_fail (REALTIME_IS_CLIENT (self), NULL);
   copy = g_ptr_array_new_full (self->channels->len, g_object_unref);
   for (i = 0; i < self->channels->len; i++)
-    g_ptr_array_add (copy, g_object_ref (g_ptr_array_index (self->channels,
-                i)));
+    g_ptr_array_add (copy,
+        g_object_ref (g_ptr_array_index (self->channels, i)));
   return copy;
 }
 
@@ -849,8 +851,8 @@ _realtime_client_send (RealtimeClient *self, const RealtimeMessage *msg)
   g_autofree gchar *text = NULL;
 
   if (!_realtime_client_is_connected (self)
-      || soup_websocket_connection_get_state (self->conn->ws) !=
-      SOUP_WEBSOCKET_STATE_OPEN)
+      || soup_websocket_connection_get_state (self->conn->ws)
+          != SOUP_WEBSOCKET_STATE_OPEN)
     return FALSE;
   text = realtime_codec_encode (self->vsn, msg);
   /* Payloads may hold tokens: log only the envelope. */
@@ -918,8 +920,7 @@ realtime_client_init (RealtimeClient *self)
   self->max_message_size = REALTIME_DEFAULT_MAX_MESSAGE_SIZE;
   self->push_buffer_size = REALTIME_DEFAULT_PUSH_BUFFER_SIZE;
   self->channels = g_ptr_array_new_with_free_func (g_object_unref);
-  self->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
+  self->topics = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->context = g_main_context_ref_thread_default ();
 }
 
@@ -930,16 +931,15 @@ realtime_client_constructed (GObject *object)
 
   G_OBJECT_CLASS (realtime_client_parent_class)->constructed (object);
 
-  realtime_backoff_init (&self->backoff, self->backoff_min,
-      self->backoff_max);
+  realtime_backoff_init (&self->backoff, self->backoff_min, self->backoff_max);
   g_main_context_push_thread_default (self->context);
-  self->session = soup_session_new_with_options ("timeout", 30,
-      "idle-timeout", 60, NULL);
+  self->session
+      = soup_session_new_with_options ("timeout", 30, "idle-timeout", 60, NULL);
   g_main_context_pop_thread_default (self->context);
   if (self->ca_file) {
     g_autoptr (GError) error = NULL;
-    g_autoptr (GTlsDatabase) db = g_tls_file_database_new (self->ca_file,
-        &error);
+    g_autoptr (GTlsDatabase) db
+        = g_tls_file_database_new (self->ca_file, &error);
     if (db)
       soup_session_set_tls_database (self->session, db);
     else
@@ -1039,8 +1039,8 @@ realtime_client_set_property (GObject *object, guint prop_id,
     case PROP_MAX_MESSAGE_SIZE:
       self->max_message_size = g_value_get_uint (value);
       if (self->conn && self->conn->ws)
-        soup_websocket_connection_set_max_incoming_payload_size
-            (self->conn->ws, self->max_message_size);
+        soup_websocket_connection_set_max_incoming_payload_size (self->conn->ws,
+            self->max_message_size);
       break;
     case PROP_PUSH_BUFFER_SIZE:
       self->push_buffer_size = g_value_get_uint (value);
@@ -1116,10 +1116,10 @@ realtime_client_class_init (RealtimeClientClass *klass)
   props[PROP_API_KEY] = g_param_spec_string ("api-key", "API key",
       "Project API key (write-only, never logged)", NULL,
       G_PARAM_WRITABLE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
-  props[PROP_API_KEY_IN_HEADER] = g_param_spec_boolean ("api-key-in-header",
-      "API key in header",
-      "Send the key as apikey and x-api-key headers, not in the URL", FALSE,
-      G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  props[PROP_API_KEY_IN_HEADER]
+      = g_param_spec_boolean ("api-key-in-header", "API key in header",
+          "Send the key as apikey and x-api-key headers, not in the URL", FALSE,
+          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
   props[PROP_ACCESS_TOKEN] = g_param_spec_string ("access-token",
       "Access token", "User JWT sent with joins (write-only, never logged)",
       NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
@@ -1132,13 +1132,13 @@ realtime_client_class_init (RealtimeClientClass *klass)
   props[PROP_HEARTBEAT_INTERVAL] = g_param_spec_uint ("heartbeat-interval",
       "Heartbeat interval", "Milliseconds between heartbeats", 1, G_MAXINT,
       REALTIME_DEFAULT_HEARTBEAT_INTERVAL, rw);
-  props[PROP_HEARTBEAT_TIMEOUT] = g_param_spec_uint ("heartbeat-timeout",
-      "Heartbeat timeout",
-      "Milliseconds a heartbeat may stay unanswered (0: the interval)", 0,
-      G_MAXINT, 0, rw);
-  props[PROP_JOIN_TIMEOUT] = g_param_spec_uint ("join-timeout",
-      "Join timeout", "Milliseconds to wait for a join or push reply", 1,
-      G_MAXINT, REALTIME_DEFAULT_JOIN_TIMEOUT, rw);
+  props[PROP_HEARTBEAT_TIMEOUT]
+      = g_param_spec_uint ("heartbeat-timeout", "Heartbeat timeout",
+          "Milliseconds a heartbeat may stay unanswered (0: the interval)", 0,
+          G_MAXINT, 0, rw);
+  props[PROP_JOIN_TIMEOUT] = g_param_spec_uint ("join-timeout", "Join timeout",
+      "Milliseconds to wait for a join or push reply", 1, G_MAXINT,
+      REALTIME_DEFAULT_JOIN_TIMEOUT, rw);
   props[PROP_BACKOFF_MIN] = g_param_spec_uint ("backoff-min", "Backoff min",
       "Base of the reconnect backoff in milliseconds", 1, G_MAXINT,
       REALTIME_DEFAULT_BACKOFF_MIN, rw);
@@ -1148,13 +1148,12 @@ realtime_client_class_init (RealtimeClientClass *klass)
   props[PROP_MAX_MESSAGE_SIZE] = g_param_spec_uint ("max-message-size",
       "Max message size", "Largest frame accepted, in bytes", 1024,
       64 * 1024 * 1024, REALTIME_DEFAULT_MAX_MESSAGE_SIZE, rw);
-  props[PROP_PUSH_BUFFER_SIZE] = g_param_spec_uint ("push-buffer-size",
-      "Push buffer size",
-      "Pushes kept per channel while not joined (oldest dropped)", 1,
-      1000000, REALTIME_DEFAULT_PUSH_BUFFER_SIZE, rw);
-  props[PROP_STATE] = g_param_spec_enum ("state", "State",
-      "Connection state", REALTIME_TYPE_CLIENT_STATE,
-      REALTIME_CLIENT_STATE_DISCONNECTED,
+  props[PROP_PUSH_BUFFER_SIZE]
+      = g_param_spec_uint ("push-buffer-size", "Push buffer size",
+          "Pushes kept per channel while not joined (oldest dropped)", 1,
+          1000000, REALTIME_DEFAULT_PUSH_BUFFER_SIZE, rw);
+  props[PROP_STATE] = g_param_spec_enum ("state", "State", "Connection state",
+      REALTIME_TYPE_CLIENT_STATE, REALTIME_CLIENT_STATE_DISCONNECTED,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 

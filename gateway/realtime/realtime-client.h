@@ -106,8 +106,8 @@ RealtimeClientState realtime_client_get_state (RealtimeClient *client);
 /* Returns the channel for @name (topic "realtime:<name>"), creating it on
  * first use: calling it again with the same name returns the same object.
  * Returns: (transfer none): owned by the client until remove_channel(). */
-RealtimeChannel *realtime_client_channel (RealtimeClient *client,
-    const gchar *name);
+RealtimeChannel *
+realtime_client_channel (RealtimeClient *client, const gchar *name);
 /* Leaves the channel (if joined) and forgets it; the object may outlive
  * this call if the caller holds a reference, but it is detached. */
 void realtime_client_remove_channel (RealtimeClient *client,
@@ -117,8 +117,8 @@ GPtrArray *realtime_client_get_channels (RealtimeClient *client);
 
 /* Updates the join payload of every channel and pushes "access_token" to
  * every joined channel. %NULL clears the token. */
-void realtime_client_set_access_token (RealtimeClient *client,
-    const gchar *token);
+void
+realtime_client_set_access_token (RealtimeClient *client, const gchar *token);
 
 /* Counters for stats and tests. */
 typedef struct
@@ -133,8 +133,8 @@ typedef struct
   gdouble last_rtt_ms;
 } RealtimeClientStats;
 
-void realtime_client_get_stats (RealtimeClient *client,
-    RealtimeClientStats *stats);
+void
+realtime_client_get_stats (RealtimeClient *client, RealtimeClientStats *stats);
 
 /* Sends a heartbeat now unless one is pending. Its reply proves that the
  * server has read every frame written before it. */

@@ -29,8 +29,8 @@
 #define ERROR_PREFIX_LEN 16
 
 G_DEFINE_ENUM_TYPE (RealtimeVsn, realtime_vsn,
-                    G_DEFINE_ENUM_VALUE (REALTIME_VSN_1_0_0, "1.0.0"),
-                    G_DEFINE_ENUM_VALUE (REALTIME_VSN_2_0_0, "2.0.0"))
+    G_DEFINE_ENUM_VALUE (REALTIME_VSN_1_0_0, "1.0.0"),
+    G_DEFINE_ENUM_VALUE (REALTIME_VSN_2_0_0, "2.0.0"))
 
 /**
  * realtime_codec_error_quark:
@@ -50,13 +50,12 @@ G_DEFINE_QUARK (realtime-codec-error-quark, realtime_codec_error)
 const gchar *
 realtime_vsn_to_string (RealtimeVsn vsn)
 {
-  switch (vsn)
-    {
-      case REALTIME_VSN_1_0_0:
-        return "1.0.0";
-      case REALTIME_VSN_2_0_0:
-        return "2.0.0";
-    }
+  switch (vsn) {
+    case REALTIME_VSN_1_0_0:
+      return "1.0.0";
+    case REALTIME_VSN_2_0_0:
+      return "2.0.0";
+  }
   return "unknown";
 }
 
@@ -109,7 +108,7 @@ object_node_take (JsonObject *obj)
  */
 RealtimeMessage *
 realtime_message_new (const gchar *join_ref, const gchar *ref,
-                      const gchar *topic, const gchar *event, JsonNode *payload)
+    const gchar *topic, const gchar *event, JsonNode *payload)
 {
   RealtimeMessage *msg = g_new0 (RealtimeMessage, 1);
 
@@ -136,7 +135,7 @@ realtime_message_copy (const RealtimeMessage *msg)
   if (!msg)
     return NULL;
   return realtime_message_new (msg->join_ref, msg->ref, msg->topic, msg->event,
-                               msg->payload);
+      msg->payload);
 }
 
 /**
@@ -167,15 +166,14 @@ escape_prefix (const gchar *data, gsize len)
   gsize n = MIN (len, ERROR_PREFIX_LEN);
   gsize i;
 
-  for (i = 0; i < n; i++)
-    {
-      guchar c = data[i];
+  for (i = 0; i < n; i++) {
+    guchar c = data[i];
 
-      if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-        g_string_append_c (s, c);
-      else
-        g_string_append_printf (s, "\\x%02x", c);
-    }
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+      g_string_append_c (s, c);
+    else
+      g_string_append_printf (s, "\\x%02x", c);
+  }
   if (len > n)
     g_string_append (s, "...");
   return g_string_free (s, FALSE);
@@ -183,13 +181,13 @@ escape_prefix (const gchar *data, gsize len)
 
 /* Sets @error and, for text frames (@data non-%NULL), names the frame by a
  * short escaped prefix: enough to recognise it, too short to leak a token. */
-static void set_error (GError **error, RealtimeCodecError code,
-                       const gchar *data, gsize len, const gchar *format, ...)
-    G_GNUC_PRINTF (5, 6);
+static void
+set_error (GError **error, RealtimeCodecError code, const gchar *data,
+    gsize len, const gchar *format, ...) G_GNUC_PRINTF (5, 6);
 
 static void
 set_error (GError **error, RealtimeCodecError code, const gchar *data,
-           gsize len, const gchar *format, ...)
+    gsize len, const gchar *format, ...)
 {
   va_list args;
   gchar *what;
@@ -198,19 +196,16 @@ set_error (GError **error, RealtimeCodecError code, const gchar *data,
   what = g_strdup_vprintf (format, args);
   va_end (args);
 
-  if (data)
-    {
-      gchar *prefix = escape_prefix (data, len);
+  if (data) {
+    gchar *prefix = escape_prefix (data, len);
 
-      g_set_error (error, REALTIME_CODEC_ERROR, code,
-                   "%s (frame of %" G_GSIZE_FORMAT " bytes starting \"%s\")",
-                   what, len, prefix);
-      g_free (prefix);
-    }
-  else
-    {
-      g_set_error_literal (error, REALTIME_CODEC_ERROR, code, what);
-    }
+    g_set_error (error, REALTIME_CODEC_ERROR, code,
+        "%s (frame of %" G_GSIZE_FORMAT " bytes starting \"%s\")", what, len,
+        prefix);
+    g_free (prefix);
+  } else {
+    g_set_error_literal (error, REALTIME_CODEC_ERROR, code, what);
+  }
   g_free (what);
 }
 
@@ -231,7 +226,7 @@ static void
 scan_ws (JsonScan *s)
 {
   while (s->p < s->end
-         && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+      && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
     s->p++;
 }
 
@@ -275,7 +270,7 @@ number_in_range (const guchar *start, const guchar *end, gboolean is_integer)
   text = g_strndup ((const gchar *)start, n);
   if (is_integer)
     ok = g_ascii_string_to_signed (text, 10, G_MININT64, G_MAXINT64, NULL,
-                                   NULL);
+        NULL);
   else
     ok = isfinite (g_ascii_strtod (text, NULL));
   g_free (text);
@@ -294,28 +289,25 @@ scan_number (JsonScan *s)
     s->p++;
   else if (!scan_digits (s))
     return FALSE;
-  if (s->p < s->end && *s->p == '.')
-    {
-      is_integer = FALSE;
-      s->p++;
-      if (!scan_digits (s))
-        return FALSE;
-    }
-  if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
-    {
-      is_integer = FALSE;
-      s->p++;
-      if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-        s->p++;
-      if (!scan_digits (s))
-        return FALSE;
-    }
-  if (!number_in_range (start, s->p, is_integer))
-    {
-      s->reason = "holds a number out of range";
-      s->p = start;
+  if (s->p < s->end && *s->p == '.') {
+    is_integer = FALSE;
+    s->p++;
+    if (!scan_digits (s))
       return FALSE;
-    }
+  }
+  if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+    is_integer = FALSE;
+    s->p++;
+    if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+      s->p++;
+    if (!scan_digits (s))
+      return FALSE;
+  }
+  if (!number_in_range (start, s->p, is_integer)) {
+    s->reason = "holds a number out of range";
+    s->p = start;
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -325,33 +317,28 @@ scan_string (JsonScan *s)
   if (s->p >= s->end || *s->p != '"')
     return FALSE;
   s->p++;
-  while (s->p < s->end)
-    {
-      guchar c = *s->p++;
+  while (s->p < s->end) {
+    guchar c = *s->p++;
 
-      if (c == '"')
-        return TRUE;
-      if (c < 0x20)
+    if (c == '"')
+      return TRUE;
+    if (c < 0x20)
+      return FALSE;
+    if (c == '\\') {
+      if (s->p >= s->end)
         return FALSE;
-      if (c == '\\')
-        {
-          if (s->p >= s->end)
-            return FALSE;
-          c = *s->p++;
-          if (c == 'u')
-            {
-              gint i;
+      c = *s->p++;
+      if (c == 'u') {
+        gint i;
 
-              for (i = 0; i < 4; i++, s->p++)
-                if (s->p >= s->end || !g_ascii_isxdigit (*s->p))
-                  return FALSE;
-            }
-          else if (!strchr ("\"\\/bfnrt", c) || c == '\0')
-            {
-              return FALSE;
-            }
-        }
+        for (i = 0; i < 4; i++, s->p++)
+          if (s->p >= s->end || !g_ascii_isxdigit (*s->p))
+            return FALSE;
+      } else if (!strchr ("\"\\/bfnrt", c) || c == '\0') {
+        return FALSE;
+      }
     }
+  }
   return FALSE;
 }
 
@@ -360,45 +347,40 @@ scan_container (JsonScan *s, guint depth, gboolean is_object)
 {
   guchar close = is_object ? '}' : ']';
 
-  if (depth > s->max_depth)
-    {
-      s->reason = "is nested too deep";
-      return FALSE;
-    }
+  if (depth > s->max_depth) {
+    s->reason = "is nested too deep";
+    return FALSE;
+  }
   s->p++;
   scan_ws (s);
-  if (s->p < s->end && *s->p == close)
-    {
+  if (s->p < s->end && *s->p == close) {
+    s->p++;
+    return TRUE;
+  }
+  for (;;) {
+    if (is_object) {
+      if (!scan_string (s))
+        return FALSE;
+      scan_ws (s);
+      if (s->p >= s->end || *s->p != ':')
+        return FALSE;
+      s->p++;
+      scan_ws (s);
+    }
+    if (!scan_value (s, depth))
+      return FALSE;
+    scan_ws (s);
+    if (s->p >= s->end)
+      return FALSE;
+    if (*s->p == close) {
       s->p++;
       return TRUE;
     }
-  for (;;)
-    {
-      if (is_object)
-        {
-          if (!scan_string (s))
-            return FALSE;
-          scan_ws (s);
-          if (s->p >= s->end || *s->p != ':')
-            return FALSE;
-          s->p++;
-          scan_ws (s);
-        }
-      if (!scan_value (s, depth))
-        return FALSE;
-      scan_ws (s);
-      if (s->p >= s->end)
-        return FALSE;
-      if (*s->p == close)
-        {
-          s->p++;
-          return TRUE;
-        }
-      if (*s->p != ',')
-        return FALSE;
-      s->p++;
-      scan_ws (s);
-    }
+    if (*s->p != ',')
+      return FALSE;
+    s->p++;
+    scan_ws (s);
+  }
 }
 
 static gboolean
@@ -406,23 +388,22 @@ scan_value (JsonScan *s, guint depth)
 {
   if (s->p >= s->end)
     return FALSE;
-  switch (*s->p)
-    {
-      case '{':
-        return scan_container (s, depth + 1, TRUE);
-      case '[':
-        return scan_container (s, depth + 1, FALSE);
-      case '"':
-        return scan_string (s);
-      case 't':
-        return scan_literal (s, "true");
-      case 'f':
-        return scan_literal (s, "false");
-      case 'n':
-        return scan_literal (s, "null");
-      default:
-        return scan_number (s);
-    }
+  switch (*s->p) {
+    case '{':
+      return scan_container (s, depth + 1, TRUE);
+    case '[':
+      return scan_container (s, depth + 1, FALSE);
+    case '"':
+      return scan_string (s);
+    case 't':
+      return scan_literal (s, "true");
+    case 'f':
+      return scan_literal (s, "false");
+    case 'n':
+      return scan_literal (s, "null");
+    default:
+      return scan_number (s);
+  }
 }
 
 /* Checks that @data is exactly one JSON value nested at most @max_depth
@@ -430,34 +411,32 @@ scan_value (JsonScan *s, guint depth)
  * @frame/@frame_len is the text frame to quote, or %NULL for binary. */
 static gboolean
 check_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
-            const gchar *frame, gsize frame_len, GError **error)
+    const gchar *frame, gsize frame_len, GError **error)
 {
   JsonScan s
       = { (const guchar *)data, (const guchar *)data + len, max_depth, NULL };
 
-  if (len > G_MAXSSIZE || !g_utf8_validate (data, (gssize)len, NULL))
-    {
-      set_error (error, REALTIME_CODEC_ERROR_MALFORMED, frame, frame_len,
-                 "%s is not valid UTF-8", what);
-      return FALSE;
-    }
+  if (len > G_MAXSSIZE || !g_utf8_validate (data, (gssize)len, NULL)) {
+    set_error (error, REALTIME_CODEC_ERROR_MALFORMED, frame, frame_len,
+        "%s is not valid UTF-8", what);
+    return FALSE;
+  }
   scan_ws (&s);
-  if (scan_value (&s, 0))
-    {
-      scan_ws (&s);
-      if (s.p == s.end)
-        return TRUE;
-    }
+  if (scan_value (&s, 0)) {
+    scan_ws (&s);
+    if (s.p == s.end)
+      return TRUE;
+  }
   set_error (error, REALTIME_CODEC_ERROR_MALFORMED, frame, frame_len,
-             "%s %s (at byte %" G_GSIZE_FORMAT ")", what,
-             s.reason ? s.reason : "is not valid JSON",
-             (gsize)(s.p - (const guchar *)data));
+      "%s %s (at byte %" G_GSIZE_FORMAT ")", what,
+      s.reason ? s.reason : "is not valid JSON",
+      (gsize)(s.p - (const guchar *)data));
   return FALSE;
 }
 
 static JsonNode *
 parse_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
-            const gchar *frame, gsize frame_len, GError **error)
+    const gchar *frame, gsize frame_len, GError **error)
 {
   JsonParser *parser;
   JsonNode *root = NULL;
@@ -475,7 +454,7 @@ parse_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
   g_object_unref (parser);
   if (!root)
     set_error (error, REALTIME_CODEC_ERROR_MALFORMED, frame, frame_len,
-               "%s is not valid JSON (rejected by the parser)", what);
+        "%s is not valid JSON (rejected by the parser)", what);
   return root;
 }
 
@@ -497,13 +476,12 @@ escape_raw_controls (gchar *text)
     return text;
 
   out = g_string_new_len (text, p - text);
-  for (; *p; p++)
-    {
-      if ((guchar)*p < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guint)(guchar)*p);
-      else
-        g_string_append_c (out, *p);
-    }
+  for (; *p; p++) {
+    if ((guchar)*p < 0x20)
+      g_string_append_printf (out, "\\u%04x", (guint)(guchar)*p);
+    else
+      g_string_append_c (out, *p);
+  }
   g_free (text);
   return g_string_free (out, FALSE);
 }
@@ -534,15 +512,12 @@ add_string_or_null (JsonBuilder *builder, const gchar *str)
 static void
 add_payload (JsonBuilder *builder, JsonNode *payload)
 {
-  if (payload)
-    {
-      json_builder_add_value (builder, json_node_copy (payload));
-    }
-  else
-    {
-      json_builder_begin_object (builder);
-      json_builder_end_object (builder);
-    }
+  if (payload) {
+    json_builder_add_value (builder, json_node_copy (payload));
+  } else {
+    json_builder_begin_object (builder);
+    json_builder_end_object (builder);
+  }
 }
 
 /**
@@ -565,34 +540,30 @@ realtime_codec_encode (RealtimeVsn vsn, const RealtimeMessage *msg)
   g_return_val_if_fail (msg != NULL, NULL);
 
   builder = json_builder_new ();
-  if (vsn == REALTIME_VSN_1_0_0)
-    {
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "topic");
-      add_string_or_null (builder, msg->topic);
-      json_builder_set_member_name (builder, "event");
-      add_string_or_null (builder, msg->event);
-      json_builder_set_member_name (builder, "payload");
-      add_payload (builder, msg->payload);
-      json_builder_set_member_name (builder, "ref");
-      add_string_or_null (builder, msg->ref);
-      if (msg->join_ref)
-        {
-          json_builder_set_member_name (builder, "join_ref");
-          json_builder_add_string_value (builder, msg->join_ref);
-        }
-      json_builder_end_object (builder);
+  if (vsn == REALTIME_VSN_1_0_0) {
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "topic");
+    add_string_or_null (builder, msg->topic);
+    json_builder_set_member_name (builder, "event");
+    add_string_or_null (builder, msg->event);
+    json_builder_set_member_name (builder, "payload");
+    add_payload (builder, msg->payload);
+    json_builder_set_member_name (builder, "ref");
+    add_string_or_null (builder, msg->ref);
+    if (msg->join_ref) {
+      json_builder_set_member_name (builder, "join_ref");
+      json_builder_add_string_value (builder, msg->join_ref);
     }
-  else
-    {
-      json_builder_begin_array (builder);
-      add_string_or_null (builder, msg->join_ref);
-      add_string_or_null (builder, msg->ref);
-      add_string_or_null (builder, msg->topic);
-      add_string_or_null (builder, msg->event);
-      add_payload (builder, msg->payload);
-      json_builder_end_array (builder);
-    }
+    json_builder_end_object (builder);
+  } else {
+    json_builder_begin_array (builder);
+    add_string_or_null (builder, msg->join_ref);
+    add_string_or_null (builder, msg->ref);
+    add_string_or_null (builder, msg->topic);
+    add_string_or_null (builder, msg->event);
+    add_payload (builder, msg->payload);
+    json_builder_end_array (builder);
+  }
   text = generate (builder);
   g_object_unref (builder);
   return text;
@@ -602,49 +573,44 @@ realtime_codec_encode (RealtimeVsn vsn, const RealtimeMessage *msg)
  * (and older servers) count refs as numbers. */
 static gboolean
 get_ref (JsonNode *node, const gchar *name, gchar **out, const gchar *frame,
-         gsize frame_len, GError **error)
+    gsize frame_len, GError **error)
 {
   *out = NULL;
   if (!node || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
-  if (JSON_NODE_HOLDS_VALUE (node))
-    {
-      GType type = json_node_get_value_type (node);
+  if (JSON_NODE_HOLDS_VALUE (node)) {
+    GType type = json_node_get_value_type (node);
 
-      if (type == G_TYPE_STRING)
-        {
-          *out = g_strdup (json_node_get_string (node));
-          return TRUE;
-        }
-      if (type == G_TYPE_INT64)
-        {
-          *out
-              = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
-          return TRUE;
-        }
+    if (type == G_TYPE_STRING) {
+      *out = g_strdup (json_node_get_string (node));
+      return TRUE;
     }
+    if (type == G_TYPE_INT64) {
+      *out = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+      return TRUE;
+    }
+  }
   set_error (error, REALTIME_CODEC_ERROR_MALFORMED, frame, frame_len,
-             "%s is not a string or null", name);
+      "%s is not a string or null", name);
   return FALSE;
 }
 
 static const gchar *
 get_string (JsonNode *node, const gchar *name, const gchar *frame,
-            gsize frame_len, GError **error)
+    gsize frame_len, GError **error)
 {
   if (node && JSON_NODE_HOLDS_VALUE (node)
       && json_node_get_value_type (node) == G_TYPE_STRING)
     return json_node_get_string (node);
   set_error (error, REALTIME_CODEC_ERROR_MALFORMED, frame, frame_len,
-             "%s is %s, not a string", name,
-             node ? "of the wrong type" : "missing");
+      "%s is %s, not a string", name, node ? "of the wrong type" : "missing");
   return NULL;
 }
 
 static RealtimeMessage *
 decode_fields (JsonNode *join_ref_node, JsonNode *ref_node,
-               JsonNode *topic_node, JsonNode *event_node, JsonNode *payload,
-               const gchar *frame, gsize frame_len, GError **error)
+    JsonNode *topic_node, JsonNode *event_node, JsonNode *payload,
+    const gchar *frame, gsize frame_len, GError **error)
 {
   g_autofree gchar *join_ref = NULL;
   g_autofree gchar *ref = NULL;
@@ -674,7 +640,7 @@ decode_fields (JsonNode *join_ref_node, JsonNode *ref_node,
  */
 RealtimeMessage *
 realtime_codec_decode_text (RealtimeVsn vsn, const gchar *data, gsize len,
-                            GError **error)
+    GError **error)
 {
   JsonNode *root;
   RealtimeMessage *msg = NULL;
@@ -687,47 +653,40 @@ realtime_codec_decode_text (RealtimeVsn vsn, const gchar *data, gsize len,
   if (!root)
     return NULL;
 
-  if (vsn == REALTIME_VSN_1_0_0)
-    {
-      JsonObject *obj;
+  if (vsn == REALTIME_VSN_1_0_0) {
+    JsonObject *obj;
 
-      if (!JSON_NODE_HOLDS_OBJECT (root))
-        {
-          set_error (error, REALTIME_CODEC_ERROR_MALFORMED, data, len,
-                     "vsn 1.0.0 frame is not a JSON object");
-          goto out;
-        }
-      obj = json_node_get_object (root);
-      msg = decode_fields (json_object_get_member (obj, "join_ref"),
-                           json_object_get_member (obj, "ref"),
-                           json_object_get_member (obj, "topic"),
-                           json_object_get_member (obj, "event"),
-                           json_object_get_member (obj, "payload"), data, len,
-                           error);
+    if (!JSON_NODE_HOLDS_OBJECT (root)) {
+      set_error (error, REALTIME_CODEC_ERROR_MALFORMED, data, len,
+          "vsn 1.0.0 frame is not a JSON object");
+      goto out;
     }
-  else
-    {
-      JsonArray *arr;
+    obj = json_node_get_object (root);
+    msg = decode_fields (json_object_get_member (obj, "join_ref"),
+        json_object_get_member (obj, "ref"),
+        json_object_get_member (obj, "topic"),
+        json_object_get_member (obj, "event"),
+        json_object_get_member (obj, "payload"), data, len, error);
+  } else {
+    JsonArray *arr;
 
-      if (!JSON_NODE_HOLDS_ARRAY (root))
-        {
-          set_error (error, REALTIME_CODEC_ERROR_MALFORMED, data, len,
-                     "vsn 2.0.0 text frame is not a JSON array");
-          goto out;
-        }
-      arr = json_node_get_array (root);
-      if (json_array_get_length (arr) != 5)
-        {
-          set_error (error, REALTIME_CODEC_ERROR_MALFORMED, data, len,
-                     "vsn 2.0.0 text frame has %u elements, not 5",
-                     json_array_get_length (arr));
-          goto out;
-        }
-      msg = decode_fields (
-          json_array_get_element (arr, 0), json_array_get_element (arr, 1),
-          json_array_get_element (arr, 2), json_array_get_element (arr, 3),
-          json_array_get_element (arr, 4), data, len, error);
+    if (!JSON_NODE_HOLDS_ARRAY (root)) {
+      set_error (error, REALTIME_CODEC_ERROR_MALFORMED, data, len,
+          "vsn 2.0.0 text frame is not a JSON array");
+      goto out;
     }
+    arr = json_node_get_array (root);
+    if (json_array_get_length (arr) != 5) {
+      set_error (error, REALTIME_CODEC_ERROR_MALFORMED, data, len,
+          "vsn 2.0.0 text frame has %u elements, not 5",
+          json_array_get_length (arr));
+      goto out;
+    }
+    msg = decode_fields (json_array_get_element (arr, 0),
+        json_array_get_element (arr, 1), json_array_get_element (arr, 2),
+        json_array_get_element (arr, 3), json_array_get_element (arr, 4), data,
+        len, error);
+  }
 
 out:
   json_node_unref (root);
@@ -747,39 +706,35 @@ typedef struct
  * checking every length against the buffer. */
 static gboolean
 split_frame (const guint8 *data, gsize len, guint n_lens, guint n_extra,
-             Slice *fields, Slice *rest, GError **error)
+    Slice *fields, Slice *rest, GError **error)
 {
   gsize header = 1 + n_lens + n_extra;
   gsize pos;
   guint i;
 
-  if (len < header)
-    {
+  if (len < header) {
+    set_error (error, REALTIME_CODEC_ERROR_MALFORMED, NULL, 0,
+        "binary frame of kind %u truncated: %" G_GSIZE_FORMAT
+        " bytes, its header needs %" G_GSIZE_FORMAT,
+        data[0], len, header);
+    return FALSE;
+  }
+  pos = header;
+  for (i = 0; i < n_lens; i++) {
+    gsize n = data[1 + i];
+
+    if (n > len - pos) {
       set_error (error, REALTIME_CODEC_ERROR_MALFORMED, NULL, 0,
-                 "binary frame of kind %u truncated: %" G_GSIZE_FORMAT
-                 " bytes, its header needs %" G_GSIZE_FORMAT,
-                 data[0], len, header);
+          "binary frame of kind %u truncated: field %u of %" G_GSIZE_FORMAT
+          " bytes at offset %" G_GSIZE_FORMAT
+          " runs past its end at %" G_GSIZE_FORMAT,
+          data[0], i, n, pos, len);
       return FALSE;
     }
-  pos = header;
-  for (i = 0; i < n_lens; i++)
-    {
-      gsize n = data[1 + i];
-
-      if (n > len - pos)
-        {
-          set_error (
-              error, REALTIME_CODEC_ERROR_MALFORMED, NULL, 0,
-              "binary frame of kind %u truncated: field %u of %" G_GSIZE_FORMAT
-              " bytes at offset %" G_GSIZE_FORMAT
-              " runs past its end at %" G_GSIZE_FORMAT,
-              data[0], i, n, pos, len);
-          return FALSE;
-        }
-      fields[i].p = data + pos;
-      fields[i].len = n;
-      pos += n;
-    }
+    fields[i].p = data + pos;
+    fields[i].len = n;
+    pos += n;
+  }
   rest->p = data + pos;
   rest->len = len - pos;
   return TRUE;
@@ -788,12 +743,11 @@ split_frame (const guint8 *data, gsize len, guint n_lens, guint n_extra,
 static gchar *
 slice_to_string (const Slice *slice, const gchar *name, GError **error)
 {
-  if (!g_utf8_validate ((const gchar *)slice->p, (gssize)slice->len, NULL))
-    {
-      set_error (error, REALTIME_CODEC_ERROR_MALFORMED, NULL, 0,
-                 "binary frame field %s is not valid UTF-8", name);
-      return NULL;
-    }
+  if (!g_utf8_validate ((const gchar *)slice->p, (gssize)slice->len, NULL)) {
+    set_error (error, REALTIME_CODEC_ERROR_MALFORMED, NULL, 0,
+        "binary frame field %s is not valid UTF-8", name);
+    return NULL;
+  }
   return g_strndup ((const gchar *)slice->p, slice->len);
 }
 
@@ -801,7 +755,7 @@ slice_to_string (const Slice *slice, const gchar *name, GError **error)
  * makes %NULL a valid result: success is the return value instead. */
 static gboolean
 slice_to_ref (const Slice *slice, const gchar *name, gchar **out,
-              GError **error)
+    GError **error)
 {
   *out = NULL;
   if (slice->len == 0)
@@ -812,47 +766,41 @@ slice_to_ref (const Slice *slice, const gchar *name, gchar **out,
 
 static JsonNode *
 slice_to_json (const Slice *slice, guint max_depth, const gchar *name,
-               GError **error)
+    GError **error)
 {
   return parse_json ((const gchar *)slice->p, slice->len, max_depth, name, NULL,
-                     0, error);
+      0, error);
 }
 
 /* The broadcast payload a text frame would carry for a kind 3 or 4 user
  * broadcast, as realtime-js builds it. */
 static JsonNode *
 user_broadcast_payload (const gchar *user_event, const Slice *meta,
-                        guint8 encoding, const Slice *payload, GError **error)
+    guint8 encoding, const Slice *payload, GError **error)
 {
   JsonObject *obj;
   JsonNode *inner, *meta_node = NULL;
 
-  if (encoding > 1)
-    {
-      set_error (error, REALTIME_CODEC_ERROR_MALFORMED, NULL, 0,
-                 "binary user broadcast has unknown payload encoding %u",
-                 encoding);
-      return NULL;
-    }
+  if (encoding > 1) {
+    set_error (error, REALTIME_CODEC_ERROR_MALFORMED, NULL, 0,
+        "binary user broadcast has unknown payload encoding %u", encoding);
+    return NULL;
+  }
   if (meta->len > 0
       && !(meta_node = slice_to_json (meta, MAX_DEPTH - 2, "meta", error)))
     return NULL;
-  if (encoding == 1)
-    {
-      inner = slice_to_json (payload, MAX_DEPTH - 2, "payload", error);
-      if (!inner)
-        {
-          g_clear_pointer (&meta_node, json_node_unref);
-          return NULL;
-        }
+  if (encoding == 1) {
+    inner = slice_to_json (payload, MAX_DEPTH - 2, "payload", error);
+    if (!inner) {
+      g_clear_pointer (&meta_node, json_node_unref);
+      return NULL;
     }
-  else
-    {
-      gchar *b64 = g_base64_encode (payload->p, payload->len);
+  } else {
+    gchar *b64 = g_base64_encode (payload->p, payload->len);
 
-      inner = json_node_init_string (json_node_alloc (), b64);
-      g_free (b64);
-    }
+    inner = json_node_init_string (json_node_alloc (), b64);
+    g_free (b64);
+  }
 
   obj = json_object_new ();
   json_object_set_string_member (obj, "type", "broadcast");
@@ -952,7 +900,7 @@ decode_user_broadcast_push (const guint8 *data, gsize len, GError **error)
       || !(topic = slice_to_string (&f[2], "topic", error))
       || !(user_event = slice_to_string (&f[3], "event", error))
       || !(payload
-           = user_broadcast_payload (user_event, &f[4], data[6], &rest, error)))
+          = user_broadcast_payload (user_event, &f[4], data[6], &rest, error)))
     return NULL;
   msg = realtime_message_new (join_ref, ref, topic, "broadcast", payload);
   json_node_unref (payload);
@@ -973,7 +921,7 @@ decode_user_broadcast (const guint8 *data, gsize len, GError **error)
       || !(topic = slice_to_string (&f[0], "topic", error))
       || !(user_event = slice_to_string (&f[1], "event", error))
       || !(payload
-           = user_broadcast_payload (user_event, &f[2], data[4], &rest, error)))
+          = user_broadcast_payload (user_event, &f[2], data[4], &rest, error)))
     return NULL;
   msg = realtime_message_new (NULL, NULL, topic, "broadcast", payload);
   json_node_unref (payload);
@@ -998,31 +946,28 @@ realtime_codec_decode_binary (const guint8 *data, gsize len, GError **error)
 {
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
-  if (len == 0)
-    {
-      set_error (error, REALTIME_CODEC_ERROR_MALFORMED, NULL, 0,
-                 "empty binary frame");
+  if (len == 0) {
+    set_error (error, REALTIME_CODEC_ERROR_MALFORMED, NULL, 0,
+        "empty binary frame");
+    return NULL;
+  }
+  switch (data[0]) {
+    case REALTIME_BINARY_PUSH:
+      return decode_push (data, len, error);
+    case REALTIME_BINARY_REPLY:
+      return decode_reply (data, len, error);
+    case REALTIME_BINARY_BROADCAST:
+      return decode_broadcast (data, len, error);
+    case REALTIME_BINARY_USER_BROADCAST_PUSH:
+      return decode_user_broadcast_push (data, len, error);
+    case REALTIME_BINARY_USER_BROADCAST:
+      return decode_user_broadcast (data, len, error);
+    default:
+      set_error (error, REALTIME_CODEC_ERROR_UNSUPPORTED, NULL, 0,
+          "binary frame of unknown kind %u (%" G_GSIZE_FORMAT " bytes)",
+          data[0], len);
       return NULL;
-    }
-  switch (data[0])
-    {
-      case REALTIME_BINARY_PUSH:
-        return decode_push (data, len, error);
-      case REALTIME_BINARY_REPLY:
-        return decode_reply (data, len, error);
-      case REALTIME_BINARY_BROADCAST:
-        return decode_broadcast (data, len, error);
-      case REALTIME_BINARY_USER_BROADCAST_PUSH:
-        return decode_user_broadcast_push (data, len, error);
-      case REALTIME_BINARY_USER_BROADCAST:
-        return decode_user_broadcast (data, len, error);
-      default:
-        set_error (error, REALTIME_CODEC_ERROR_UNSUPPORTED, NULL, 0,
-                   "binary frame of unknown kind %u (%" G_GSIZE_FORMAT
-                   " bytes)",
-                   data[0], len);
-        return NULL;
-    }
+  }
 }
 
 /* Encoders */
@@ -1032,14 +977,12 @@ check_field (const gchar *value, const gchar *name, GError **error)
 {
   gsize n = value ? strlen (value) : 0;
 
-  if (n > MAX_FIELD_LEN)
-    {
-      set_error (error, REALTIME_CODEC_ERROR_TOO_LARGE, NULL, 0,
-                 "%s is %" G_GSIZE_FORMAT
-                 " bytes, a binary frame allows at most %d",
-                 name, n, MAX_FIELD_LEN);
-      return FALSE;
-    }
+  if (n > MAX_FIELD_LEN) {
+    set_error (error, REALTIME_CODEC_ERROR_TOO_LARGE, NULL, 0,
+        "%s is %" G_GSIZE_FORMAT " bytes, a binary frame allows at most %d",
+        name, n, MAX_FIELD_LEN);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -1068,10 +1011,8 @@ append_field (GByteArray *frame, const gchar *value)
  */
 GBytes *
 realtime_codec_encode_user_broadcast_push (const gchar *join_ref,
-                                           const gchar *ref, const gchar *topic,
-                                           const gchar *user_event,
-                                           const gchar *payload_json,
-                                           GError **error)
+    const gchar *ref, const gchar *topic, const gchar *user_event,
+    const gchar *payload_json, GError **error)
 {
   GByteArray *frame;
   guint8 header[7];
@@ -1085,7 +1026,7 @@ realtime_codec_encode_user_broadcast_push (const gchar *join_ref,
       || !check_field (topic, "topic", error)
       || !check_field (user_event, "event", error)
       || !check_json (payload_json, strlen (payload_json), MAX_DEPTH - 2,
-                      "payload", NULL, 0, error))
+          "payload", NULL, 0, error))
     return NULL;
 
   header[0] = REALTIME_BINARY_USER_BROADCAST_PUSH;
@@ -1096,8 +1037,7 @@ realtime_codec_encode_user_broadcast_push (const gchar *join_ref,
   header[5] = 0;
   header[6] = 1;
   frame = g_byte_array_sized_new (sizeof (header) + header[1] + header[2]
-                                  + header[3] + header[4]
-                                  + strlen (payload_json));
+      + header[3] + header[4] + strlen (payload_json));
   g_byte_array_append (frame, header, sizeof (header));
   append_field (frame, join_ref);
   append_field (frame, ref);
@@ -1122,9 +1062,8 @@ realtime_codec_encode_user_broadcast_push (const gchar *join_ref,
  */
 GBytes *
 realtime_codec_encode_user_broadcast (const gchar *topic,
-                                      const gchar *user_event,
-                                      const gchar *meta_json,
-                                      const gchar *payload_json, GError **error)
+    const gchar *user_event, const gchar *meta_json, const gchar *payload_json,
+    GError **error)
 {
   GByteArray *frame;
   guint8 header[5];
@@ -1140,9 +1079,9 @@ realtime_codec_encode_user_broadcast (const gchar *topic,
       || !check_field (meta_json, "meta", error)
       || (meta_json
           && !check_json (meta_json, strlen (meta_json), MAX_DEPTH - 2, "meta",
-                          NULL, 0, error))
+              NULL, 0, error))
       || !check_json (payload_json, strlen (payload_json), MAX_DEPTH - 2,
-                      "payload", NULL, 0, error))
+          "payload", NULL, 0, error))
     return NULL;
 
   header[0] = REALTIME_BINARY_USER_BROADCAST;
@@ -1151,7 +1090,7 @@ realtime_codec_encode_user_broadcast (const gchar *topic,
   header[3] = meta_json ? strlen (meta_json) : 0;
   header[4] = 1;
   frame = g_byte_array_sized_new (sizeof (header) + header[1] + header[2]
-                                  + header[3] + strlen (payload_json));
+      + header[3] + strlen (payload_json));
   g_byte_array_append (frame, header, sizeof (header));
   append_field (frame, topic);
   append_field (frame, user_event);

@@ -82,9 +82,8 @@ typedef struct
 
 /* Copies every argument (@payload too: transfer none); a %NULL @payload
  * becomes an empty object. */
-RealtimeMessage *realtime_message_new (const gchar *join_ref,
-    const gchar *ref, const gchar *topic, const gchar *event,
-    JsonNode *payload);
+RealtimeMessage *realtime_message_new (const gchar *join_ref, const gchar *ref,
+    const gchar *topic, const gchar *event, JsonNode *payload);
 RealtimeMessage *realtime_message_copy (const RealtimeMessage *msg);
 void realtime_message_free (RealtimeMessage *msg);
 
@@ -94,12 +93,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealtimeMessage, realtime_message_free)
 gchar *realtime_codec_encode (RealtimeVsn vsn, const RealtimeMessage *msg);
 
 /* Decodes one text frame of @vsn. @len is the frame length in bytes. */
-RealtimeMessage *realtime_codec_decode_text (RealtimeVsn vsn,
-    const gchar *data, gsize len, GError **error);
+RealtimeMessage *realtime_codec_decode_text (RealtimeVsn vsn, const gchar *data,
+    gsize len, GError **error);
 
 /* Decodes one binary frame (vsn 2.0.0 only): kinds 0 to 4. */
-RealtimeMessage *realtime_codec_decode_binary (const guint8 *data, gsize len,
-    GError **error);
+RealtimeMessage *
+realtime_codec_decode_binary (const guint8 *data, gsize len, GError **error);
 
 /* Encodes a kind 3 user broadcast push (what realtime-js sends for
  * channel.send()). @payload_json is the JSON text of the payload.
@@ -111,7 +110,7 @@ GBytes *realtime_codec_encode_user_broadcast_push (const gchar *join_ref,
 /* Encodes a kind 4 user broadcast (server to client), JSON encoded payload.
  * @meta_json may be %NULL. */
 GBytes *realtime_codec_encode_user_broadcast (const gchar *topic,
-    const gchar *user_event, const gchar *meta_json,
-    const gchar *payload_json, GError **error);
+    const gchar *user_event, const gchar *meta_json, const gchar *payload_json,
+    GError **error);
 
 G_END_DECLS

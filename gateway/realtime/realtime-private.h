@@ -23,8 +23,8 @@ GMainContext *_realtime_client_get_context (RealtimeClient *client);
 gchar *_realtime_client_next_ref (RealtimeClient *client);
 gboolean _realtime_client_is_connected (RealtimeClient *client);
 /* Encodes and writes one message; FALSE when there is no open socket. */
-gboolean _realtime_client_send (RealtimeClient *client,
-    const RealtimeMessage *msg);
+gboolean
+_realtime_client_send (RealtimeClient *client, const RealtimeMessage *msg);
 RealtimeVsn _realtime_client_get_vsn (RealtimeClient *client);
 guint _realtime_client_get_join_timeout (RealtimeClient *client);
 guint _realtime_client_get_push_buffer_size (RealtimeClient *client);
@@ -37,14 +37,14 @@ void _realtime_client_channel_joined (RealtimeClient *client);
 void _realtime_client_count_dropped (RealtimeClient *client);
 
 /* Channel, for its client. */
-RealtimeChannel *_realtime_channel_new (RealtimeClient *client,
-    const gchar *name);
+RealtimeChannel *
+_realtime_channel_new (RealtimeClient *client, const gchar *name);
 void _realtime_channel_detach (RealtimeChannel *channel);
 void _realtime_channel_handle_message (RealtimeChannel *channel,
     const RealtimeMessage *msg);
 void _realtime_channel_socket_opened (RealtimeChannel *channel);
-void _realtime_channel_socket_closed (RealtimeChannel *channel,
-    const gchar *reason);
+void
+_realtime_channel_socket_closed (RealtimeChannel *channel, const gchar *reason);
 void _realtime_channel_token_changed (RealtimeChannel *channel);
 
 G_END_DECLS

@@ -100,17 +100,17 @@ send_attempt (RealtimePush *push, RealtimeClient *client, const gchar *topic,
   g_free (push->ref);
   push->ref = _realtime_client_next_ref (client);
   /* Borrowed fields: encoding needs no copy of the payload. */
-  msg.join_ref = (gchar *) (as_join ? push->ref : join_ref);
+  msg.join_ref = (gchar *)(as_join ? push->ref : join_ref);
   msg.ref = push->ref;
-  msg.topic = (gchar *) topic;
+  msg.topic = (gchar *)topic;
   msg.event = push->event;
   msg.payload = push->payload;
   if (!_realtime_client_send (client, &msg))
     return FALSE;
   if (push->timeout_ms > 0)
-    push->timeout_source =
-        realtime_timeout_source_attach (_realtime_client_get_context (client),
-        push->timeout_ms, on_timeout, push);
+    push->timeout_source
+        = realtime_timeout_source_attach (_realtime_client_get_context (client),
+            push->timeout_ms, on_timeout, push);
   return TRUE;
 }
 

@@ -42,8 +42,8 @@ gboolean realtime_push_awaits_reply (RealtimePush *push);
 gboolean realtime_push_send (RealtimePush *push, RealtimeClient *client,
     const gchar *topic, const gchar *join_ref);
 /* Sends a join: its fresh ref is also its join_ref. */
-gboolean realtime_push_send_as_join (RealtimePush *push,
-    RealtimeClient *client, const gchar *topic);
+gboolean realtime_push_send_as_join (RealtimePush *push, RealtimeClient *client,
+    const gchar *topic);
 /* Delivers a reply: disarms the timeout and calls the callback. */
 void realtime_push_reply (RealtimePush *push, RealtimePushStatus status,
     JsonNode *response);

@@ -35,31 +35,26 @@ is_secret_key (const gchar *key, gsize len)
 static void
 append_params (GString *out, const gchar *p, const gchar *end)
 {
-  while (p < end)
-    {
-      const gchar *param_end = p;
-      const gchar *eq;
+  while (p < end) {
+    const gchar *param_end = p;
+    const gchar *eq;
 
-      while (param_end < end && *param_end != '&' && *param_end != '#')
-        param_end++;
-      eq = memchr (p, '=', param_end - p);
-      if (eq && is_secret_key (p, eq - p))
-        {
-          g_string_append_len (out, p, eq + 1 - p);
-          g_string_append (out, MASK);
-        }
-      else
-        {
-          g_string_append_len (out, p, param_end - p);
-        }
-      p = param_end;
-      if (p < end)
-        {
-          /* The separator itself, then the next parameter. */
-          g_string_append_c (out, *p);
-          p++;
-        }
+    while (param_end < end && *param_end != '&' && *param_end != '#')
+      param_end++;
+    eq = memchr (p, '=', param_end - p);
+    if (eq && is_secret_key (p, eq - p)) {
+      g_string_append_len (out, p, eq + 1 - p);
+      g_string_append (out, MASK);
+    } else {
+      g_string_append_len (out, p, param_end - p);
     }
+    p = param_end;
+    if (p < end) {
+      /* The separator itself, then the next parameter. */
+      g_string_append_c (out, *p);
+      p++;
+    }
+  }
 }
 
 /**
@@ -87,16 +82,15 @@ realtime_redact_url (const gchar *url)
   end = url + strlen (url);
 
   scheme_end = strstr (url, "://");
-  if (scheme_end && scheme_end < url + strcspn (url, "/?#"))
-    {
-      p = scheme_end + 3;
-      g_string_append_len (out, url, p - url);
-      authority_end = p + strcspn (p, "/?#");
-      /* The last '@' ends the userinfo: a password may contain '@'. */
-      at = g_strrstr_len (p, authority_end - p, "@");
-      if (at)
-        p = at + 1;
-    }
+  if (scheme_end && scheme_end < url + strcspn (url, "/?#")) {
+    p = scheme_end + 3;
+    g_string_append_len (out, url, p - url);
+    authority_end = p + strcspn (p, "/?#");
+    /* The last '@' ends the userinfo: a password may contain '@'. */
+    at = g_strrstr_len (p, authority_end - p, "@");
+    if (at)
+      p = at + 1;
+  }
 
   {
     const gchar *query = p + strcspn (p, "?#");
@@ -104,13 +98,12 @@ realtime_redact_url (const gchar *url)
     g_string_append_len (out, p, query - p);
     p = query;
   }
-  if (p < end)
-    {
-      /* From the '?' (or a '#' with no query) to the end is one parameter
+  if (p < end) {
+    /* From the '?' (or a '#' with no query) to the end is one parameter
        * list: append_params() steps over the '#' into the fragment. */
-      g_string_append_c (out, *p);
-      append_params (out, p + 1, end);
-    }
+    g_string_append_c (out, *p);
+    append_params (out, p + 1, end);
+  }
   return g_string_free (out, FALSE);
 }
 
@@ -139,28 +132,23 @@ realtime_redact_text (const gchar *text, const gchar *const *secrets)
 
   out = g_string_sized_new (strlen (text));
   p = text;
-  while (*p)
-    {
-      gsize best = 0;
-      guint i;
+  while (*p) {
+    gsize best = 0;
+    guint i;
 
-      for (i = 0; secrets[i]; i++)
-        {
-          gsize n = strlen (secrets[i]);
+    for (i = 0; secrets[i]; i++) {
+      gsize n = strlen (secrets[i]);
 
-          if (n > best && strncmp (p, secrets[i], n) == 0)
-            best = n;
-        }
-      if (best)
-        {
-          g_string_append (out, MASK);
-          p += best;
-        }
-      else
-        {
-          g_string_append_c (out, *p);
-          p++;
-        }
+      if (n > best && strncmp (p, secrets[i], n) == 0)
+        best = n;
     }
+    if (best) {
+      g_string_append (out, MASK);
+      p += best;
+    } else {
+      g_string_append_c (out, *p);
+      p++;
+    }
+  }
   return g_string_free (out, FALSE);
 }

@@ -138,7 +138,7 @@ struct _RtServer
   GList *conns; /* Conn, newest first */
   guint next_conn_id;
   guint n_accepted;
-  GPtrArray *frames;         /* RtServerFrame */
+  GPtrArray *frames; /* RtServerFrame */
   GHashTable *access_tokens; /* topic -> token */
 
   gboolean answer_heartbeats;
@@ -203,11 +203,10 @@ out_frames_new (void)
 static void
 delayed_reply_free (DelayedReply *delayed)
 {
-  if (delayed->source)
-    {
-      g_source_destroy (delayed->source);
-      g_source_unref (delayed->source);
-    }
+  if (delayed->source) {
+    g_source_destroy (delayed->source);
+    g_source_unref (delayed->source);
+  }
   g_ptr_array_unref (delayed->frames);
   g_free (delayed);
 }
@@ -277,17 +276,16 @@ ref_from_node (JsonNode *node, gchar **out)
     return TRUE;
   if (!JSON_NODE_HOLDS_VALUE (node))
     return FALSE;
-  switch (json_node_get_value_type (node))
-    {
-      case G_TYPE_STRING:
-        *out = g_strdup (json_node_get_string (node));
-        return TRUE;
-      case G_TYPE_INT64:
-        *out = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
-        return TRUE;
-      default:
-        return FALSE;
-    }
+  switch (json_node_get_value_type (node)) {
+    case G_TYPE_STRING:
+      *out = g_strdup (json_node_get_string (node));
+      return TRUE;
+    case G_TYPE_INT64:
+      *out = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+      return TRUE;
+    default:
+      return FALSE;
+  }
 }
 
 static const gchar *
@@ -356,34 +354,31 @@ topic_name (const gchar *topic)
 /* Key order follows the real server, which sorts object keys. */
 static gchar *
 encode_text (gboolean v2, const gchar *join_ref, const gchar *ref,
-             const gchar *topic, const gchar *event, JsonNode *payload)
+    const gchar *topic, const gchar *event, JsonNode *payload)
 {
   JsonNode *root;
   gchar *text;
 
-  if (v2)
-    {
-      JsonArray *array = json_array_new ();
+  if (v2) {
+    JsonArray *array = json_array_new ();
 
-      add_string_or_null (array, join_ref);
-      add_string_or_null (array, ref);
-      json_array_add_string_element (array, topic);
-      json_array_add_string_element (array, event);
-      json_array_add_element (array, json_node_copy (payload));
-      root = json_node_new (JSON_NODE_ARRAY);
-      json_node_take_array (root, array);
-    }
-  else
-    {
-      JsonObject *object = json_object_new ();
+    add_string_or_null (array, join_ref);
+    add_string_or_null (array, ref);
+    json_array_add_string_element (array, topic);
+    json_array_add_string_element (array, event);
+    json_array_add_element (array, json_node_copy (payload));
+    root = json_node_new (JSON_NODE_ARRAY);
+    json_node_take_array (root, array);
+  } else {
+    JsonObject *object = json_object_new ();
 
-      /* vsn 1.0.0 never carries join_ref from the server. */
-      json_object_set_string_member (object, "event", event);
-      json_object_set_member (object, "payload", json_node_copy (payload));
-      set_string_or_null (object, "ref", ref);
-      json_object_set_string_member (object, "topic", topic);
-      root = object_node (object);
-    }
+    /* vsn 1.0.0 never carries join_ref from the server. */
+    json_object_set_string_member (object, "event", event);
+    json_object_set_member (object, "payload", json_node_copy (payload));
+    set_string_or_null (object, "ref", ref);
+    json_object_set_string_member (object, "topic", topic);
+    root = object_node (object);
+  }
   text = node_to_string (root);
   json_node_unref (root);
   return text;
@@ -391,7 +386,7 @@ encode_text (gboolean v2, const gchar *join_ref, const gchar *ref,
 
 static GBytes *
 encode_kind4 (const gchar *topic, const gchar *event, const gchar *meta,
-              guint8 encoding, const guint8 *data, gsize len)
+    guint8 encoding, const guint8 *data, gsize len)
 {
   gsize tl = strlen (topic), el = strlen (event), ml = strlen (meta);
   GByteArray *out;
@@ -420,7 +415,7 @@ reply_payload (const gchar *status, JsonNode *response)
   JsonObject *object = json_object_new ();
 
   json_object_set_member (object, "response",
-                          response ? response : empty_object_node ());
+      response ? response : empty_object_node ());
   json_object_set_string_member (object, "status", status);
   return object_node (object);
 }
@@ -441,8 +436,8 @@ static gboolean
 conn_is_open (Conn *conn)
 {
   return conn->ws
-         && soup_websocket_connection_get_state (conn->ws)
-                == SOUP_WEBSOCKET_STATE_OPEN;
+      && soup_websocket_connection_get_state (conn->ws)
+      == SOUP_WEBSOCKET_STATE_OPEN;
 }
 
 static void
@@ -486,21 +481,21 @@ outbox_add_text (GPtrArray *frames, gchar *text /* transfer full */)
 
 static void
 outbox_add_message (Outbox *outbox, Conn *conn, const gchar *join_ref,
-                    const gchar *ref, const gchar *topic, const gchar *event,
-                    JsonNode *payload /* transfer full */)
+    const gchar *ref, const gchar *topic, const gchar *event,
+    JsonNode *payload /* transfer full */)
 {
-  outbox_add_text (outbox->frames, encode_text (conn->v2, join_ref, ref, topic,
-                                                event, payload));
+  outbox_add_text (outbox->frames,
+      encode_text (conn->v2, join_ref, ref, topic, event, payload));
   json_node_unref (payload);
 }
 
 static void
 outbox_add_reply (Outbox *outbox, Conn *conn, const gchar *join_ref,
-                  const gchar *ref, const gchar *topic, const gchar *status,
-                  JsonNode *response /* transfer full, nullable */)
+    const gchar *ref, const gchar *topic, const gchar *status,
+    JsonNode *response /* transfer full, nullable */)
 {
   outbox_add_message (outbox, conn, join_ref, ref, topic, "phx_reply",
-                      reply_payload (status, response));
+      reply_payload (status, response));
 }
 
 static Conn *
@@ -508,12 +503,11 @@ find_conn (RtServer *server, guint conn_id)
 {
   GList *l;
 
-  for (l = server->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-      if (conn->id == conn_id)
-        return conn;
-    }
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    if (conn->id == conn_id)
+      return conn;
+  }
   return NULL;
 }
 
@@ -522,11 +516,10 @@ send_frames (Conn *conn, GPtrArray *frames)
 {
   guint i;
 
-  for (i = 0; i < frames->len; i++)
-    {
-      OutFrame *frame = g_ptr_array_index (frames, i);
-      conn_send_bytes (conn, frame->binary, frame->bytes);
-    }
+  for (i = 0; i < frames->len; i++) {
+    OutFrame *frame = g_ptr_array_index (frames, i);
+    conn_send_bytes (conn, frame->binary, frame->bytes);
+  }
 }
 
 static gboolean
@@ -540,7 +533,7 @@ delayed_reply_fire (gpointer user_data)
     send_frames (conn, delayed->frames);
   else
     g_debug ("conn %u: gone before its delayed reply was due",
-             delayed->conn_id);
+        delayed->conn_id);
   server->delayed = g_list_remove (server->delayed, delayed);
   /* The main loop holds its own reference while dispatching. */
   g_source_unref (delayed->source);
@@ -557,11 +550,10 @@ outbox_flush (Outbox *outbox, Conn *conn)
 
   if (outbox->frames->len == 0)
     return;
-  if (server->reply_delay_ms == 0)
-    {
-      send_frames (conn, outbox->frames);
-      return;
-    }
+  if (server->reply_delay_ms == 0) {
+    send_frames (conn, outbox->frames);
+    return;
+  }
   delayed = g_new0 (DelayedReply, 1);
   delayed->server = server;
   delayed->conn_id = conn->id;
@@ -583,53 +575,45 @@ fan_out (RtServer *server, const Broadcast *b)
   GBytes *kind4 = NULL;
   guint n = 0;
 
-  for (l = server->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-      Member *member = g_hash_table_lookup (conn->members, b->topic);
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    Member *member = g_hash_table_lookup (conn->members, b->topic);
 
-      if (!member)
-        continue;
-      if (conn == b->sender && !b->to_sender)
-        continue;
-      if (b->private_filter >= 0
-          && member->private_channel != (gboolean)b->private_filter)
-        continue;
+    if (!member)
+      continue;
+    if (conn == b->sender && !b->to_sender)
+      continue;
+    if (b->private_filter >= 0
+        && member->private_channel != (gboolean)b->private_filter)
+      continue;
 
-      if (!conn->v2)
-        {
-          /* v1 cannot carry raw bytes: the real server drops them. */
-          if (!b->text_payload)
-            continue;
-          if (!v1_text)
-            v1_text = encode_text (FALSE, NULL, NULL, b->topic, "broadcast",
-                                   b->text_payload);
-          conn_send_text (conn, g_strdup (v1_text));
-        }
-      else if (b->v2_form == V2_AS_TEXT)
-        {
-          if (!v2_text)
-            v2_text = encode_text (TRUE, NULL, NULL, b->topic, "broadcast",
-                                   b->text_payload);
-          conn_send_text (conn, g_strdup (v2_text));
-        }
-      else
-        {
-          if (!kind4)
-            kind4 = encode_kind4 (b->topic, b->user_event, "{}", b->encoding,
-                                  b->data, b->data_len);
-          if (!kind4)
-            {
-              g_warning (
-                  "broadcast on %s: topic or event longer than 255 bytes, "
-                  "cannot frame it as binary; not sent",
-                  b->topic);
-              break;
-            }
-          conn_send_bytes (conn, TRUE, kind4);
-        }
-      n++;
+    if (!conn->v2) {
+      /* v1 cannot carry raw bytes: the real server drops them. */
+      if (!b->text_payload)
+        continue;
+      if (!v1_text)
+        v1_text = encode_text (FALSE, NULL, NULL, b->topic, "broadcast",
+            b->text_payload);
+      conn_send_text (conn, g_strdup (v1_text));
+    } else if (b->v2_form == V2_AS_TEXT) {
+      if (!v2_text)
+        v2_text = encode_text (TRUE, NULL, NULL, b->topic, "broadcast",
+            b->text_payload);
+      conn_send_text (conn, g_strdup (v2_text));
+    } else {
+      if (!kind4)
+        kind4 = encode_kind4 (b->topic, b->user_event, "{}", b->encoding,
+            b->data, b->data_len);
+      if (!kind4) {
+        g_warning ("broadcast on %s: topic or event longer than 255 bytes, "
+                   "cannot frame it as binary; not sent",
+            b->topic);
+        break;
+      }
+      conn_send_bytes (conn, TRUE, kind4);
     }
+    n++;
+  }
   g_debug ("broadcast on %s fanned out to %u member(s)", b->topic, n);
   g_free (v1_text);
   g_free (v2_text);
@@ -657,12 +641,11 @@ add_metas (JsonObject *state, const gchar *key, JsonNode *meta)
   JsonObject *entry = object_member (state, key);
   JsonNode *metas;
 
-  if (!entry)
-    {
-      entry = json_object_new ();
-      json_object_set_array_member (entry, "metas", json_array_new ());
-      json_object_set_object_member (state, key, entry);
-    }
+  if (!entry) {
+    entry = json_object_new ();
+    json_object_set_array_member (entry, "metas", json_array_new ());
+    json_object_set_object_member (state, key, entry);
+  }
   metas = json_object_get_member (entry, "metas");
   json_array_add_element (json_node_get_array (metas), json_node_copy (meta));
 }
@@ -673,14 +656,13 @@ presence_state (RtServer *server, const gchar *topic)
   JsonObject *state = json_object_new ();
   GList *l;
 
-  for (l = server->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-      Member *member = g_hash_table_lookup (conn->members, topic);
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    Member *member = g_hash_table_lookup (conn->members, topic);
 
-      if (member && member->presence_meta)
-        add_metas (state, member->presence_key, member->presence_meta);
-    }
+    if (member && member->presence_meta)
+      add_metas (state, member->presence_key, member->presence_meta);
+  }
   return object_node (state);
 }
 
@@ -704,20 +686,20 @@ presence_diff (const gchar *key, JsonNode *join_meta, JsonNode *leave_meta)
 
 static void
 send_presence_diff (RtServer *server, const gchar *topic, Conn *skip,
-                    JsonNode *diff)
+    JsonNode *diff)
 {
   GList *l;
 
-  for (l = server->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-      Member *member = g_hash_table_lookup (conn->members, topic);
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    Member *member = g_hash_table_lookup (conn->members, topic);
 
-      if (!member || conn == skip)
-        continue;
-      conn_send_text (conn, encode_text (conn->v2, member->join_ref, NULL,
-                                         topic, "presence_diff", diff));
-    }
+    if (!member || conn == skip)
+      continue;
+    conn_send_text (conn,
+        encode_text (conn->v2, member->join_ref, NULL, topic, "presence_diff",
+            diff));
+  }
 }
 
 /* Removes a membership; tells the others if it was tracked. */
@@ -729,13 +711,12 @@ conn_remove_member (Conn *conn, const gchar *topic)
   if (!member)
     return;
   g_hash_table_steal (conn->members, topic);
-  if (member->presence_meta)
-    {
-      JsonNode *diff
-          = presence_diff (member->presence_key, NULL, member->presence_meta);
-      send_presence_diff (conn->server, topic, conn, diff);
-      json_node_unref (diff);
-    }
+  if (member->presence_meta) {
+    JsonNode *diff
+        = presence_diff (member->presence_key, NULL, member->presence_meta);
+    send_presence_diff (conn->server, topic, conn, diff);
+    json_node_unref (diff);
+  }
   member_free (member);
 }
 
@@ -747,17 +728,16 @@ take_join_fault (RtServer *server, const gchar *topic)
 {
   GList *l;
 
-  for (l = server->join_faults; l; l = l->next)
-    {
-      JoinFault *fault = l->data;
+  for (l = server->join_faults; l; l = l->next) {
+    JoinFault *fault = l->data;
 
-      if (fault->remaining == 0)
-        continue;
-      if (fault->topic && g_strcmp0 (fault->topic, topic) != 0)
-        continue;
-      fault->remaining--;
-      return fault;
-    }
+    if (fault->remaining == 0)
+      continue;
+    if (fault->topic && g_strcmp0 (fault->topic, topic) != 0)
+      continue;
+    fault->remaining--;
+    return fault;
+  }
   return NULL;
 }
 
@@ -766,8 +746,8 @@ handle_join (Conn *conn, RtServerFrame *frame, Outbox *outbox)
 {
   RtServer *server = conn->server;
   JsonObject *payload = JSON_NODE_HOLDS_OBJECT (frame->payload)
-                            ? json_node_get_object (frame->payload)
-                            : NULL;
+      ? json_node_get_object (frame->payload)
+      : NULL;
   JsonObject *config = object_member (payload, "config");
   JsonObject *broadcast = object_member (config, "broadcast");
   JsonObject *presence = object_member (config, "presence");
@@ -776,52 +756,47 @@ handle_join (Conn *conn, RtServerFrame *frame, Outbox *outbox)
   Member *old, *member;
   gchar *old_join_ref = NULL;
 
-  if (!g_str_has_prefix (frame->topic, TOPIC_PREFIX))
-    {
-      g_message ("conn %u: join on %s refused: not a realtime: topic", conn->id,
-                 frame->topic);
-      outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
-                        "error", reason_node ("unmatched topic"));
-      return;
-    }
-  if (*topic_name (frame->topic) == '\0')
-    {
-      g_message ("conn %u: join refused: empty topic name", conn->id);
-      outbox_add_reply (
-          outbox, conn, frame->join_ref, frame->ref, frame->topic, "error",
-          reason_node ("TopicNameRequired: You must provide a topic "
-                       "name"));
-      return;
-    }
+  if (!g_str_has_prefix (frame->topic, TOPIC_PREFIX)) {
+    g_message ("conn %u: join on %s refused: not a realtime: topic", conn->id,
+        frame->topic);
+    outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
+        "error", reason_node ("unmatched topic"));
+    return;
+  }
+  if (*topic_name (frame->topic) == '\0') {
+    g_message ("conn %u: join refused: empty topic name", conn->id);
+    outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
+        "error",
+        reason_node ("TopicNameRequired: You must provide a topic "
+                     "name"));
+    return;
+  }
 
   fault = take_join_fault (server, frame->topic);
-  if (fault && fault->kind == JOIN_FAULT_SWALLOW)
-    {
-      g_message ("conn %u: join on %s swallowed (fault injection), %u left",
-                 conn->id, frame->topic, fault->remaining);
-      return;
-    }
-  if (fault && fault->kind == JOIN_FAULT_REJECT)
-    {
-      g_message ("conn %u: join on %s rejected (fault injection), %u left",
-                 conn->id, frame->topic, fault->remaining);
-      outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
-                        "error", reason_node (fault->reason));
-      return;
-    }
+  if (fault && fault->kind == JOIN_FAULT_SWALLOW) {
+    g_message ("conn %u: join on %s swallowed (fault injection), %u left",
+        conn->id, frame->topic, fault->remaining);
+    return;
+  }
+  if (fault && fault->kind == JOIN_FAULT_REJECT) {
+    g_message ("conn %u: join on %s rejected (fault injection), %u left",
+        conn->id, frame->topic, fault->remaining);
+    outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
+        "error", reason_node (fault->reason));
+    return;
+  }
 
   if (token)
     g_hash_table_replace (server->access_tokens, g_strdup (frame->topic),
-                          g_strdup (token));
+        g_strdup (token));
 
   old = g_hash_table_lookup (conn->members, frame->topic);
-  if (old)
-    {
-      g_message ("conn %u: duplicate join on %s closes the old channel",
-                 conn->id, frame->topic);
-      old_join_ref = g_strdup (old->join_ref);
-      conn_remove_member (conn, frame->topic);
-    }
+  if (old) {
+    g_message ("conn %u: duplicate join on %s closes the old channel", conn->id,
+        frame->topic);
+    old_join_ref = g_strdup (old->join_ref);
+    conn_remove_member (conn, frame->topic);
+  }
 
   member = g_new0 (Member, 1);
   member->topic = g_strdup (frame->topic);
@@ -831,36 +806,33 @@ handle_join (Conn *conn, RtServerFrame *frame, Outbox *outbox)
   member->private_channel = bool_member (config, "private", FALSE);
   member->presence_enabled = bool_member (presence, "enabled", FALSE);
   member->presence_key = g_strdup (string_member (presence, "key"));
-  if (!member->presence_key || !*member->presence_key)
-    {
-      g_free (member->presence_key);
-      member->presence_key = g_uuid_string_random ();
-    }
+  if (!member->presence_key || !*member->presence_key) {
+    g_free (member->presence_key);
+    member->presence_key = g_uuid_string_random ();
+  }
   g_hash_table_replace (conn->members, member->topic, member);
   g_message ("conn %u: joined %s (self=%d ack=%d private=%d presence=%d)",
-             conn->id, frame->topic, member->self, member->ack,
-             member->private_channel, member->presence_enabled);
+      conn->id, frame->topic, member->self, member->ack,
+      member->private_channel, member->presence_enabled);
 
   {
     JsonObject *response = json_object_new ();
 
     json_object_set_array_member (response, "postgres_changes",
-                                  json_array_new ());
+        json_array_new ());
     outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
-                      "ok", object_node (response));
+        "ok", object_node (response));
   }
   /* As Phoenix does it: the new join's reply first, then the close of the
    * old channel, which the client tells apart by join_ref. */
-  if (old_join_ref)
-    {
-      outbox_add_message (outbox, conn, old_join_ref, old_join_ref,
-                          frame->topic, "phx_close", empty_object_node ());
-      g_free (old_join_ref);
-    }
+  if (old_join_ref) {
+    outbox_add_message (outbox, conn, old_join_ref, old_join_ref, frame->topic,
+        "phx_close", empty_object_node ());
+    g_free (old_join_ref);
+  }
   if (member->presence_enabled)
     outbox_add_message (outbox, conn, member->join_ref, NULL, frame->topic,
-                        "presence_state",
-                        presence_state (server, frame->topic));
+        "presence_state", presence_state (server, frame->topic));
 }
 
 static void
@@ -868,17 +840,16 @@ handle_leave (Conn *conn, Member *member, RtServerFrame *frame, Outbox *outbox)
 {
   gchar *join_ref;
 
-  if (frame->join_ref && g_strcmp0 (frame->join_ref, member->join_ref) != 0)
-    {
-      g_debug ("conn %u: leave of %s with a stale join_ref ignored", conn->id,
-               frame->topic);
-      return;
-    }
+  if (frame->join_ref && g_strcmp0 (frame->join_ref, member->join_ref) != 0) {
+    g_debug ("conn %u: leave of %s with a stale join_ref ignored", conn->id,
+        frame->topic);
+    return;
+  }
   join_ref = g_strdup (member->join_ref);
   outbox_add_reply (outbox, conn, join_ref, frame->ref, frame->topic, "ok",
-                    NULL);
+      NULL);
   outbox_add_message (outbox, conn, join_ref, join_ref, frame->topic,
-                      "phx_close", empty_object_node ());
+      "phx_close", empty_object_node ());
   conn_remove_member (conn, frame->topic);
   g_message ("conn %u: left %s", conn->id, frame->topic);
   g_free (join_ref);
@@ -886,7 +857,7 @@ handle_leave (Conn *conn, Member *member, RtServerFrame *frame, Outbox *outbox)
 
 static void
 handle_text_broadcast (Conn *conn, Member *member, RtServerFrame *frame,
-                       Outbox *outbox)
+    Outbox *outbox)
 {
   Broadcast b = { 0 };
 
@@ -899,80 +870,69 @@ handle_text_broadcast (Conn *conn, Member *member, RtServerFrame *frame,
   fan_out (conn->server, &b);
   if (member->ack)
     outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
-                      "ok", NULL);
+        "ok", NULL);
 }
 
 static void
 handle_presence (Conn *conn, Member *member, RtServerFrame *frame,
-                 Outbox *outbox)
+    Outbox *outbox)
 {
   RtServer *server = conn->server;
   JsonObject *payload = JSON_NODE_HOLDS_OBJECT (frame->payload)
-                            ? json_node_get_object (frame->payload)
-                            : NULL;
+      ? json_node_get_object (frame->payload)
+      : NULL;
   const gchar *event = string_member (payload, "event");
   JsonNode *diff = NULL;
   gboolean first = !member->presence_enabled;
 
-  if (g_strcmp0 (event, "track") == 0)
-    {
-      JsonObject *meta = object_member (payload, "payload");
-      JsonObject *copy = json_object_new ();
-      JsonNode *new_meta;
-      GList *members, *l;
-      gchar *phx_ref;
+  if (g_strcmp0 (event, "track") == 0) {
+    JsonObject *meta = object_member (payload, "payload");
+    JsonObject *copy = json_object_new ();
+    JsonNode *new_meta;
+    GList *members, *l;
+    gchar *phx_ref;
 
-      if (meta)
-        {
-          members = json_object_get_members (meta);
-          for (l = members; l; l = l->next)
-            json_object_set_member (
-                copy, l->data,
-                json_node_copy (json_object_get_member (meta, l->data)));
-          g_list_free (members);
-        }
-      phx_ref = g_strdup_printf ("F%" G_GUINT64_FORMAT,
-                                 ++server->presence_ref_counter);
-      json_object_set_string_member (copy, "phx_ref", phx_ref);
-      g_free (phx_ref);
-      new_meta = object_node (copy);
-      diff = presence_diff (member->presence_key, new_meta,
-                            member->presence_meta);
-      if (member->presence_meta)
-        json_node_unref (member->presence_meta);
-      member->presence_meta = new_meta;
+    if (meta) {
+      members = json_object_get_members (meta);
+      for (l = members; l; l = l->next)
+        json_object_set_member (copy, l->data,
+            json_node_copy (json_object_get_member (meta, l->data)));
+      g_list_free (members);
     }
-  else if (g_strcmp0 (event, "untrack") == 0)
-    {
-      if (member->presence_meta)
-        {
-          diff = presence_diff (member->presence_key, NULL,
-                                member->presence_meta);
-          json_node_unref (member->presence_meta);
-          member->presence_meta = NULL;
-        }
+    phx_ref = g_strdup_printf ("F%" G_GUINT64_FORMAT,
+        ++server->presence_ref_counter);
+    json_object_set_string_member (copy, "phx_ref", phx_ref);
+    g_free (phx_ref);
+    new_meta = object_node (copy);
+    diff
+        = presence_diff (member->presence_key, new_meta, member->presence_meta);
+    if (member->presence_meta)
+      json_node_unref (member->presence_meta);
+    member->presence_meta = new_meta;
+  } else if (g_strcmp0 (event, "untrack") == 0) {
+    if (member->presence_meta) {
+      diff = presence_diff (member->presence_key, NULL, member->presence_meta);
+      json_node_unref (member->presence_meta);
+      member->presence_meta = NULL;
     }
-  else
-    {
-      outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
-                        "error", reason_node ("unknown presence event"));
-      return;
-    }
+  } else {
+    outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
+        "error", reason_node ("unknown presence event"));
+    return;
+  }
 
   member->presence_enabled = TRUE;
   outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
-                    "ok", NULL);
+      "ok", NULL);
   if (first)
     outbox_add_message (outbox, conn, member->join_ref, NULL, frame->topic,
-                        "presence_state",
-                        presence_state (server, frame->topic));
-  if (diff)
-    {
-      outbox_add_message (outbox, conn, member->join_ref, NULL, frame->topic,
-                          "presence_diff", json_node_ref (diff));
-      send_presence_diff (server, frame->topic, conn, diff);
-      json_node_unref (diff);
-    }
+        "presence_state", presence_state (server, frame->topic));
+  if (diff) {
+    outbox_add_message (outbox, conn, member->join_ref, NULL, frame->topic,
+        "presence_diff", json_node_ref (diff));
+    send_presence_diff (server, frame->topic, conn, diff);
+    json_node_unref (diff);
+  }
 }
 
 static void
@@ -982,64 +942,52 @@ handle_frame (Conn *conn, RtServerFrame *frame, Outbox *outbox)
   Member *member;
 
   if (g_strcmp0 (frame->topic, "phoenix") == 0
-      && g_strcmp0 (frame->event, "heartbeat") == 0)
-    {
-      if (server->answer_heartbeats)
-        outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, "phoenix",
-                          "ok", NULL);
-      else
-        g_debug ("conn %u: heartbeat left unanswered", conn->id);
-      return;
-    }
+      && g_strcmp0 (frame->event, "heartbeat") == 0) {
+    if (server->answer_heartbeats)
+      outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, "phoenix",
+          "ok", NULL);
+    else
+      g_debug ("conn %u: heartbeat left unanswered", conn->id);
+    return;
+  }
 
-  if (g_strcmp0 (frame->event, "phx_join") == 0)
-    {
-      handle_join (conn, frame, outbox);
-      return;
-    }
+  if (g_strcmp0 (frame->event, "phx_join") == 0) {
+    handle_join (conn, frame, outbox);
+    return;
+  }
 
   member = g_hash_table_lookup (conn->members, frame->topic);
-  if (!member)
-    {
-      g_debug ("conn %u: %s on unjoined topic %s", conn->id, frame->event,
-               frame->topic);
-      outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
-                        "error", reason_node ("unmatched topic"));
-      return;
-    }
+  if (!member) {
+    g_debug ("conn %u: %s on unjoined topic %s", conn->id, frame->event,
+        frame->topic);
+    outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
+        "error", reason_node ("unmatched topic"));
+    return;
+  }
 
-  if (g_strcmp0 (frame->event, "phx_leave") == 0)
-    {
-      handle_leave (conn, member, frame, outbox);
-    }
-  else if (g_strcmp0 (frame->event, "broadcast") == 0)
-    {
-      handle_text_broadcast (conn, member, frame, outbox);
-    }
-  else if (g_strcmp0 (frame->event, "access_token") == 0)
-    {
-      JsonObject *payload = JSON_NODE_HOLDS_OBJECT (frame->payload)
-                                ? json_node_get_object (frame->payload)
-                                : NULL;
-      const gchar *token = string_member (payload, "access_token");
+  if (g_strcmp0 (frame->event, "phx_leave") == 0) {
+    handle_leave (conn, member, frame, outbox);
+  } else if (g_strcmp0 (frame->event, "broadcast") == 0) {
+    handle_text_broadcast (conn, member, frame, outbox);
+  } else if (g_strcmp0 (frame->event, "access_token") == 0) {
+    JsonObject *payload = JSON_NODE_HOLDS_OBJECT (frame->payload)
+        ? json_node_get_object (frame->payload)
+        : NULL;
+    const gchar *token = string_member (payload, "access_token");
 
-      if (token)
-        g_hash_table_replace (server->access_tokens, g_strdup (frame->topic),
-                              g_strdup (token));
-      g_debug ("conn %u: access token %s for %s", conn->id,
-               token ? "updated" : "missing", frame->topic);
-      outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
-                        "ok", NULL);
-    }
-  else if (g_strcmp0 (frame->event, "presence") == 0)
-    {
-      handle_presence (conn, member, frame, outbox);
-    }
-  else
-    {
-      g_debug ("conn %u: event %s on %s ignored", conn->id, frame->event,
-               frame->topic);
-    }
+    if (token)
+      g_hash_table_replace (server->access_tokens, g_strdup (frame->topic),
+          g_strdup (token));
+    g_debug ("conn %u: access token %s for %s", conn->id,
+        token ? "updated" : "missing", frame->topic);
+    outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
+        "ok", NULL);
+  } else if (g_strcmp0 (frame->event, "presence") == 0) {
+    handle_presence (conn, member, frame, outbox);
+  } else {
+    g_debug ("conn %u: event %s on %s ignored", conn->id, frame->event,
+        frame->topic);
+  }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1065,38 +1013,33 @@ decode_v1 (Conn *conn, JsonNode *root, const gchar **why)
   const gchar *topic, *event;
   gchar *ref = NULL, *join_ref = NULL;
 
-  if (!JSON_NODE_HOLDS_OBJECT (root))
-    {
-      *why = "not a JSON object";
-      return NULL;
-    }
+  if (!JSON_NODE_HOLDS_OBJECT (root)) {
+    *why = "not a JSON object";
+    return NULL;
+  }
   object = json_node_get_object (root);
   /* Phoenix Message.from_map! needs all four keys; "ref" may be null. */
-  if (!json_object_has_member (object, "ref"))
-    {
-      *why = "missing key \"ref\"";
-      return NULL;
-    }
-  if (!json_object_has_member (object, "payload"))
-    {
-      *why = "missing key \"payload\"";
-      return NULL;
-    }
+  if (!json_object_has_member (object, "ref")) {
+    *why = "missing key \"ref\"";
+    return NULL;
+  }
+  if (!json_object_has_member (object, "payload")) {
+    *why = "missing key \"payload\"";
+    return NULL;
+  }
   topic = string_member (object, "topic");
   event = string_member (object, "event");
-  if (!topic || !event)
-    {
-      *why = "topic or event missing or not a string";
-      return NULL;
-    }
+  if (!topic || !event) {
+    *why = "topic or event missing or not a string";
+    return NULL;
+  }
   if (!ref_from_node (json_object_get_member (object, "ref"), &ref)
       || !ref_from_node (json_object_get_member (object, "join_ref"),
-                         &join_ref))
-    {
-      g_free (ref);
-      *why = "ref or join_ref of the wrong type";
-      return NULL;
-    }
+          &join_ref)) {
+    g_free (ref);
+    *why = "ref or join_ref of the wrong type";
+    return NULL;
+  }
   frame = frame_new (conn, FALSE);
   frame->topic = g_strdup (topic);
   frame->event = g_strdup (event);
@@ -1115,26 +1058,23 @@ decode_v2 (Conn *conn, JsonNode *root, const gchar **why)
   gchar *ref = NULL, *join_ref = NULL;
 
   if (!JSON_NODE_HOLDS_ARRAY (root)
-      || json_array_get_length (json_node_get_array (root)) != 5)
-    {
-      *why = "not a JSON array of 5 elements";
-      return NULL;
-    }
+      || json_array_get_length (json_node_get_array (root)) != 5) {
+    *why = "not a JSON array of 5 elements";
+    return NULL;
+  }
   array = json_node_get_array (root);
   topic = string_from_node (json_array_get_element (array, 2));
   event = string_from_node (json_array_get_element (array, 3));
-  if (!topic || !event)
-    {
-      *why = "topic or event not a string";
-      return NULL;
-    }
+  if (!topic || !event) {
+    *why = "topic or event not a string";
+    return NULL;
+  }
   if (!ref_from_node (json_array_get_element (array, 0), &join_ref)
-      || !ref_from_node (json_array_get_element (array, 1), &ref))
-    {
-      g_free (join_ref);
-      *why = "ref or join_ref of the wrong type";
-      return NULL;
-    }
+      || !ref_from_node (json_array_get_element (array, 1), &ref)) {
+    g_free (join_ref);
+    *why = "ref or join_ref of the wrong type";
+    return NULL;
+  }
   frame = frame_new (conn, FALSE);
   frame->topic = g_strdup (topic);
   frame->event = g_strdup (event);
@@ -1155,7 +1095,7 @@ typedef struct
 
 static RtServerFrame *
 decode_kind3 (Conn *conn, const guint8 *data, gsize len, Kind3 *k3,
-              const gchar **why)
+    const gchar **why)
 {
   gsize jrl, rl, tl, uel, ml, need;
   const guint8 *p;
@@ -1163,11 +1103,10 @@ decode_kind3 (Conn *conn, const guint8 *data, gsize len, Kind3 *k3,
   JsonNode *payload = NULL;
   JsonObject *object;
 
-  if (len < 7)
-    {
-      *why = "kind 3 header truncated";
-      return NULL;
-    }
+  if (len < 7) {
+    *why = "kind 3 header truncated";
+    return NULL;
+  }
   jrl = data[1];
   rl = data[2];
   tl = data[3];
@@ -1175,42 +1114,35 @@ decode_kind3 (Conn *conn, const guint8 *data, gsize len, Kind3 *k3,
   ml = data[5];
   k3->encoding = data[6];
   need = 7 + jrl + rl + tl + uel + ml;
-  if (len < need)
-    {
-      *why = "kind 3 lengths run past the end";
-      return NULL;
-    }
-  if (tl == 0 || uel == 0)
-    {
-      *why = "kind 3 with an empty topic or event";
-      return NULL;
-    }
-  if (k3->encoding != ENC_JSON && k3->encoding != ENC_RAW)
-    {
-      *why = "kind 3 with an unknown encoding";
-      return NULL;
-    }
+  if (len < need) {
+    *why = "kind 3 lengths run past the end";
+    return NULL;
+  }
+  if (tl == 0 || uel == 0) {
+    *why = "kind 3 with an empty topic or event";
+    return NULL;
+  }
+  if (k3->encoding != ENC_JSON && k3->encoding != ENC_RAW) {
+    *why = "kind 3 with an unknown encoding";
+    return NULL;
+  }
   p = data + 7;
   k3->data = data + need;
   k3->data_len = len - need;
-  if (k3->encoding == ENC_JSON)
-    {
-      payload = parse_json ((const gchar *)k3->data, k3->data_len);
-      if (!payload)
-        {
-          *why = "kind 3 payload is not JSON";
-          return NULL;
-        }
+  if (k3->encoding == ENC_JSON) {
+    payload = parse_json ((const gchar *)k3->data, k3->data_len);
+    if (!payload) {
+      *why = "kind 3 payload is not JSON";
+      return NULL;
     }
-  else
-    {
-      gchar *b64 = g_base64_encode (k3->data, k3->data_len);
+  } else {
+    gchar *b64 = g_base64_encode (k3->data, k3->data_len);
 
-      /* Raw bytes are recorded as base64 so tests can still compare them. */
-      payload = json_node_new (JSON_NODE_VALUE);
-      json_node_set_string (payload, b64);
-      g_free (b64);
-    }
+    /* Raw bytes are recorded as base64 so tests can still compare them. */
+    payload = json_node_new (JSON_NODE_VALUE);
+    json_node_set_string (payload, b64);
+    g_free (b64);
+  }
 
   frame = frame_new (conn, TRUE);
   frame->join_ref = jrl ? g_strndup ((const gchar *)p, jrl) : NULL;
@@ -1236,12 +1168,11 @@ handle_kind3 (Conn *conn, RtServerFrame *frame, const Kind3 *k3, Outbox *outbox)
   Member *member = g_hash_table_lookup (conn->members, frame->topic);
   Broadcast b = { 0 };
 
-  if (!member)
-    {
-      outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
-                        "error", reason_node ("unmatched topic"));
-      return;
-    }
+  if (!member) {
+    outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
+        "error", reason_node ("unmatched topic"));
+    return;
+  }
   b.topic = frame->topic;
   b.text_payload = k3->encoding == ENC_JSON ? frame->payload : NULL;
   b.v2_form = V2_AS_KIND4;
@@ -1255,12 +1186,12 @@ handle_kind3 (Conn *conn, RtServerFrame *frame, const Kind3 *k3, Outbox *outbox)
   fan_out (conn->server, &b);
   if (member->ack)
     outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
-                      "ok", NULL);
+        "ok", NULL);
 }
 
 static void
 on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
-               gpointer user_data)
+    gpointer user_data)
 {
   Conn *conn = user_data;
   RtServer *server = conn->server;
@@ -1272,45 +1203,37 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
   Outbox outbox;
   guint conn_id = conn->id;
 
-  if (type == SOUP_WEBSOCKET_DATA_TEXT)
-    {
-      JsonNode *root = parse_json ((const gchar *)data, len);
+  if (type == SOUP_WEBSOCKET_DATA_TEXT) {
+    JsonNode *root = parse_json ((const gchar *)data, len);
 
-      if (!root)
-        why = "invalid JSON";
-      else if (conn->v2)
-        frame = decode_v2 (conn, root, &why);
-      else
-        frame = decode_v1 (conn, root, &why);
-      if (root)
-        json_node_unref (root);
-    }
-  else if (len == 0)
-    {
-      why = "empty binary frame";
-    }
-  else if (data[0] == KIND_USER_BROADCAST_PUSH)
-    {
-      frame = decode_kind3 (conn, data, len, &k3, &why);
-    }
-  else
-    {
-      why = "unsupported binary kind";
-    }
+    if (!root)
+      why = "invalid JSON";
+    else if (conn->v2)
+      frame = decode_v2 (conn, root, &why);
+    else
+      frame = decode_v1 (conn, root, &why);
+    if (root)
+      json_node_unref (root);
+  } else if (len == 0) {
+    why = "empty binary frame";
+  } else if (data[0] == KIND_USER_BROADCAST_PUSH) {
+    frame = decode_kind3 (conn, data, len, &k3, &why);
+  } else {
+    why = "unsupported binary kind";
+  }
 
-  if (!frame)
-    {
-      /* Like the real server: log MalformedWebSocketMessage, drop, go on. */
-      g_warning ("conn %u: malformed %s frame of %" G_GSIZE_FORMAT
-                 " bytes dropped: %s",
-                 conn_id, type == SOUP_WEBSOCKET_DATA_TEXT ? "text" : "binary",
-                 len, why);
-      g_free (k3.user_event);
-      return;
-    }
+  if (!frame) {
+    /* Like the real server: log MalformedWebSocketMessage, drop, go on. */
+    g_warning ("conn %u: malformed %s frame of %" G_GSIZE_FORMAT
+               " bytes dropped: %s",
+        conn_id, type == SOUP_WEBSOCKET_DATA_TEXT ? "text" : "binary", len,
+        why);
+    g_free (k3.user_event);
+    return;
+  }
 
   g_debug ("conn %u: received %s on %s (ref %s)", conn_id, frame->event,
-           frame->topic, frame->ref ? frame->ref : "null");
+      frame->topic, frame->ref ? frame->ref : "null");
   g_ptr_array_add (server->frames, frame);
 
   outbox.frames = out_frames_new ();
@@ -1334,19 +1257,17 @@ conn_free (Conn *conn)
 
   /* Others see tracked presences leave. */
   topics = g_hash_table_get_keys (conn->members);
-  for (l = topics; l; l = l->next)
-    {
-      gchar *topic = g_strdup (l->data);
-      conn_remove_member (conn, topic);
-      g_free (topic);
-    }
+  for (l = topics; l; l = l->next) {
+    gchar *topic = g_strdup (l->data);
+    conn_remove_member (conn, topic);
+    g_free (topic);
+  }
   g_list_free (topics);
   g_hash_table_unref (conn->members);
-  if (conn->ws)
-    {
-      g_signal_handlers_disconnect_by_data (conn->ws, conn);
-      g_object_unref (conn->ws);
-    }
+  if (conn->ws) {
+    g_signal_handlers_disconnect_by_data (conn->ws, conn);
+    g_object_unref (conn->ws);
+  }
   g_free (conn);
 }
 
@@ -1357,7 +1278,7 @@ on_ws_closed (SoupWebsocketConnection *ws, gpointer user_data)
   RtServer *server = conn->server;
 
   g_message ("conn %u: closed (code %u)", conn->id,
-             soup_websocket_connection_get_close_code (ws));
+      soup_websocket_connection_get_close_code (ws));
   server->conns = g_list_remove (server->conns, conn);
   conn_free (conn);
 }
@@ -1372,7 +1293,7 @@ on_ws_error (SoupWebsocketConnection *ws, GError *error, gpointer user_data)
 
 static void
 websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
-              SoupWebsocketConnection *ws, gpointer user_data)
+    SoupWebsocketConnection *ws, gpointer user_data)
 {
   RtServer *server = user_data;
   GUri *uri = soup_server_message_get_uri (msg);
@@ -1392,25 +1313,25 @@ websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   conn->v2 = g_strcmp0 (vsn, "2.0.0") == 0;
   conn->ws = g_object_ref (ws);
   conn->members = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify)member_free);
+      (GDestroyNotify)member_free);
   server->n_accepted++;
   server->conns = g_list_prepend (server->conns, conn);
   if (params)
     g_hash_table_unref (params);
 
-  soup_websocket_connection_set_max_incoming_payload_size (
-      ws, MAX_INCOMING_PAYLOAD);
+  soup_websocket_connection_set_max_incoming_payload_size (ws,
+      MAX_INCOMING_PAYLOAD);
   g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), conn);
   g_signal_connect (ws, "closed", G_CALLBACK (on_ws_closed), conn);
   g_signal_connect (ws, "error", G_CALLBACK (on_ws_error), conn);
 
   g_message ("conn %u: accepted on %s, vsn %s", conn->id, path,
-             conn->v2 ? "2.0.0" : "1.0.0");
+      conn->v2 ? "2.0.0" : "1.0.0");
 }
 
 static void
 set_json_response (SoupServerMessage *msg, guint status, const gchar *key,
-                   const gchar *text)
+    const gchar *text)
 {
   JsonObject *object = json_object_new ();
   JsonNode *node;
@@ -1422,14 +1343,14 @@ set_json_response (SoupServerMessage *msg, guint status, const gchar *key,
   json_node_unref (node);
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
-                                    body, strlen (body));
+      body, strlen (body));
 }
 
 /* Runs before libsoup's own WebSocket handshake: a status set here stops
  * the upgrade. */
 static void
 websocket_gate_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
-                   GHashTable *query, gpointer user_data)
+    GHashTable *query, gpointer user_data)
 {
   RtServer *server = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
@@ -1437,39 +1358,36 @@ websocket_gate_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   const gchar *key;
 
   if (server->refuse_remaining > 0
-      && soup_message_headers_header_contains (headers, "Upgrade", "websocket"))
-    {
-      server->refuse_remaining--;
-      g_message ("upgrade on %s refused with %u (fault injection), %u left",
-                 path, server->refuse_status, server->refuse_remaining);
-      set_json_response (msg, server->refuse_status, "error",
-                         "refused by test server");
+      && soup_message_headers_header_contains (headers, "Upgrade",
+          "websocket")) {
+    server->refuse_remaining--;
+    g_message ("upgrade on %s refused with %u (fault injection), %u left", path,
+        server->refuse_status, server->refuse_remaining);
+    set_json_response (msg, server->refuse_status, "error",
+        "refused by test server");
+    return;
+  }
+
+  if (vsn && strcmp (vsn, "1.0.0") != 0 && strcmp (vsn, "2.0.0") != 0) {
+    g_message ("upgrade on %s refused: unsupported vsn", path);
+    set_json_response (msg, SOUP_STATUS_BAD_REQUEST, "error",
+        "Unsupported serializer version");
+    return;
+  }
+
+  if (server->api_key) {
+    /* The real server reads the x-api-key header before the query. */
+    key = soup_message_headers_get_one (headers, "x-api-key");
+    if (!key && query)
+      key = g_hash_table_lookup (query, "apikey");
+    if (g_strcmp0 (key, server->api_key) != 0) {
+      g_message ("upgrade on %s refused: %s API key", path,
+          key ? "wrong" : "no");
+      set_json_response (msg, SOUP_STATUS_UNAUTHORIZED, "error",
+          "Unauthorized: invalid or missing API key");
       return;
     }
-
-  if (vsn && strcmp (vsn, "1.0.0") != 0 && strcmp (vsn, "2.0.0") != 0)
-    {
-      g_message ("upgrade on %s refused: unsupported vsn", path);
-      set_json_response (msg, SOUP_STATUS_BAD_REQUEST, "error",
-                         "Unsupported serializer version");
-      return;
-    }
-
-  if (server->api_key)
-    {
-      /* The real server reads the x-api-key header before the query. */
-      key = soup_message_headers_get_one (headers, "x-api-key");
-      if (!key && query)
-        key = g_hash_table_lookup (query, "apikey");
-      if (g_strcmp0 (key, server->api_key) != 0)
-        {
-          g_message ("upgrade on %s refused: %s API key", path,
-                     key ? "wrong" : "no");
-          set_json_response (msg, SOUP_STATUS_UNAUTHORIZED, "error",
-                             "Unauthorized: invalid or missing API key");
-          return;
-        }
-    }
+  }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1507,58 +1425,51 @@ rest_batch (RtServer *server, SoupServerMessage *msg)
   JsonArray *messages = NULL;
   guint i, n;
 
-  if (root && JSON_NODE_HOLDS_OBJECT (root))
-    {
-      JsonNode *node
-          = json_object_get_member (json_node_get_object (root), "messages");
-      if (node && JSON_NODE_HOLDS_ARRAY (node))
-        messages = json_node_get_array (node);
-    }
-  if (!messages || json_array_get_length (messages) == 0)
-    {
-      set_json_response (msg, 422, "message",
-                         "body must be {\"messages\":[...]}");
-      goto out;
-    }
+  if (root && JSON_NODE_HOLDS_OBJECT (root)) {
+    JsonNode *node
+        = json_object_get_member (json_node_get_object (root), "messages");
+    if (node && JSON_NODE_HOLDS_ARRAY (node))
+      messages = json_node_get_array (node);
+  }
+  if (!messages || json_array_get_length (messages) == 0) {
+    set_json_response (msg, 422, "message",
+        "body must be {\"messages\":[...]}");
+    goto out;
+  }
 
   /* Validate all before sending any, as the changeset does. */
   n = json_array_get_length (messages);
-  for (i = 0; i < n; i++)
-    {
-      JsonNode *node = json_array_get_element (messages, i);
-      JsonObject *m
-          = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-      JsonNode *payload = m ? json_object_get_member (m, "payload") : NULL;
+  for (i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element (messages, i);
+    JsonObject *m
+        = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+    JsonNode *payload = m ? json_object_get_member (m, "payload") : NULL;
 
-      if (!m || !string_member (m, "topic") || !*string_member (m, "topic")
-          || !string_member (m, "event") || !payload
-          || !JSON_NODE_HOLDS_OBJECT (payload))
-        {
-          set_json_response (
-              msg, 422, "message",
-              "each message needs topic, event and an object payload");
-          goto out;
-        }
+    if (!m || !string_member (m, "topic") || !*string_member (m, "topic")
+        || !string_member (m, "event") || !payload
+        || !JSON_NODE_HOLDS_OBJECT (payload)) {
+      set_json_response (msg, 422, "message",
+          "each message needs topic, event and an object payload");
+      goto out;
     }
+  }
 
-  for (i = 0; i < n; i++)
-    {
-      JsonObject *m = json_array_get_object_element (messages, i);
-      gchar *topic
-          = g_strconcat (TOPIC_PREFIX, string_member (m, "topic"), NULL);
-      JsonNode *text = broadcast_text_payload (
-          string_member (m, "event"), json_object_get_member (m, "payload"));
-      Broadcast b = { 0 };
+  for (i = 0; i < n; i++) {
+    JsonObject *m = json_array_get_object_element (messages, i);
+    gchar *topic = g_strconcat (TOPIC_PREFIX, string_member (m, "topic"), NULL);
+    JsonNode *text = broadcast_text_payload (string_member (m, "event"),
+        json_object_get_member (m, "payload"));
+    Broadcast b = { 0 };
 
-      b.topic = topic;
-      b.text_payload = text;
-      /* PROTOCOL.md 11: batch broadcasts reach v2 sockets as text arrays. */
-      b.v2_form = V2_AS_TEXT;
-      b.private_filter = bool_member (m, "private", FALSE);
-      fan_out (server, &b);
-      json_node_unref (text);
-      g_free (topic);
-    }
+    b.topic = topic;
+    b.text_payload = text;
+    /* PROTOCOL.md 11: batch broadcasts reach v2 sockets as text arrays. */
+    b.v2_form = V2_AS_TEXT;
+    b.private_filter = bool_member (m, "private", FALSE);
+    fan_out (server, &b);
+    json_node_unref (text);
+    g_free (topic);
+  }
   g_message ("REST batch broadcast of %u message(s) accepted", n);
   soup_server_message_set_status (msg, SOUP_STATUS_ACCEPTED, NULL);
 
@@ -1570,7 +1481,7 @@ out:
 
 static void
 rest_single (RtServer *server, SoupServerMessage *msg, const gchar *rest,
-             GHashTable *query)
+    GHashTable *query)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const gchar *content_type
@@ -1586,31 +1497,26 @@ rest_single (RtServer *server, SoupServerMessage *msg, const gchar *rest,
 
   /* rest is "<topic>/events/<event>" */
   if (g_strv_length (parts) != 3 || !*parts[0]
-      || strcmp (parts[1], "events") != 0 || !*parts[2])
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
-      goto out;
-    }
+      || strcmp (parts[1], "events") != 0 || !*parts[2]) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    goto out;
+  }
   is_json = g_strcmp0 (content_type, "application/json") == 0;
-  if (!is_json && g_strcmp0 (content_type, "application/octet-stream") != 0)
-    {
-      set_json_response (
-          msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "message",
-          "content type must be application/json or application/octet-stream");
-      goto out;
-    }
+  if (!is_json && g_strcmp0 (content_type, "application/octet-stream") != 0) {
+    set_json_response (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "message",
+        "content type must be application/json or application/octet-stream");
+    goto out;
+  }
   body = request_body (msg);
   data = g_bytes_get_data (body, &len);
-  if (is_json)
-    {
-      json = parse_json ((const gchar *)data, len);
-      if (!json)
-        {
-          set_json_response (msg, 422, "message", "body is not JSON");
-          goto out;
-        }
-      text = broadcast_text_payload (parts[2], json);
+  if (is_json) {
+    json = parse_json ((const gchar *)data, len);
+    if (!json) {
+      set_json_response (msg, 422, "message", "body is not JSON");
+      goto out;
     }
+    text = broadcast_text_payload (parts[2], json);
+  }
 
   topic = g_strconcat (TOPIC_PREFIX, parts[0], NULL);
   b.topic = topic;
@@ -1620,9 +1526,8 @@ rest_single (RtServer *server, SoupServerMessage *msg, const gchar *rest,
   b.encoding = is_json ? ENC_JSON : ENC_RAW;
   b.data = data;
   b.data_len = len;
-  b.private_filter
-      = query
-        && g_strcmp0 (g_hash_table_lookup (query, "private"), "true") == 0;
+  b.private_filter = query
+      && g_strcmp0 (g_hash_table_lookup (query, "private"), "true") == 0;
   fan_out (server, &b);
   g_message ("REST single broadcast on %s accepted", topic);
   soup_server_message_set_status (msg, SOUP_STATUS_ACCEPTED, NULL);
@@ -1640,7 +1545,7 @@ out:
 
 static void
 rest_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
-         GHashTable *query, gpointer user_data)
+    GHashTable *query, gpointer user_data)
 {
   RtServer *server = user_data;
   const gchar *rest;
@@ -1650,19 +1555,16 @@ rest_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   else
     rest = path + strlen (API_PATH_DIRECT);
 
-  if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0)
-    {
-      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-                                      NULL);
-      return;
-    }
-  if (!rest_authorized (server, msg))
-    {
-      g_message ("REST request on %s refused: unauthorized", path);
-      set_json_response (msg, SOUP_STATUS_UNAUTHORIZED, "message",
-                         "Unauthorized");
-      return;
-    }
+  if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    return;
+  }
+  if (!rest_authorized (server, msg)) {
+    g_message ("REST request on %s refused: unauthorized", path);
+    set_json_response (msg, SOUP_STATUS_UNAUTHORIZED, "message",
+        "Unauthorized");
+    return;
+  }
   if (*rest == '\0')
     rest_batch (server, msg);
   else if (*rest == '/')
@@ -1683,24 +1585,22 @@ on_incoming (GSocket *listen_socket, GIOCondition condition, gpointer user_data)
   GSocketConnection *connection;
   GSocketAddress *local, *remote;
 
-  if (!socket)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        g_warning ("accept failed: %s; still listening", error->message);
-      g_error_free (error);
-      return G_SOURCE_CONTINUE;
-    }
+  if (!socket) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      g_warning ("accept failed: %s; still listening", error->message);
+    g_error_free (error);
+    return G_SOURCE_CONTINUE;
+  }
   /* Replies are small frames; Nagle would hold them back. */
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   connection = g_socket_connection_factory_create_connection (socket);
   local = g_socket_get_local_address (socket, NULL);
   remote = g_socket_get_remote_address (socket, NULL);
   if (!soup_server_accept_iostream (server->soup, G_IO_STREAM (connection),
-                                    local, remote, &error))
-    {
-      g_warning ("cannot serve an accepted connection: %s", error->message);
-      g_error_free (error);
-    }
+          local, remote, &error)) {
+    g_warning ("cannot serve an accepted connection: %s", error->message);
+    g_error_free (error);
+  }
   g_clear_object (&local);
   g_clear_object (&remote);
   g_object_unref (connection);
@@ -1716,23 +1616,21 @@ start_listening (RtServer *server, guint port, GError **error)
   GSocketAddress *bound = NULL;
   gboolean ok;
 
-  server->listen_socket
-      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                      G_SOCKET_PROTOCOL_DEFAULT, error);
+  server->listen_socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
   ok = server->listen_socket
-       && g_socket_bind (server->listen_socket, address, TRUE, error)
-       && g_socket_listen (server->listen_socket, error)
-       && (bound = g_socket_get_local_address (server->listen_socket, error));
-  if (ok)
-    {
-      server->port
-          = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-      server->listen_source
-          = g_socket_create_source (server->listen_socket, G_IO_IN, NULL);
-      g_source_set_callback (server->listen_source, G_SOURCE_FUNC (on_incoming),
-                             server, NULL);
-      g_source_attach (server->listen_source, server->context);
-    }
+      && g_socket_bind (server->listen_socket, address, TRUE, error)
+      && g_socket_listen (server->listen_socket, error)
+      && (bound = g_socket_get_local_address (server->listen_socket, error));
+  if (ok) {
+    server->port
+        = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+    server->listen_source
+        = g_socket_create_source (server->listen_socket, G_IO_IN, NULL);
+    g_source_set_callback (server->listen_source, G_SOURCE_FUNC (on_incoming),
+        server, NULL);
+    g_source_attach (server->listen_source, server->context);
+  }
   g_clear_object (&bound);
   g_object_unref (address);
   g_object_unref (loopback);
@@ -1742,16 +1640,14 @@ start_listening (RtServer *server, guint port, GError **error)
 static void
 stop_listening (RtServer *server)
 {
-  if (server->listen_source)
-    {
-      g_source_destroy (server->listen_source);
-      g_clear_pointer (&server->listen_source, g_source_unref);
-    }
-  if (server->listen_socket)
-    {
-      g_socket_close (server->listen_socket, NULL);
-      g_clear_object (&server->listen_socket);
-    }
+  if (server->listen_source) {
+    g_source_destroy (server->listen_source);
+    g_clear_pointer (&server->listen_source, g_source_unref);
+  }
+  if (server->listen_socket) {
+    g_socket_close (server->listen_socket, NULL);
+    g_clear_object (&server->listen_socket);
+  }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1772,25 +1668,24 @@ rt_server_new (guint port, const gchar *api_key, GError **error)
   server->soup = soup_server_new ("server-header", "rt-server ", NULL);
 
   soup_server_add_handler (server->soup, WS_PATH, websocket_gate_cb, server,
-                           NULL);
+      NULL);
   soup_server_add_handler (server->soup, WS_PATH_DIRECT, websocket_gate_cb,
-                           server, NULL);
+      server, NULL);
   soup_server_add_websocket_handler (server->soup, WS_PATH, NULL, NULL,
-                                     websocket_cb, server, NULL);
+      websocket_cb, server, NULL);
   soup_server_add_websocket_handler (server->soup, WS_PATH_DIRECT, NULL, NULL,
-                                     websocket_cb, server, NULL);
+      websocket_cb, server, NULL);
   soup_server_add_handler (server->soup, API_PATH, rest_cb, server, NULL);
   soup_server_add_handler (server->soup, API_PATH_DIRECT, rest_cb, server,
-                           NULL);
+      NULL);
 
-  if (!start_listening (server, port, error))
-    {
-      rt_server_free (server);
-      return NULL;
-    }
+  if (!start_listening (server, port, error)) {
+    rt_server_free (server);
+    return NULL;
+  }
   server->url = g_strdup_printf ("http://127.0.0.1:%u", server->port);
   g_message ("listening on %s (API key %s)", server->url,
-             api_key ? "required" : "not checked");
+      api_key ? "required" : "not checked");
   return server;
 }
 
@@ -1804,25 +1699,23 @@ rt_server_free (RtServer *server)
   g_list_free_full (server->delayed, (GDestroyNotify)delayed_reply_free);
   server->delayed = NULL;
 
-  while (server->conns)
-    {
-      Conn *conn = server->conns->data;
+  while (server->conns) {
+    Conn *conn = server->conns->data;
 
-      server->conns = g_list_delete_link (server->conns, server->conns);
-      g_signal_handlers_disconnect_by_data (conn->ws, conn);
-      /* No close handshake: it would leave timeouts behind on the context. */
-      if (soup_websocket_connection_get_state (conn->ws)
-          != SOUP_WEBSOCKET_STATE_CLOSED)
-        g_io_stream_close (soup_websocket_connection_get_io_stream (conn->ws),
-                           NULL, NULL);
-      conn_free (conn);
-    }
+    server->conns = g_list_delete_link (server->conns, server->conns);
+    g_signal_handlers_disconnect_by_data (conn->ws, conn);
+    /* No close handshake: it would leave timeouts behind on the context. */
+    if (soup_websocket_connection_get_state (conn->ws)
+        != SOUP_WEBSOCKET_STATE_CLOSED)
+      g_io_stream_close (soup_websocket_connection_get_io_stream (conn->ws),
+          NULL, NULL);
+    conn_free (conn);
+  }
 
-  if (server->soup)
-    {
-      soup_server_disconnect (server->soup);
-      g_object_unref (server->soup);
-    }
+  if (server->soup) {
+    soup_server_disconnect (server->soup);
+    g_object_unref (server->soup);
+  }
   g_list_free_full (server->join_faults, (GDestroyNotify)join_fault_free);
   g_ptr_array_unref (server->frames);
   g_hash_table_unref (server->access_tokens);
@@ -1870,20 +1763,19 @@ rt_server_clear_frames (RtServer *server)
 
 guint
 rt_server_count_frames (RtServer *server, const gchar *topic,
-                        const gchar *event)
+    const gchar *event)
 {
   guint i, n = 0;
 
-  for (i = 0; i < server->frames->len; i++)
-    {
-      RtServerFrame *frame = g_ptr_array_index (server->frames, i);
+  for (i = 0; i < server->frames->len; i++) {
+    RtServerFrame *frame = g_ptr_array_index (server->frames, i);
 
-      if (event && g_strcmp0 (frame->event, event) != 0)
-        continue;
-      if (topic && g_strcmp0 (frame->topic, topic) != 0)
-        continue;
-      n++;
-    }
+    if (event && g_strcmp0 (frame->event, event) != 0)
+      continue;
+    if (topic && g_strcmp0 (frame->topic, topic) != 0)
+      continue;
+    n++;
+  }
   return n;
 }
 
@@ -1893,12 +1785,11 @@ rt_server_count_members (RtServer *server, const gchar *topic)
   GList *l;
   guint n = 0;
 
-  for (l = server->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-      if (g_hash_table_contains (conn->members, topic))
-        n++;
-    }
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    if (g_hash_table_contains (conn->members, topic))
+      n++;
+  }
   return n;
 }
 
@@ -1910,7 +1801,7 @@ rt_server_get_last_access_token (RtServer *server, const gchar *topic)
 
 void
 rt_server_broadcast (RtServer *server, const gchar *topic, const gchar *event,
-                     const gchar *payload_json)
+    const gchar *payload_json)
 {
   JsonNode *payload = parse_json (payload_json, -1);
   JsonNode *text;
@@ -1937,14 +1828,13 @@ rt_server_drop_all (RtServer *server)
   GList *l;
 
   g_message ("dropping %u connection(s) without a close frame",
-             g_list_length (server->conns));
+      g_list_length (server->conns));
   /* The "closed" handlers run later, from the connections' own sources. */
-  for (l = server->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-      g_io_stream_close (soup_websocket_connection_get_io_stream (conn->ws),
-                         NULL, NULL);
-    }
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    g_io_stream_close (soup_websocket_connection_get_io_stream (conn->ws), NULL,
+        NULL);
+  }
 }
 
 void
@@ -1955,14 +1845,13 @@ rt_server_close_all (RtServer *server, gushort code)
   if (code == 0)
     code = SOUP_WEBSOCKET_CLOSE_NORMAL;
   g_message ("closing %u connection(s) with code %u", g_list_length (copy),
-             code);
-  for (l = copy; l; l = l->next)
-    {
-      Conn *conn = l->data;
+      code);
+  for (l = copy; l; l = l->next) {
+    Conn *conn = l->data;
 
-      if (conn_is_open (conn))
-        soup_websocket_connection_close (conn->ws, code, NULL);
-    }
+    if (conn_is_open (conn))
+      soup_websocket_connection_close (conn->ws, code, NULL);
+  }
   g_list_free (copy);
 }
 
@@ -1974,7 +1863,7 @@ rt_server_set_answer_heartbeats (RtServer *server, gboolean answer)
 
 static void
 add_join_fault (RtServer *server, JoinFaultKind kind, const gchar *topic,
-                guint n, const gchar *reason)
+    guint n, const gchar *reason)
 {
   JoinFault *fault = g_new0 (JoinFault, 1);
 
@@ -1987,7 +1876,7 @@ add_join_fault (RtServer *server, JoinFaultKind kind, const gchar *topic,
 
 void
 rt_server_reject_joins (RtServer *server, const gchar *topic, guint n,
-                        const gchar *reason)
+    const gchar *reason)
 {
   add_join_fault (server, JOIN_FAULT_REJECT, topic, n, reason);
 }
@@ -2031,32 +1920,30 @@ rt_server_send_garbage (RtServer *server)
   static const guint8 kind9[] = { 9, 1, 2, 3 };
   static const guint8 kind4_short[] = { 4, 16, 5 };
   static const guint8 kind4_past_end[] = { 4, 200, 200, 200, 1, 'r', 'e' };
-  static const guint8 kind4_bad_json[]
-      = { 4,   10,  1,   2,   1,   'r', 'e', 'a', 'l', 't',
-          'i', 'm', 'e', ':', 'g', 'e', '{', '}', '{', 'x' };
+  static const guint8 kind4_bad_json[] = { 4, 10, 1, 2, 1, 'r', 'e', 'a', 'l',
+    't', 'i', 'm', 'e', ':', 'g', 'e', '{', '}', '{', 'x' };
   static const guint8 empty[] = { 0 };
   GList *l;
 
   g_message ("sending garbage to %u connection(s)",
-             g_list_length (server->conns));
-  for (l = server->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-      guint i;
+      g_list_length (server->conns));
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    guint i;
 
-      if (!conn_is_open (conn))
-        continue;
-      for (i = 0; i < G_N_ELEMENTS (texts); i++)
-        soup_websocket_connection_send_text (conn->ws, texts[i]);
-      soup_websocket_connection_send_binary (conn->ws, kind9, sizeof kind9);
-      soup_websocket_connection_send_binary (conn->ws, kind4_short,
-                                             sizeof kind4_short);
-      soup_websocket_connection_send_binary (conn->ws, kind4_past_end,
-                                             sizeof kind4_past_end);
-      soup_websocket_connection_send_binary (conn->ws, kind4_bad_json,
-                                             sizeof kind4_bad_json);
-      soup_websocket_connection_send_binary (conn->ws, empty, 0);
-    }
+    if (!conn_is_open (conn))
+      continue;
+    for (i = 0; i < G_N_ELEMENTS (texts); i++)
+      soup_websocket_connection_send_text (conn->ws, texts[i]);
+    soup_websocket_connection_send_binary (conn->ws, kind9, sizeof kind9);
+    soup_websocket_connection_send_binary (conn->ws, kind4_short,
+        sizeof kind4_short);
+    soup_websocket_connection_send_binary (conn->ws, kind4_past_end,
+        sizeof kind4_past_end);
+    soup_websocket_connection_send_binary (conn->ws, kind4_bad_json,
+        sizeof kind4_bad_json);
+    soup_websocket_connection_send_binary (conn->ws, empty, 0);
+  }
 }
 
 void
@@ -2064,55 +1951,52 @@ rt_server_send_oversized (RtServer *server, gsize size)
 {
   GList *l;
 
-  for (l = server->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-      const gchar *head
-          = conn->v2
-                ? "[null,null,\"realtime:oversized\",\"broadcast\",{\"event\":"
-                  "\"oversized\",\"payload\":{\"data\":\""
-                : "{\"event\":\"broadcast\",\"payload\":{\"event\":"
-                  "\"oversized\","
-                  "\"payload\":{\"data\":\"";
-      const gchar *tail = conn->v2 ? "\"},\"type\":\"broadcast\"}]"
-                                   : "\"},\"type\":\"broadcast\"},\"ref\":null,"
-                                     "\"topic\":\"realtime:oversized\"}";
-      gsize fixed = strlen (head) + strlen (tail);
-      gsize fill = size > fixed ? size - fixed : 0;
-      GString *text;
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    const gchar *head = conn->v2
+        ? "[null,null,\"realtime:oversized\",\"broadcast\",{\"event\":"
+          "\"oversized\",\"payload\":{\"data\":\""
+        : "{\"event\":\"broadcast\",\"payload\":{\"event\":"
+          "\"oversized\","
+          "\"payload\":{\"data\":\"";
+    const gchar *tail = conn->v2 ? "\"},\"type\":\"broadcast\"}]"
+                                 : "\"},\"type\":\"broadcast\"},\"ref\":null,"
+                                   "\"topic\":\"realtime:oversized\"}";
+    gsize fixed = strlen (head) + strlen (tail);
+    gsize fill = size > fixed ? size - fixed : 0;
+    GString *text;
 
-      if (!conn_is_open (conn))
-        continue;
-      text = g_string_sized_new (fixed + fill + 1);
-      g_string_append (text, head);
-      memset (text->str + text->len, 'x', fill);
-      g_string_set_size (text, text->len + fill);
-      g_string_append (text, tail);
-      g_message ("conn %u: sending a %" G_GSIZE_FORMAT "-byte text frame",
-                 conn->id, text->len);
-      conn_send_text (conn, g_string_free (text, FALSE));
-    }
+    if (!conn_is_open (conn))
+      continue;
+    text = g_string_sized_new (fixed + fill + 1);
+    g_string_append (text, head);
+    memset (text->str + text->len, 'x', fill);
+    g_string_set_size (text, text->len + fill);
+    g_string_append (text, tail);
+    g_message ("conn %u: sending a %" G_GSIZE_FORMAT "-byte text frame",
+        conn->id, text->len);
+    conn_send_text (conn, g_string_free (text, FALSE));
+  }
 }
 
 static void
 send_to_members (RtServer *server, const gchar *topic, const gchar *event,
-                 JsonNode *payload, gboolean remove)
+    JsonNode *payload, gboolean remove)
 {
   GList *l;
 
-  for (l = server->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-      Member *member = g_hash_table_lookup (conn->members, topic);
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    Member *member = g_hash_table_lookup (conn->members, topic);
 
-      if (!member)
-        continue;
-      conn_send_text (conn,
-                      encode_text (conn->v2, member->join_ref, member->join_ref,
-                                   topic, event, payload));
-      if (remove)
-        conn_remove_member (conn, topic);
-    }
+    if (!member)
+      continue;
+    conn_send_text (conn,
+        encode_text (conn->v2, member->join_ref, member->join_ref, topic, event,
+            payload));
+    if (remove)
+      conn_remove_member (conn, topic);
+  }
 }
 
 void
@@ -2134,7 +2018,7 @@ rt_server_send_phx_error (RtServer *server, const gchar *topic)
   JsonNode *payload = reason_node ("channel_crash");
 
   g_message ("sending phx_error on %s to %u member(s)", topic,
-             rt_server_count_members (server, topic));
+      rt_server_count_members (server, topic));
   /* The crashed channel process is gone on the real server too. */
   send_to_members (server, topic, "phx_error", payload, TRUE);
   json_node_unref (payload);
@@ -2146,14 +2030,14 @@ rt_server_send_phx_close (RtServer *server, const gchar *topic)
   JsonNode *payload = empty_object_node ();
 
   g_message ("sending phx_close on %s to %u member(s)", topic,
-             rt_server_count_members (server, topic));
+      rt_server_count_members (server, topic));
   send_to_members (server, topic, "phx_close", payload, TRUE);
   json_node_unref (payload);
 }
 
 void
 rt_server_send_system_error (RtServer *server, const gchar *topic,
-                             const gchar *message)
+    const gchar *message)
 {
   JsonObject *object = json_object_new ();
   JsonNode *payload, *close_payload = empty_object_node ();
@@ -2166,21 +2050,21 @@ rt_server_send_system_error (RtServer *server, const gchar *topic,
   payload = object_node (object);
 
   g_message ("sending system error then phx_close on %s to %u member(s)", topic,
-             rt_server_count_members (server, topic));
-  for (l = server->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-      Member *member = g_hash_table_lookup (conn->members, topic);
+      rt_server_count_members (server, topic));
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    Member *member = g_hash_table_lookup (conn->members, topic);
 
-      if (!member)
-        continue;
-      conn_send_text (conn, encode_text (conn->v2, member->join_ref, NULL,
-                                         topic, "system", payload));
-      conn_send_text (conn,
-                      encode_text (conn->v2, member->join_ref, member->join_ref,
-                                   topic, "phx_close", close_payload));
-      conn_remove_member (conn, topic);
-    }
+    if (!member)
+      continue;
+    conn_send_text (conn,
+        encode_text (conn->v2, member->join_ref, NULL, topic, "system",
+            payload));
+    conn_send_text (conn,
+        encode_text (conn->v2, member->join_ref, member->join_ref, topic,
+            "phx_close", close_payload));
+    conn_remove_member (conn, topic);
+  }
   json_node_unref (payload);
   json_node_unref (close_payload);
 }

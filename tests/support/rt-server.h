@@ -57,8 +57,8 @@ guint rt_server_count_frames (RtServer *server, const gchar *topic,
 guint rt_server_count_members (RtServer *server, const gchar *topic);
 /* Last access_token seen for topic, in a join payload or an access_token
  * push. Transfer none, nullable. */
-const gchar *rt_server_get_last_access_token (RtServer *server,
-    const gchar *topic);
+const gchar *
+rt_server_get_last_access_token (RtServer *server, const gchar *topic);
 
 /* --- acting as the rest of the world --- */
 /* Fans a broadcast out to every member of topic as the REST endpoint would:

@@ -26,9 +26,8 @@ field_string (const GLogField *fields, gsize n_fields, const gchar *key)
 static gboolean
 contains_secret (const gchar *text)
 {
-  static const gchar *secrets[] = {
-    RT_TEST_API_KEY, RT_TEST_TOKEN, RT_TEST_TOKEN2, NULL
-  };
+  static const gchar *secrets[]
+      = { RT_TEST_API_KEY, RT_TEST_TOKEN, RT_TEST_TOKEN2, NULL };
   guint i;
 
   for (i = 0; secrets[i]; i++)
@@ -89,8 +88,9 @@ rt_test_init_logging (void)
   /* gst_check_init() makes warnings fatal; warnings from the code under
    * test are expected output of fault-injection tests. */
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-  g_log_set_handler ("rt-server", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL
-      | G_LOG_FLAG_RECURSION, old_api_handler, NULL);
+  g_log_set_handler ("rt-server",
+      G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+      old_api_handler, NULL);
   g_log_set_writer_func (writer, NULL, NULL);
 }
 
@@ -142,7 +142,7 @@ rt_test_iterate (guint max_wait_ms)
 void
 rt_test_run_for (guint ms)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  gint64 end = g_get_monotonic_time () + (gint64)ms * 1000;
 
   while (g_get_monotonic_time () < end)
     rt_test_iterate (10);

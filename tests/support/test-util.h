@@ -32,12 +32,12 @@ void rt_test_iterate (guint max_wait_ms);
 
 /* Iterates the thread-default main context until @cond is true or
  * @timeout_ms passed; evaluates to the final value of @cond. */
-#define RT_WAIT_UNTIL(cond, timeout_ms)                                  \
-  ({                                                                     \
-    gint64 _rt_end = g_get_monotonic_time () + (gint64) (timeout_ms) * 1000; \
-    while (!(cond) && g_get_monotonic_time () < _rt_end)                 \
-      rt_test_iterate (20);                                              \
-    (cond);                                                              \
+#define RT_WAIT_UNTIL(cond, timeout_ms)                                        \
+  ({                                                                           \
+    gint64 _rt_end = g_get_monotonic_time () + (gint64)(timeout_ms)*1000;      \
+    while (!(cond) && g_get_monotonic_time () < _rt_end)                       \
+      rt_test_iterate (20);                                                    \
+    (cond);                                                                    \
   })
 
 /* Iterates the main context for @ms, for checking that something does NOT
@@ -48,15 +48,14 @@ void rt_test_run_for (guint ms);
 guint rt_test_count_sources (void);
 
 /* main() for a gst-check suite with the logging above. */
-#define RT_TEST_MAIN(name)                                               \
-  int                                                                    \
-  main (int argc, char **argv)                                           \
-  {                                                                      \
-    Suite *s;                                                            \
-    gst_check_init (&argc, &argv);                                       \
-    rt_test_init_logging ();                                             \
-    s = name##_suite ();                                                 \
-    return gst_check_run_suite (s, #name, __FILE__);                     \
+#define RT_TEST_MAIN(name)                                                     \
+  int main (int argc, char **argv)                                             \
+  {                                                                            \
+    Suite *s;                                                                  \
+    gst_check_init (&argc, &argv);                                             \
+    rt_test_init_logging ();                                                   \
+    s = name##_suite ();                                                       \
+    return gst_check_run_suite (s, #name, __FILE__);                           \
   }
 
 G_END_DECLS
