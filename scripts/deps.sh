@@ -18,6 +18,8 @@ RT_DEBIAN_PACKAGES=(
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-rtsp
+  gstreamer1.0-plugins-base-apps libsystemd-dev
   glib-networking ca-certificates curl valgrind clang-format
 )
 

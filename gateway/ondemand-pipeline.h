@@ -1,0 +1,108 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ondemand-pipeline.h: one named pipeline built from a PipelineDef, started
+ * and stopped on request.
+ *
+ * Start: the description is parsed (once, and kept in READY between runs
+ * when the definition is warm), request params are applied as properties
+ * (declared defaults, or the description's own values, for params left
+ * out, so nothing lingers from an earlier run), the pipeline goes to
+ * PLAYING, encoders are asked for a key unit, and "playing" is reported at
+ * the first buffer reaching a sink; no buffer within start-timeout is a
+ * failure. Stop: EOS, wait for EOS or ERROR on the bus for stop-timeout,
+ * then NULL, which releases the device; only then is "stopped" reported
+ * and may a new start of the same pipeline begin. Errors on the bus are
+ * reported with the element and message and handled by the restart policy.
+ * A lease (ttl) stops the pipeline with reason "lease expired" unless
+ * renewed.
+ *
+ * All requests return at once and are driven by the thread-default
+ * GMainContext at construction. State changes that can block (to NULL,
+ * READY) run on a worker thread, never on the main loop, and never from a
+ * streaming thread; requests arriving meanwhile are queued and only the
+ * last wish counts (a storm ends in the state the last request asked for).
+ */
+#pragma once
+
+#include <glib-object.h>
+#include <gst/gst.h>
+
+#include "pipeline-def.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  ON_DEMAND_STATE_STOPPED,
+  ON_DEMAND_STATE_STARTING,
+  ON_DEMAND_STATE_PLAYING,
+  ON_DEMAND_STATE_STOPPING,
+  ON_DEMAND_STATE_FAILED,
+} OnDemandState;
+
+#define ON_DEMAND_TYPE_STATE (on_demand_state_get_type ())
+GType on_demand_state_get_type (void);
+/* "stopped", "starting", "playing", "stopping", "failed" */
+const gchar *on_demand_state_to_string (OnDemandState state);
+
+#define ON_DEMAND_TYPE_PIPELINE (on_demand_pipeline_get_type ())
+G_DECLARE_FINAL_TYPE (OnDemandPipeline, on_demand_pipeline, ON_DEMAND,
+    PIPELINE, GObject)
+
+/*
+ * Signals:
+ *   "state-changed" (OnDemandState state, const gchar *request_id,
+ *       const gchar *error): every transition, and every answer to a
+ *       request that changes nothing (start while playing with the same
+ *       params: "playing"; stop while stopped: "stopped"); @request_id is
+ *       the request being served (NULL for restarts and leases), @error the
+ *       reason for failed, and for stopped when not asked for (for example
+ *       "lease expired"); NULL otherwise.
+ */
+
+OnDemandPipeline *on_demand_pipeline_new (PipelineDef *def);
+
+const gchar *on_demand_pipeline_get_name (OnDemandPipeline *self);
+PipelineDef *on_demand_pipeline_get_def (OnDemandPipeline *self);
+OnDemandState on_demand_pipeline_get_state (OnDemandPipeline *self);
+
+/* @params: validated values (gateway_params_validate_request), copied;
+ * may be NULL. @ttl_s: lease, 0 for the definition's default-ttl. Starting
+ * while playing with equal params reports "playing" again; with other
+ * params it restarts with the new ones. */
+void on_demand_pipeline_start (OnDemandPipeline *self, GHashTable *params,
+    guint ttl_s, const gchar *request_id);
+void on_demand_pipeline_stop (OnDemandPipeline *self,
+    const gchar *request_id);
+/* Extends the lease of a running pipeline; FALSE with an error when it is
+ * not starting or playing. */
+gboolean on_demand_pipeline_renew (OnDemandPipeline *self, guint ttl_s,
+    GError **error);
+
+/* The params of the current (or last) run, as JSON (transfer full). */
+JsonNode *on_demand_pipeline_dup_params_json (OnDemandPipeline *self);
+
+/* Seconds of lease left, 0 when there is no lease. */
+guint on_demand_pipeline_get_lease_remaining (OnDemandPipeline *self);
+
+typedef struct
+{
+  guint starts; /* runs that reached playing */
+  guint failures;
+  guint restarts;
+  gdouble last_time_to_first_buffer_ms;
+} OnDemandStats;
+
+void on_demand_pipeline_get_stats (OnDemandPipeline *self,
+    OnDemandStats *stats);
+
+/* Stops (EOS, bounded by stop-timeout) and tears down everything, then
+ * calls @callback on the main context; used at exit and on removal. After
+ * this the object accepts no request. */
+void on_demand_pipeline_shutdown (OnDemandPipeline *self,
+    GAsyncReadyCallback callback, gpointer user_data);
+gboolean on_demand_pipeline_shutdown_finish (OnDemandPipeline *self,
+    GAsyncResult *result, GError **error);
+
+G_END_DECLS
