@@ -9,6 +9,7 @@
 
 #include "realtime-channel.h"
 #include "realtime-client.h"
+#include "secret-file.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_SECRET_SIZE 16384
 #define EXIT_USAGE 2
 
 typedef struct
@@ -24,6 +24,8 @@ typedef struct
   gchar *url;
   gchar *api_key_file;
   gchar *access_token_file;
+  gchar *ca_file;
+  gboolean api_key_in_header;
   gchar *channel;
   gboolean private_;
   gchar *vsn;
@@ -46,50 +48,11 @@ options_clear (Options *o)
   g_free (o->url);
   g_free (o->api_key_file);
   g_free (o->access_token_file);
+  g_free (o->ca_file);
   g_free (o->channel);
   g_free (o->vsn);
   g_free (o->event);
   g_free (o->payload);
-}
-
-gchar *
-realtime_cli_read_secret_file (const gchar *path, GError **error)
-{
-  g_autofree gchar *contents = NULL;
-  g_autofree gchar *resolved = NULL;
-  gsize len;
-  const gchar *creds = g_getenv ("CREDENTIALS_DIRECTORY");
-
-  /* A bare name is a systemd credential first (LoadCredential=). */
-  if (creds && !strchr (path, '/')) {
-    g_autofree gchar *candidate = g_build_filename (creds, path, NULL);
-    if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
-      resolved = g_steal_pointer (&candidate);
-  }
-  if (!resolved)
-    resolved = g_strdup (path);
-
-  if (!g_file_get_contents (resolved, &contents, &len, error))
-    return NULL;
-  if (len > MAX_SECRET_SIZE) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-        "%s is larger than %d bytes: not a key or token file", resolved,
-        MAX_SECRET_SIZE);
-    return NULL;
-  }
-  g_strstrip (contents);
-  if (!*contents) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s is empty",
-        resolved);
-    return NULL;
-  }
-  if (strpbrk (contents, "\r\n\t ")) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-        "%s holds more than one word: expected a single key or token",
-        resolved);
-    return NULL;
-  }
-  return g_steal_pointer (&contents);
 }
 
 static gboolean
@@ -185,8 +148,8 @@ parse_options (int argc, char **argv, const gchar *what, gboolean is_send,
 static RealtimeClient *
 make_client (Options *o, GError **error)
 {
-  g_autofree gchar *key = NULL;
-  g_autofree gchar *token = NULL;
+  g_autoptr (GatewaySecret) key = NULL;
+  g_autoptr (GatewaySecret) token = NULL;
   g_autofree gchar *url = NULL;
   RealtimeVsn vsn = REALTIME_VSN_2_0_0;
   guint ms;
@@ -202,20 +165,26 @@ make_client (Options *o, GError **error)
     return NULL;
 
   if (o->api_key_file) {
-    key = realtime_cli_read_secret_file (o->api_key_file, error);
+    key = gateway_secret_file_read (o->api_key_file, error);
     if (!key)
       return NULL;
   } else if (g_getenv ("REALTIME_API_KEY") && *g_getenv ("REALTIME_API_KEY")) {
     key = g_strdup (g_getenv ("REALTIME_API_KEY"));
   }
   if (o->access_token_file) {
-    token = realtime_cli_read_secret_file (o->access_token_file, error);
+    token = gateway_secret_file_read (o->access_token_file, error);
     if (!token)
       return NULL;
   }
 
+  if (o->ca_file && !g_file_test (o->ca_file, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--ca-file %s is not a readable file", o->ca_file);
+    return NULL;
+  }
   client = g_object_new (REALTIME_TYPE_CLIENT, "url", o->url, "api-key", key,
-      "vsn", vsn, NULL);
+      "vsn", vsn, "ca-file", o->ca_file, "api-key-in-header",
+      o->api_key_in_header, NULL);
   if (token)
     realtime_client_set_access_token (client, token);
 

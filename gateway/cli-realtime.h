@@ -11,7 +11,5 @@ G_BEGIN_DECLS
 
 int realtime_cli_listen (int argc, char **argv);
 int realtime_cli_send (int argc, char **argv);
-/* Reads a secret from @path: trimmed, non-empty, bounded. */
-gchar *realtime_cli_read_secret_file (const gchar *path, GError **error);
 
 G_END_DECLS
