@@ -46,6 +46,12 @@ gateway_secret_file_read (const gchar *path, GError **error)
         GATEWAY_SECRET_MAX_SIZE);
     return NULL;
   }
+  if (memchr (contents, '\0', len)) {
+    gateway_secret_free (contents);
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+        "%s holds a NUL byte: not a key or token file", resolved);
+    return NULL;
+  }
   g_strstrip (contents);
   if (!*contents) {
     gateway_secret_free (contents);
@@ -53,8 +59,7 @@ gateway_secret_file_read (const gchar *path, GError **error)
         resolved);
     return NULL;
   }
-  if (strpbrk (contents, "\r\n\t ") || memchr (contents, '\0', strlen
-          (contents)) != contents + strlen (contents)) {
+  if (strpbrk (contents, "\r\n\t ")) {
     gateway_secret_free (contents);
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
         "%s holds more than one word: expected a single key or token",
