@@ -1,0 +1,730 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * test-pipeline-def.c: pipeline definition files. Defaults, every kind of
+ * problem reported as one line naming the file, group and key, ${VAR}
+ * substitution, directory override order, and the shipped definitions
+ * loading cleanly against the installed GStreamer elements.
+ */
+#include "test-util.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "pipeline-def.h"
+
+static const gchar *const test_vars[]
+    = { "RECORDINGS_DIR=/tmp/rt-recordings", "OTHER=x y", NULL };
+
+static gchar *tmp_dir;
+
+static void
+setup (void)
+{
+  GError *error = NULL;
+
+  tmp_dir = g_dir_make_tmp ("test-pipeline-def-XXXXXX", &error);
+  g_assert_no_error (error);
+}
+
+static void
+remove_tree (const gchar *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+
+    if (g_file_test (child, G_FILE_TEST_IS_DIR))
+      remove_tree (child);
+    else
+      g_unlink (child);
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
+
+static void
+teardown (void)
+{
+  remove_tree (tmp_dir);
+  g_clear_pointer (&tmp_dir, g_free);
+}
+
+/* Writes @contents to @dir/@name (@dir NULL: the test's directory). */
+static gchar *
+write_file (const gchar *dir, const gchar *name, const gchar *contents)
+{
+  gchar *path = g_build_filename (dir ? dir : tmp_dir, name, NULL);
+  GError *error = NULL;
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static gchar *
+make_dir (const gchar *name)
+{
+  gchar *path = g_build_filename (tmp_dir, name, NULL);
+
+  fail_unless (g_mkdir (path, 0700) == 0);
+  return path;
+}
+
+static PipelineDef *
+load_ok (const gchar *name, const gchar *contents, gboolean check)
+{
+  g_autofree gchar *path = write_file (NULL, name, contents);
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  PipelineDef *def;
+
+  def = pipeline_def_load (path, test_vars, check, problems);
+  if (problems->len > 0) {
+    g_ptr_array_add (problems, NULL);
+    fail ("%s has problems:\n%s", name,
+        g_strjoinv ("\n", (gchar **)problems->pdata));
+  }
+  fail_unless (def != NULL);
+  return def;
+}
+
+/* Loads @contents as @name, which must fail; returns the problem lines
+ * (NULL-terminated). */
+static GStrv
+load_problems (const gchar *name, const gchar *contents, gboolean check)
+{
+  g_autofree gchar *path = write_file (NULL, name, contents);
+  GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
+  PipelineDef *def;
+  guint i;
+
+  def = pipeline_def_load (path, test_vars, check, problems);
+  fail_unless (def == NULL, "%s loaded", name);
+  fail_unless (problems->len > 0);
+  for (i = 0; i < problems->len; i++) {
+    const gchar *line = g_ptr_array_index (problems, i);
+
+    fail_unless (g_str_has_prefix (line, path), "line lacks the path: %s",
+        line);
+    fail_if (strchr (line, '\n'), "multi-line problem: %s", line);
+  }
+  g_ptr_array_set_free_func (problems, NULL);
+  g_ptr_array_add (problems, NULL);
+  return (GStrv)g_ptr_array_free (problems, FALSE);
+}
+
+static gboolean
+has_line (GStrv lines, const gchar *expected)
+{
+  guint i;
+
+  for (i = 0; lines[i]; i++) {
+    if (strstr (lines[i], expected))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+assert_problem (const gchar *contents, gboolean check, const gchar *expected)
+{
+  g_auto (GStrv) lines = load_problems ("p.pipeline", contents, check);
+
+  if (!has_line (lines, expected)) {
+    g_autofree gchar *all = g_strjoinv ("\n", lines);
+
+    fail ("no problem line with \"%s\" in:\n%s", expected, all);
+  }
+}
+
+#define MINIMAL "[pipeline]\ndescription=videotestsrc ! fakesink\n"
+
+GST_START_TEST (test_defaults)
+{
+  g_autoptr (PipelineDef) def = load_ok ("front.pipeline", MINIMAL, TRUE);
+
+  fail_unless_equals_string (def->name, "front");
+  fail_unless (g_str_has_suffix (def->path, "/front.pipeline"));
+  fail_unless_equals_string (def->description, "videotestsrc ! fakesink");
+  fail_unless (def->summary == NULL);
+  fail_unless_equals_int (def->start_timeout_ms, 10000);
+  fail_unless_equals_int (def->stop_timeout_ms, 5000);
+  fail_unless_equals_int (def->default_ttl_s, 0);
+  fail_unless_equals_int (def->max_ttl_s, 0);
+  fail_unless_equals_int (def->restart, PIPELINE_RESTART_NEVER);
+  fail_unless_equals_int (def->restart_backoff_min_ms, 1000);
+  fail_unless_equals_int (def->restart_backoff_max_ms, 30000);
+  fail_unless_equals_int (def->max_restarts, 5);
+  fail_if (def->warm);
+  fail_unless_equals_int (def->params->len, 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_every_key)
+{
+  g_autoptr (PipelineDef) def = load_ok ("cam_2.pipeline",
+      "# a comment\n[pipeline]\n"
+      "description = videotestsrc name=src ! fakesink\n"
+      "summary=Test source\nstart-timeout=2.5\nstop-timeout=0.25\n"
+      "default-ttl=30\nmax-ttl=60\nrestart=on-failure\n"
+      "restart-backoff-min=0.5\nrestart-backoff-max=10\nmax-restarts=3\n"
+      "warm=true\n\n"
+      "[param:pattern]\nelement=src\nproperty=pattern\ntype=enum\n"
+      "values=ball;snow\n\n"
+      "[param:live]\nelement=src\nproperty=is-live\ntype=boolean\n",
+      TRUE);
+  PipelineDef *ref;
+
+  fail_unless_equals_string (def->name, "cam_2");
+  fail_unless_equals_string (def->summary, "Test source");
+  fail_unless_equals_int (def->start_timeout_ms, 2500);
+  fail_unless_equals_int (def->stop_timeout_ms, 250);
+  fail_unless_equals_int (def->default_ttl_s, 30);
+  fail_unless_equals_int (def->max_ttl_s, 60);
+  fail_unless_equals_int (def->restart, PIPELINE_RESTART_ON_FAILURE);
+  fail_unless_equals_int (def->restart_backoff_min_ms, 500);
+  fail_unless_equals_int (def->restart_backoff_max_ms, 10000);
+  fail_unless_equals_int (def->max_restarts, 3);
+  fail_unless (def->warm);
+
+  /* Params keep file order. */
+  fail_unless_equals_int (def->params->len, 2);
+  fail_unless_equals_string (((GatewayParam *)def->params->pdata[0])->name,
+      "pattern");
+  fail_unless (pipeline_def_find_param (def, "live") == def->params->pdata[1]);
+  fail_unless (pipeline_def_find_param (def, "nope") == NULL);
+  fail_unless (pipeline_def_find_param (def, NULL) == NULL);
+
+  ref = pipeline_def_ref (def);
+  fail_unless (ref == def);
+  pipeline_def_unref (ref);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_name_is_valid)
+{
+  g_autofree gchar *n64 = g_strnfill (64, 'a');
+  g_autofree gchar *n65 = g_strnfill (65, 'a');
+
+  fail_unless (pipeline_def_name_is_valid ("front"));
+  fail_unless (pipeline_def_name_is_valid ("Cam_2-x"));
+  fail_unless (pipeline_def_name_is_valid (n64));
+  fail_if (pipeline_def_name_is_valid (n65));
+  fail_if (pipeline_def_name_is_valid (""));
+  fail_if (pipeline_def_name_is_valid (NULL));
+  fail_if (pipeline_def_name_is_valid ("../x"));
+  fail_if (pipeline_def_name_is_valid ("a b"));
+  fail_if (pipeline_def_name_is_valid ("a!"));
+  fail_if (pipeline_def_name_is_valid ("a.b"));
+  fail_if (pipeline_def_name_is_valid ("caf\xc3\xa9"));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_structure_problems)
+{
+  assert_problem ("[param:x]\nelement=e\nproperty=p\ntype=int\n", FALSE,
+      "p.pipeline: missing [pipeline] group");
+  assert_problem ("[pipeline]\nsummary=s\n", FALSE,
+      "p.pipeline: [pipeline] description: missing");
+  assert_problem ("[pipeline]\ndescription=\n", FALSE,
+      "p.pipeline: [pipeline] description: empty");
+  assert_problem (MINIMAL "max_ttl=60\n", FALSE,
+      "p.pipeline: [pipeline] max_ttl: unknown key");
+  assert_problem (MINIMAL "[pipelines]\nx=1\n", FALSE,
+      "p.pipeline: [pipelines] unknown group");
+  assert_problem (MINIMAL "[params:x]\nelement=e\n", FALSE,
+      "p.pipeline: [params:x] unknown group");
+  assert_problem ("[pipeline\ndescription=x\n", FALSE, "p.pipeline: ");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_value_problems)
+{
+  assert_problem (MINIMAL "start-timeout=ten\n", FALSE,
+      "[pipeline] start-timeout: \"ten\" is not a number of seconds");
+  assert_problem (MINIMAL "start-timeout=0\n", FALSE,
+      "[pipeline] start-timeout: 0 is out of range");
+  assert_problem (MINIMAL "stop-timeout=-1\n", FALSE,
+      "[pipeline] stop-timeout:");
+  assert_problem (MINIMAL "stop-timeout=nan\n", FALSE,
+      "[pipeline] stop-timeout:");
+  assert_problem (MINIMAL "stop-timeout=1e9\n", FALSE,
+      "[pipeline] stop-timeout:");
+  assert_problem (MINIMAL "default-ttl=1.5\n", FALSE,
+      "[pipeline] default-ttl: \"1.5\" is not an integer");
+  assert_problem (MINIMAL "max-ttl=86401\n", FALSE, "[pipeline] max-ttl:");
+  assert_problem (MINIMAL "max-restarts=x\n", FALSE,
+      "[pipeline] max-restarts:");
+  assert_problem (MINIMAL "warm=yes\n", FALSE,
+      "[pipeline] warm: \"yes\" is not true or false");
+  assert_problem (MINIMAL "restart=always\n", FALSE,
+      "[pipeline] restart: unknown policy \"always\"");
+  assert_problem (MINIMAL "restart-backoff-min=10\nrestart-backoff-max=2\n",
+      FALSE,
+      "[pipeline] restart-backoff-min: 10 s is above "
+      "restart-backoff-max 2 s");
+  assert_problem (MINIMAL "default-ttl=120\nmax-ttl=60\n", FALSE,
+      "[pipeline] default-ttl: 120 exceeds max-ttl 60");
+  assert_problem (MINIMAL "max-ttl=60\n", FALSE,
+      "[pipeline] default-ttl: 0 (no lease) exceeds max-ttl 60");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_param_problems)
+{
+  assert_problem (MINIMAL "[param:f]\nelement=sink\nproperty=location\n"
+                          "type=string\npattern=([a-z\n",
+      FALSE,
+      "p.pipeline: [param:f] "
+      "pattern:");
+  assert_problem (MINIMAL "[param:f]\nelement=sink\nproperty=location\n"
+                          "type=string\nmaxlength=3\n",
+      FALSE,
+      "p.pipeline: [param:f] "
+      "maxlength: unknown key");
+  assert_problem (MINIMAL "[param:b]\nelement=enc\nproperty=bitrate\n"
+                          "type=uint\nmin=10\nmax=1\n",
+      FALSE,
+      "p.pipeline: [param:b] min: 10 "
+      "is above max 1");
+  assert_problem (MINIMAL "[param:b]\nelement=enc\nproperty=bitrate\n", FALSE,
+      "p.pipeline: [param:b] type: missing");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_every_problem_is_a_line)
+{
+  g_auto (GStrv) lines = load_problems ("p.pipeline",
+      "[pipeline]\n"
+      "description=videotestsrc ! fakesink\nrestart=sometimes\n"
+      "warm=1\nmaxttl=3\n"
+      "[param:a]\nelement=e\nproperty=p\ntype=int\nmin=x\nmax=y\n",
+      FALSE);
+
+  fail_unless_equals_int (g_strv_length (lines), 5);
+  fail_unless (has_line (lines, "[pipeline] restart:"));
+  fail_unless (has_line (lines, "[pipeline] warm:"));
+  fail_unless (has_line (lines, "[pipeline] maxttl:"));
+  fail_unless (has_line (lines, "[param:a] min:"));
+  fail_unless (has_line (lines, "[param:a] max:"));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_file_name_problems)
+{
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *spaced = write_file (NULL, "bad name.pipeline", MINIMAL);
+  g_autofree gchar *other = write_file (NULL, "front.conf", MINIMAL);
+  g_autofree gchar *missing = g_build_filename (tmp_dir, "gone.pipeline", NULL);
+
+  fail_if (pipeline_def_load (spaced, NULL, FALSE, problems));
+  fail_unless_equals_int (problems->len, 1);
+  fail_unless (strstr (g_ptr_array_index (problems, 0),
+                   "\"bad name\" is not a valid pipeline name")
+      != NULL);
+  fail_if (pipeline_def_load (other, NULL, FALSE, problems));
+  fail_unless_equals_int (problems->len, 2);
+  fail_unless (
+      strstr (g_ptr_array_index (problems, 1), "must end with \".pipeline\"")
+      != NULL);
+  fail_if (pipeline_def_load (missing, NULL, FALSE, problems));
+  fail_unless_equals_int (problems->len, 3);
+  fail_unless (g_str_has_prefix (g_ptr_array_index (problems, 2), missing));
+  /* Without an array the result alone says it failed. */
+  fail_if (pipeline_def_load (missing, NULL, FALSE, NULL));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_element_problems)
+{
+  assert_problem ("[pipeline]\ndescription=videotestsrc ! nosuchelement ! "
+                  "fakesink\n",
+      TRUE,
+      "p.pipeline: [pipeline] description: does not "
+      "parse: no element \"nosuchelement\"");
+  assert_problem ("[pipeline]\ndescription=videotestsrc ! ! fakesink\n", TRUE,
+      "[pipeline] description: does not parse");
+  assert_problem ("[pipeline]\ndescription=videotestsrc ! fakesink "
+                  "bogus-property=1\n",
+      TRUE, "[pipeline] description: does not parse");
+  assert_problem ("[pipeline]\ndescription=videotestsrc ! "
+                  "audioconvert ! fakesink\n",
+      TRUE,
+      "[pipeline] description: does "
+      "not parse");
+  assert_problem ("[pipeline]\ndescription=videotestsrc ! identity\n", TRUE,
+      "p.pipeline: [pipeline] description: has no sink element");
+  assert_problem ("[pipeline]\ndescription=videotestsrc\n", TRUE,
+      "[pipeline] description: has no sink element");
+  assert_problem (MINIMAL "[param:b]\nelement=enc\nproperty=bitrate\n"
+                          "type=uint\nmin=1\nmax=10\n",
+      TRUE,
+      "p.pipeline: [param:b] element: "
+      "no element named \"enc\"");
+  assert_problem ("[pipeline]\ndescription=videotestsrc name=src ! "
+                  "fakesink\n[param:p]\nelement=src\nproperty=pattern\ntype="
+                  "enum\n"
+                  "values=ball;sparkles\n",
+      TRUE,
+      "p.pipeline: [param:p] values: "
+      "\"sparkles\" is not a value of");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_elements_unchecked_without_flag)
+{
+  g_autoptr (PipelineDef) def = load_ok ("n.pipeline",
+      "[pipeline]\n"
+      "description=nosuchelement ! alsoabsent\n"
+      "[param:b]\nelement=enc\nproperty=bitrate\ntype=uint\n",
+      FALSE);
+
+  fail_unless_equals_string (def->description, "nosuchelement ! alsoabsent");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_lone_sink_or_bin_is_wrapped)
+{
+  g_autoptr (PipelineDef) sink = load_ok ("s.pipeline",
+      "[pipeline]\n"
+      "description=fakesink name=sink\n"
+      "[param:sync]\nelement=sink\nproperty=sync\ntype=boolean\n",
+      TRUE);
+  g_autoptr (PipelineDef) bin = load_ok ("b.pipeline",
+      "[pipeline]\n"
+      "description=bin. ( videotestsrc name=src ! fakesink )\n"
+      "[param:pattern]\nelement=src\nproperty=pattern\ntype=enum\n"
+      "values=ball\n",
+      TRUE);
+
+  fail_unless_equals_int (sink->params->len, 1);
+  fail_unless_equals_int (bin->params->len, 1);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_vars_substituted)
+{
+  g_autoptr (PipelineDef) def = load_ok ("v.pipeline",
+      "[pipeline]\n"
+      "description=videotestsrc ! filesink name=sink "
+      "location=${RECORDINGS_DIR}/a.mp4\n"
+      "summary=costs $5 and keeps ${RECORDINGS_DIR} as is\n"
+      "[param:file]\nelement=sink\nproperty=location\ntype=string\n"
+      "pattern=^[a-z]+$\nprefix=${RECORDINGS_DIR}/${OTHER}/\n"
+      "suffix=.${OTHER}\n",
+      TRUE);
+  const GatewayParam *file = pipeline_def_find_param (def, "file");
+  g_autoptr (PipelineDef) dollar = load_ok ("d.pipeline",
+      "[pipeline]\n"
+      "description=a $ b $x $}{ ${OTHER}$\n",
+      FALSE);
+
+  fail_unless_equals_string (def->description,
+      "videotestsrc ! filesink "
+      "name=sink location=/tmp/rt-recordings/a.mp4");
+  /* Only the description and prefix/suffix are substituted. */
+  fail_unless_equals_string (def->summary,
+      "costs $5 and keeps "
+      "${RECORDINGS_DIR} as is");
+  fail_unless_equals_string (file->prefix, "/tmp/rt-recordings/x y/");
+  fail_unless_equals_string (file->suffix, ".x y");
+  fail_unless_equals_string (dollar->description, "a $ b $x $}{ x y$");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_var_problems)
+{
+  assert_problem ("[pipeline]\ndescription=filesink "
+                  "location=${RECORDING_DIR}/a.mp4\n",
+      FALSE,
+      "p.pipeline: [pipeline] description: unknown variable "
+      "${RECORDING_DIR}");
+  assert_problem ("[pipeline]\ndescription=filesink location=${X\n", FALSE,
+      "[pipeline] description: unterminated");
+  assert_problem ("[pipeline]\ndescription=filesink location=${}\n", FALSE,
+      "[pipeline] description: \"${}\" is not a variable name");
+  assert_problem ("[pipeline]\ndescription=filesink location=${A B}\n", FALSE,
+      "is not a variable name");
+  assert_problem (MINIMAL "[param:f]\nelement=sink\nproperty=location\n"
+                          "type=string\nprefix=${NOPE}/\n",
+      FALSE, "p.pipeline: [param:f] prefix: unknown variable ${NOPE}");
+  assert_problem (MINIMAL "[param:f]\nelement=sink\nproperty=location\n"
+                          "type=string\nsuffix=${NOPE}\n",
+      FALSE, "[param:f] suffix: unknown variable ${NOPE}");
+
+  {
+    /* No vars at all: every reference is unknown. */
+    g_autofree gchar *path = write_file (NULL, "n.pipeline",
+        "[pipeline]\n"
+        "description=filesink location=${RECORDINGS_DIR}/a\n");
+    g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+
+    fail_if (pipeline_def_load (path, NULL, FALSE, problems));
+    fail_unless_equals_int (problems->len, 1);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_load_dirs_override_order)
+{
+  g_autofree gchar *shipped = make_dir ("shipped");
+  g_autofree gchar *local = make_dir ("local");
+  g_autofree gchar *absent = g_build_filename (tmp_dir, "absent", NULL);
+  g_autofree gchar *a1
+      = write_file (shipped, "a.pipeline", MINIMAL "summary=shipped a\n");
+  g_autofree gchar *b1
+      = write_file (shipped, "b.pipeline", MINIMAL "summary=shipped b\n");
+  g_autofree gchar *d1
+      = write_file (shipped, "d.pipeline", MINIMAL "summary=shipped d\n");
+  g_autofree gchar *a2
+      = write_file (local, "a.pipeline", MINIMAL "summary=local a\n");
+  g_autofree gchar *c2
+      = write_file (local, "c.pipeline", MINIMAL "summary=local c\n");
+  g_autofree gchar *d2 = write_file (local, "d.pipeline",
+      "[pipeline]\n"
+      "summary=broken override\n");
+  g_autofree gchar *x2 = write_file (local, "notes.txt", "not a pipeline");
+  g_autofree gchar *y2 = write_file (local, "a.pipeline~", "backup");
+  const gchar *dirs[] = { shipped, absent, local, NULL };
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) defs = NULL;
+  PipelineDef *def;
+
+  defs = pipeline_def_load_dirs (dirs, test_vars, TRUE, problems);
+  fail_unless_equals_int (g_hash_table_size (defs), 3);
+  def = g_hash_table_lookup (defs, "a");
+  fail_unless_equals_string (def->summary, "local a");
+  fail_unless_equals_string (def->path, a2);
+  def = g_hash_table_lookup (defs, "b");
+  fail_unless_equals_string (def->summary, "shipped b");
+  def = g_hash_table_lookup (defs, "c");
+  fail_unless_equals_string (def->summary, "local c");
+  /* The broken override is reported, and does not fall back. */
+  fail_if (g_hash_table_contains (defs, "d"));
+  fail_unless_equals_int (problems->len, 1);
+  fail_unless (g_str_has_prefix (g_ptr_array_index (problems, 0), d2));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_load_dirs_empty)
+{
+  const gchar *none[] = { NULL };
+  g_autoptr (GHashTable) a = pipeline_def_load_dirs (none, NULL, TRUE, NULL);
+  g_autoptr (GHashTable) b = pipeline_def_load_dirs (NULL, NULL, TRUE, NULL);
+
+  fail_unless_equals_int (g_hash_table_size (a), 0);
+  fail_unless_equals_int (g_hash_table_size (b), 0);
+}
+
+GST_END_TEST;
+
+/* The source tree's pipelines/ directory. __FILE__ is the path the
+ * compiler was given, relative to the build root when meson builds out of
+ * tree, so it is resolved against the build root: the directory above
+ * this executable's (tests/). */
+static gchar *
+shipped_dir (void)
+{
+  const gchar *env = g_getenv ("RT_PIPELINES_DIR");
+  g_autofree gchar *exe = NULL;
+  g_autofree gchar *tests_build = NULL;
+  g_autofree gchar *build_root = NULL;
+  g_autofree gchar *src = NULL;
+  g_autofree gchar *src_dir = NULL;
+
+  if (env)
+    return g_strdup (env);
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  fail_unless (exe != NULL);
+  tests_build = g_path_get_dirname (exe);
+  build_root = g_path_get_dirname (tests_build);
+  src = g_canonicalize_filename (__FILE__, build_root);
+  src_dir = g_path_get_dirname (src);
+  return g_canonicalize_filename ("../pipelines", src_dir);
+}
+
+GST_START_TEST (test_shipped_pipelines_load)
+{
+  static const gchar *const shipped[]
+      = { "test-pattern-file", "test-pattern-rtp", "test-pattern-rtp-raw",
+          "camera-rtp", "camera-srt", "camera-rtsp", NULL };
+  g_autofree gchar *dir = shipped_dir ();
+  const gchar *dirs[] = { dir, NULL };
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) defs = NULL;
+  guint i;
+
+  fail_unless (g_file_test (dir, G_FILE_TEST_IS_DIR), "no %s", dir);
+  defs = pipeline_def_load_dirs (dirs, test_vars, TRUE, problems);
+  if (problems->len > 0) {
+    g_ptr_array_add (problems, NULL);
+    fail ("shipped pipelines have problems:\n%s",
+        g_strjoinv ("\n", (gchar **)problems->pdata));
+  }
+  for (i = 0; shipped[i]; i++) {
+    PipelineDef *def = g_hash_table_lookup (defs, shipped[i]);
+
+    fail_unless (def != NULL, "%s not loaded", shipped[i]);
+    fail_unless (def->summary != NULL, "%s has no summary", shipped[i]);
+    fail_unless (def->params->len > 0, "%s has no params", shipped[i]);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_shipped_file_param_cannot_escape)
+{
+  g_autofree gchar *dir = shipped_dir ();
+  g_autofree gchar *path
+      = g_build_filename (dir, "test-pattern-file.pipeline", NULL);
+  g_autoptr (PipelineDef) def = pipeline_def_load (path, test_vars, TRUE, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (JsonNode) good = json_from_string ("{\"file\":\"take-1\"}", NULL);
+  g_autoptr (JsonNode) bad
+      = json_from_string ("{\"file\":\"../../etc/x\"}", NULL);
+  g_autoptr (GHashTable) values = NULL;
+  g_autoptr (GHashTable) refused = NULL;
+  g_autofree gchar *location = NULL;
+  const GatewayParam *file;
+
+  fail_unless (def != NULL);
+  file = pipeline_def_find_param (def, "file");
+  fail_unless_equals_string (file->prefix, "/tmp/rt-recordings/");
+  fail_unless (g_str_has_prefix (def->description, "videotestsrc "));
+  fail_unless (
+      strstr (def->description, "location=/tmp/rt-recordings/test-pattern.mp4")
+      != NULL);
+
+  refused = gateway_params_validate_request (def->params, bad, &error);
+  fail_unless (refused == NULL);
+  g_assert_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PATTERN);
+  g_clear_error (&error);
+
+  values = gateway_params_validate_request (def->params, good, &error);
+  g_assert_no_error (error);
+  pipeline = gst_parse_launch (def->description, &error);
+  g_assert_no_error (error);
+  fail_unless (gateway_param_apply (file, GST_BIN (pipeline),
+      g_hash_table_lookup (values, "file"), &error));
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  g_object_get (sink, "location", &location, NULL);
+  fail_unless_equals_string (location, "/tmp/rt-recordings/take-1.mp4");
+}
+
+GST_END_TEST;
+
+/* Loads the shipped @name and checks @json (a request's params) against
+ * it. */
+static gboolean
+shipped_accepts (const gchar *name, const gchar *json)
+{
+  g_autofree gchar *dir = shipped_dir ();
+  g_autofree gchar *file = g_strconcat (name, ".pipeline", NULL);
+  g_autofree gchar *path = g_build_filename (dir, file, NULL);
+  g_autoptr (PipelineDef) def
+      = pipeline_def_load (path, test_vars, FALSE, NULL);
+  g_autoptr (JsonNode) node = json_from_string (json, NULL);
+  g_autoptr (GHashTable) values = NULL;
+
+  fail_unless (def != NULL && node != NULL);
+  values = gateway_params_validate_request (def->params, node, NULL);
+  return values != NULL;
+}
+
+GST_START_TEST (test_shipped_param_patterns)
+{
+  fail_unless (shipped_accepts ("test-pattern-rtp",
+      "{\"host\":\"192.168.1.20\",\"port\":5000,\"bitrate\":2500}"));
+  fail_unless (shipped_accepts ("test-pattern-rtp",
+      "{\"host\":\"viewer.example.com\"}"));
+  fail_unless (shipped_accepts ("test-pattern-rtp", "{\"host\":\"::1\"}"));
+  fail_if (shipped_accepts ("test-pattern-rtp", "{\"host\":\"a b\"}"));
+  fail_if (shipped_accepts ("test-pattern-rtp",
+      "{\"host\":\"x ! filesink location=/tmp/pwned\"}"));
+  fail_if (shipped_accepts ("test-pattern-rtp", "{\"port\":0}"));
+  fail_if (shipped_accepts ("test-pattern-rtp", "{\"port\":65536}"));
+
+  fail_unless (shipped_accepts ("camera-rtp",
+      "{\"device\":\"/dev/video2\","
+      "\"resolution\":\"video/x-raw,width=640,height=480\","
+      "\"framerate\":15}"));
+  fail_if (shipped_accepts ("camera-rtp", "{\"device\":\"/dev/sda\"}"));
+  fail_if (shipped_accepts ("camera-rtp",
+      "{\"device\":\"/dev/video0/../../etc/shadow\"}"));
+  fail_if (shipped_accepts ("camera-rtp",
+      "{\"resolution\":\"video/x-raw,width=99999,height=1\"}"));
+  fail_if (shipped_accepts ("camera-rtp", "{\"framerate\":61}"));
+
+  fail_unless (shipped_accepts ("camera-srt",
+      "{\"uri\":\"srt://relay.example.com:9000?mode=caller\"}"));
+  fail_unless (shipped_accepts ("camera-srt", "{\"uri\":\"srt://:8890\"}"));
+  fail_if (shipped_accepts ("camera-srt", "{\"uri\":\"srt://a b:9000\"}"));
+  fail_if (shipped_accepts ("camera-srt", "{\"uri\":\"file:///etc/passwd\"}"));
+  fail_if (shipped_accepts ("camera-srt",
+      "{\"uri\":\"srt://h:1?passphrase=a\\\"b\"}"));
+
+  fail_unless (shipped_accepts ("camera-rtsp",
+      "{\"location\":\"rtsp://media.example.com:8554/robot1\"}"));
+  fail_unless (shipped_accepts ("camera-rtsp",
+      "{\"location\":\"rtsps://10.0.0.2/live/cam_1\"}"));
+  fail_if (shipped_accepts ("camera-rtsp",
+      "{\"location\":\"rtsp://user:pw@host/x\"}"));
+  fail_if (shipped_accepts ("camera-rtsp", "{\"location\":\"http://host/x\"}"));
+
+  fail_unless (shipped_accepts ("test-pattern-file",
+      "{\"file\":\"take-1\",\"pattern\":\"ball\",\"bitrate\":1000}"));
+  fail_if (shipped_accepts ("test-pattern-file", "{\"file\":\"take-1.mp4\"}"));
+  fail_if (shipped_accepts ("test-pattern-file", "{\"file\":\"..\"}"));
+}
+
+GST_END_TEST;
+
+static Suite *
+pipeline_def_suite (void)
+{
+  Suite *s = suite_create ("pipeline-def");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_defaults);
+  tcase_add_test (tc, test_every_key);
+  tcase_add_test (tc, test_name_is_valid);
+  tcase_add_test (tc, test_structure_problems);
+  tcase_add_test (tc, test_value_problems);
+  tcase_add_test (tc, test_param_problems);
+  tcase_add_test (tc, test_every_problem_is_a_line);
+  tcase_add_test (tc, test_file_name_problems);
+  tcase_add_test (tc, test_element_problems);
+  tcase_add_test (tc, test_elements_unchecked_without_flag);
+  tcase_add_test (tc, test_lone_sink_or_bin_is_wrapped);
+  tcase_add_test (tc, test_vars_substituted);
+  tcase_add_test (tc, test_var_problems);
+  tcase_add_test (tc, test_load_dirs_override_order);
+  tcase_add_test (tc, test_load_dirs_empty);
+  tcase_add_test (tc, test_shipped_pipelines_load);
+  tcase_add_test (tc, test_shipped_file_param_cannot_escape);
+  tcase_add_test (tc, test_shipped_param_patterns);
+  return s;
+}
+
+RT_TEST_MAIN (pipeline_def);
