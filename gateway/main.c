@@ -4,6 +4,7 @@
  * main.c: subcommand dispatch for the realtime-gateway program.
  */
 #include "cli-realtime.h"
+#include "daemon.h"
 
 #include <glib.h>
 
@@ -20,6 +21,8 @@ usage (FILE *out)
       "Commands:\n"
       "  listen    join a channel and print every broadcast as a JSON line\n"
       "  send      send one broadcast on a channel\n"
+      "  run       the gateway service: broadcasts drive on-demand pipelines\n"
+      "  check-config  check the configuration and pipeline definitions\n"
       "\n"
       "Run 'realtime-gateway COMMAND --help' for the options of a command.\n"
       "Secrets are read from files (--api-key-file) or the environment\n"
@@ -51,6 +54,10 @@ main (int argc, char **argv)
     return realtime_cli_listen (argc - 1, argv + 1);
   if (strcmp (argv[1], "send") == 0)
     return realtime_cli_send (argc - 1, argv + 1);
+  if (strcmp (argv[1], "run") == 0)
+    return gateway_daemon_run (argc - 1, argv + 1);
+  if (strcmp (argv[1], "check-config") == 0)
+    return gateway_daemon_check_config (argc - 1, argv + 1);
 
   fprintf (stderr, "realtime-gateway: unknown command \"%s\"\n\n", argv[1]);
   usage (stderr);

@@ -859,6 +859,7 @@ _realtime_client_send (RealtimeClient *self, const RealtimeMessage *msg)
   g_debug ("client: send %s on %s ref %s", msg->event, msg->topic,
       msg->ref ? msg->ref : "null");
   soup_websocket_connection_send_text (self->conn->ws, text);
+  self->stats.frames_sent++;
   return TRUE;
 }
 

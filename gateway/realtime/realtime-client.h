@@ -129,6 +129,7 @@ typedef struct
   guint heartbeats_ok;
   guint heartbeat_timeouts;
   guint frames_received;
+  guint frames_sent;
   guint frames_dropped; /* malformed, unknown, oversized, stale */
   gdouble last_rtt_ms;
 } RealtimeClientStats;

@@ -1,0 +1,281 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * metrics.c: a tiny HTTP endpoint for health checks and Prometheus.
+ */
+#include "metrics.h"
+
+#include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+struct _GatewayMetrics
+{
+  GMainContext *context;
+  SoupServer *soup;
+  /* Accepting ourselves and handing streams to soup_server_accept_iostream
+   * avoids libsoup 3.2's listener, which leaks every accepted socket: a
+   * scraper every 15 s would grow the daemon for ever. */
+  GSocket *listen_socket;
+  GSource *listen_source;
+  guint port;
+
+  RealtimeClient *client;
+  RealtimeChannel *channel;
+  GatewayRouter *router;
+  gulong channel_state_id;
+  guint channel_errors;
+};
+
+static void
+on_channel_state (RealtimeChannel *channel, RealtimeChannelState state,
+    const gchar *reason, gpointer user_data)
+{
+  GatewayMetrics *m = user_data;
+
+  if (state == REALTIME_CHANNEL_STATE_ERRORED)
+    m->channel_errors++;
+}
+
+static void
+metric (GString *out, const gchar *name, const gchar *type,
+    const gchar *help, gdouble value)
+{
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n",
+      name, help, name, type, name, value);
+}
+
+gchar *
+gateway_metrics_render (GatewayMetrics *m)
+{
+  GString *out = g_string_new (NULL);
+  RealtimeClientStats cs;
+  GatewayRouterStats rs;
+  g_autoptr (GPtrArray) pipelines = gateway_router_get_pipelines (m->router);
+  guint joins, i;
+  static const OnDemandState states[] = { ON_DEMAND_STATE_STOPPED,
+    ON_DEMAND_STATE_STARTING, ON_DEMAND_STATE_PLAYING,
+    ON_DEMAND_STATE_STOPPING, ON_DEMAND_STATE_FAILED
+  };
+
+  realtime_client_get_stats (m->client, &cs);
+  gateway_router_get_stats (m->router, &rs);
+  g_object_get (m->channel, "joins", &joins, NULL);
+
+  metric (out, "realtime_connected", "gauge",
+      "1 when the WebSocket is open",
+      realtime_client_get_state (m->client) ==
+      REALTIME_CLIENT_STATE_CONNECTED);
+  metric (out, "realtime_channel_joined", "gauge",
+      "1 when the channel is joined",
+      realtime_channel_get_state (m->channel) ==
+      REALTIME_CHANNEL_STATE_JOINED);
+  metric (out, "realtime_connects_total", "counter",
+      "WebSocket handshakes that succeeded", cs.connects);
+  metric (out, "realtime_reconnects_total", "counter",
+      "Reconnects scheduled after a loss", cs.reconnects);
+  metric (out, "realtime_joins_total", "counter",
+      "Joins acknowledged by the server", joins);
+  metric (out, "realtime_channel_errors_total", "counter",
+      "Join failures and channel losses", m->channel_errors);
+  metric (out, "realtime_heartbeats_sent_total", "counter",
+      "Heartbeats sent", cs.heartbeats_sent);
+  metric (out, "realtime_heartbeats_ok_total", "counter",
+      "Heartbeats answered", cs.heartbeats_ok);
+  metric (out, "realtime_heartbeat_timeouts_total", "counter",
+      "Heartbeats unanswered in time", cs.heartbeat_timeouts);
+  metric (out, "realtime_heartbeat_rtt_seconds", "gauge",
+      "Round trip of the last answered heartbeat", cs.last_rtt_ms / 1000.0);
+  metric (out, "realtime_frames_received_total", "counter",
+      "Frames received", cs.frames_received);
+  metric (out, "realtime_frames_sent_total", "counter", "Frames sent",
+      cs.frames_sent);
+  metric (out, "realtime_frames_dropped_total", "counter",
+      "Frames dropped: malformed, oversized, stale or unknown",
+      cs.frames_dropped);
+  metric (out, "gateway_requests_total", "counter",
+      "Requests received on the channel", rs.requests);
+  metric (out, "gateway_requests_rejected_total", "counter",
+      "Requests rejected with a reason", rs.rejected);
+
+  g_string_append (out, "# HELP gateway_pipeline_state 1 for the state "
+      "each pipeline is in\n# TYPE gateway_pipeline_state gauge\n");
+  for (i = 0; i < pipelines->len; i++) {
+    OnDemandPipeline *p = g_ptr_array_index (pipelines, i);
+    guint s;
+    for (s = 0; s < G_N_ELEMENTS (states); s++)
+      g_string_append_printf (out,
+          "gateway_pipeline_state{pipeline=\"%s\",state=\"%s\"} %d\n",
+          on_demand_pipeline_get_name (p),
+          on_demand_state_to_string (states[s]),
+          on_demand_pipeline_get_state (p) == states[s]);
+  }
+#define PER_PIPELINE(name, type, help, field)                              \
+  g_string_append (out, "# HELP " name " " help "\n# TYPE " name " " type  \
+      "\n");                                                              \
+  for (i = 0; i < pipelines->len; i++) {                                  \
+    OnDemandPipeline *p = g_ptr_array_index (pipelines, i);               \
+    OnDemandStats st;                                                     \
+    on_demand_pipeline_get_stats (p, &st);                                \
+    g_string_append_printf (out, name "{pipeline=\"%s\"} %.17g\n",        \
+        on_demand_pipeline_get_name (p), (gdouble) (field));              \
+  }
+  PER_PIPELINE ("gateway_pipeline_starts_total", "counter",
+      "Runs that reached playing", st.starts);
+  PER_PIPELINE ("gateway_pipeline_failures_total", "counter",
+      "Runs that failed", st.failures);
+  PER_PIPELINE ("gateway_pipeline_restarts_total", "counter",
+      "Restarts by the restart policy", st.restarts);
+  PER_PIPELINE ("gateway_pipeline_first_buffer_seconds", "gauge",
+      "Time from start to the first buffer at a sink, last run",
+      st.last_time_to_first_buffer_ms / 1000.0);
+#undef PER_PIPELINE
+  return g_string_free (out, FALSE);
+}
+
+static void
+handle (SoupServer *server, SoupServerMessage *msg, const char *path,
+    GHashTable *query, gpointer user_data)
+{
+  GatewayMetrics *m = user_data;
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET
+      && soup_server_message_get_method (msg) != SOUP_METHOD_HEAD) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+        NULL);
+    return;
+  }
+  if (g_strcmp0 (path, "/healthz") == 0) {
+    gboolean joined = realtime_channel_get_state (m->channel) ==
+        REALTIME_CHANNEL_STATE_JOINED;
+    g_autofree gchar *body = g_strdup_printf ("{\"status\":\"%s\","
+        "\"connection\":\"%s\",\"channel\":\"%s\",\"topic\":\"%s\"}\n",
+        joined ? "ok" : "unavailable",
+        realtime_client_state_to_string (realtime_client_get_state
+            (m->client)),
+        realtime_channel_state_to_string (realtime_channel_get_state
+            (m->channel)), realtime_channel_get_topic (m->channel));
+    soup_server_message_set_status (msg, joined ? SOUP_STATUS_OK :
+        SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+    soup_server_message_set_response (msg, "application/json",
+        SOUP_MEMORY_COPY, body, strlen (body));
+  } else if (g_strcmp0 (path, "/metrics") == 0) {
+    g_autofree gchar *body = gateway_metrics_render (m);
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    soup_server_message_set_response (msg,
+        "text/plain; version=0.0.4; charset=utf-8", SOUP_MEMORY_COPY, body,
+        strlen (body));
+  } else {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+  }
+}
+
+static gboolean
+on_incoming (GSocket *listen_socket, GIOCondition condition,
+    gpointer user_data)
+{
+  GatewayMetrics *m = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = g_socket_accept (listen_socket, NULL, &error);
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GSocketAddress) remote = NULL;
+
+  if (!socket) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      g_message ("metrics: accept failed: %s; still listening",
+          error->message);
+    return G_SOURCE_CONTINUE;
+  }
+  connection = g_socket_connection_factory_create_connection (socket);
+  local = g_socket_get_local_address (socket, NULL);
+  remote = g_socket_get_remote_address (socket, NULL);
+  if (!soup_server_accept_iostream (m->soup, G_IO_STREAM (connection), local,
+          remote, &error))
+    g_message ("metrics: cannot serve a connection: %s", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
+GatewayMetrics *
+gateway_metrics_new (const gchar *address, RealtimeClient *client,
+    RealtimeChannel *channel, GatewayRouter *router, GError **error)
+{
+  g_autoptr (GSocketConnectable) parsed = NULL;
+  g_autoptr (GSocketAddress) sockaddr = NULL;
+  g_autoptr (GSocketAddress) bound = NULL;
+  GatewayMetrics *m;
+  const gchar *host;
+  guint16 port;
+
+  parsed = g_network_address_parse (address, 0, error);
+  if (!parsed)
+    return NULL;
+  host = g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed));
+  port = g_network_address_get_port (G_NETWORK_ADDRESS (parsed));
+  sockaddr = g_inet_socket_address_new_from_string (host, port);
+  if (!sockaddr) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "metrics-address %s: the host must be an IP address", address);
+    return NULL;
+  }
+
+  m = g_new0 (GatewayMetrics, 1);
+  m->context = g_main_context_ref_thread_default ();
+  m->client = g_object_ref (client);
+  m->channel = g_object_ref (channel);
+  m->router = g_object_ref (router);
+  m->channel_state_id = g_signal_connect (channel, "state-changed",
+      G_CALLBACK (on_channel_state), m);
+  m->soup = soup_server_new ("server-header", "realtime-gateway ", NULL);
+  soup_server_add_handler (m->soup, NULL, handle, m, NULL);
+
+  m->listen_socket = g_socket_new (g_socket_address_get_family (sockaddr),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+  if (!m->listen_socket
+      || !g_socket_bind (m->listen_socket, sockaddr, TRUE, error)
+      || !g_socket_listen (m->listen_socket, error)
+      || !(bound = g_socket_get_local_address (m->listen_socket, error))) {
+    gateway_metrics_free (m);
+    return NULL;
+  }
+  m->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  m->listen_source = g_socket_create_source (m->listen_socket, G_IO_IN, NULL);
+  g_source_set_callback (m->listen_source, G_SOURCE_FUNC (on_incoming), m,
+      NULL);
+  g_source_attach (m->listen_source, m->context);
+  g_info ("metrics: serving /healthz and /metrics on %s:%u", host, m->port);
+  return m;
+}
+
+guint
+gateway_metrics_get_port (GatewayMetrics *m)
+{
+  return m->port;
+}
+
+void
+gateway_metrics_free (GatewayMetrics *m)
+{
+  if (!m)
+    return;
+  if (m->listen_source) {
+    g_source_destroy (m->listen_source);
+    g_clear_pointer (&m->listen_source, g_source_unref);
+  }
+  if (m->listen_socket) {
+    g_socket_close (m->listen_socket, NULL);
+    g_clear_object (&m->listen_socket);
+  }
+  if (m->soup) {
+    soup_server_disconnect (m->soup);
+    g_clear_object (&m->soup);
+  }
+  if (m->channel)
+    g_clear_signal_handler (&m->channel_state_id, m->channel);
+  g_clear_object (&m->channel);
+  g_clear_object (&m->client);
+  g_clear_object (&m->router);
+  g_main_context_unref (m->context);
+  g_free (m);
+}

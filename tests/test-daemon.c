@@ -1,0 +1,844 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * test-daemon.c: "realtime-gateway run" end to end. The daemon runs as a
+ * real process against the in-process local realtime server; the test is
+ * the operator on the same channel, sending requests as the REST endpoint
+ * would and reading the "pipeline_state" replies. Real pipelines, real
+ * files, real signals.
+ */
+#include "test-util.h"
+
+#include "realtime-channel.h"
+#include "realtime-client.h"
+#include "rt-server.h"
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#define CHANNEL "robot-test"
+#define TOPIC "realtime:" CHANNEL
+
+typedef struct
+{
+  RtServer *server;
+  gchar *dir;
+  gchar *config;
+  gchar *recordings;
+  gchar *pipelines;
+  gchar *log;
+  gchar *token_file;
+  guint metrics_port;
+  GSubprocess *daemon;
+  RealtimeClient *op;
+  RealtimeChannel *op_channel;
+  GPtrArray *replies; /* JsonNode* of pipeline_state payloads */
+} Fixture;
+
+static Fixture f;
+
+static const gchar *
+gateway_bin (void)
+{
+  const gchar *bin = g_getenv ("RT_GATEWAY_BIN");
+
+  fail_unless (bin != NULL, "RT_GATEWAY_BIN is not set");
+  return bin;
+}
+
+static void
+write_file (const gchar *dir, const gchar *name, const gchar *text)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  GError *error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+static guint
+free_port (void)
+{
+  g_autoptr (GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) a = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_socket_bind (s, a, TRUE, NULL);
+  bound = g_socket_get_local_address (s, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+static const gchar *file_pipeline =
+    "[pipeline]\n"
+    "description=videotestsrc is-live=true name=src ! "
+    "video/x-raw,width=320,height=240,framerate=30/1 ! videoconvert ! "
+    "video/x-raw,format=I420 ! x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=15 "
+    "! h264parse ! mp4mux ! filesink name=sink "
+    "location=${RECORDINGS_DIR}/default.mp4\n"
+    "stop-timeout=5\n"
+    "default-ttl=60\nmax-ttl=60\n"
+    "[param:file]\n"
+    "element=sink\nproperty=location\ntype=string\n"
+    "pattern=[A-Za-z0-9][A-Za-z0-9_-]{0,63}\nmax-length=64\n"
+    "prefix=${RECORDINGS_DIR}/\nsuffix=.mp4\n"
+    "[param:bitrate]\n"
+    "element=enc\nproperty=bitrate\ntype=uint\nmin=100\nmax=5000\n"
+    "[param:pattern]\n"
+    "element=src\nproperty=pattern\ntype=enum\nvalues=smpte;ball;snow\n";
+
+static const gchar *fast_pipeline =
+    "[pipeline]\n"
+    "description=videotestsrc is-live=true name=src ! "
+    "video/x-raw,width=160,height=120,framerate=30/1 ! fakesink name=sink\n"
+    "stop-timeout=2\n" "default-ttl=30\nmax-ttl=30\n";
+
+static const gchar *fail_pipeline =
+    "[pipeline]\n"
+    "description=filesrc location=/nonexistent/realtime-gateway-test ! "
+    "fakesink\n"
+    "restart=on-failure\nrestart-backoff-min=0.05\nrestart-backoff-max=0.1\n"
+    "max-restarts=2\n";
+
+static const gchar *silent_pipeline =
+    "[pipeline]\n"
+    "description=videotestsrc is-live=true ! valve drop=true ! "
+    "fakesink async=false\n" "start-timeout=0.5\n";
+
+static void
+on_reply (RealtimeChannel *ch, const gchar *event, JsonNode *payload,
+    gpointer data)
+{
+  if (g_strcmp0 (event, "pipeline_state") == 0)
+    g_ptr_array_add (f.replies, json_node_copy (payload));
+}
+
+static void
+start_daemon (void)
+{
+  g_autoptr (GSubprocessLauncher) l =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  GError *error = NULL;
+
+  g_subprocess_launcher_set_stderr_file_path (l, f.log);
+  g_subprocess_launcher_setenv (l, "G_MESSAGES_DEBUG", "all", TRUE);
+  f.daemon = g_subprocess_launcher_spawn (l, &error, gateway_bin (), "run",
+      "--config", f.config, NULL);
+  g_assert_no_error (error);
+}
+
+static void
+write_config (const gchar *extra_realtime, const gchar *extra_gateway)
+{
+  g_autofree gchar *text = g_strdup_printf ("[realtime]\n"
+      "url=%s\napi-key-file=apikey\nchannel=" CHANNEL "\n"
+      "heartbeat-interval=1\njoin-timeout=2\nbackoff-min=0.05\n"
+      "backoff-max=0.5\n%s"
+      "[gateway]\nid=test-robot\npipelines-dirs=pipelines\n"
+      "recordings-dir=recordings\nmetrics-address=127.0.0.1:%u\n%s",
+      rt_server_get_url (f.server), extra_realtime ? extra_realtime : "",
+      f.metrics_port, extra_gateway ? extra_gateway : "");
+
+  write_file (f.dir, "gateway.conf", text);
+}
+
+static gboolean
+daemon_joined (void)
+{
+  return rt_server_count_members (f.server, TOPIC) >= 2;
+}
+
+static void
+setup (void)
+{
+  GError *error = NULL;
+
+  memset (&f, 0, sizeof f);
+  f.server = rt_server_new (0, RT_TEST_API_KEY, &error);
+  g_assert_no_error (error);
+  f.dir = g_dir_make_tmp ("rtg-daemon-XXXXXX", &error);
+  g_assert_no_error (error);
+  f.config = g_build_filename (f.dir, "gateway.conf", NULL);
+  f.recordings = g_build_filename (f.dir, "recordings", NULL);
+  f.pipelines = g_build_filename (f.dir, "pipelines", NULL);
+  f.log = g_build_filename (f.dir, "daemon.log", NULL);
+  f.token_file = g_build_filename (f.dir, "token", NULL);
+  g_mkdir (f.pipelines, 0700);
+  write_file (f.dir, "apikey", RT_TEST_API_KEY "\n");
+  write_file (f.pipelines, "file.pipeline", file_pipeline);
+  write_file (f.pipelines, "fast.pipeline", fast_pipeline);
+  write_file (f.pipelines, "fail.pipeline", fail_pipeline);
+  write_file (f.pipelines, "silent.pipeline", silent_pipeline);
+  f.metrics_port = free_port ();
+  f.replies = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      json_node_unref);
+
+  f.op = g_object_new (REALTIME_TYPE_CLIENT, "url",
+      rt_server_get_url (f.server), "api-key", RT_TEST_API_KEY,
+      "heartbeat-interval", 1000, "backoff-min", 10, "backoff-max", 100,
+      NULL);
+  f.op_channel = realtime_client_channel (f.op, CHANNEL);
+  g_signal_connect (f.op_channel, "broadcast", G_CALLBACK (on_reply), NULL);
+  realtime_channel_subscribe (f.op_channel);
+  realtime_client_connect (f.op);
+  fail_unless (RT_WAIT_UNTIL (realtime_channel_get_state (f.op_channel) ==
+          REALTIME_CHANNEL_STATE_JOINED, 5000));
+}
+
+static void
+dump_log (void)
+{
+  g_autofree gchar *text = NULL;
+
+  if (g_file_get_contents (f.log, &text, NULL, NULL)) {
+    gsize len = strlen (text);
+    g_printerr ("----- daemon log (last 4000 bytes) -----\n%s\n",
+        text + (len > 4000 ? len - 4000 : 0));
+  }
+}
+
+static gboolean
+daemon_exited (void)
+{
+  return g_subprocess_get_if_exited (f.daemon)
+      || g_subprocess_get_if_signaled (f.daemon);
+}
+
+/* Iterates while waiting: the server must keep answering (the leave). */
+static gboolean
+wait_daemon_exit (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < end) {
+    rt_test_iterate (20);
+    if (g_subprocess_get_identifier (f.daemon) == NULL) {
+      g_subprocess_wait (f.daemon, NULL, NULL);
+      return daemon_exited ();
+    }
+  }
+  return FALSE;
+}
+
+static void
+stop_daemon (void)
+{
+  if (!f.daemon)
+    return;
+  if (g_subprocess_get_identifier (f.daemon)) {
+    g_subprocess_send_signal (f.daemon, SIGTERM);
+    if (!wait_daemon_exit (15000))
+      g_subprocess_force_exit (f.daemon);
+  }
+  g_subprocess_wait (f.daemon, NULL, NULL);
+  g_clear_object (&f.daemon);
+}
+
+static void
+rm_rf (const gchar *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+    if (g_file_test (child, G_FILE_TEST_IS_DIR))
+      rm_rf (child);
+    else
+      g_unlink (child);
+  }
+  g_rmdir (path);
+}
+
+static void
+teardown (void)
+{
+  if (f.daemon && g_subprocess_get_identifier (f.daemon))
+    dump_log ();
+  stop_daemon ();
+  realtime_client_disconnect (f.op);
+  g_clear_object (&f.op);
+  g_clear_pointer (&f.server, rt_server_free);
+  g_ptr_array_unref (f.replies);
+  rm_rf (f.dir);
+  g_free (f.dir);
+  g_free (f.config);
+  g_free (f.recordings);
+  g_free (f.pipelines);
+  g_free (f.log);
+  g_free (f.token_file);
+  rt_test_run_for (20);
+}
+
+static void
+run_daemon (void)
+{
+  write_config (NULL, NULL);
+  start_daemon ();
+  if (!RT_WAIT_UNTIL (daemon_joined () || g_subprocess_get_identifier
+          (f.daemon) == NULL, 15000) || !daemon_joined ()) {
+    dump_log ();
+    fail ("the daemon never joined the channel");
+  }
+}
+
+static void
+request (const gchar *event, const gchar *json)
+{
+  rt_server_broadcast (f.server, TOPIC, event, json);
+}
+
+static const gchar *
+member (JsonNode *n, const gchar *name)
+{
+  JsonObject *o = json_node_get_object (n);
+  JsonNode *m = json_object_get_member (o, name);
+
+  if (!m || JSON_NODE_HOLDS_NULL (m))
+    return NULL;
+  return json_node_get_string (m);
+}
+
+/* The index of the first reply at or after @from matching, or -1. */
+static gint
+find_reply (guint from, const gchar *pipeline, const gchar *state,
+    const gchar *request_id)
+{
+  guint i;
+
+  for (i = from; i < f.replies->len; i++) {
+    JsonNode *n = g_ptr_array_index (f.replies, i);
+    if ((!pipeline || g_strcmp0 (member (n, "pipeline"), pipeline) == 0)
+        && (!state || g_strcmp0 (member (n, "state"), state) == 0)
+        && (!request_id || g_strcmp0 (member (n, "request_id"),
+                request_id) == 0))
+      return i;
+  }
+  return -1;
+}
+
+static JsonNode *
+wait_reply (const gchar *pipeline, const gchar *state,
+    const gchar *request_id, guint timeout_ms)
+{
+  gint i = -1;
+
+  if (!RT_WAIT_UNTIL ((i = find_reply (0, pipeline, state, request_id)) >= 0,
+          timeout_ms)) {
+    dump_log ();
+    fail ("no %s reply for %s (request %s)", state, pipeline,
+        request_id ? request_id : "-");
+  }
+  return g_ptr_array_index (f.replies, i);
+}
+
+static gchar *
+discover_duration (const gchar *path)
+{
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  const gchar *argv[] = { "gst-discoverer-1.0", path, NULL };
+  gchar *line;
+  gint status;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+          G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, NULL));
+  line = strstr (out, "Duration: ");
+  if (!line) {
+    g_printerr ("gst-discoverer-1.0 %s:\n%s%s\n", path, out, err);
+    dump_log ();
+    return NULL;
+  }
+  return g_strndup (line + 10, strcspn (line + 10, "\n"));
+}
+
+static gdouble
+duration_seconds (const gchar *text)
+{
+  guint h, m;
+  gdouble s;
+
+  if (!text || sscanf (text, "%u:%u:%lf", &h, &m, &s) != 3)
+    return -1;
+  return h * 3600 + m * 60 + s;
+}
+
+GST_START_TEST (test_start_playing_stop_finalises_mp4)
+{
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *duration = NULL;
+  JsonNode *playing;
+  gint64 t0;
+  gdouble d;
+
+  run_daemon ();
+  request ("start", "{\"pipeline\":\"file\",\"request_id\":\"r1\","
+      "\"params\":{\"file\":\"clip-1\",\"bitrate\":800}}");
+  wait_reply ("file", "starting", "r1", 5000);
+  playing = wait_reply ("file", "playing", "r1", 10000);
+  t0 = g_get_monotonic_time ();
+  {
+    JsonObject *params = json_object_get_object_member
+        (json_node_get_object (playing), "params");
+    fail_unless_equals_string (json_object_get_string_member (params,
+            "file"), "clip-1");
+    fail_unless_equals_int (json_object_get_int_member (params, "bitrate"),
+        800);
+  }
+  rt_test_run_for (2000);
+  request ("stop", "{\"pipeline\":\"file\",\"request_id\":\"r2\"}");
+  wait_reply ("file", "stopping", "r2", 5000);
+  wait_reply ("file", "stopped", "r2", 10000);
+  d = (g_get_monotonic_time () - t0) / 1e6;
+
+  path = g_build_filename (f.recordings, "clip-1.mp4", NULL);
+  fail_unless (g_file_test (path, G_FILE_TEST_EXISTS), "no %s", path);
+  duration = discover_duration (path);
+  fail_unless (duration != NULL, "gst-discoverer found no duration: the "
+      "file was not finalised");
+  /* Recorded from start to stop: about the time it played. */
+  fail_unless (duration_seconds (duration) > 1.5
+      && duration_seconds (duration) < d + 1.0, "duration %s after %.1f s",
+      duration, d);
+
+  /* Idempotent: stopping a stopped pipeline says stopped. */
+  request ("stop", "{\"pipeline\":\"file\",\"request_id\":\"r3\"}");
+  wait_reply ("file", "stopped", "r3", 5000);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_requests_rejected)
+{
+  static const struct
+  {
+    const gchar *event, *json, *id, *reason;
+  } bad[] = {
+    {"start", "{\"pipeline\":\"nope\",\"request_id\":\"b1\"}", "b1",
+        "unknown pipeline"},
+    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b2\","
+          "\"params\":{\"volume\":3}}", "b2", "volume"},
+    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b3\","
+          "\"params\":{\"bitrate\":\"fast\"}}", "b3", "bitrate"},
+    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b4\","
+          "\"params\":{\"bitrate\":99999}}", "b4", "bitrate"},
+    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b5\","
+          "\"params\":{\"file\":\"x ! filesink location=/tmp/pwned\"}}", "b5",
+        "file"},
+    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b6\","
+          "\"params\":{\"file\":\"a\\\"b\"}}", "b6", "file"},
+    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b7\","
+          "\"params\":{\"file\":\"a\\nb\"}}", "b7", "file"},
+    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b8\","
+          "\"params\":{\"file\":\"../../etc/x\"}}", "b8", "file"},
+    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b9\","
+          "\"params\":{\"pattern\":\"zebra\"}}", "b9", "pattern"},
+    {"start", "{\"pipeline\":\"fast\",\"request_id\":\"b10\",\"ttl\":600}",
+        "b10", "max-ttl"},
+    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b11\","
+          "\"params\":[1,2]}", "b11", NULL},
+    {"renew", "{\"pipeline\":\"file\",\"request_id\":\"b12\",\"ttl\":10}",
+        "b12", NULL},
+    {"stop", "{\"pipeline\":\"../file\",\"request_id\":\"b13\"}", "b13",
+        NULL},
+  };
+  guint i;
+
+  run_daemon ();
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    JsonNode *r;
+    request (bad[i].event, bad[i].json);
+    r = wait_reply (NULL, "failed", bad[i].id, 5000);
+    fail_unless (member (r, "error") != NULL, "no reason for %s", bad[i].id);
+    if (bad[i].reason)
+      fail_unless (strstr (member (r, "error"), bad[i].reason) != NULL,
+          "reason for %s: %s", bad[i].id, member (r, "error"));
+  }
+  /* Nothing started, nothing written. */
+  fail_unless_equals_int (find_reply (0, NULL, "starting", NULL), -1);
+  fail_unless_equals_int (find_reply (0, NULL, "playing", NULL), -1);
+  fail_if (g_file_test ("/tmp/pwned", G_FILE_TEST_EXISTS));
+  {
+    g_autoptr (GDir) d = g_dir_open (f.recordings, 0, NULL);
+    fail_unless (d == NULL || g_dir_read_name (d) == NULL,
+        "a file was written");
+  }
+  /* The daemon is alive and still answers. */
+  request ("status", "{\"request_id\":\"s1\"}");
+  wait_reply ("fast", "stopped", "s1", 5000);
+  wait_reply ("file", "stopped", "s1", 5000);
+  wait_reply ("fail", "stopped", "s1", 5000);
+  wait_reply ("silent", "stopped", "s1", 5000);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_lease_expires_and_renew_extends)
+{
+  gint64 t0;
+
+  run_daemon ();
+  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"l1\","
+      "\"ttl\":2}");
+  wait_reply ("fast", "playing", "l1", 5000);
+  t0 = g_get_monotonic_time ();
+  rt_test_run_for (1200);
+  request ("renew", "{\"pipeline\":\"fast\",\"request_id\":\"l2\","
+      "\"ttl\":2}");
+  wait_reply ("fast", "playing", "l2", 3000);
+  {
+    JsonNode *r = wait_reply ("fast", "stopped", NULL, 5000);
+    gdouble lived = (g_get_monotonic_time () - t0) / 1e6;
+    fail_unless_equals_string (member (r, "error"), "lease expired");
+    /* Renewed at 1.2 s for 2 s more: not before 3 s. */
+    fail_unless (lived >= 2.9, "stopped after %.2f s", lived);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_failing_pipeline_restarts_then_gives_up)
+{
+  guint i, failed = 0;
+
+  run_daemon ();
+  request ("start", "{\"pipeline\":\"fail\",\"request_id\":\"f1\"}");
+  wait_reply ("fail", "failed", "f1", 5000);
+  /* max-restarts=2: three failed runs in all, then it stays failed. */
+  fail_unless (RT_WAIT_UNTIL ((failed = 0, ({
+                  for (i = 0; i < f.replies->len; i++)
+                  failed += g_strcmp0 (member (g_ptr_array_index (f.replies,
+                              i), "state"), "failed") == 0;}), failed >= 3),
+          10000), "only %u failures", failed);
+  rt_test_run_for (1000);
+  failed = 0;
+  for (i = 0; i < f.replies->len; i++)
+    failed += g_strcmp0 (member (g_ptr_array_index (f.replies, i), "state"),
+        "failed") == 0;
+  fail_unless_equals_int (failed, 3);
+  {
+    JsonNode *r = wait_reply ("fail", "failed", "f1", 100);
+    fail_unless (strstr (member (r, "error"), "filesrc") != NULL,
+        "error without the element: %s", member (r, "error"));
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_start_timeout_fails)
+{
+  JsonNode *r;
+
+  run_daemon ();
+  request ("start", "{\"pipeline\":\"silent\",\"request_id\":\"t1\"}");
+  r = wait_reply ("silent", "failed", NULL, 5000);
+  fail_unless (member (r, "error") != NULL);
+  fail_unless_equals_int (find_reply (0, "silent", "playing", NULL), -1);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stop_during_start)
+{
+  run_daemon ();
+  request ("start", "{\"pipeline\":\"file\",\"request_id\":\"d1\"}");
+  request ("stop", "{\"pipeline\":\"file\",\"request_id\":\"d2\"}");
+  wait_reply ("file", "stopped", "d2", 10000);
+  rt_test_run_for (500);
+  request ("status", "{\"pipeline\":\"file\",\"request_id\":\"d3\"}");
+  wait_reply ("file", "stopped", "d3", 5000);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_storm_ends_in_last_state)
+{
+  guint i;
+  gint64 t0 = g_get_monotonic_time ();
+
+  run_daemon ();
+  for (i = 0; i < 200; i++) {
+    g_autofree gchar *json = g_strdup_printf ("{\"pipeline\":\"fast\","
+        "\"request_id\":\"s%u\"}", i);
+    request (i % 2 ? "stop" : "start", json);
+    /* 200 requests within a second. */
+    rt_test_iterate (1);
+  }
+  fail_unless ((g_get_monotonic_time () - t0) / 1000 < 1500);
+  /* The last request (s199) was a stop. */
+  wait_reply ("fast", "stopped", "s199", 20000);
+  for (i = 0; i < 200; i++) {
+    g_autofree gchar *id = g_strdup_printf ("s%u", i);
+    fail_unless (RT_WAIT_UNTIL (find_reply (0, "fast", NULL, id) >= 0, 5000),
+        "request %s never answered", id);
+  }
+  rt_test_run_for (500);
+  request ("status", "{\"pipeline\":\"fast\",\"request_id\":\"after\"}");
+  wait_reply ("fast", "stopped", "after", 5000);
+  fail_unless (g_subprocess_get_identifier (f.daemon) != NULL,
+      "the daemon died");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_hup_reloads_definitions)
+{
+  run_daemon ();
+  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"h1\"}");
+  wait_reply ("fast", "playing", "h1", 5000);
+  write_file (f.pipelines, "extra.pipeline", fast_pipeline);
+  g_subprocess_send_signal (f.daemon, SIGHUP);
+  fail_unless (RT_WAIT_UNTIL (({
+              request ("status", "{\"pipeline\":\"extra\","
+                  "\"request_id\":\"h2\"}"); rt_test_run_for (200);
+              find_reply (0, "extra", "stopped", "h2") >= 0;}), 5000));
+  /* The running pipeline kept running through the reload. */
+  request ("status", "{\"pipeline\":\"fast\",\"request_id\":\"h3\"}");
+  wait_reply ("fast", "playing", "h3", 5000);
+  fail_unless_equals_int (find_reply (0, "fast", "stopped", NULL), -1);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_term_finalises_file_and_exits_zero)
+{
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *duration = NULL;
+
+  run_daemon ();
+  request ("start", "{\"pipeline\":\"file\",\"request_id\":\"x1\","
+      "\"params\":{\"file\":\"term\"}}");
+  wait_reply ("file", "playing", "x1", 10000);
+  rt_test_run_for (1500);
+  g_subprocess_send_signal (f.daemon, SIGTERM);
+  fail_unless (wait_daemon_exit (15000), "the daemon did not exit");
+  fail_unless (g_subprocess_get_if_exited (f.daemon));
+  fail_unless_equals_int (g_subprocess_get_exit_status (f.daemon), 0);
+  path = g_build_filename (f.recordings, "term.mp4", NULL);
+  duration = discover_duration (path);
+  fail_unless (duration_seconds (duration) > 1.0, "duration %s", duration);
+  /* It reported the stop and left the channel. */
+  wait_reply ("file", "stopped", NULL, 1000);
+  fail_unless (RT_WAIT_UNTIL (rt_server_count_members (f.server, TOPIC) == 1,
+          2000));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_token_file_rotation_reaches_server)
+{
+  write_file (f.dir, "token", RT_TEST_TOKEN "\n");
+  write_config ("access-token-file=token\n", NULL);
+  start_daemon ();
+  fail_unless (RT_WAIT_UNTIL (daemon_joined (), 15000));
+  fail_unless_equals_string (rt_server_get_last_access_token (f.server,
+          TOPIC), RT_TEST_TOKEN);
+  /* Replaced atomically, as a token refresher would. */
+  write_file (f.dir, "token.new", RT_TEST_TOKEN2 "\n");
+  {
+    g_autofree gchar *tmp = g_build_filename (f.dir, "token.new", NULL);
+    g_rename (tmp, f.token_file);
+  }
+  fail_unless (RT_WAIT_UNTIL (g_strcmp0 (rt_server_get_last_access_token
+              (f.server, TOPIC), RT_TEST_TOKEN2) == 0, 5000));
+  fail_unless (rt_server_count_frames (f.server, TOPIC, "access_token") >= 1);
+}
+
+GST_END_TEST;
+
+static gchar *
+http_get (const gchar *path, guint *status)
+{
+  g_autoptr (SoupSession) s = soup_session_new ();
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u%s",
+      f.metrics_port, path);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GBytes) body = NULL;
+  GError *error = NULL;
+  gsize len;
+  const gchar *data;
+
+  body = soup_session_send_and_read (s, msg, NULL, &error);
+  if (!body) {
+    g_clear_error (&error);
+    *status = 0;
+    return NULL;
+  }
+  *status = soup_message_get_status (msg);
+  data = g_bytes_get_data (body, &len);
+  return g_strndup (data, len);
+}
+
+static gdouble
+metric_value (const gchar *text, const gchar *name)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  guint i;
+
+  for (i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], name) && lines[i][strlen (name)] == ' ')
+      return g_ascii_strtod (lines[i] + strlen (name) + 1, NULL);
+  return -1;
+}
+
+GST_START_TEST (test_healthz_and_metrics)
+{
+  g_autofree gchar *body = NULL;
+  guint status = 0;
+
+  run_daemon ();
+  /* The server has the daemon as a member a moment before the daemon has
+   * read the join reply. */
+  fail_unless (RT_WAIT_UNTIL (({
+              g_clear_pointer (&body, g_free); body = http_get ("/healthz", &status);
+              status == 200;}), 5000), "healthz said %u", status);
+  fail_unless (strstr (body, "\"channel\":\"joined\"") != NULL, "%s", body);
+  g_clear_pointer (&body, g_free);
+  body = http_get ("/metrics", &status);
+  fail_unless_equals_int (status, 200);
+  fail_unless_equals_int (metric_value (body,
+          "gateway_pipeline_state{pipeline=\"fast\",state=\"playing\"}"), 0);
+  fail_unless (metric_value (body, "realtime_joins_total") >= 1);
+  g_clear_pointer (&body, g_free);
+
+  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"m1\"}");
+  wait_reply ("fast", "playing", "m1", 5000);
+  body = http_get ("/metrics", &status);
+  fail_unless_equals_int (metric_value (body,
+          "gateway_pipeline_state{pipeline=\"fast\",state=\"playing\"}"), 1);
+  fail_unless_equals_int (metric_value (body,
+          "gateway_pipeline_starts_total{pipeline=\"fast\"}"), 1);
+  fail_unless (metric_value (body,
+          "gateway_pipeline_first_buffer_seconds{pipeline=\"fast\"}") > 0);
+  fail_unless (metric_value (body, "gateway_requests_total") >= 1);
+  g_clear_pointer (&body, g_free);
+
+  /* Unreachable server: not joined, so not healthy. */
+  rt_server_refuse_upgrades (f.server, 503, 1000);
+  rt_server_drop_all (f.server);
+  fail_unless (RT_WAIT_UNTIL (({
+              g_clear_pointer (&body, g_free); body = http_get ("/healthz", &status);
+              status == 503;}), 5000), "healthz stayed %u", status);
+  rt_server_refuse_upgrades (f.server, 0, 0);
+  fail_unless (RT_WAIT_UNTIL (({
+              g_clear_pointer (&body, g_free); body = http_get ("/healthz", &status);
+              status == 200;}), 5000));
+  g_clear_pointer (&body, g_free);
+  body = http_get ("/metrics", &status);
+  fail_unless (metric_value (body, "realtime_reconnects_total") >= 1);
+}
+
+GST_END_TEST;
+
+/* check-config: one clear line per problem, non-zero exit. */
+static gint
+check_config (const gchar *config_text, gchar **err_out)
+{
+  g_autofree gchar *out = NULL;
+  gint status = 0;
+  const gchar *argv[] = { gateway_bin (), "check-config", "--config",
+    f.config, NULL
+  };
+
+  write_file (f.dir, "gateway.conf", config_text);
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL,
+          &out, err_out, &status, NULL));
+  return g_spawn_check_wait_status (status, NULL) ? 0 : 1;
+}
+
+GST_START_TEST (test_check_config_catches_errors)
+{
+  g_autofree gchar *good = NULL;
+  gchar *err = NULL;
+  static const struct
+  {
+    const gchar *config;
+    const gchar *expect;
+  } bad[] = {
+    {"[realtime]\nchannel=x\napi-key-file=apikey\n"
+          "[gateway]\npipelines-dirs=pipelines\n", "[realtime] url: missing"},
+    {"[realtime]\nurl=ftp://x\nchannel=x\napi-key-file=apikey\n"
+          "[gateway]\npipelines-dirs=pipelines\n", "[realtime] url:"},
+    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\n"
+          "api-key-file=missing-key\n[gateway]\npipelines-dirs=pipelines\n",
+        "api-key-file"},
+    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+          "vsn=3.0\n[gateway]\npipelines-dirs=pipelines\n", "[realtime] vsn"},
+    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+          "heartbeat-interval=soon\n[gateway]\npipelines-dirs=pipelines\n",
+        "heartbeat-interval"},
+    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+          "hartbeat=1\n[gateway]\npipelines-dirs=pipelines\n",
+        "hartbeat: unknown key"},
+    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+          "[gateway]\npipelines-dirs=pipelines\nmetrics-address=nowhere\n",
+        "metrics-address"},
+    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+          "[gateway]\npipelines-dirs=pipelines\n[events]\nstart=stop\n",
+        "[events]"},
+    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+          "[gateway]\npipelines-dirs=pipelines\n", "broken.pipeline"},
+  };
+  guint i;
+
+  good = g_strdup_printf ("[realtime]\nurl=http://127.0.0.1:1\nchannel=x\n"
+      "api-key-file=apikey\n[gateway]\npipelines-dirs=pipelines\n"
+      "recordings-dir=recordings\n");
+  fail_unless_equals_int (check_config (good, &err), 0);
+  g_free (err);
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    if (g_str_equal (bad[i].expect, "broken.pipeline"))
+      write_file (f.pipelines, "broken.pipeline", "[pipeline]\n"
+          "description=videotestsrc ! nosuchelement ! fakesink\n");
+    fail_unless_equals_int (check_config (bad[i].config, &err), 1);
+    fail_unless (strstr (err, bad[i].expect) != NULL,
+        "case %u: expected \"%s\" in:\n%s", i, bad[i].expect, err);
+    g_free (err);
+  }
+  /* run refuses to start on the same errors. */
+  {
+    const gchar *argv[] = { gateway_bin (), "run", "--config", f.config,
+      NULL
+    };
+    gint status;
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL,
+            NULL, &err, &status, NULL));
+    fail_if (g_spawn_check_wait_status (status, NULL));
+    fail_unless (strstr (err, "not starting") != NULL, "%s", err);
+    g_free (err);
+  }
+}
+
+GST_END_TEST;
+
+static Suite *
+daemon_suite (void)
+{
+  Suite *s = suite_create ("daemon");
+  TCase *tc = tcase_create ("general");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_start_playing_stop_finalises_mp4);
+  tcase_add_test (tc, test_bad_requests_rejected);
+  tcase_add_test (tc, test_lease_expires_and_renew_extends);
+  tcase_add_test (tc, test_failing_pipeline_restarts_then_gives_up);
+  tcase_add_test (tc, test_start_timeout_fails);
+  tcase_add_test (tc, test_stop_during_start);
+  tcase_add_test (tc, test_storm_ends_in_last_state);
+  tcase_add_test (tc, test_hup_reloads_definitions);
+  tcase_add_test (tc, test_term_finalises_file_and_exits_zero);
+  tcase_add_test (tc, test_token_file_rotation_reaches_server);
+  tcase_add_test (tc, test_healthz_and_metrics);
+  tcase_add_test (tc, test_check_config_catches_errors);
+  return s;
+}
+
+RT_TEST_MAIN (daemon);
