@@ -29,6 +29,10 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+/* Ready without a join after this long: a robot booting without a link
+ * must not be killed by systemd's start timeout; STATUS= says what is
+ * missing. */
+#define READY_WITHOUT_JOIN_MS 30000
 /* The server closes a channel past 5 presence calls per 30 s. */
 #define PRESENCE_MIN_INTERVAL_MS 6500
 #define LEAVE_WAIT_MS 1500
@@ -47,6 +51,7 @@ typedef struct
   GSource *token_debounce;
 
   guint signal_ids[4];
+  GSource *ready_source;
   GSource *watchdog_source;
   GSource *presence_source;
   gint64 last_track_us;
@@ -81,8 +86,8 @@ update_status (Daemon *d)
     if (on_demand_pipeline_get_state (g_ptr_array_index (pipelines, i)) ==
         ON_DEMAND_STATE_PLAYING)
       playing++;
-  status = g_strdup_printf ("STATUS=%s %s, channel %s, %u of %u pipelines "
-      "playing", d->stopping ? "stopping;" : "",
+  status = g_strdup_printf ("STATUS=%s%s, channel %s, %u of %u pipelines "
+      "playing", d->stopping ? "stopping; " : "",
       realtime_client_state_to_string (realtime_client_get_state
           (d->client)), realtime_channel_state_to_string
       (realtime_channel_get_state (d->channel)), playing, pipelines->len);
@@ -163,6 +168,27 @@ on_client_state (RealtimeClient *client, RealtimeClientState state,
 }
 
 static void
+notify_ready (Daemon *d)
+{
+  if (d->ready_notified)
+    return;
+  d->ready_notified = TRUE;
+  notify ("READY=1");
+}
+
+static gboolean
+on_ready_timeout (gpointer data)
+{
+  Daemon *d = data;
+
+  g_clear_pointer (&d->ready_source, g_source_unref);
+  g_message ("not joined after %d s: reporting ready and still trying",
+      READY_WITHOUT_JOIN_MS / 1000);
+  notify_ready (d);
+  return G_SOURCE_REMOVE;
+}
+
+static void
 on_channel_state (RealtimeChannel *channel, RealtimeChannelState state,
     const gchar *reason, gpointer user_data)
 {
@@ -171,10 +197,7 @@ on_channel_state (RealtimeChannel *channel, RealtimeChannelState state,
   g_message ("channel %s %s (%s)", realtime_channel_get_topic (channel),
       realtime_channel_state_to_string (state), reason);
   if (state == REALTIME_CHANNEL_STATE_JOINED) {
-    if (!d->ready_notified) {
-      d->ready_notified = TRUE;
-      notify ("READY=1");
-    }
+    notify_ready (d);
     schedule_presence (d, TRUE);
   }
   update_status (d);
@@ -545,6 +568,10 @@ daemon_clear (Daemon *d)
   for (i = 0; i < G_N_ELEMENTS (d->signal_ids); i++)
     if (d->signal_ids[i])
       g_source_remove (d->signal_ids[i]);
+  if (d->ready_source) {
+    g_source_destroy (d->ready_source);
+    g_clear_pointer (&d->ready_source, g_source_unref);
+  }
   if (d->watchdog_source) {
     g_source_destroy (d->watchdog_source);
     g_clear_pointer (&d->watchdog_source, g_source_unref);
@@ -677,6 +704,9 @@ gateway_daemon_run (int argc, char **argv)
         "connecting to %s", PACKAGE_VERSION, d.config->channel,
         g_hash_table_size (defs), safe_url);
   }
+  d.ready_source = g_timeout_source_new (READY_WITHOUT_JOIN_MS);
+  g_source_set_callback (d.ready_source, on_ready_timeout, &d, NULL);
+  g_source_attach (d.ready_source, NULL);
   realtime_channel_subscribe (d.channel);
   realtime_client_connect (d.client);
   update_status (&d);
