@@ -86,6 +86,18 @@ is_idle (OnDemandState state)
   return state == ON_DEMAND_STATE_STOPPED || state == ON_DEMAND_STATE_FAILED;
 }
 
+/* Idle and not about to restart by its policy: safe to replace. */
+static gboolean
+is_replaceable (OnDemandPipeline *pipeline)
+{
+  gboolean restart_pending = FALSE;
+
+  if (!is_idle (on_demand_pipeline_get_state (pipeline)))
+    return FALSE;
+  g_object_get (pipeline, "restart-pending", &restart_pending, NULL);
+  return !restart_pending;
+}
+
 static void on_pipeline_state (OnDemandPipeline * pipeline,
     OnDemandState state, const gchar * request_id, const gchar * error,
     gpointer user_data);
@@ -107,7 +119,7 @@ apply_pending (GatewayRouter *self, const gchar *name)
 {
   Entry *e = g_hash_table_lookup (self->entries, name);
 
-  if (!e || !is_idle (on_demand_pipeline_get_state (e->pipeline)))
+  if (!e || !is_replaceable (e->pipeline))
     return;
   if (e->removed) {
     g_info ("router: pipeline %s removed by the reload", name);

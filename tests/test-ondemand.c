@@ -1,0 +1,1411 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * test-ondemand.c: on-demand pipelines with real GStreamer pipelines:
+ * first-buffer reporting, EOS on stop (MP4 files gst-discoverer can read),
+ * idempotent requests, param restarts and defaults, start timeouts, bus
+ * errors and the restart policy, leases, request storms, shutdown, a
+ * stuck state change, and start/stop cycles that leave nothing behind.
+ */
+#include "test-util.h"
+
+#include "ondemand-pipeline.h"
+
+#include <glib/gstdio.h>
+#include <gst/base/gstbasesink.h>
+#include <gst/video/video.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIVE_FAKESINK "videotestsrc is-live=true name=src ! fakesink name=sink"
+#define SMALL_CAPS "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
+
+/* ------------------------------------------------------------------ */
+/* A sink whose stop (PAUSED -> READY) blocks until the test releases it
+ * (block-stop: a device that hangs in its state change), or whose render
+ * blocks until it is unlocked (block-render: a network sink that cannot
+ * deliver, holding up its streaming thread). */
+
+#define OD_TYPE_STUCK_SINK (od_stuck_sink_get_type ())
+G_DECLARE_FINAL_TYPE (OdStuckSink, od_stuck_sink, OD, STUCK_SINK, GstBaseSink)
+
+struct _OdStuckSink
+{
+  GstBaseSink parent;
+  gboolean block_stop;
+  gboolean block_render;
+  GMutex lock;
+  GCond cond;
+  gboolean unlocked;
+};
+
+enum
+{
+  STUCK_PROP_0,
+  STUCK_PROP_BLOCK_STOP,
+  STUCK_PROP_BLOCK_RENDER,
+};
+
+G_DEFINE_TYPE (OdStuckSink, od_stuck_sink, GST_TYPE_BASE_SINK);
+
+static GMutex stuck_lock;
+static GCond stuck_cond;
+static gboolean stuck_released;
+static gint stuck_blocked;
+static gint stuck_alive;
+
+static GstStaticPadTemplate stuck_sink_template
+    = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+        GST_STATIC_CAPS_ANY);
+
+static gboolean
+od_stuck_sink_stop (GstBaseSink *sink)
+{
+  if (OD_STUCK_SINK (sink)->block_stop) {
+    g_mutex_lock (&stuck_lock);
+    g_atomic_int_inc (&stuck_blocked);
+    while (!stuck_released)
+      g_cond_wait (&stuck_cond, &stuck_lock);
+    g_mutex_unlock (&stuck_lock);
+  }
+  return TRUE;
+}
+
+static GstFlowReturn
+od_stuck_sink_render (GstBaseSink *sink, GstBuffer *buffer)
+{
+  OdStuckSink *self = OD_STUCK_SINK (sink);
+
+  if (!self->block_render)
+    return GST_FLOW_OK;
+  g_mutex_lock (&self->lock);
+  while (!self->unlocked)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+  return GST_FLOW_FLUSHING;
+}
+
+static gboolean
+od_stuck_sink_unlock (GstBaseSink *sink)
+{
+  OdStuckSink *self = OD_STUCK_SINK (sink);
+
+  g_mutex_lock (&self->lock);
+  self->unlocked = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+od_stuck_sink_unlock_stop (GstBaseSink *sink)
+{
+  OdStuckSink *self = OD_STUCK_SINK (sink);
+
+  g_mutex_lock (&self->lock);
+  self->unlocked = FALSE;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static void
+od_stuck_sink_set_property (GObject *object, guint prop_id, const GValue *value,
+    GParamSpec *pspec)
+{
+  OdStuckSink *self = OD_STUCK_SINK (object);
+
+  if (prop_id == STUCK_PROP_BLOCK_STOP)
+    self->block_stop = g_value_get_boolean (value);
+  else
+    self->block_render = g_value_get_boolean (value);
+}
+
+static void
+od_stuck_sink_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
+{
+  OdStuckSink *self = OD_STUCK_SINK (object);
+
+  g_value_set_boolean (value,
+      prop_id == STUCK_PROP_BLOCK_STOP ? self->block_stop : self->block_render);
+}
+
+static void
+od_stuck_sink_finalize (GObject *object)
+{
+  OdStuckSink *self = OD_STUCK_SINK (object);
+
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_atomic_int_dec_and_test (&stuck_alive);
+  G_OBJECT_CLASS (od_stuck_sink_parent_class)->finalize (object);
+}
+
+static void
+od_stuck_sink_class_init (OdStuckSinkClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *sink_class = GST_BASE_SINK_CLASS (klass);
+
+  object_class->set_property = od_stuck_sink_set_property;
+  object_class->get_property = od_stuck_sink_get_property;
+  object_class->finalize = od_stuck_sink_finalize;
+  g_object_class_install_property (object_class, STUCK_PROP_BLOCK_STOP,
+      g_param_spec_boolean ("block-stop", "Block stop",
+          "Block in stop until the test releases it", FALSE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (object_class, STUCK_PROP_BLOCK_RENDER,
+      g_param_spec_boolean ("block-render", "Block render",
+          "Block in render until unlocked", FALSE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  gst_element_class_set_static_metadata (element_class, "Stuck sink", "Sink",
+      "Hangs in its stop or its render", "tests");
+  gst_element_class_add_static_pad_template (element_class,
+      &stuck_sink_template);
+  sink_class->stop = od_stuck_sink_stop;
+  sink_class->render = od_stuck_sink_render;
+  sink_class->unlock = od_stuck_sink_unlock;
+  sink_class->unlock_stop = od_stuck_sink_unlock_stop;
+}
+
+static void
+od_stuck_sink_init (OdStuckSink *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_atomic_int_inc (&stuck_alive);
+}
+
+static void
+register_stuck_sink (void)
+{
+  fail_unless (gst_element_register (NULL, "odstucksink", GST_RANK_NONE,
+      OD_TYPE_STUCK_SINK));
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers */
+
+typedef struct
+{
+  OnDemandState state;
+  gchar *request_id;
+  gchar *error;
+} Event;
+
+typedef struct
+{
+  gchar *dir;
+  PipelineDef *def;
+  OnDemandPipeline *pipeline;
+  GPtrArray *events; /* Event* */
+} Fixture;
+
+static void
+event_free (gpointer data)
+{
+  Event *e = data;
+
+  g_free (e->request_id);
+  g_free (e->error);
+  g_free (e);
+}
+
+static void
+on_state_changed (OnDemandPipeline *pipeline, OnDemandState state,
+    const gchar *request_id, const gchar *error, gpointer user_data)
+{
+  Fixture *f = user_data;
+  Event *e = g_new0 (Event, 1);
+
+  e->state = state;
+  e->request_id = g_strdup (request_id);
+  e->error = g_strdup (error);
+  g_ptr_array_add (f->events, e);
+}
+
+/* An empty temporary directory for the definition and its output. */
+static void
+fixture_init_dir (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+
+  memset (f, 0, sizeof (*f));
+  f->dir = g_dir_make_tmp ("ondemand-XXXXXX", &error);
+  fail_unless (f->dir != NULL, "tmp dir: %s", error ? error->message : "");
+  f->events = g_ptr_array_new_with_free_func (event_free);
+}
+
+/* Writes front.pipeline with @body (the [pipeline] group header is
+ * added) and loads it. */
+static void
+fixture_load (Fixture *f, const gchar *body)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *path = g_build_filename (f->dir, "front.pipeline", NULL);
+  g_autofree gchar *text = g_strdup_printf ("[pipeline]\n%s\n", body);
+
+  fail_unless (g_file_set_contents (path, text, -1, &error));
+  f->def = pipeline_def_load (path, NULL, FALSE, problems);
+  if (!f->def) {
+    guint i;
+
+    for (i = 0; i < problems->len; i++)
+      g_printerr ("%s\n", (gchar *)g_ptr_array_index (problems, i));
+    fail ("the test's pipeline definition does not load");
+  }
+}
+
+static void
+fixture_init (Fixture *f, const gchar *body)
+{
+  fixture_init_dir (f);
+  fixture_load (f, body);
+}
+
+static void
+fixture_create (Fixture *f)
+{
+  f->pipeline = on_demand_pipeline_new (f->def);
+  g_signal_connect (f->pipeline, "state-changed", G_CALLBACK (on_state_changed),
+      f);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  GDir *dir;
+  const gchar *name;
+
+  g_clear_object (&f->pipeline);
+  g_clear_pointer (&f->def, pipeline_def_unref);
+  g_clear_pointer (&f->events, g_ptr_array_unref);
+  dir = g_dir_open (f->dir, 0, NULL);
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree gchar *path = g_build_filename (f->dir, name, NULL);
+    g_unlink (path);
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (f->dir);
+  g_clear_pointer (&f->dir, g_free);
+}
+
+static GHashTable *
+params_new (Fixture *f, const gchar *json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = json_from_string (json, &error);
+  GHashTable *values;
+
+  fail_unless (node != NULL, "%s", error ? error->message : "");
+  values = gateway_params_validate_request (f->def->params, node, &error);
+  fail_unless (values != NULL, "params %s: %s", json,
+      error ? error->message : "");
+  return values;
+}
+
+static void
+start (Fixture *f, const gchar *json, guint ttl, const gchar *request_id)
+{
+  g_autoptr (GHashTable) values = json ? params_new (f, json) : NULL;
+
+  on_demand_pipeline_start (f->pipeline, values, ttl, request_id);
+}
+
+static OnDemandState
+state_of (Fixture *f)
+{
+  return on_demand_pipeline_get_state (f->pipeline);
+}
+
+static gboolean
+restart_pending (Fixture *f)
+{
+  gboolean pending = FALSE;
+
+  g_object_get (f->pipeline, "restart-pending", &pending, NULL);
+  return pending;
+}
+
+static Event *
+last_event (Fixture *f)
+{
+  fail_unless (f->events->len > 0);
+  return g_ptr_array_index (f->events, f->events->len - 1);
+}
+
+static guint
+count_events (Fixture *f, OnDemandState state, const gchar *request_id)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < f->events->len; i++) {
+    Event *e = g_ptr_array_index (f->events, i);
+
+    if (e->state == state && g_strcmp0 (e->request_id, request_id) == 0)
+      n++;
+  }
+  return n;
+}
+
+static guint
+count_state (Fixture *f, OnDemandState state)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < f->events->len; i++)
+    if (((Event *)g_ptr_array_index (f->events, i))->state == state)
+      n++;
+  return n;
+}
+
+static gboolean
+answered (Fixture *f, const gchar *request_id)
+{
+  guint i;
+
+  for (i = 0; i < f->events->len; i++)
+    if (g_strcmp0 (((Event *)g_ptr_array_index (f->events, i))->request_id,
+            request_id)
+        == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+wait_state (Fixture *f, OnDemandState state, guint timeout_ms)
+{
+  return RT_WAIT_UNTIL (state_of (f) == state, timeout_ms);
+}
+
+static GstElement *
+dup_gst_pipeline (Fixture *f)
+{
+  GstElement *pipeline = NULL;
+
+  g_object_get (f->pipeline, "pipeline", &pipeline, NULL);
+  return pipeline;
+}
+
+static GstElement *
+dup_element (Fixture *f, const gchar *name)
+{
+  g_autoptr (GstElement) pipeline = dup_gst_pipeline (f);
+
+  fail_unless (pipeline != NULL, "no pipeline");
+  return gst_bin_get_by_name (GST_BIN (pipeline), name);
+}
+
+static gint
+element_int (Fixture *f, const gchar *element, const gchar *property)
+{
+  g_autoptr (GstElement) e = dup_element (f, element);
+  gint value = 0;
+
+  fail_unless (e != NULL);
+  g_object_get (e, property, &value, NULL);
+  return value;
+}
+
+static gboolean
+gst_state_is (GstElement *element, GstState state)
+{
+  GstState current;
+
+  GST_OBJECT_LOCK (element);
+  current = GST_STATE (element);
+  GST_OBJECT_UNLOCK (element);
+  return current == state;
+}
+
+/* Duration in seconds as gst-discoverer-1.0 reports it, -1 when it could
+ * not read the file. */
+static gdouble
+discover_duration (const gchar *path)
+{
+  const gchar *argv[] = { "timeout", "30", "gst-discoverer-1.0", path, NULL };
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  g_autoptr (GRegex) regex = NULL;
+  g_autoptr (GMatchInfo) match = NULL;
+  gint status = 0;
+  gdouble seconds = -1;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **)argv, NULL, G_SPAWN_SEARCH_PATH,
+      NULL, NULL, &out, &err, &status, NULL));
+  regex = g_regex_new ("Duration: (\\d+):(\\d+):(\\d+\\.\\d+)", 0, 0, NULL);
+  if (g_regex_match (regex, out, 0, &match)) {
+    g_autofree gchar *h = g_match_info_fetch (match, 1);
+    g_autofree gchar *m = g_match_info_fetch (match, 2);
+    g_autofree gchar *s = g_match_info_fetch (match, 3);
+
+    seconds = atoi (h) * 3600 + atoi (m) * 60 + g_ascii_strtod (s, NULL);
+  } else {
+    g_printerr ("gst-discoverer-1.0 %s:\n%s\n%s\n", path, out, err);
+  }
+  return seconds;
+}
+
+static guint
+count_threads (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  fail_unless (dir != NULL);
+  while (g_dir_read_name (dir))
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+static gchar *
+mp4_body (Fixture *f, const gchar *extra)
+{
+  return g_strdup_printf ("description=videotestsrc is-live=true ! "
+                          "%s ! x264enc tune=zerolatency "
+                          "speed-preset=ultrafast ! "
+                          "video/x-h264,profile=constrained-baseline ! "
+                          "mp4mux ! "
+                          "filesink name=sink location=%s/out.mp4\n"
+                          "stop-timeout=5\n%s",
+      SMALL_CAPS, f->dir, extra);
+}
+
+/* The MP4 recorded by @f, whose run was reported playing at
+ * @playing_us and stopped at @stop_us, is complete and as long as that. */
+static void
+check_mp4 (Fixture *f, gint64 playing_us, gint64 stop_us)
+{
+  g_autofree gchar *path = g_build_filename (f->dir, "out.mp4", NULL);
+  gdouble played = (stop_us - playing_us) / 1e6;
+  gdouble duration = discover_duration (path);
+
+  fail_unless (duration > 0, "%s unreadable: not finalised", path);
+  g_message ("%s lasts %.3f s, played %.3f s", path, duration, played);
+  fail_unless (ABS (duration - played) < 0.5,
+      "file lasts %.3f s, played %.3f s", duration, played);
+}
+
+/* ------------------------------------------------------------------ */
+/* Starting and stopping */
+
+GST_START_TEST (test_start_reports_playing_at_first_buffer)
+{
+  Fixture f;
+  OnDemandStats stats;
+  Event *e;
+
+  fixture_init (&f, "description=" LIVE_FAKESINK);
+  fixture_create (&f);
+  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_STOPPED);
+
+  start (&f, NULL, 0, "r1");
+  /* Answered before start() returns. */
+  fail_unless_equals_int (f.events->len, 1);
+  e = last_event (&f);
+  fail_unless_equals_int (e->state, ON_DEMAND_STATE_STARTING);
+  fail_unless_equals_string (e->request_id, "r1");
+  fail_unless (e->error == NULL);
+
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  e = last_event (&f);
+  fail_unless_equals_string (e->request_id, "r1");
+  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  fail_unless_equals_int (stats.starts, 1);
+  fail_unless_equals_int (stats.failures, 0);
+  fail_unless (stats.last_time_to_first_buffer_ms > 0);
+
+  on_demand_pipeline_stop (f.pipeline, "r2");
+  e = last_event (&f);
+  fail_unless_equals_int (e->state, ON_DEMAND_STATE_STOPPING);
+  fail_unless_equals_string (e->request_id, "r2");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  e = last_event (&f);
+  fail_unless_equals_string (e->request_id, "r2");
+  fail_unless (e->error == NULL);
+  fail_unless_equals_int (f.events->len, 4);
+  /* Not warm: the pipeline is gone, and with it any device it held. */
+  {
+    g_autoptr (GstElement) pipeline = dup_gst_pipeline (&f);
+    fail_unless (pipeline == NULL);
+  }
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stop_finalises_mp4)
+{
+  Fixture f;
+  g_autofree gchar *body = NULL;
+  gint64 playing_us, stop_us;
+
+  fixture_init_dir (&f);
+  body = mp4_body (&f, "");
+  fixture_load (&f, body);
+  fixture_create (&f);
+
+  start (&f, NULL, 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 20000));
+  playing_us = g_get_monotonic_time ();
+  rt_test_run_for (2000);
+  stop_us = g_get_monotonic_time ();
+  on_demand_pipeline_stop (f.pipeline, "r2");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 20000));
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
+  check_mp4 (&f, playing_us, stop_us);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_idempotent_start_and_stop)
+{
+  Fixture f;
+  OnDemandStats stats;
+  g_autoptr (GstElement) before = NULL;
+  g_autoptr (GstElement) after = NULL;
+  guint n;
+
+  fixture_init (&f,
+      "description=" LIVE_FAKESINK "\n"
+      "[param:speed]\nelement=src\nproperty=horizontal-speed\n"
+      "type=int\nmin=-100\nmax=100\n");
+  fixture_create (&f);
+
+  start (&f, "{\"speed\": 10}", 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  before = dup_gst_pipeline (&f);
+
+  n = f.events->len;
+  start (&f, "{\"speed\": 10}", 0, "r2");
+  /* Answered "playing" at once, nothing restarted. */
+  fail_unless_equals_int (f.events->len, n + 1);
+  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_PLAYING);
+  fail_unless_equals_string (last_event (&f)->request_id, "r2");
+  rt_test_run_for (300);
+  fail_unless_equals_int (f.events->len, n + 1);
+  after = dup_gst_pipeline (&f);
+  fail_unless (before == after);
+  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  fail_unless_equals_int (stats.starts, 1);
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STARTING), 1);
+
+  on_demand_pipeline_stop (f.pipeline, "r3");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  n = f.events->len;
+  on_demand_pipeline_stop (f.pipeline, "r4");
+  fail_unless_equals_int (f.events->len, n + 1);
+  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STOPPED);
+  fail_unless_equals_string (last_event (&f)->request_id, "r4");
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STOPPING), 1);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_start_with_other_params_restarts)
+{
+  Fixture f;
+  OnDemandStats stats;
+
+  fixture_init (&f,
+      "description=" LIVE_FAKESINK "\n"
+      "[param:speed]\nelement=src\nproperty=horizontal-speed\n"
+      "type=int\nmin=-100\nmax=100\n");
+  fixture_create (&f);
+
+  start (&f, "{\"speed\": 10}", 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  fail_unless_equals_int (element_int (&f, "src", "horizontal-speed"), 10);
+
+  start (&f, "{\"speed\": 30}", 0, "r2");
+  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STARTING);
+  fail_unless_equals_string (last_event (&f)->request_id, "r2");
+  fail_unless (
+      RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_PLAYING, "r2") == 1,
+          10000));
+  fail_unless_equals_int (element_int (&f, "src", "horizontal-speed"), 30);
+  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  fail_unless_equals_int (stats.starts, 2);
+  fail_unless_equals_int (stats.failures, 0);
+  /* The restart is the client's "starting" then "playing", never a
+   * "stopped" in between. */
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STOPPED), 0);
+  {
+    g_autoptr (JsonNode) json = on_demand_pipeline_dup_params_json (f.pipeline);
+    g_autofree gchar *text = json_to_string (json, FALSE);
+    fail_unless_equals_string (text, "{\"speed\":30}");
+  }
+
+  on_demand_pipeline_stop (f.pipeline, "r3");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+static gint
+enum_value (Fixture *f, const gchar *element, const gchar *property,
+    const gchar *nick)
+{
+  g_autoptr (GstElement) e = dup_element (f, element);
+  GParamSpec *pspec
+      = g_object_class_find_property (G_OBJECT_GET_CLASS (e), property);
+  GEnumClass *klass = g_type_class_ref (pspec->value_type);
+  GEnumValue *v = g_enum_get_value_by_nick (klass, nick);
+  gint value;
+
+  fail_unless (v != NULL);
+  value = v->value;
+  g_type_class_unref (klass);
+  return value;
+}
+
+GST_START_TEST (test_warm_restores_defaults_and_description_values)
+{
+  Fixture f;
+  g_autoptr (GstElement) before = NULL;
+  g_autoptr (GstElement) after = NULL;
+
+  fixture_init (&f,
+      "description=videotestsrc is-live=true name=src pattern=ball "
+      "horizontal-speed=2 ! fakesink\n"
+      "warm=true\n"
+      "[param:pattern]\nelement=src\nproperty=pattern\ntype=enum\n"
+      "values=smpte;snow;ball\n"
+      "[param:speed]\nelement=src\nproperty=horizontal-speed\n"
+      "type=int\nmin=-100\nmax=100\ndefault=5\n");
+  fixture_create (&f);
+
+  start (&f, "{\"pattern\": \"snow\", \"speed\": 20}", 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  before = dup_gst_pipeline (&f);
+  fail_unless_equals_int (element_int (&f, "src", "pattern"),
+      enum_value (&f, "src", "pattern", "snow"));
+  fail_unless_equals_int (element_int (&f, "src", "horizontal-speed"), 20);
+
+  on_demand_pipeline_stop (f.pipeline, "r2");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  /* Warm: kept, parsed, in READY. */
+  after = dup_gst_pipeline (&f);
+  fail_unless (after == before);
+  fail_unless (gst_state_is (after, GST_STATE_READY));
+  gst_clear_object (&after);
+
+  /* Left out: the declared default, else the description's own value,
+   * never the previous run's. */
+  start (&f, NULL, 0, "r3");
+  fail_unless (
+      RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_PLAYING, "r3") == 1,
+          10000));
+  after = dup_gst_pipeline (&f);
+  fail_unless (after == before);
+  fail_unless_equals_int (element_int (&f, "src", "pattern"),
+      enum_value (&f, "src", "pattern", "ball"));
+  fail_unless_equals_int (element_int (&f, "src", "horizontal-speed"), 5);
+
+  on_demand_pipeline_stop (f.pipeline, "r4");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+count_key_unit_requests (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (gst_video_event_is_force_key_unit (event))
+    g_atomic_int_inc ((gint *)user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_start_requests_a_key_unit)
+{
+  Fixture f;
+  g_autoptr (GstElement) src = NULL;
+  g_autoptr (GstPad) pad = NULL;
+  gint requests = 0;
+
+  fixture_init (&f, "description=" LIVE_FAKESINK "\nwarm=true\n");
+  fixture_create (&f);
+  start (&f, NULL, 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  on_demand_pipeline_stop (f.pipeline, "r2");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+
+  /* The warm pipeline is kept: watch what reaches the source upstream. */
+  src = dup_element (&f, "src");
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      count_key_unit_requests, &requests, NULL);
+  start (&f, NULL, 0, "r3");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&requests) >= 1, 5000));
+
+  on_demand_pipeline_stop (f.pipeline, "r4");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Failures and the restart policy */
+
+GST_START_TEST (test_start_timeout_fails_and_restarts)
+{
+  Fixture f;
+  OnDemandStats stats;
+  Event *e;
+  guint i, n;
+
+  fixture_init (&f,
+      "description=videotestsrc is-live=true ! valve drop=true "
+      "! fakesink async=false\n"
+      "start-timeout=0.5\nrestart=on-failure\nmax-restarts=1\n"
+      "restart-backoff-min=0.05\nrestart-backoff-max=0.1\n");
+  fixture_create (&f);
+
+  start (&f, NULL, 0, "r1");
+  fail_unless (
+      RT_WAIT_UNTIL (count_state (&f, ON_DEMAND_STATE_FAILED) == 2, 10000));
+  /* The first failure answers the request; the restart is our own. */
+  for (i = 0, n = 0; i < f.events->len; i++) {
+    e = g_ptr_array_index (f.events, i);
+    if (e->state != ON_DEMAND_STATE_FAILED)
+      continue;
+    fail_unless_equals_string (e->error, "no buffer within 500 ms");
+    fail_unless_equals_string (e->request_id, n == 0 ? "r1" : NULL);
+    n++;
+  }
+  fail_unless_equals_int (count_events (&f, ON_DEMAND_STATE_STARTING, NULL), 1);
+  /* max-restarts reached: stays failed. */
+  n = f.events->len;
+  rt_test_run_for (800);
+  fail_unless_equals_int (f.events->len, n);
+  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_FAILED);
+  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  fail_unless_equals_int (stats.failures, 2);
+  fail_unless_equals_int (stats.restarts, 1);
+  fail_unless_equals_int (stats.starts, 0);
+
+  /* A stop clears the failure. */
+  on_demand_pipeline_stop (f.pipeline, "r2");
+  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STOPPED);
+  fail_unless_equals_string (last_event (&f)->request_id, "r2");
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_element_error_restarts_up_to_max)
+{
+  Fixture f;
+  OnDemandStats stats;
+  guint i, n;
+
+  fixture_init (&f,
+      "description=filesrc location=/nonexistent/od-test "
+      "name=src ! fakesink\n"
+      "restart=on-failure\nmax-restarts=2\n"
+      "restart-backoff-min=0.05\nrestart-backoff-max=0.2\n");
+  fixture_create (&f);
+
+  start (&f, NULL, 0, "r1");
+  fail_unless (
+      RT_WAIT_UNTIL (count_state (&f, ON_DEMAND_STATE_FAILED) == 3, 10000));
+  for (i = 0; i < f.events->len; i++) {
+    Event *e = g_ptr_array_index (f.events, i);
+
+    /* The element's name and its own message. */
+    if (e->state == ON_DEMAND_STATE_FAILED)
+      fail_unless (g_str_has_prefix (e->error, "src: "), "error: %s", e->error);
+  }
+  fail_if (restart_pending (&f));
+  n = f.events->len;
+  rt_test_run_for (600);
+  fail_unless_equals_int (f.events->len, n);
+  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  fail_unless_equals_int (stats.failures, 3);
+  fail_unless_equals_int (stats.restarts, 2);
+
+  /* A new start is a new chance, with a fresh restart count. */
+  start (&f, NULL, 0, "r2");
+  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STARTING);
+  fail_unless (
+      RT_WAIT_UNTIL (count_state (&f, ON_DEMAND_STATE_FAILED) == 6, 10000));
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_never_policy_does_not_restart)
+{
+  Fixture f;
+  OnDemandStats stats;
+  guint n;
+
+  fixture_init (&f,
+      "description=filesrc location=/nonexistent/od-test "
+      "name=src ! fakesink\nrestart=never\n");
+  fixture_create (&f);
+
+  start (&f, NULL, 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 10000));
+  fail_unless_equals_string (last_event (&f)->request_id, "r1");
+  n = f.events->len;
+  rt_test_run_for (800);
+  fail_unless_equals_int (f.events->len, n);
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STARTING), 1);
+  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  fail_unless_equals_int (stats.restarts, 0);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_parse_error_reports_failed)
+{
+  Fixture f;
+
+  fixture_init (&f, "description=od-no-such-element ! fakesink\n");
+  fixture_create (&f);
+  start (&f, NULL, 0, "r1");
+  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_FAILED);
+  fail_unless_equals_string (last_event (&f)->request_id, "r1");
+  fail_unless (strstr (last_event (&f)->error, "od-no-such-element"),
+      "error: %s", last_event (&f)->error);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_end_by_itself_is_a_failure)
+{
+  Fixture f;
+
+  fixture_init (&f,
+      "description=videotestsrc is-live=true num-buffers=10 "
+      "! fakesink\n");
+  fixture_create (&f);
+  start (&f, NULL, 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 10000));
+  fail_unless_equals_int (count_events (&f, ON_DEMAND_STATE_PLAYING, "r1"), 1);
+  fail_unless_equals_string (last_event (&f)->error, "ended by itself (EOS)");
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Stop during start, leases */
+
+GST_START_TEST (test_stop_during_start)
+{
+  Fixture f;
+  OnDemandStats stats;
+
+  fixture_init (&f, "description=" LIVE_FAKESINK);
+  fixture_create (&f);
+
+  /* The start's state change is still on its worker thread. */
+  start (&f, NULL, 0, "r1");
+  on_demand_pipeline_stop (f.pipeline, "r2");
+  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STOPPING);
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  fail_unless_equals_int (f.events->len, 3);
+  fail_unless_equals_string (last_event (&f)->request_id, "r2");
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_PLAYING), 0);
+  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  fail_unless_equals_int (stats.starts, 0);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stop_while_waiting_for_first_buffer)
+{
+  Fixture f;
+  g_autoptr (GstElement) pipeline = NULL;
+  gint64 t0;
+
+  /* Never produces; the EOS does not get through the valve either, so
+   * the stop is bounded by stop-timeout. */
+  fixture_init (&f,
+      "description=videotestsrc is-live=true ! valve drop=true "
+      "! fakesink async=false\n"
+      "start-timeout=30\nstop-timeout=0.5\n");
+  fixture_create (&f);
+  start (&f, NULL, 0, "r1");
+  pipeline = dup_gst_pipeline (&f);
+  fail_unless (
+      RT_WAIT_UNTIL (gst_state_is (pipeline, GST_STATE_PLAYING), 10000));
+  gst_clear_object (&pipeline);
+
+  t0 = g_get_monotonic_time ();
+  on_demand_pipeline_stop (f.pipeline, "r2");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  fail_unless (g_get_monotonic_time () - t0 < 3 * G_TIME_SPAN_SECOND);
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
+  fail_unless_equals_string (last_event (&f)->request_id, "r2");
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_lease_expiry_stops)
+{
+  Fixture f;
+  Event *e;
+
+  fixture_init (&f, "description=" LIVE_FAKESINK);
+  fixture_create (&f);
+  start (&f, NULL, 1, "r1");
+  fail_unless_equals_int (on_demand_pipeline_get_lease_remaining (f.pipeline),
+      1);
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 5000));
+  e = last_event (&f);
+  fail_unless (e->request_id == NULL);
+  fail_unless_equals_string (e->error, "lease expired");
+  fail_unless_equals_int (count_events (&f, ON_DEMAND_STATE_STOPPING, NULL), 1);
+  fail_unless_equals_int (on_demand_pipeline_get_lease_remaining (f.pipeline),
+      0);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_renew_extends_lease)
+{
+  Fixture f;
+  g_autoptr (GError) error = NULL;
+  gint64 renewed;
+
+  fixture_init (&f,
+      "description=" LIVE_FAKESINK "\ndefault-ttl=3\nmax-ttl=3\n");
+  fixture_create (&f);
+
+  /* Nothing to renew yet. */
+  fail_if (on_demand_pipeline_renew (f.pipeline, 2, &error));
+  fail_unless (error != NULL);
+  g_clear_error (&error);
+
+  start (&f, NULL, 1, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  rt_test_run_for (500);
+  fail_unless (on_demand_pipeline_renew (f.pipeline, 3, &error));
+  renewed = g_get_monotonic_time ();
+  fail_unless_equals_int (on_demand_pipeline_get_lease_remaining (f.pipeline),
+      3);
+  /* Past the first lease: still playing. */
+  rt_test_run_for (1500);
+  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_PLAYING);
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 5000));
+  fail_unless (g_get_monotonic_time () - renewed >= 3 * G_TIME_SPAN_SECOND);
+  fail_unless_equals_string (last_event (&f)->error, "lease expired");
+
+  /* A lease above max-ttl is capped (the router refuses it first). */
+  start (&f, NULL, 100, "r2");
+  fail_unless_equals_int (on_demand_pipeline_get_lease_remaining (f.pipeline),
+      3);
+  on_demand_pipeline_stop (f.pipeline, "r3");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  fail_unless_equals_int (on_demand_pipeline_get_lease_remaining (f.pipeline),
+      0);
+  fail_if (on_demand_pipeline_renew (f.pipeline, 2, &error));
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Storms, shutdown, stuck state changes */
+
+static void
+storm (gboolean warm, guint requests)
+{
+  Fixture f;
+  OnDemandState last;
+  gchar id[16];
+  guint i, n;
+
+  fixture_init (&f,
+      warm ? "description=" LIVE_FAKESINK "\nwarm=true\n"
+           : "description=" LIVE_FAKESINK "\n");
+  fixture_create (&f);
+
+  for (i = 0; i < requests; i++) {
+    g_snprintf (id, sizeof (id), "r%u", i);
+    if (i % 2 == 0)
+      start (&f, NULL, 0, id);
+    else
+      on_demand_pipeline_stop (f.pipeline, id);
+  }
+  /* Every request answered at once, with its own id. */
+  for (i = 0; i < requests; i++) {
+    g_snprintf (id, sizeof (id), "r%u", i);
+    fail_unless (answered (&f, id), "%s not answered", id);
+  }
+  last = requests % 2 ? ON_DEMAND_STATE_PLAYING : ON_DEMAND_STATE_STOPPED;
+  fail_unless (wait_state (&f, last, 10000));
+  g_snprintf (id, sizeof (id), "r%u", requests - 1);
+  fail_unless_equals_string (last_event (&f)->request_id, id);
+  fail_unless_equals_int (last_event (&f)->state, last);
+  /* Settled: nothing more happens. */
+  n = f.events->len;
+  rt_test_run_for (500);
+  fail_unless_equals_int (f.events->len, n);
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
+  fail_unless_equals_int (state_of (&f), last);
+
+  if (last == ON_DEMAND_STATE_PLAYING) {
+    on_demand_pipeline_stop (f.pipeline, "end");
+    fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  }
+  fixture_clear (&f);
+}
+
+GST_START_TEST (test_storm_ends_in_last_wish)
+{
+  storm (FALSE, 200);
+  storm (FALSE, 201);
+  storm (TRUE, 200);
+  storm (TRUE, 201);
+}
+
+GST_END_TEST;
+
+static void
+on_shut (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gint *done = user_data;
+
+  fail_unless (on_demand_pipeline_shutdown_finish (ON_DEMAND_PIPELINE (source),
+      result, &error));
+  *done = 1;
+}
+
+GST_START_TEST (test_shutdown_finalises_file)
+{
+  Fixture f;
+  g_autofree gchar *body = NULL;
+  gint done = 0;
+  gint64 playing_us, stop_us;
+  guint n;
+
+  fixture_init_dir (&f);
+  body = mp4_body (&f, "warm=true\n");
+  fixture_load (&f, body);
+  fixture_create (&f);
+
+  start (&f, NULL, 60, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 20000));
+  playing_us = g_get_monotonic_time ();
+  rt_test_run_for (1500);
+  stop_us = g_get_monotonic_time ();
+  on_demand_pipeline_shutdown (f.pipeline, on_shut, &done);
+  fail_unless (RT_WAIT_UNTIL (done, 20000));
+  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_STOPPED);
+  fail_unless (last_event (&f)->request_id == NULL);
+  check_mp4 (&f, playing_us, stop_us);
+  /* Even a warm pipeline is gone, and requests change nothing now. */
+  {
+    g_autoptr (GstElement) pipeline = dup_gst_pipeline (&f);
+    fail_unless (pipeline == NULL);
+  }
+  n = f.events->len;
+  start (&f, NULL, 0, "r2");
+  fail_unless_equals_int (f.events->len, n + 1);
+  fail_unless_equals_string (last_event (&f)->error, "shutting down");
+  rt_test_run_for (200);
+  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_STOPPED);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stop_with_blocked_sink_is_bounded)
+{
+  Fixture f;
+  gint64 t0;
+
+  /* The EOS cannot get past a sink that does not deliver; after
+   * stop-timeout the sinks are flushed and the pipeline torn down. */
+  register_stuck_sink ();
+  fixture_init (&f,
+      "description=videotestsrc is-live=true ! "
+      "odstucksink block-render=true\nstop-timeout=0.5\n");
+  fixture_create (&f);
+  start (&f, NULL, 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  /* Let the streaming thread get stuck in render. */
+  rt_test_run_for (200);
+  t0 = g_get_monotonic_time ();
+  on_demand_pipeline_stop (f.pipeline, "r2");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  fail_unless (g_get_monotonic_time () - t0 < 3 * G_TIME_SPAN_SECOND);
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
+  fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&stuck_alive) == 0, 5000));
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stuck_state_change_is_abandoned)
+{
+  Fixture f;
+
+  register_stuck_sink ();
+  stuck_released = FALSE;
+  fixture_init (&f,
+      "description=videotestsrc is-live=true ! "
+      "odstucksink block-stop=true\nstop-timeout=0.5\n");
+  fixture_create (&f);
+  g_object_set (f.pipeline, "state-change-grace", 300, NULL);
+
+  start (&f, NULL, 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  on_demand_pipeline_stop (f.pipeline, "r2");
+  /* The main loop keeps running (RT_WAIT_UNTIL iterates it) while the
+   * worker hangs in the sink's stop. */
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 5000));
+  fail_unless (g_atomic_int_get (&stuck_blocked) == 1);
+  fail_unless_equals_string (last_event (&f)->error, "stuck in state change");
+  fail_unless_equals_string (last_event (&f)->request_id, "r2");
+
+  /* A new start builds a fresh pipeline. */
+  start (&f, NULL, 0, "r3");
+  fail_unless (
+      RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_PLAYING, "r3") == 1,
+          10000));
+  fail_unless_equals_int (g_atomic_int_get (&stuck_alive), 2);
+
+  /* The device comes back: the abandoned worker finishes, and drops the
+   * old pipeline. */
+  g_mutex_lock (&stuck_lock);
+  stuck_released = TRUE;
+  g_cond_broadcast (&stuck_cond);
+  g_mutex_unlock (&stuck_lock);
+  fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&stuck_alive) == 1, 5000));
+
+  on_demand_pipeline_stop (f.pipeline, "r4");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&stuck_alive) == 0, 5000));
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+static void
+pipeline_gone (gpointer data, GObject *where_the_object_was)
+{
+  *(gint *)data = 1;
+}
+
+GST_START_TEST (test_dispose_while_playing)
+{
+  Fixture f;
+  GstElement *pipeline;
+  guint sources;
+  gint gone = 0;
+
+  fixture_init (&f, "description=" LIVE_FAKESINK);
+  sources = rt_test_count_sources ();
+  fixture_create (&f);
+  start (&f, NULL, 60, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  pipeline = dup_gst_pipeline (&f);
+  g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone, &gone);
+  gst_object_unref (pipeline);
+
+  /* Disposing never blocks; the pipeline goes to NULL on a thread. */
+  g_clear_object (&f.pipeline);
+  fail_unless (RT_WAIT_UNTIL (gone, 5000));
+  fail_unless_equals_int (rt_test_count_sources (), sources);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_dispose_during_transitions)
+{
+  Fixture f;
+  GstElement *pipeline;
+  guint sources;
+  gint gone = 0;
+
+  fixture_init (&f, "description=" LIVE_FAKESINK);
+  sources = rt_test_count_sources ();
+
+  /* While the start's state change is on its thread. */
+  fixture_create (&f);
+  start (&f, NULL, 0, "r1");
+  pipeline = dup_gst_pipeline (&f);
+  fail_unless (pipeline != NULL);
+  g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone, &gone);
+  gst_object_unref (pipeline);
+  g_clear_object (&f.pipeline);
+  fail_unless (RT_WAIT_UNTIL (gone, 5000));
+  fail_unless_equals_int (rt_test_count_sources (), sources);
+
+  /* While a stop waits for its EOS. */
+  gone = 0;
+  fixture_create (&f);
+  start (&f, NULL, 0, "r2");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  pipeline = dup_gst_pipeline (&f);
+  g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone, &gone);
+  gst_object_unref (pipeline);
+  on_demand_pipeline_stop (f.pipeline, "r3");
+  g_clear_object (&f.pipeline);
+  fail_unless (RT_WAIT_UNTIL (gone, 5000));
+  fail_unless_equals_int (rt_test_count_sources (), sources);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_shutdown_when_idle_or_failed)
+{
+  Fixture f;
+  gint done = 0;
+  guint n;
+
+  fixture_init (&f,
+      "description=filesrc location=/nonexistent/od-test "
+      "name=src ! fakesink\n"
+      "restart=on-failure\nmax-restarts=5\n"
+      "restart-backoff-min=30\nrestart-backoff-max=60\n");
+
+  /* Never started: done at once, nothing reported. */
+  fixture_create (&f);
+  on_demand_pipeline_shutdown (f.pipeline, on_shut, &done);
+  fail_unless (RT_WAIT_UNTIL (done, 1000));
+  fail_unless_equals_int (f.events->len, 0);
+  g_clear_object (&f.pipeline);
+
+  /* Failed, with a restart scheduled: the restart is cancelled. */
+  done = 0;
+  fixture_create (&f);
+  start (&f, NULL, 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 10000));
+  fail_unless (RT_WAIT_UNTIL (restart_pending (&f), 5000));
+  n = f.events->len;
+  on_demand_pipeline_shutdown (f.pipeline, on_shut, &done);
+  fail_unless (RT_WAIT_UNTIL (done, 1000));
+  fail_if (restart_pending (&f));
+  fail_unless_equals_int (f.events->len, n);
+  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_FAILED);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Cycles (CI runs this one under valgrind with RT_ONDEMAND_CYCLES=500) */
+
+static void
+cycles (gboolean warm, guint n)
+{
+  Fixture f;
+  guint sources_before = rt_test_count_sources ();
+  guint sources = 0, threads = 0, i;
+
+  fixture_init (&f,
+      warm ? "description=" LIVE_FAKESINK "\nwarm=true\n"
+           : "description=" LIVE_FAKESINK "\n");
+  fixture_create (&f);
+  for (i = 0; i < n; i++) {
+    gchar id[16];
+
+    g_snprintf (id, sizeof (id), "s%u", i);
+    start (&f, NULL, 0, id);
+    fail_unless (RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_PLAYING, id)
+                         == 1,
+                     20000),
+        "cycle %u: not playing", i);
+    g_snprintf (id, sizeof (id), "t%u", i);
+    on_demand_pipeline_stop (f.pipeline, id);
+    fail_unless (RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_STOPPED, id)
+                         == 1,
+                     20000),
+        "cycle %u: not stopped", i);
+    fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
+    /* The counts after the first cycles (pools, caches warmed up) are the
+     * reference; later cycles must not add to them. */
+    if (i == MIN (2, n - 1)) {
+      sources = rt_test_count_sources ();
+      threads = count_threads ();
+    } else if (i > 2) {
+      fail_unless_equals_int (rt_test_count_sources (), sources);
+    }
+    /* Keeps valgrind's "still reachable" flat across cycles too. */
+    g_ptr_array_set_size (f.events, 0);
+    rt_test_clear_logs ();
+  }
+  /* GStreamer's and GLib's thread pools keep a few idle threads around;
+   * a thread per cycle would be far above that. */
+  fail_unless (RT_WAIT_UNTIL (count_threads () <= threads + 3, 20000),
+      "%u threads after %u cycles, %u after the first ones", count_threads (),
+      n, threads);
+  g_clear_object (&f.pipeline);
+  fail_unless_equals_int (rt_test_count_sources (), sources_before);
+  fixture_clear (&f);
+}
+
+GST_START_TEST (test_start_stop_cycles_no_leak)
+{
+  const gchar *env = g_getenv ("RT_ONDEMAND_CYCLES");
+  guint n = env ? (guint)g_ascii_strtoull (env, NULL, 10) : 20;
+
+  if (n == 0)
+    n = 20;
+  cycles (FALSE, n);
+  cycles (TRUE, n);
+}
+
+GST_END_TEST;
+
+static Suite *
+ondemand_suite (void)
+{
+  Suite *s = suite_create ("ondemand");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_start_reports_playing_at_first_buffer);
+  tcase_add_test (tc, test_stop_finalises_mp4);
+  tcase_add_test (tc, test_idempotent_start_and_stop);
+  tcase_add_test (tc, test_start_with_other_params_restarts);
+  tcase_add_test (tc, test_warm_restores_defaults_and_description_values);
+  tcase_add_test (tc, test_start_requests_a_key_unit);
+  tcase_add_test (tc, test_start_timeout_fails_and_restarts);
+  tcase_add_test (tc, test_element_error_restarts_up_to_max);
+  tcase_add_test (tc, test_never_policy_does_not_restart);
+  tcase_add_test (tc, test_parse_error_reports_failed);
+  tcase_add_test (tc, test_end_by_itself_is_a_failure);
+  tcase_add_test (tc, test_stop_during_start);
+  tcase_add_test (tc, test_stop_while_waiting_for_first_buffer);
+  tcase_add_test (tc, test_lease_expiry_stops);
+  tcase_add_test (tc, test_renew_extends_lease);
+  tcase_add_test (tc, test_storm_ends_in_last_wish);
+  tcase_add_test (tc, test_shutdown_finalises_file);
+  tcase_add_test (tc, test_stop_with_blocked_sink_is_bounded);
+  tcase_add_test (tc, test_stuck_state_change_is_abandoned);
+  tcase_add_test (tc, test_dispose_while_playing);
+  tcase_add_test (tc, test_dispose_during_transitions);
+  tcase_add_test (tc, test_shutdown_when_idle_or_failed);
+  tcase_add_test (tc, test_start_stop_cycles_no_leak);
+  return s;
+}
+
+RT_TEST_MAIN (ondemand)
