@@ -1,0 +1,1965 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * test-realtimesrc.c: the realtimesrc element against the local realtime
+ * server on loopback: buffers only between start and stop, the inner
+ * source released on stop, timestamps across cycles, params, idle frames,
+ * errors as warnings, outages, prompt shutdown, no leaks.
+ *
+ * The element's realtime client runs on its own thread and context; the
+ * server runs on this thread's default context, so every wait iterates it
+ * (RT_WAIT_UNTIL).
+ */
+#include "test-util.h"
+
+#include "rt-server.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <gst/base/gstpushsrc.h>
+#include <gst/check/gstharness.h>
+#include <string.h>
+
+#define CHANNEL "cam-test"
+#define TOPIC "realtime:" CHANNEL
+/* Geometry and rate of the fake camera below. */
+#define FAKE_CAPS                                                              \
+  "video/x-raw, format=(string)GRAY8, width=(int)16, height=(int)16, "         \
+  "framerate=(fraction)50/1, pixel-aspect-ratio=(fraction)1/1, "               \
+  "interlace-mode=(string)progressive"
+#define FAKE_FRAME_DURATION (GST_SECOND / 50)
+
+/* ---------------------------------------------------------------------- */
+/* rttestsrc: a fake camera counting opens and closes, with properties for
+ * params, and faults on demand. */
+
+static gint fake_instances; /* alive now */
+static gint fake_opens; /* GstBaseSrc::start */
+static gint fake_closes; /* GstBaseSrc::stop */
+static gint fake_last_level = -1;
+static gchar *fake_last_label;
+static GMutex fake_lock;
+
+typedef struct
+{
+  GstPushSrc parent;
+  gboolean live;
+  gint level;
+  gchar *label;
+  gint fail_after;
+  gboolean fail_start;
+  guint64 n;
+  GstClockTime start_rt;
+  GstClockID clock_id;
+  gboolean flushing;
+} RtTestSrc;
+
+typedef struct
+{
+  GstPushSrcClass parent_class;
+} RtTestSrcClass;
+
+static GType rt_test_src_get_type (void);
+G_DEFINE_TYPE (RtTestSrc, rt_test_src, GST_TYPE_PUSH_SRC);
+
+enum
+{
+  FAKE_PROP_0,
+  FAKE_PROP_IS_LIVE,
+  FAKE_PROP_LEVEL,
+  FAKE_PROP_LABEL,
+  FAKE_PROP_FAIL_AFTER,
+  FAKE_PROP_FAIL_START,
+};
+
+static void
+rt_test_src_set_property (GObject *object, guint id, const GValue *value,
+    GParamSpec *pspec)
+{
+  RtTestSrc *self = (RtTestSrc *)object;
+
+  switch (id) {
+    case FAKE_PROP_IS_LIVE:
+      self->live = g_value_get_boolean (value);
+      gst_base_src_set_live (GST_BASE_SRC (self), self->live);
+      break;
+    case FAKE_PROP_LEVEL:
+      self->level = g_value_get_int (value);
+      g_mutex_lock (&fake_lock);
+      fake_last_level = self->level;
+      g_mutex_unlock (&fake_lock);
+      break;
+    case FAKE_PROP_LABEL:
+      g_free (self->label);
+      self->label = g_value_dup_string (value);
+      g_mutex_lock (&fake_lock);
+      g_free (fake_last_label);
+      fake_last_label = g_strdup (self->label);
+      g_mutex_unlock (&fake_lock);
+      break;
+    case FAKE_PROP_FAIL_AFTER:
+      self->fail_after = g_value_get_int (value);
+      break;
+    case FAKE_PROP_FAIL_START:
+      self->fail_start = g_value_get_boolean (value);
+      break;
+  }
+}
+
+static void
+rt_test_src_get_property (GObject *object, guint id, GValue *value,
+    GParamSpec *pspec)
+{
+  RtTestSrc *self = (RtTestSrc *)object;
+
+  switch (id) {
+    case FAKE_PROP_IS_LIVE:
+      g_value_set_boolean (value, self->live);
+      break;
+    case FAKE_PROP_LEVEL:
+      g_value_set_int (value, self->level);
+      break;
+    case FAKE_PROP_LABEL:
+      g_value_set_string (value, self->label);
+      break;
+    case FAKE_PROP_FAIL_AFTER:
+      g_value_set_int (value, self->fail_after);
+      break;
+    case FAKE_PROP_FAIL_START:
+      g_value_set_boolean (value, self->fail_start);
+      break;
+  }
+}
+
+static gboolean
+rt_test_src_start (GstBaseSrc *bsrc)
+{
+  RtTestSrc *self = (RtTestSrc *)bsrc;
+
+  if (self->fail_start) {
+    GST_ELEMENT_ERROR (self, RESOURCE, BUSY, ("Device is busy (on purpose)"),
+        (NULL));
+    return FALSE;
+  }
+  g_atomic_int_inc (&fake_opens);
+  self->n = 0;
+  return TRUE;
+}
+
+static gboolean
+rt_test_src_stop (GstBaseSrc *bsrc)
+{
+  g_atomic_int_inc (&fake_closes);
+  return TRUE;
+}
+
+static gboolean
+rt_test_src_unlock (GstBaseSrc *bsrc)
+{
+  RtTestSrc *self = (RtTestSrc *)bsrc;
+
+  GST_OBJECT_LOCK (self);
+  self->flushing = TRUE;
+  if (self->clock_id)
+    gst_clock_id_unschedule (self->clock_id);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+rt_test_src_unlock_stop (GstBaseSrc *bsrc)
+{
+  RtTestSrc *self = (RtTestSrc *)bsrc;
+
+  GST_OBJECT_LOCK (self);
+  self->flushing = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+rt_test_src_query (GstBaseSrc *bsrc, GstQuery *query)
+{
+  RtTestSrc *self = (RtTestSrc *)bsrc;
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gst_query_set_latency (query, self->live, FAKE_FRAME_DURATION,
+        FAKE_FRAME_DURATION);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (rt_test_src_parent_class)->query (bsrc, query);
+}
+
+/* Live: frame n covers [start + n*d, start + (n+1)*d) of running time and
+ * is pushed at its end, like a camera. */
+static GstFlowReturn
+rt_test_src_create (GstPushSrc *psrc, GstBuffer **out)
+{
+  RtTestSrc *self = (RtTestSrc *)psrc;
+  GstClockTime pts;
+  GstBuffer *buf;
+
+  if (self->fail_after >= 0 && self->n >= (guint64)self->fail_after) {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Camera failed (on purpose)"),
+        ("after %d frames", self->fail_after));
+    return GST_FLOW_ERROR;
+  }
+  if (self->live) {
+    GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+    GstClockReturn ret;
+
+    if (!clock)
+      return GST_FLOW_FLUSHING;
+    if (self->n == 0)
+      self->start_rt = gst_clock_get_time (clock) - base;
+    pts = self->start_rt + self->n * FAKE_FRAME_DURATION;
+    GST_OBJECT_LOCK (self);
+    if (self->flushing) {
+      GST_OBJECT_UNLOCK (self);
+      gst_object_unref (clock);
+      return GST_FLOW_FLUSHING;
+    }
+    self->clock_id = gst_clock_new_single_shot_id (clock,
+        base + pts + FAKE_FRAME_DURATION);
+    GST_OBJECT_UNLOCK (self);
+    ret = gst_clock_id_wait (self->clock_id, NULL);
+    GST_OBJECT_LOCK (self);
+    gst_clock_id_unref (self->clock_id);
+    self->clock_id = NULL;
+    GST_OBJECT_UNLOCK (self);
+    gst_object_unref (clock);
+    if (ret == GST_CLOCK_UNSCHEDULED)
+      return GST_FLOW_FLUSHING;
+  } else {
+    pts = self->n * FAKE_FRAME_DURATION;
+  }
+  buf = gst_buffer_new_allocate (NULL, 16 * 16, NULL);
+  gst_buffer_memset (buf, 0, (guint8)self->n, 16 * 16);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = FAKE_FRAME_DURATION;
+  GST_BUFFER_OFFSET (buf) = self->n++;
+  *out = buf;
+  return GST_FLOW_OK;
+}
+
+static void
+rt_test_src_finalize (GObject *object)
+{
+  RtTestSrc *self = (RtTestSrc *)object;
+
+  g_free (self->label);
+  g_atomic_int_add (&fake_instances, -1);
+  G_OBJECT_CLASS (rt_test_src_parent_class)->finalize (object);
+}
+
+static void
+rt_test_src_class_init (RtTestSrcClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+      GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (FAKE_CAPS));
+
+  gobject_class->set_property = rt_test_src_set_property;
+  gobject_class->get_property = rt_test_src_get_property;
+  gobject_class->finalize = rt_test_src_finalize;
+  g_object_class_install_property (gobject_class, FAKE_PROP_IS_LIVE,
+      g_param_spec_boolean ("is-live", "Is live", "Live source", TRUE,
+          G_PARAM_READWRITE));
+  g_object_class_install_property (gobject_class, FAKE_PROP_LEVEL,
+      g_param_spec_int ("level", "Level", "A param target", 0, 1000, 0,
+          G_PARAM_READWRITE));
+  g_object_class_install_property (gobject_class, FAKE_PROP_LABEL,
+      g_param_spec_string ("label", "Label", "A param target", NULL,
+          G_PARAM_READWRITE));
+  g_object_class_install_property (gobject_class, FAKE_PROP_FAIL_AFTER,
+      g_param_spec_int ("fail-after", "Fail after",
+          "Post an error after this many frames (-1: never)", -1, G_MAXINT, -1,
+          G_PARAM_READWRITE));
+  g_object_class_install_property (gobject_class, FAKE_PROP_FAIL_START,
+      g_param_spec_boolean ("fail-start", "Fail start",
+          "Refuse to start, like a busy device", FALSE, G_PARAM_READWRITE));
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Fake camera",
+      "Source/Video", "Counts opens and closes", "tests");
+  basesrc_class->start = rt_test_src_start;
+  basesrc_class->stop = rt_test_src_stop;
+  basesrc_class->unlock = rt_test_src_unlock;
+  basesrc_class->unlock_stop = rt_test_src_unlock_stop;
+  basesrc_class->query = rt_test_src_query;
+  GST_PUSH_SRC_CLASS (klass)->create = rt_test_src_create;
+}
+
+static void
+rt_test_src_init (RtTestSrc *self)
+{
+  g_atomic_int_inc (&fake_instances);
+  self->live = TRUE;
+  self->fail_after = -1;
+  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+}
+
+/* ---------------------------------------------------------------------- */
+/* fixture */
+
+static RtServer *server;
+static gchar *work_dir;
+static gchar *key_file;
+
+static void
+setup (void)
+{
+  GError *error = NULL;
+
+  server = rt_server_new (0, RT_TEST_API_KEY, &error);
+  g_assert_no_error (error);
+  work_dir = g_dir_make_tmp ("rt-elements-XXXXXX", &error);
+  g_assert_no_error (error);
+  key_file = g_build_filename (work_dir, "key", NULL);
+  fail_unless (g_file_set_contents (key_file, RT_TEST_API_KEY "\n", -1, NULL));
+}
+
+static void
+remove_dir (const gchar *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    gchar *file = g_build_filename (path, name, NULL);
+    g_unlink (file);
+    g_free (file);
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&server, rt_server_free);
+  rt_test_run_for (20);
+  remove_dir (work_dir);
+  g_clear_pointer (&work_dir, g_free);
+  g_clear_pointer (&key_file, g_free);
+}
+
+static gchar *
+write_file (const gchar *name, const gchar *contents)
+{
+  gchar *path = g_build_filename (work_dir, name, NULL);
+
+  fail_unless (g_file_set_contents (path, contents, -1, NULL));
+  return path;
+}
+
+/* A realtimesrc for the fixture's server, fast timers, owned (not
+ * floating). */
+static GstElement *
+new_src (const gchar *source)
+{
+  GstElement *src = gst_element_factory_make ("realtimesrc", "cam");
+
+  fail_unless (src != NULL, "realtimesrc not found: GST_PLUGIN_PATH?");
+  gst_object_ref_sink (src);
+  g_object_set (src, "url", rt_server_get_url (server), "api-key-file",
+      key_file, "channel", CHANNEL, "heartbeat-interval", 500, "join-timeout",
+      1000, "backoff-min", 10, "backoff-max", 200, "source",
+      source ? source : "rttestsrc name=fake", NULL);
+  return src;
+}
+
+/* Bus messages the element posted, as seen so far. */
+typedef struct
+{
+  GstBus *bus;
+  GPtrArray *source_states; /* "realtime-state" what=source, in order */
+  GPtrArray *broadcasts; /* "realtime-broadcast" event names */
+  guint warnings;
+  guint errors;
+  GString *warning_texts; /* every warning, one per line */
+} Watch;
+
+static Watch *
+watch_new (GstElement *element)
+{
+  Watch *w = g_new0 (Watch, 1);
+
+  w->bus = gst_bus_new ();
+  gst_element_set_bus (element, w->bus);
+  w->source_states = g_ptr_array_new_with_free_func (g_free);
+  w->broadcasts = g_ptr_array_new_with_free_func (g_free);
+  w->warning_texts = g_string_new (NULL);
+  return w;
+}
+
+static void
+watch_free (Watch *w)
+{
+  gst_bus_set_flushing (w->bus, TRUE);
+  gst_object_unref (w->bus);
+  g_ptr_array_unref (w->source_states);
+  g_ptr_array_unref (w->broadcasts);
+  g_string_free (w->warning_texts, TRUE);
+  g_free (w);
+}
+
+static void
+watch_poll (Watch *w)
+{
+  GstMessage *msg;
+
+  while ((msg = gst_bus_pop (w->bus))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_WARNING: {
+        GError *err = NULL;
+
+        gst_message_parse_warning (msg, &err, NULL);
+        w->warnings++;
+        g_string_append_printf (w->warning_texts, "%s\n", err->message);
+        g_error_free (err);
+        break;
+      }
+      case GST_MESSAGE_ERROR:
+        w->errors++;
+        break;
+      case GST_MESSAGE_ELEMENT:
+        if (gst_structure_has_name (s, "realtime-state")
+            && g_strcmp0 (gst_structure_get_string (s, "what"), "source") == 0)
+          g_ptr_array_add (w->source_states,
+              g_strdup (gst_structure_get_string (s, "state")));
+        else if (gst_structure_has_name (s, "realtime-broadcast"))
+          g_ptr_array_add (w->broadcasts,
+              g_strdup (gst_structure_get_string (s, "event")));
+        break;
+      default:
+        break;
+    }
+    gst_message_unref (msg);
+  }
+}
+
+/* Fakes alive, once the messages on the bus (which hold references to
+ * their sources) have been taken off it. */
+static gint
+alive_fakes (Watch *w)
+{
+  watch_poll (w);
+  return g_atomic_int_get (&fake_instances);
+}
+
+static guint
+count_strings (GPtrArray *array, const gchar *str)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < array->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (array, i), str) == 0)
+      n++;
+  return n;
+}
+
+static guint
+watch_count_state (Watch *w, const gchar *state)
+{
+  watch_poll (w);
+  return count_strings (w->source_states, state);
+}
+
+/* "pipeline_state" reports the server received with @state (and
+ * @request_id when non-NULL). The error of the last match goes to
+ * @error_out. */
+static guint
+count_reports (const gchar *state, const gchar *request_id, gchar **error_out)
+{
+  GPtrArray *frames = rt_server_get_frames (server);
+  guint i, n = 0;
+
+  for (i = 0; i < frames->len; i++) {
+    RtServerFrame *f = g_ptr_array_index (frames, i);
+    JsonObject *outer, *inner;
+    JsonNode *node;
+
+    if (g_strcmp0 (f->event, "broadcast") != 0
+        || !JSON_NODE_HOLDS_OBJECT (f->payload))
+      continue;
+    outer = json_node_get_object (f->payload);
+    if (g_strcmp0 (json_object_get_string_member_with_default (outer, "event",
+                       ""),
+            "pipeline_state")
+        != 0)
+      continue;
+    node = json_object_get_member (outer, "payload");
+    if (!node || !JSON_NODE_HOLDS_OBJECT (node))
+      continue;
+    inner = json_node_get_object (node);
+    if (g_strcmp0 (json_object_get_string_member_with_default (inner, "state",
+                       ""),
+            state)
+        != 0)
+      continue;
+    if (request_id
+        && g_strcmp0 (json_object_get_string_member_with_default (inner,
+                          "request_id", ""),
+               request_id)
+            != 0)
+      continue;
+    fail_unless_equals_string (json_object_get_string_member (inner,
+                                   "pipeline"),
+        "cam");
+    n++;
+    if (error_out) {
+      JsonNode *e = json_object_get_member (inner, "error");
+      g_free (*error_out);
+      *error_out = e && JSON_NODE_HOLDS_VALUE (e)
+          ? g_strdup (json_node_get_string (e))
+          : NULL;
+    }
+  }
+  return n;
+}
+
+static void
+broadcast (const gchar *event, const gchar *payload)
+{
+  rt_server_broadcast (server, TOPIC, event, payload);
+}
+
+static GstHarness *
+start_harness (GstElement *src)
+{
+  GstHarness *h = gst_harness_new_with_element (src, NULL, "src");
+
+  /* Live sources wait on the clock: a real one. */
+  gst_harness_use_systemclock (h);
+  gst_harness_play (h);
+  return h;
+}
+
+typedef struct
+{
+  GstElement *element;
+  GstStateChangeReturn ret;
+  gint done;
+} NullJob;
+
+static gpointer
+set_null_thread (gpointer data)
+{
+  NullJob *job = data;
+
+  job->ret = gst_element_set_state (job->element, GST_STATE_NULL);
+  g_atomic_int_set (&job->done, 1);
+  return NULL;
+}
+
+/* Takes @element to NULL from another thread while this one keeps serving
+ * the server (as it would in its own process), and checks that it came
+ * back within a second. */
+static void
+set_null_promptly (GstElement *element)
+{
+  NullJob job = { element, GST_STATE_CHANGE_FAILURE, 0 };
+  gint64 t0 = g_get_monotonic_time (), took;
+  GThread *thread = g_thread_new ("set-null", set_null_thread, &job);
+
+  RT_WAIT_UNTIL (g_atomic_int_get (&job.done), 10000);
+  g_thread_join (thread);
+  took = (g_get_monotonic_time () - t0) / 1000;
+  GST_INFO ("NULL took %" G_GINT64_FORMAT " ms", took);
+  fail_unless_equals_int (job.ret, GST_STATE_CHANGE_SUCCESS);
+  fail_unless (took < 1000, "NULL took %" G_GINT64_FORMAT " ms", took);
+}
+
+/* Takes the element to NULL, promptly, and tears the harness down. */
+static void
+stop_harness (GstHarness *h, GstElement *src)
+{
+  set_null_promptly (src);
+  gst_harness_teardown (h);
+}
+
+/* Not RT_WAIT_UNTIL: it evaluates its condition once more at the end. */
+static GstBuffer *
+pull_buffer (GstHarness *h, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+  GstBuffer *buf;
+
+  while (!(buf = gst_harness_try_pull (h)) && g_get_monotonic_time () < end)
+    rt_test_iterate (10);
+  return buf;
+}
+
+static void
+drain_buffers (GstHarness *h)
+{
+  GstBuffer *buf;
+
+  while ((buf = gst_harness_try_pull (h)))
+    gst_buffer_unref (buf);
+}
+
+static gchar *
+get_stats_string (GstElement *src, const gchar *field)
+{
+  GstStructure *stats = NULL;
+  gchar *value;
+
+  g_object_get (src, "stats", &stats, NULL);
+  value = g_strdup (gst_structure_get_string (stats, field));
+  gst_structure_free (stats);
+  return value;
+}
+
+static guint
+get_stats_uint (GstElement *src, const gchar *field)
+{
+  GstStructure *stats = NULL;
+  guint value = 0;
+
+  g_object_get (src, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint (stats, field, &value));
+  gst_structure_free (stats);
+  return value;
+}
+
+static gchar *
+thread_names (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  GString *names = g_string_new (NULL);
+  const gchar *tid;
+
+  while (dir && (tid = g_dir_read_name (dir))) {
+    gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", tid);
+    gchar *comm = NULL;
+
+    if (g_file_get_contents (path, &comm, NULL, NULL))
+      g_string_append_printf (names, "%s ", g_strstrip (comm));
+    g_free (comm);
+    g_free (path);
+  }
+  if (dir)
+    g_dir_close (dir);
+  return g_string_free (names, FALSE);
+}
+
+/* Threads of this process, less GLib's process-wide singletons, which
+ * start once on first use and live forever ("gmain": GIO's worker
+ * context, "pool-spawner": the thread pools' spawner, "gdbus"). */
+static guint
+count_threads (void)
+{
+  static const gchar *singletons[] = { "gmain", "pool-spawner", "gdbus" };
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+  guint n = 0, i;
+
+  while (dir && (tid = g_dir_read_name (dir))) {
+    gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", tid);
+    gchar *comm = NULL;
+    gboolean singleton = FALSE;
+
+    if (g_file_get_contents (path, &comm, NULL, NULL)) {
+      g_strstrip (comm);
+      for (i = 0; i < G_N_ELEMENTS (singletons); i++)
+        singleton |= strcmp (comm, singletons[i]) == 0;
+    }
+    n += singleton ? 0 : 1;
+    g_free (comm);
+    g_free (path);
+  }
+  if (dir)
+    g_dir_close (dir);
+  return n;
+}
+
+/* Thread pools keep idle workers for a while: stops them and waits until
+ * the count is at most @at_most (G_MAXUINT: until it settles). */
+static guint
+settled_threads (guint at_most)
+{
+  gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  guint n, prev = G_MAXUINT;
+
+  do {
+    g_thread_pool_stop_unused_threads ();
+    rt_test_run_for (100);
+    n = count_threads ();
+    if (n <= at_most || (at_most == G_MAXUINT && n == prev))
+      break;
+    prev = n;
+  } while (g_get_monotonic_time () < end);
+  return n;
+}
+
+static gboolean
+source_is (GstElement *src, const gchar *state)
+{
+  gchar *s = get_stats_string (src, "source-state");
+  gboolean is = g_strcmp0 (s, state) == 0;
+
+  g_free (s);
+  return is;
+}
+
+static gboolean
+channel_joined (GstElement *src)
+{
+  gchar *s = get_stats_string (src, "channel-state");
+  gboolean joined = g_strcmp0 (s, "joined") == 0;
+
+  g_free (s);
+  return joined;
+}
+
+/* Waits for @src's own join: the server may still count an element of
+ * the same test that has just left. */
+static void
+wait_joined_element (GstElement *src)
+{
+  fail_unless (RT_WAIT_UNTIL (channel_joined (src)
+                       && rt_server_count_members (server, TOPIC) == 1,
+                   5000),
+      "realtimesrc never joined " TOPIC);
+}
+
+#define wait_joined() wait_joined_element (src)
+
+/* ---------------------------------------------------------------------- */
+/* tests */
+
+GST_START_TEST (test_no_buffers_before_start)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+
+  wait_joined ();
+  rt_test_run_for (500);
+  fail_unless (gst_harness_try_pull (h) == NULL);
+  fail_unless_equals_int (g_atomic_int_get (&fake_opens), 0);
+  fail_unless (source_is (src, "stopped"));
+  fail_unless_equals_int (GST_BIN_NUMCHILDREN (src), 0);
+  fail_unless (GST_STATE (src) == GST_STATE_PLAYING);
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_buffers_after_start)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  GstBuffer *buf;
+  gint64 t0;
+
+  wait_joined ();
+  t0 = g_get_monotonic_time ();
+  broadcast ("start", "{\"request_id\":\"r1\"}");
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL, "no buffer within 3 s of the start");
+  GST_INFO ("first buffer %" G_GINT64_FORMAT " ms after the start",
+      (g_get_monotonic_time () - t0) / 1000);
+  fail_unless (GST_BUFFER_PTS_IS_VALID (buf));
+  fail_unless_equals_int (gst_buffer_get_size (buf), 16 * 16);
+  gst_buffer_unref (buf);
+
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "r1", NULL) == 1, 3000));
+  fail_unless_equals_int (count_reports ("starting", "r1", NULL), 1);
+  fail_unless (RT_WAIT_UNTIL (watch_count_state (w, "playing") == 1, 3000));
+  fail_unless_equals_int (count_strings (w->broadcasts, "start"), 1);
+  fail_unless_equals_int (get_stats_uint (src, "starts"), 1);
+  fail_unless_equals_int (w->errors, 0);
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+static void
+track_inner (GstBin *bin, GstElement *element, gpointer data)
+{
+  GPtrArray *refs = data;
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (ref, element);
+  g_ptr_array_add (refs, ref);
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static guint
+count_alive (GPtrArray *refs)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < refs->len; i++) {
+    GObject *o = g_weak_ref_get (g_ptr_array_index (refs, i));
+    if (o) {
+      n++;
+      g_object_unref (o);
+    }
+  }
+  return n;
+}
+
+GST_START_TEST (test_stop_releases_the_source)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  GPtrArray *inner = g_ptr_array_new_with_free_func (weak_ref_free);
+  GstBuffer *buf;
+
+  g_signal_connect (src, "element-added", G_CALLBACK (track_inner), inner);
+  wait_joined ();
+  broadcast ("start", "{\"request_id\":\"r1\"}");
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL);
+  gst_buffer_unref (buf);
+  fail_unless_equals_int (alive_fakes (w), 1);
+  fail_unless_equals_int (g_atomic_int_get (&fake_opens), 1);
+  fail_unless_equals_int (count_alive (inner), 1);
+
+  broadcast ("stop", "{\"request_id\":\"r2\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("stopped", "r2", NULL) == 1, 3000));
+  fail_unless_equals_int (count_reports ("stopping", "r2", NULL), 1);
+  /* Closed, finalized, out of the bin. */
+  fail_unless_equals_int (g_atomic_int_get (&fake_closes), 1);
+  fail_unless_equals_int (alive_fakes (w), 0);
+  fail_unless_equals_int (count_alive (inner), 0);
+  fail_unless_equals_int (GST_BIN_NUMCHILDREN (src), 0);
+
+  /* Nothing after the stop; downstream still linked and PLAYING. */
+  drain_buffers (h);
+  rt_test_run_for (300);
+  fail_unless (gst_harness_try_pull (h) == NULL);
+  fail_unless (GST_STATE (src) == GST_STATE_PLAYING);
+  fail_unless (gst_pad_is_linked (GST_PAD (GST_ELEMENT (src)->srcpads->data)));
+  fail_unless_equals_int (get_stats_uint (src, "stops"), 1);
+
+  /* A stop while stopped is answered "stopped" and changes nothing. */
+  broadcast ("stop", "{\"request_id\":\"r3\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("stopped", "r3", NULL) == 1, 3000));
+  fail_unless_equals_int (get_stats_uint (src, "stops"), 1);
+
+  g_signal_handlers_disconnect_by_data (src, inner);
+  stop_harness (h, src);
+  g_ptr_array_unref (inner);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+/* Runs @cycles start/stop cycles, checking the timestamps across them and
+ * that each stop leaves nothing behind. */
+static void
+run_cycles (guint cycles, gboolean check_threads)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  GstClockTime last_pts = GST_CLOCK_TIME_NONE;
+  guint threads_before = 0, i;
+  gint opens0 = g_atomic_int_get (&fake_opens);
+  gint closes0 = g_atomic_int_get (&fake_closes);
+
+  wait_joined ();
+  for (i = 0; i < cycles; i++) {
+    gchar *start_id = g_strdup_printf ("{\"request_id\":\"s%u\"}", i);
+    gchar *stop_id = g_strdup_printf ("{\"request_id\":\"t%u\"}", i);
+    GstBuffer *buf;
+    guint n = 0;
+
+    broadcast ("start", start_id);
+    /* A few buffers each time, strictly after everything before. */
+    while (n < 3 && (buf = pull_buffer (h, 3000))) {
+      if (GST_CLOCK_TIME_IS_VALID (last_pts))
+        fail_unless (GST_BUFFER_PTS (buf) > last_pts,
+            "cycle %u: pts %" GST_TIME_FORMAT " after %" GST_TIME_FORMAT, i,
+            GST_TIME_ARGS (GST_BUFFER_PTS (buf)), GST_TIME_ARGS (last_pts));
+      last_pts = GST_BUFFER_PTS (buf);
+      gst_buffer_unref (buf);
+      n++;
+    }
+    fail_unless_equals_int (n, 3);
+    broadcast ("stop", stop_id);
+    fail_unless (RT_WAIT_UNTIL (watch_count_state (w, "stopped") == i + 1,
+                     3000),
+        "cycle %u never stopped", i);
+    fail_unless_equals_int (alive_fakes (w), 0);
+    fail_unless_equals_int (GST_BIN_NUMCHILDREN (src), 0);
+    /* Buffers pushed before the stop took effect are still older. */
+    while ((buf = gst_harness_try_pull (h))) {
+      fail_unless (GST_BUFFER_PTS (buf) > last_pts);
+      last_pts = GST_BUFFER_PTS (buf);
+      gst_buffer_unref (buf);
+    }
+    if (check_threads && i == 0)
+      threads_before = settled_threads (G_MAXUINT);
+    g_free (start_id);
+    g_free (stop_id);
+  }
+  fail_unless_equals_int (g_atomic_int_get (&fake_opens) - opens0, cycles);
+  fail_unless_equals_int (g_atomic_int_get (&fake_closes) - closes0, cycles);
+  fail_unless_equals_int (g_list_length (GST_ELEMENT (src)->pads), 1);
+  fail_unless_equals_int (watch_count_state (w, "playing"), cycles);
+  fail_unless_equals_int (get_stats_uint (src, "starts"), cycles);
+  fail_unless_equals_int (get_stats_uint (src, "stops"), cycles);
+  fail_unless_equals_int (w->errors, 0);
+  if (check_threads) {
+    guint threads_after = settled_threads (threads_before);
+
+    fail_unless (threads_after <= threads_before,
+        "%u threads after %u cycles, %u after the first", threads_after, cycles,
+        threads_before);
+  }
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_START_TEST (test_start_stop_cycles)
+{
+  run_cycles (50, TRUE);
+}
+
+GST_END_TEST;
+
+/* Run under valgrind by CI with RT_SRC_CYCLES=200. */
+GST_START_TEST (test_start_stop_cycles_no_leak)
+{
+  const gchar *env = g_getenv ("RT_SRC_CYCLES");
+  guint cycles = env ? (guint)g_ascii_strtoull (env, NULL, 10) : 20;
+
+  run_cycles (MAX (cycles, 1), FALSE);
+}
+
+GST_END_TEST;
+
+/* Each element gets its own threads and leaves none behind, whole. */
+GST_START_TEST (test_no_thread_left_behind)
+{
+  guint before, after, i;
+
+  /* Warm up: the first run starts process-wide helper threads. */
+  run_cycles (1, FALSE);
+  before = settled_threads (G_MAXUINT);
+  for (i = 0; i < 3; i++)
+    run_cycles (2, FALSE);
+  after = settled_threads (before);
+  fail_unless (after <= before, "%u threads before, %u after", before, after);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_server_drop_keeps_buffers_flowing)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  GstClockTime last = GST_CLOCK_TIME_NONE, max_gap = 0;
+  GstBuffer *buf;
+  gint64 end;
+  guint joins_before, n = 0;
+
+  wait_joined ();
+  broadcast ("start", "{}");
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL);
+  last = GST_BUFFER_PTS (buf);
+  gst_buffer_unref (buf);
+  joins_before = get_stats_uint (src, "joins");
+
+  rt_server_drop_all (server);
+  end = g_get_monotonic_time () + 1500 * 1000;
+  while (g_get_monotonic_time () < end) {
+    rt_test_iterate (10);
+    while ((buf = gst_harness_try_pull (h))) {
+      max_gap = MAX (max_gap, GST_BUFFER_PTS (buf) - last);
+      last = GST_BUFFER_PTS (buf);
+      gst_buffer_unref (buf);
+      n++;
+    }
+  }
+  /* 50 frames a second, uninterrupted: about 75 in 1.5 s. */
+  fail_unless (n > 50, "only %u buffers in 1.5 s after the drop", n);
+  fail_unless (max_gap <= 3 * FAKE_FRAME_DURATION, "a gap of %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (max_gap));
+
+  fail_unless (RT_WAIT_UNTIL (get_stats_uint (src, "joins") > joins_before
+                       && rt_server_count_members (server, TOPIC) == 1,
+                   5000),
+      "the channel never rejoined");
+  fail_unless (source_is (src, "playing"));
+  fail_unless_equals_int (w->errors, 0);
+  /* The rejoined channel still serves requests. */
+  broadcast ("stop", "{\"request_id\":\"after-drop\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("stopped", "after-drop", NULL) == 1, 3000));
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+static guint
+unused_port (void)
+{
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *bound;
+  guint port;
+
+  fail_unless (g_socket_bind (s, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (s, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_socket_close (s, NULL);
+  g_object_unref (s);
+  return port;
+}
+
+/* A listener that completes TCP handshakes (the kernel does) but never
+ * reads or answers: a connection attempt hangs. */
+static GSocket *
+silent_listener (guint *port)
+{
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *bound;
+
+  fail_unless (g_socket_bind (s, addr, FALSE, NULL));
+  fail_unless (g_socket_listen (s, NULL));
+  bound = g_socket_get_local_address (s, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  return s;
+}
+
+static gboolean
+connection_is (GstElement *src, const gchar *state)
+{
+  gchar *s = get_stats_string (src, "connection-state");
+  gboolean is = g_strcmp0 (s, state) == 0;
+
+  g_free (s);
+  return is;
+}
+
+static void
+check_prompt_null (const gchar *url, const gchar *wait_for_state)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h;
+  guint threads_before;
+
+  threads_before = settled_threads (G_MAXUINT);
+  g_object_set (src, "url", url, "backoff-min", 60000, "backoff-max", 60000,
+      NULL);
+  h = start_harness (src);
+  fail_unless (RT_WAIT_UNTIL (connection_is (src, wait_for_state), 5000),
+      "never %s", wait_for_state);
+  if (g_strcmp0 (wait_for_state, "disconnected") == 0)
+    fail_unless (RT_WAIT_UNTIL ((watch_poll (w), w->warnings > 0), 3000),
+        "a refused connection was not warned");
+  /* stop_harness fails unless NULL returns within a second. */
+  stop_harness (h, src);
+  watch_poll (w);
+  fail_unless_equals_int (w->errors, 0);
+  watch_free (w);
+  gst_object_unref (src);
+  {
+    guint after = settled_threads (threads_before);
+    gchar *names = thread_names ();
+
+    fail_unless (after <= threads_before, "%u threads before, %u after: %s",
+        threads_before, after, names);
+    g_free (names);
+  }
+}
+
+GST_START_TEST (test_null_while_backing_off_is_prompt)
+{
+  gchar *url = g_strdup_printf ("http://127.0.0.1:%u", unused_port ());
+
+  /* Refused, then waiting up to a minute for the next attempt. */
+  check_prompt_null (url, "disconnected");
+  g_free (url);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_null_while_connecting_is_prompt)
+{
+  guint port;
+  GSocket *listener = silent_listener (&port);
+  gchar *url = g_strdup_printf ("http://127.0.0.1:%u", port);
+
+  /* The handshake never completes. */
+  check_prompt_null (url, "connecting");
+  g_free (url);
+  g_socket_close (listener, NULL);
+  g_object_unref (listener);
+}
+
+GST_END_TEST;
+
+static const gchar *params_key_file = "[param:level]\n"
+                                      "element=fake\n"
+                                      "property=level\n"
+                                      "type=int\n"
+                                      "min=0\n"
+                                      "max=100\n"
+                                      "default=7\n"
+                                      "description=brightness\n"
+                                      "\n"
+                                      "[param:label]\n"
+                                      "element=fake\n"
+                                      "property=label\n"
+                                      "type=string\n"
+                                      "pattern=^[a-z]+$\n"
+                                      "max-length=16\n";
+
+static gchar *
+fake_label (void)
+{
+  gchar *label;
+
+  g_mutex_lock (&fake_lock);
+  label = g_strdup (fake_last_label);
+  g_mutex_unlock (&fake_lock);
+  return label;
+}
+
+static gint
+fake_level (void)
+{
+  gint level;
+
+  g_mutex_lock (&fake_lock);
+  level = fake_last_level;
+  g_mutex_unlock (&fake_lock);
+  return level;
+}
+
+GST_START_TEST (test_params_reach_the_inner_element)
+{
+  GstElement *src = new_src (NULL);
+  gchar *params = write_file ("cam.params", params_key_file);
+  Watch *w;
+  GstHarness *h;
+  GstBuffer *buf;
+  gchar *label;
+
+  g_object_set (src, "params-file", params, NULL);
+  w = watch_new (src);
+  h = start_harness (src);
+  wait_joined ();
+
+  broadcast ("start",
+      "{\"request_id\":\"p1\",\"params\":"
+      "{\"level\":42,\"label\":\"front\"}}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "p1", NULL) == 1, 3000));
+  fail_unless_equals_int (fake_level (), 42);
+  label = fake_label ();
+  fail_unless_equals_string (label, "front");
+  g_free (label);
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL);
+  gst_buffer_unref (buf);
+
+  /* Same params again: a no-op answered "playing". */
+  broadcast ("start",
+      "{\"request_id\":\"p2\",\"params\":"
+      "{\"level\":42,\"label\":\"front\"}}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "p2", NULL) == 1, 3000));
+  fail_unless_equals_int (g_atomic_int_get (&fake_opens), 1);
+
+  /* Other params rebuild the source; left-out ones get their default. */
+  broadcast ("start",
+      "{\"request_id\":\"p3\",\"params\":{\"label\":\"rear\"}}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "p3", NULL) == 1, 3000));
+  fail_unless_equals_int (fake_level (), 7);
+  label = fake_label ();
+  fail_unless_equals_string (label, "rear");
+  g_free (label);
+  fail_unless_equals_int (g_atomic_int_get (&fake_opens), 2);
+  fail_unless_equals_int (alive_fakes (w), 1);
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+  g_free (params);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_params_are_rejected_with_a_reason)
+{
+  GstElement *src = new_src (NULL);
+  gchar *params = write_file ("cam.params", params_key_file);
+  gchar *error = NULL;
+  Watch *w;
+  GstHarness *h;
+
+  g_object_set (src, "params-file", params, NULL);
+  w = watch_new (src);
+  h = start_harness (src);
+  wait_joined ();
+
+  broadcast ("start", "{\"request_id\":\"b1\",\"params\":{\"level\":1000}}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("failed", "b1", &error) == 1, 3000));
+  fail_unless (error && strstr (error, "level"), "reason: %s", error);
+  g_clear_pointer (&error, g_free);
+
+  broadcast ("start", "{\"request_id\":\"b2\",\"params\":{\"zoom\":2}}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("failed", "b2", &error) == 1, 3000));
+  fail_unless (error && strstr (error, "zoom"), "reason: %s", error);
+  g_clear_pointer (&error, g_free);
+
+  broadcast ("start",
+      "{\"request_id\":\"b3\",\"params\":{\"label\":\"Bad Label!\"}}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("failed", "b3", &error) == 1, 3000));
+  fail_unless (error && strstr (error, "label"), "reason: %s", error);
+  g_clear_pointer (&error, g_free);
+
+  /* Not a request at all. */
+  broadcast ("start", "{\"request_id\":\"b4\",\"ttl\":\"soon\"}");
+  fail_unless (RT_WAIT_UNTIL (count_reports ("failed", "b4", NULL) == 1, 3000));
+
+  /* Nothing was built, nothing runs. */
+  rt_test_run_for (200);
+  fail_unless_equals_int (g_atomic_int_get (&fake_opens), 0);
+  fail_unless (gst_harness_try_pull (h) == NULL);
+  fail_unless (source_is (src, "stopped"));
+  fail_unless_equals_int (watch_count_state (w, "starting"), 0);
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+  g_free (params);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_requests_for_other_pipelines_are_ignored)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+
+  wait_joined ();
+  broadcast ("start", "{\"pipeline\":\"other\",\"request_id\":\"o1\"}");
+  broadcast ("status", "{\"request_id\":\"o2\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("stopped", "o2", NULL) == 1, 3000));
+  fail_unless_equals_int (count_reports ("starting", "o1", NULL), 0);
+  fail_unless_equals_int (count_reports ("failed", "o1", NULL), 0);
+  fail_unless_equals_int (g_atomic_int_get (&fake_opens), 0);
+  /* Addressed by name, it starts. */
+  broadcast ("start", "{\"pipeline\":\"cam\",\"request_id\":\"o3\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "o3", NULL) == 1, 3000));
+  broadcast ("status", "{\"pipeline\":\"cam\",\"request_id\":\"o4\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "o4", NULL) == 1, 3000));
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_lease_expires_without_renewal)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  gchar *error = NULL;
+
+  wait_joined ();
+  broadcast ("start", "{\"request_id\":\"l1\",\"ttl\":1}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "l1", NULL) == 1, 3000));
+  broadcast ("renew", "{\"request_id\":\"l2\",\"ttl\":1}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "l2", NULL) == 1, 3000));
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("stopped", NULL, &error) == 1, 3000));
+  fail_unless_equals_string (error, "lease expired");
+  g_free (error);
+  fail_unless_equals_int (alive_fakes (w), 0);
+  /* Renewing a stopped source fails. */
+  broadcast ("renew", "{\"request_id\":\"l3\",\"ttl\":1}");
+  fail_unless (RT_WAIT_UNTIL (count_reports ("failed", "l3", NULL) == 1, 3000));
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+collect_events (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+    GstCaps **last = data;
+
+    gst_event_parse_caps (event, &caps);
+    gst_caps_replace (last, caps);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_idle_black_frames_while_stopped)
+{
+  GstElement *src = new_src (NULL);
+  GstCaps *last_caps = NULL, *fake_caps = gst_caps_from_string (FAKE_CAPS);
+  GstHarness *h;
+  GstBuffer *buf;
+  Watch *w;
+  gint64 end;
+  guint n = 0;
+
+  g_object_set (src, "idle", 1, "idle-framerate", 10, 1, NULL);
+  w = watch_new (src);
+  h = start_harness (src);
+  gst_pad_add_probe (h->sinkpad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      collect_events, &last_caps, NULL);
+
+  /* Before any start: black at whatever downstream takes. */
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL, "no black frame before the first start");
+  gst_buffer_unref (buf);
+
+  wait_joined ();
+  broadcast ("start", "{}");
+  fail_unless (RT_WAIT_UNTIL (source_is (src, "playing"), 3000));
+  fail_unless (
+      RT_WAIT_UNTIL (last_caps && gst_caps_is_equal (last_caps, fake_caps),
+          3000));
+  broadcast ("stop", "{}");
+  fail_unless (RT_WAIT_UNTIL (source_is (src, "stopped"), 3000));
+  drain_buffers (h);
+
+  /* Stopped: black frames of the camera's size at about 10 per second,
+   * under the caps downstream already has. */
+  end = g_get_monotonic_time () + G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end) {
+    rt_test_iterate (10);
+    while ((buf = gst_harness_try_pull (h))) {
+      fail_unless_equals_int (gst_buffer_get_size (buf), 16 * 16);
+      gst_buffer_unref (buf);
+      n++;
+    }
+  }
+  fail_unless (n >= 5 && n <= 15, "%u black frames in a second", n);
+  fail_unless (gst_caps_is_equal (last_caps, fake_caps));
+  fail_unless_equals_int (alive_fakes (w), 0);
+  fail_unless_equals_int (w->warnings, 0);
+  fail_unless_equals_int (w->errors, 0);
+
+  stop_harness (h, src);
+  gst_caps_unref (fake_caps);
+  gst_clear_caps (&last_caps);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+static gboolean
+harness_got_eos (GstHarness *h)
+{
+  GstEvent *ev;
+  gboolean eos = FALSE;
+
+  while ((ev = gst_harness_try_pull_event (h))) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_EOS)
+      eos = TRUE;
+    gst_event_unref (ev);
+  }
+  return eos;
+}
+
+/* Not RT_WAIT_UNTIL: harness_got_eos() takes the events off the queue. */
+static gboolean
+wait_for_eos (GstHarness *h, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+  gboolean eos = FALSE;
+
+  while (!eos && g_get_monotonic_time () < end) {
+    rt_test_iterate (10);
+    eos = harness_got_eos (h);
+  }
+  return eos;
+}
+
+GST_START_TEST (test_inner_error_is_a_warning)
+{
+  GstElement *src = new_src ("rttestsrc name=fake fail-after=5");
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  gchar *error = NULL, *last_error;
+
+  wait_joined ();
+  broadcast ("start", "{\"request_id\":\"e1\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("failed", NULL, &error) == 1, 3000));
+  fail_unless (error && strstr (error, "on purpose"), "reason: %s", error);
+  g_free (error);
+  fail_unless (RT_WAIT_UNTIL ((watch_poll (w), w->warnings >= 1), 3000));
+  fail_unless_equals_int (w->errors, 0);
+  fail_unless (strstr (w->warning_texts->str, "on purpose") != NULL,
+      "warnings: %s", w->warning_texts->str);
+  fail_unless (GST_STATE (src) == GST_STATE_PLAYING);
+  fail_unless_equals_int (alive_fakes (w), 0);
+  fail_unless_equals_int (get_stats_uint (src, "failures"), 1);
+  last_error = get_stats_string (src, "last-error");
+  fail_unless (strstr (last_error, "on purpose") != NULL);
+  g_free (last_error);
+  /* No EOS got out: downstream can carry on with the next start. */
+  fail_if (harness_got_eos (h));
+  drain_buffers (h);
+
+  /* Waits for the next start, which works (and fails again). */
+  rt_test_run_for (300);
+  fail_unless_equals_int (g_atomic_int_get (&fake_opens), 1);
+  broadcast ("start", "{\"request_id\":\"e2\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "e2", NULL) == 1, 3000));
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_inner_eos_does_not_end_the_stream)
+{
+  GstElement *src = new_src ("rttestsrc name=fake num-buffers=3");
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  gchar *error = NULL;
+
+  wait_joined ();
+  broadcast ("start", "{}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("failed", NULL, &error) == 1, 3000));
+  fail_unless (error && strstr (error, "end of stream"), "reason: %s", error);
+  g_free (error);
+  fail_if (harness_got_eos (h));
+  fail_unless_equals_int (alive_fakes (w), 0);
+  watch_poll (w);
+  fail_unless_equals_int (w->errors, 0);
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_restart_on_error)
+{
+  GstElement *src = new_src ("rttestsrc name=fake fail-after=10");
+  Watch *w;
+  GstHarness *h;
+
+  g_object_set (src, "restart-on-error", TRUE, "restart-delay", 50, NULL);
+  w = watch_new (src);
+  h = start_harness (src);
+  wait_joined ();
+  broadcast ("start", "{\"request_id\":\"x1\"}");
+  /* Fails after 10 frames, restarts by itself, again and again. */
+  fail_unless (RT_WAIT_UNTIL (get_stats_uint (src, "restarts") >= 2
+          && g_atomic_int_get (&fake_opens) >= 3,
+      5000));
+  fail_unless (watch_count_state (w, "playing") >= 2);
+  fail_unless_equals_int (w->errors, 0);
+  /* A stop ends the cycle. */
+  broadcast ("stop", "{\"request_id\":\"x2\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("stopped", "x2", NULL) == 1, 3000));
+  rt_test_run_for (300);
+  fail_unless_equals_int (alive_fakes (w), 0);
+  fail_unless (source_is (src, "stopped"));
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_refusing_source_fails_the_start)
+{
+  GstElement *src = new_src ("rttestsrc name=fake fail-start=true");
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  gchar *error = NULL;
+
+  wait_joined ();
+  broadcast ("start", "{\"request_id\":\"f1\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("failed", "f1", &error) == 1, 3000));
+  fail_unless (error && strstr (error, "busy"), "reason: %s", error);
+  g_free (error);
+  fail_unless_equals_int (alive_fakes (w), 0);
+  watch_poll (w);
+  fail_unless_equals_int (w->errors, 0);
+  fail_unless (w->warnings >= 1);
+  fail_unless (GST_STATE (src) == GST_STATE_PLAYING);
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+/* A real pipeline: buffers carry the pipeline's running time, started
+ * long after the pipeline, live or not. */
+static GstPadProbeReturn
+record_running_time (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstClockTime *out = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstEvent *seg_event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  const GstSegment *segment;
+
+  if (!seg_event)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_segment (seg_event, &segment);
+  if (!GST_CLOCK_TIME_IS_VALID (*out))
+    *out = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf));
+  gst_event_unref (seg_event);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+check_running_time (const gchar *source)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = new_src (source);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstClockTime first_rt = GST_CLOCK_TIME_NONE, start_rt;
+  GstClock *clock;
+  GstPad *pad;
+
+  g_object_set (sink, "sync", TRUE, "async", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (pipeline), src, sink, NULL);
+  fail_unless (gst_element_link (src, sink));
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_running_time,
+      &first_rt, NULL);
+  gst_object_unref (pad);
+
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+  wait_joined ();
+  rt_test_run_for (700);
+  clock = gst_pipeline_get_clock (GST_PIPELINE (pipeline));
+  start_rt = gst_clock_get_time (clock)
+      - gst_element_get_base_time (GST_ELEMENT (pipeline));
+  broadcast ("start", "{}");
+  fail_unless (RT_WAIT_UNTIL (GST_CLOCK_TIME_IS_VALID (first_rt), 3000));
+  GST_INFO ("%s: started at %" GST_TIME_FORMAT
+            ", first buffer at %" GST_TIME_FORMAT,
+      source, GST_TIME_ARGS (start_rt), GST_TIME_ARGS (first_rt));
+  fail_unless (first_rt >= start_rt,
+      "first buffer at %" GST_TIME_FORMAT
+      " before the start at %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (first_rt), GST_TIME_ARGS (start_rt));
+  fail_unless (first_rt < start_rt + GST_SECOND);
+
+  set_null_promptly (pipeline);
+  gst_object_unref (clock);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+}
+
+GST_START_TEST (test_live_source_in_pipeline_running_time)
+{
+  check_running_time ("rttestsrc name=fake");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_non_live_source_is_aligned_to_running_time)
+{
+  check_running_time ("rttestsrc name=fake is-live=false");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_videotestsrc_default_source)
+{
+  GstElement *src = new_src (NULL);
+  GstHarness *h;
+  GstBuffer *buf;
+
+  /* The default description, small. */
+  g_object_set (src, "source", NULL, NULL);
+  h = start_harness (src);
+  gst_harness_set_sink_caps_str (h,
+      "video/x-raw,format=I420,width=64,height=48,framerate=30/1");
+  wait_joined ();
+  broadcast ("start", "{}");
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL);
+  gst_buffer_unref (buf);
+  broadcast ("stop", "{}");
+  fail_unless (RT_WAIT_UNTIL (source_is (src, "stopped"), 3000));
+  broadcast ("start", "{}");
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL);
+  gst_buffer_unref (buf);
+
+  stop_harness (h, src);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+static void
+expect_config_error (GstElement *src, const gchar *what)
+{
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+
+  gst_element_set_bus (src, bus);
+  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "%s: no error message", what);
+  gst_message_unref (msg);
+  gst_element_set_state (src, GST_STATE_NULL);
+  gst_element_set_bus (src, NULL);
+  gst_object_unref (bus);
+}
+
+GST_START_TEST (test_configuration_errors_fail_the_state_change)
+{
+  GstElement *src;
+  gchar *bad_params;
+
+  src = new_src (NULL);
+  g_object_set (src, "url", NULL, NULL);
+  expect_config_error (src, "no url");
+  gst_object_unref (src);
+
+  src = new_src (NULL);
+  g_object_set (src, "channel", NULL, NULL);
+  expect_config_error (src, "no channel");
+  gst_object_unref (src);
+
+  src = new_src ("nosuchelement ! fakesrc");
+  expect_config_error (src, "bad description");
+  gst_object_unref (src);
+
+  src = new_src ("rttestsrc ! capsfilter ! fakesink");
+  expect_config_error (src, "no source pad");
+  gst_object_unref (src);
+
+  src = new_src (NULL);
+  g_object_set (src, "api-key-file", "/nonexistent/key", NULL);
+  expect_config_error (src, "missing key file");
+  gst_object_unref (src);
+
+  bad_params = write_file ("bad.params",
+      "[param:zoom]\nelement=fake\nproperty=zoom\ntype=int\n");
+  src = new_src (NULL);
+  g_object_set (src, "params-file", bad_params, NULL);
+  expect_config_error (src, "param without a target property");
+  gst_object_unref (src);
+  g_free (bad_params);
+
+  fail_unless_equals_int (g_atomic_int_get (&fake_instances), 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_secrets_stay_secret)
+{
+  GstElement *src = new_src (NULL);
+  GParamSpec *pspec;
+  Watch *w;
+  GstHarness *h;
+  GstStructure *stats = NULL;
+  gchar *str;
+
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (src), "api-key");
+  fail_unless (pspec != NULL);
+  fail_if (pspec->flags & G_PARAM_READABLE);
+
+  /* The key given directly, and the server refusing it. */
+  g_object_set (src, "api-key-file", NULL, "api-key", RT_TEST_API_KEY, "url",
+      rt_server_get_url (server), NULL);
+  rt_server_refuse_upgrades (server, 401, 2);
+  w = watch_new (src);
+  h = start_harness (src);
+  wait_joined ();
+  broadcast ("start", "{}");
+  fail_unless (RT_WAIT_UNTIL (source_is (src, "playing"), 3000));
+
+  g_object_get (src, "stats", &stats, NULL);
+  str = gst_structure_to_string (stats);
+  fail_if (strstr (str, RT_TEST_API_KEY) != NULL);
+  g_free (str);
+  gst_structure_free (stats);
+  watch_poll (w);
+  fail_unless (w->warnings >= 1, "the refused upgrades were not warned");
+  fail_if (strstr (w->warning_texts->str, RT_TEST_API_KEY));
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_shutdown_reports_stopped)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  gchar *error = NULL;
+
+  wait_joined ();
+  broadcast ("start", "{\"request_id\":\"d1\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "d1", NULL) == 1, 3000));
+  /* The pipeline goes away while streaming: the dashboard hears of it. */
+  stop_harness (h, src);
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("stopped", NULL, &error) == 1, 3000));
+  fail_unless_equals_string (error, "realtimesrc shut down");
+  g_free (error);
+  fail_unless_equals_int (alive_fakes (w), 0);
+  fail_unless_equals_int (g_atomic_int_get (&fake_closes), 1);
+
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_pause_and_resume)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  GstBuffer *buf;
+  GstClockTime before;
+
+  wait_joined ();
+  broadcast ("start", "{}");
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL);
+  gst_buffer_unref (buf);
+
+  /* Live: PAUSED does not preroll, and nothing flows. */
+  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_NO_PREROLL);
+  rt_test_run_for (100);
+  drain_buffers (h);
+  rt_test_run_for (200);
+  buf = gst_harness_try_pull (h);
+  fail_unless (buf == NULL, "a buffer while PAUSED");
+  fail_unless (source_is (src, "playing"));
+
+  before = gst_clock_get_time (GST_ELEMENT_CLOCK (src))
+      - gst_element_get_base_time (src);
+  fail_unless_equals_int (gst_element_set_state (src, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_SUCCESS);
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL, "no buffer after resuming");
+  /* Still in running time after the pause. */
+  fail_unless (GST_BUFFER_PTS (buf) + GST_SECOND > before);
+  gst_buffer_unref (buf);
+  fail_unless_equals_int (g_atomic_int_get (&fake_opens), 1);
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+/* gst-launch-1.0 -e sends EOS on Ctrl-C and waits for it at the sinks. */
+GST_START_TEST (test_eos_from_the_application_while_stopped)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+
+  wait_joined ();
+  fail_unless (gst_element_send_event (src, gst_event_new_eos ()));
+  fail_unless (wait_for_eos (h, 3000), "no EOS downstream");
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_eos_from_the_application_while_started)
+{
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h = start_harness (src);
+  GstBuffer *buf;
+
+  wait_joined ();
+  broadcast ("start", "{}");
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL);
+  gst_buffer_unref (buf);
+
+  /* Through the source, after its last buffer, and not a failure. */
+  fail_unless (gst_element_send_event (src, gst_event_new_eos ()));
+  fail_unless (wait_for_eos (h, 3000), "no EOS downstream");
+  drain_buffers (h);
+  rt_test_run_for (200);
+  fail_unless (gst_harness_try_pull (h) == NULL);
+  fail_unless_equals_int (get_stats_uint (src, "failures"), 0);
+
+  /* The pipeline is ending: a start is refused. */
+  broadcast ("start", "{\"request_id\":\"late\",\"params\":{}}");
+  broadcast ("stop", "{\"request_id\":\"stop-late\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("stopped", "stop-late", NULL) == 1, 3000));
+  broadcast ("start", "{\"request_id\":\"late2\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("failed", "late2", NULL) == 1, 3000));
+  fail_unless_equals_int (alive_fakes (w), 0);
+
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+static void
+reset_fake_counters (void)
+{
+  /* Every test starts from zero and ends with no fake alive. */
+  g_atomic_int_set (&fake_opens, 0);
+  g_atomic_int_set (&fake_closes, 0);
+  g_mutex_lock (&fake_lock);
+  fake_last_level = -1;
+  g_clear_pointer (&fake_last_label, g_free);
+  g_mutex_unlock (&fake_lock);
+}
+
+static void
+checked_setup (void)
+{
+  reset_fake_counters ();
+  setup ();
+}
+
+static void
+checked_teardown (void)
+{
+  teardown ();
+  fail_unless_equals_int (g_atomic_int_get (&fake_instances), 0);
+  reset_fake_counters ();
+}
+
+static Suite *
+realtimesrc_suite (void)
+{
+  Suite *s = suite_create ("realtimesrc");
+  TCase *tc = tcase_create ("general");
+
+  /* Outside any test: no fail_unless here. */
+  if (!gst_element_register (NULL, "rttestsrc", GST_RANK_NONE,
+          rt_test_src_get_type ()))
+    g_error ("cannot register rttestsrc");
+
+  tcase_add_checked_fixture (tc, checked_setup, checked_teardown);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_no_buffers_before_start);
+  tcase_add_test (tc, test_buffers_after_start);
+  tcase_add_test (tc, test_stop_releases_the_source);
+  tcase_add_test (tc, test_start_stop_cycles);
+  tcase_add_test (tc, test_start_stop_cycles_no_leak);
+  tcase_add_test (tc, test_no_thread_left_behind);
+  tcase_add_test (tc, test_server_drop_keeps_buffers_flowing);
+  tcase_add_test (tc, test_null_while_backing_off_is_prompt);
+  tcase_add_test (tc, test_null_while_connecting_is_prompt);
+  tcase_add_test (tc, test_params_reach_the_inner_element);
+  tcase_add_test (tc, test_bad_params_are_rejected_with_a_reason);
+  tcase_add_test (tc, test_requests_for_other_pipelines_are_ignored);
+  tcase_add_test (tc, test_lease_expires_without_renewal);
+  tcase_add_test (tc, test_idle_black_frames_while_stopped);
+  tcase_add_test (tc, test_inner_error_is_a_warning);
+  tcase_add_test (tc, test_inner_eos_does_not_end_the_stream);
+  tcase_add_test (tc, test_restart_on_error);
+  tcase_add_test (tc, test_refusing_source_fails_the_start);
+  tcase_add_test (tc, test_live_source_in_pipeline_running_time);
+  tcase_add_test (tc, test_non_live_source_is_aligned_to_running_time);
+  tcase_add_test (tc, test_videotestsrc_default_source);
+  tcase_add_test (tc, test_configuration_errors_fail_the_state_change);
+  tcase_add_test (tc, test_secrets_stay_secret);
+  tcase_add_test (tc, test_shutdown_reports_stopped);
+  tcase_add_test (tc, test_pause_and_resume);
+  tcase_add_test (tc, test_eos_from_the_application_while_stopped);
+  tcase_add_test (tc, test_eos_from_the_application_while_started);
+  return s;
+}
+
+RT_TEST_MAIN (realtimesrc)
