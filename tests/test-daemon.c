@@ -817,6 +817,75 @@ GST_START_TEST (test_check_config_catches_errors)
 
 GST_END_TEST;
 
+GST_START_TEST (test_usr1_reconnects_and_rejoins)
+{
+  guint accepted;
+
+  run_daemon ();
+  accepted = rt_server_get_n_accepted (f.server);
+  g_subprocess_send_signal (f.daemon, SIGUSR1);
+  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (f.server) > accepted
+          && daemon_joined (), 5000));
+  /* And it still answers on the new connection. */
+  request ("status", "{\"pipeline\":\"fast\",\"request_id\":\"u1\"}");
+  wait_reply ("fast", "stopped", "u1", 5000);
+}
+
+GST_END_TEST;
+
+/* The meta of the n-th presence track the daemon sent, or NULL. */
+static JsonObject *
+presence_track (guint n, gint64 *time_us)
+{
+  GPtrArray *frames = rt_server_get_frames (f.server);
+  guint i, seen = 0;
+
+  for (i = 0; i < frames->len; i++) {
+    RtServerFrame *fr = g_ptr_array_index (frames, i);
+    JsonObject *o;
+    if (g_strcmp0 (fr->event, "presence") != 0
+        || g_strcmp0 (fr->topic, TOPIC) != 0)
+      continue;
+    o = json_node_get_object (fr->payload);
+    if (g_strcmp0 (json_object_get_string_member_with_default (o, "event",
+                ""), "track") != 0)
+      continue;
+    if (seen++ == n) {
+      if (time_us)
+        *time_us = fr->time_us;
+      return json_object_get_object_member (o, "payload");
+    }
+  }
+  return NULL;
+}
+
+GST_START_TEST (test_presence_tracks_pipeline_states)
+{
+  JsonObject *meta;
+  gint64 t1, t2;
+
+  write_config (NULL, "presence=true\n");
+  start_daemon ();
+  fail_unless (RT_WAIT_UNTIL (presence_track (0, &t1) != NULL, 15000));
+  meta = presence_track (0, NULL);
+  fail_unless_equals_string (json_object_get_string_member (meta, "id"),
+      "test-robot");
+  fail_unless_equals_string (json_object_get_string_member
+      (json_object_get_object_member (meta, "pipelines"), "fast"), "stopped");
+
+  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"p1\"}");
+  wait_reply ("fast", "playing", "p1", 5000);
+  /* Updated, but not faster than 5 calls per 30 s. */
+  fail_unless (RT_WAIT_UNTIL (presence_track (1, &t2) != NULL, 10000));
+  fail_unless ((t2 - t1) / 1000 >= 6000, "tracked again after %"
+      G_GINT64_FORMAT " ms", (t2 - t1) / 1000);
+  meta = presence_track (1, NULL);
+  fail_unless_equals_string (json_object_get_string_member
+      (json_object_get_object_member (meta, "pipelines"), "fast"), "playing");
+}
+
+GST_END_TEST;
+
 static Suite *
 daemon_suite (void)
 {
@@ -838,6 +907,8 @@ daemon_suite (void)
   tcase_add_test (tc, test_token_file_rotation_reaches_server);
   tcase_add_test (tc, test_healthz_and_metrics);
   tcase_add_test (tc, test_check_config_catches_errors);
+  tcase_add_test (tc, test_usr1_reconnects_and_rejoins);
+  tcase_add_test (tc, test_presence_tracks_pipeline_states);
   return s;
 }
 
