@@ -1123,6 +1123,34 @@ GST_START_TEST (test_random_mutations)
 
 GST_END_TEST;
 
+/* json-glib would cut "a\u0000b" to "a": such frames are refused, while
+ * other escapes still decode. */
+GST_START_TEST (test_nul_escape_refused)
+{
+  static const gchar bad[] =
+      "[null,null,\"realtime:t\",\"broadcast\",{\"event\":\"a\\u0000b\"}]";
+  static const gchar good[] =
+      "[null,null,\"realtime:t\",\"broadcast\",{\"event\":\"a\\u0041b\"}]";
+  GError *error = NULL;
+  RealtimeMessage *msg;
+
+  msg = realtime_codec_decode_text (REALTIME_VSN_2_0_0, bad, strlen (bad),
+      &error);
+  fail_unless (msg == NULL);
+  fail_unless (g_error_matches (error, REALTIME_CODEC_ERROR,
+          REALTIME_CODEC_ERROR_MALFORMED));
+  g_clear_error (&error);
+
+  msg = realtime_codec_decode_text (REALTIME_VSN_2_0_0, good, strlen (good),
+      &error);
+  g_assert_no_error (error);
+  fail_unless_equals_string (json_object_get_string_member
+      (json_node_get_object (msg->payload), "event"), "aAb");
+  realtime_message_free (msg);
+}
+
+GST_END_TEST;
+
 static Suite *
 codec_suite (void)
 {
@@ -1130,6 +1158,7 @@ codec_suite (void)
   TCase *tc = tcase_create ("general");
 
   suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_nul_escape_refused);
   tcase_add_test (tc, test_vsn_strings);
   tcase_add_test (tc, test_v2_heartbeat_wire_text);
   tcase_add_test (tc, test_v2_join_wire_text);

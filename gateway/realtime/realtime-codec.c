@@ -334,6 +334,10 @@ scan_string (JsonScan *s)
         for (i = 0; i < 4; i++, s->p++)
           if (s->p >= s->end || !g_ascii_isxdigit (*s->p))
             return FALSE;
+        /* json-glib cuts strings at \u0000: "a\u0000b" would reach a
+         * handler as "a". Refuse it rather than deliver a changed value. */
+        if (memcmp (s->p - 4, "0000", 4) == 0)
+          return FALSE;
       } else if (!strchr ("\"\\/bfnrt", c) || c == '\0') {
         return FALSE;
       }
