@@ -895,6 +895,11 @@ run_cycles (guint cycles, gboolean check_threads)
     guint n = 0;
 
     broadcast ("start", start_id);
+    /* Reported playing first: a buffer still in flight from the previous
+     * run must not pass for this one's (slow runs under valgrind). */
+    fail_unless (RT_WAIT_UNTIL (watch_count_state (w, "playing") == i + 1,
+                     3000),
+        "cycle %u never played", i);
     /* A few buffers each time, strictly after everything before. */
     while (n < 3 && (buf = pull_buffer (h, 3000))) {
       if (GST_CLOCK_TIME_IS_VALID (last_pts))
