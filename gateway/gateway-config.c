@@ -22,16 +22,37 @@ static void
 problem (Loader *l, const gchar *group, const gchar *key, const gchar *fmt,
     ...) G_GNUC_PRINTF (4, 5);
 
+/* A problem is one line: a control character from the file (say a
+ * newline, which GKeyFile unescapes from \n in a value, quoted back in a
+ * message) is written as \xNN, and bytes that are not UTF-8 as U+FFFD. */
+static gchar *
+one_line (const gchar *text)
+{
+  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
+  GString *out = g_string_sized_new (strlen (valid));
+  const gchar *p;
+
+  for (p = valid; *p; p++) {
+    if ((guchar)*p < 0x20 || *p == 0x7f)
+      g_string_append_printf (out, "\\x%02x", (guchar)*p);
+    else
+      g_string_append_c (out, *p);
+  }
+  return g_string_free (out, FALSE);
+}
+
 static void
 problem (Loader *l, const gchar *group, const gchar *key, const gchar *fmt,
     ...)
 {
   va_list ap;
+  g_autofree gchar *raw = NULL;
   g_autofree gchar *msg = NULL;
 
   va_start (ap, fmt);
-  msg = g_strdup_vprintf (fmt, ap);
+  raw = g_strdup_vprintf (fmt, ap);
   va_end (ap);
+  msg = one_line (raw);
   l->n_problems++;
   if (group && key)
     g_ptr_array_add (l->problems, g_strdup_printf ("%s: [%s] %s: %s",

@@ -46,6 +46,25 @@ typedef struct
   guint count;
 } Loader;
 
+/* A problem is one line: a control character from the file (say a
+ * newline, which GKeyFile unescapes from \n in a value, quoted back in a
+ * message) is written as \xNN, and bytes that are not UTF-8 as U+FFFD. */
+static gchar *
+one_line (const gchar *text)
+{
+  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
+  GString *out = g_string_sized_new (strlen (valid));
+  const gchar *p;
+
+  for (p = valid; *p; p++) {
+    if ((guchar)*p < 0x20 || *p == 0x7f)
+      g_string_append_printf (out, "\\x%02x", (guchar)*p);
+    else
+      g_string_append_c (out, *p);
+  }
+  return g_string_free (out, FALSE);
+}
+
 static void add_problem (Loader *l, const gchar *group, const gchar *key,
     const gchar *format, ...) G_GNUC_PRINTF (4, 5);
 
@@ -53,12 +72,14 @@ static void
 add_problem (Loader *l, const gchar *group, const gchar *key,
     const gchar *format, ...)
 {
+  g_autofree gchar *raw = NULL;
   g_autofree gchar *message = NULL;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  raw = g_strdup_vprintf (format, args);
   va_end (args);
+  message = one_line (raw);
 
   if (group && key)
     g_ptr_array_add (l->problems,
@@ -79,10 +100,12 @@ add_problem_lines (Loader *l, const gchar *lines)
   guint i;
 
   for (i = 0; split[i]; i++) {
+    g_autofree gchar *line = NULL;
+
     if (split[i][0] == '\0')
       continue;
-    g_ptr_array_add (l->problems,
-        g_strdup_printf ("%s: %s", l->path, split[i]));
+    line = one_line (split[i]);
+    g_ptr_array_add (l->problems, g_strdup_printf ("%s: %s", l->path, line));
     l->count++;
   }
 }

@@ -21,6 +21,7 @@ RT_DEBIAN_PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-rtsp
   gstreamer1.0-plugins-base-apps libsystemd-dev
   glib-networking ca-certificates curl valgrind clang-format
+  clang libclang-rt-14-dev llvm-14 python3 iproute2 ethtool
 )
 
 rt_log() {

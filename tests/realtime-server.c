@@ -4,7 +4,12 @@
  * realtime-server.c: the local realtime test server as a program, for the
  * demo, the interop test and trying things by hand.
  *
- *   realtime-server [--port N] [--api-key-file FILE] [--verbose]
+ *   realtime-server [--listen ADDRESS] [--port N] [--api-key-file FILE]
+ *                   [--tls-cert FILE --tls-key FILE] [--verbose]
+ *
+ * --listen takes an IPv4 or IPv6 address (default 127.0.0.1; 0.0.0.0 for
+ * every address, as the network-namespace tests need). With --tls-cert and
+ * --tls-key (PEM files) it serves https/wss only.
  *
  * The key comes from --api-key-file, else from $REALTIME_API_KEY; without
  * either, any key is accepted. Prints one line "listening on URL" once the
@@ -49,12 +54,21 @@ main (int argc, char **argv)
 {
   gint port = 0;
   gchar *key_file = NULL;
+  gchar *listen_address = NULL;
+  gchar *tls_cert = NULL;
+  gchar *tls_key = NULL;
   gboolean verbose = FALSE;
   GOptionEntry entries[]
-      = { { "port", 'p', 0, G_OPTION_ARG_INT, &port,
+      = { { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen_address,
+              "Address to listen on (default 127.0.0.1)", "ADDRESS" },
+          { "port", 'p', 0, G_OPTION_ARG_INT, &port,
               "Port to listen on (0 picks a free one)", "N" },
           { "api-key-file", 'k', 0, G_OPTION_ARG_FILENAME, &key_file,
               "File holding the API key clients must present", "FILE" },
+          { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
+              "Serve TLS with this PEM certificate (needs --tls-key)", "FILE" },
+          { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
+              "PEM private key of --tls-cert", "FILE" },
           { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
               "Log every frame (never its payload)", NULL },
           { NULL } };
@@ -79,6 +93,10 @@ main (int argc, char **argv)
     g_printerr ("--port must be between 0 and 65535\n");
     return 2;
   }
+  if ((tls_cert == NULL) != (tls_key == NULL)) {
+    g_printerr ("--tls-cert and --tls-key go together\n");
+    return 2;
+  }
   /* stdout carries only the "listening on" line a parent process reads;
    * GLib would print debug and info lines there. */
   g_log_writer_default_set_use_stderr (TRUE);
@@ -99,13 +117,19 @@ main (int argc, char **argv)
   }
   g_free (key_file);
 
-  server = rt_server_new (port, api_key, &error);
+  server = rt_server_new_full (listen_address, port, api_key, tls_cert, tls_key,
+      &error);
+  g_free (tls_cert);
+  g_free (tls_key);
   if (!server) {
-    g_printerr ("cannot listen on port %d: %s\n", port, error->message);
+    g_printerr ("cannot listen on %s port %d: %s\n",
+        listen_address ? listen_address : "127.0.0.1", port, error->message);
     g_error_free (error);
+    g_free (listen_address);
     g_free (api_key);
     return 1;
   }
+  g_free (listen_address);
 
   printf ("listening on %s\n", rt_server_get_url (server));
   fflush (stdout);

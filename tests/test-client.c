@@ -651,6 +651,38 @@ GST_START_TEST (test_stale_join_ref_dropped)
 
 GST_END_TEST;
 
+/* An unusable ca-file fails closed: no falling back to the system CAs. */
+static void
+collect_reason (RealtimeClient *c, RealtimeClientState state,
+    const gchar *reason, gpointer data)
+{
+  g_ptr_array_add (data, g_strdup (reason));
+}
+
+GST_START_TEST (test_unusable_ca_file_never_connects)
+{
+  GPtrArray *reasons = g_ptr_array_new_with_free_func (g_free);
+  RealtimeClient *c;
+
+  rt_test_clear_logs ();
+  c = g_object_new (REALTIME_TYPE_CLIENT, "url", rt_server_get_url (server),
+      "api-key", RT_TEST_API_KEY, "ca-file", "/nonexistent/ca.pem",
+      "backoff-min", 5, "backoff-max", 20, NULL);
+
+  g_signal_connect (c, "state-changed", G_CALLBACK (collect_reason), reasons);
+  realtime_client_connect (c);
+  rt_test_run_for (200);
+  fail_unless_equals_int (rt_server_get_n_accepted (server), 0);
+  fail_unless_equals_int (realtime_client_get_state (c),
+      REALTIME_CLIENT_STATE_DISCONNECTED);
+  fail_unless (
+      rt_test_count_logs ("CA file /nonexistent/ca.pem not usable") >= 1);
+  g_object_unref (c);
+  g_ptr_array_unref (reasons);
+}
+
+GST_END_TEST;
+
 static Suite *
 client_suite (void)
 {
@@ -679,6 +711,7 @@ client_suite (void)
   tcase_add_test (tc, test_presence_track);
   tcase_add_test (tc, test_pushes_carry_current_join_ref);
   tcase_add_test (tc, test_stale_join_ref_dropped);
+  tcase_add_test (tc, test_unusable_ca_file_never_connects);
   return s;
 }
 

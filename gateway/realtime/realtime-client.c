@@ -62,6 +62,7 @@ struct _RealtimeClient
   GSource *reconnect_source;
   RealtimeBackoff backoff;
   gboolean config_error; /* last handshake failed with 401/403/404 */
+  gchar *ca_file_error; /* set when ca-file cannot be used: never connect */
 
   GPtrArray *channels; /* RealtimeChannel*, owned, creation order */
   GHashTable *topics; /* topic -> RealtimeChannel* (unowned) */
@@ -577,6 +578,24 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
     } else if (status >= 100) {
       reason = g_strdup_printf ("handshake failed with HTTP %u", status);
       g_message ("client: %s by %s", reason, safe);
+    } else if (soup_message_get_tls_peer_certificate_errors (conn->msg) != 0) {
+      GTlsCertificateFlags flags
+          = soup_message_get_tls_peer_certificate_errors (conn->msg);
+      g_autoptr (GString) why = g_string_new (NULL);
+      GFlagsClass *fc = g_type_class_ref (G_TYPE_TLS_CERTIFICATE_FLAGS);
+      guint f;
+
+      for (f = 0; f < fc->n_values; f++)
+        if (flags & fc->values[f].value)
+          g_string_append_printf (why, "%s%s", why->len ? ", " : "",
+              fc->values[f].value_nick);
+      g_type_class_unref (fc);
+      /* Like a bad key: it will not heal by itself, retry at the cap. */
+      self->config_error = TRUE;
+      reason = g_strdup_printf ("TLS certificate not trusted (%s)", why->str);
+      g_warning ("client: %s by %s: set ca-file to the CA that signed it "
+                 "(a configuration error, retrying at the backoff cap)",
+          reason, safe);
     } else {
       g_autofree gchar *text = realtime_redact_text (error->message,
           (const gchar *[]){ self->api_key, self->access_token, NULL });
@@ -632,6 +651,12 @@ start_connect (RealtimeClient *self)
 
   g_return_if_fail (self->conn == NULL);
 
+  if (self->ca_file_error) {
+    self->config_error = TRUE;
+    set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED, self->ca_file_error);
+    schedule_reconnect (self);
+    return;
+  }
   url = realtime_build_websocket_url (self->url, self->vsn,
       self->api_key_in_header ? NULL : self->api_key, &error);
   if (!url) {
@@ -939,13 +964,19 @@ realtime_client_constructed (GObject *object)
   g_main_context_pop_thread_default (self->context);
   if (self->ca_file) {
     g_autoptr (GError) error = NULL;
-    g_autoptr (GTlsDatabase) db
-        = g_tls_file_database_new (self->ca_file, &error);
-    if (db)
+    /* GTlsFileDatabase takes absolute paths only: a relative one gives a
+     * database that trusts nothing. */
+    g_autofree gchar *ca_path = g_canonicalize_filename (self->ca_file, NULL);
+    g_autoptr (GTlsDatabase) db = g_tls_file_database_new (ca_path, &error);
+    if (db) {
       soup_session_set_tls_database (self->session, db);
-    else
-      g_warning ("client: CA file %s not usable: %s; using the system CAs",
+    } else {
+      /* Fail closed: falling back to the system CAs would trust what the
+       * operator meant to exclude. */
+      self->ca_file_error = g_strdup_printf ("CA file %s not usable: %s",
           self->ca_file, error->message);
+      g_warning ("client: %s; not connecting", self->ca_file_error);
+    }
   }
 }
 
@@ -988,6 +1019,7 @@ realtime_client_finalize (GObject *object)
     memset (self->access_token, 0, strlen (self->access_token));
   g_free (self->access_token);
   g_free (self->ca_file);
+  g_free (self->ca_file_error);
   g_main_context_unref (self->context);
   G_OBJECT_CLASS (realtime_client_parent_class)->finalize (object);
 }

@@ -311,6 +311,21 @@ scan_number (JsonScan *s)
   return TRUE;
 }
 
+/* Reads the four hex digits of a \\u escape at s->p. */
+static gboolean
+scan_hex4 (JsonScan *s, gunichar *out)
+{
+  gint i;
+
+  *out = 0;
+  for (i = 0; i < 4; i++, s->p++) {
+    if (s->p >= s->end || !g_ascii_isxdigit (*s->p))
+      return FALSE;
+    *out = (*out << 4) | g_ascii_xdigit_value (*s->p);
+  }
+  return TRUE;
+}
+
 static gboolean
 scan_string (JsonScan *s)
 {
@@ -329,15 +344,35 @@ scan_string (JsonScan *s)
         return FALSE;
       c = *s->p++;
       if (c == 'u') {
-        gint i;
+        gunichar u, low;
 
-        for (i = 0; i < 4; i++, s->p++)
-          if (s->p >= s->end || !g_ascii_isxdigit (*s->p))
-            return FALSE;
+        if (!scan_hex4 (s, &u))
+          return FALSE;
         /* json-glib cuts strings at \u0000: "a\u0000b" would reach a
          * handler as "a". Refuse it rather than deliver a changed value. */
-        if (memcmp (s->p - 4, "0000", 4) == 0)
+        if (u == 0)
           return FALSE;
+        /* json-glib 1.6 turns a lone surrogate into invalid UTF-8 (and
+         * drops the character after it), and leaks memory on a malformed
+         * pair: only a high surrogate followed by an escaped low one is a
+         * character. */
+        if (u >= 0xdc00 && u <= 0xdfff) {
+          s->reason = "holds a lone surrogate escape";
+          return FALSE;
+        }
+        if (u >= 0xd800 && u <= 0xdbff) {
+          if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u') {
+            s->reason = "holds a lone surrogate escape";
+            return FALSE;
+          }
+          s->p += 2;
+          if (!scan_hex4 (s, &low))
+            return FALSE;
+          if (low < 0xdc00 || low > 0xdfff) {
+            s->reason = "holds a lone surrogate escape";
+            return FALSE;
+          }
+        }
       } else if (!strchr ("\"\\/bfnrt", c) || c == '\0') {
         return FALSE;
       }
@@ -490,6 +525,44 @@ escape_raw_controls (gchar *text)
   return g_string_free (out, FALSE);
 }
 
+/* json-glib 1.6 writes a double as "%.17g" and appends ".0" when that has
+ * no '.', so 1e21 comes out as "1e+21.0", which is not JSON. Outside
+ * strings an 'e' followed by a digit or sign is an exponent (true and false
+ * end their words with 'e' followed by a delimiter), so the ".0" after an
+ * exponent's digits can be dropped in place. */
+static gchar *
+repair_exponents (gchar *text)
+{
+  gchar *r = text, *w = text;
+  gboolean in_string = FALSE;
+
+  while (*r) {
+    gchar c = *r++;
+
+    *w++ = c;
+    if (in_string) {
+      if (c == '\\' && *r)
+        *w++ = *r++;
+      else if (c == '"')
+        in_string = FALSE;
+      continue;
+    }
+    if (c == '"') {
+      in_string = TRUE;
+    } else if ((c == 'e' || c == 'E')
+        && (g_ascii_isdigit (*r) || *r == '+' || *r == '-')) {
+      if (*r == '+' || *r == '-')
+        *w++ = *r++;
+      while (g_ascii_isdigit (*r))
+        *w++ = *r++;
+      if (r[0] == '.' && r[1] == '0' && !g_ascii_isdigit (r[2]))
+        r += 2;
+    }
+  }
+  *w = '\0';
+  return text;
+}
+
 static gchar *
 generate (JsonBuilder *builder)
 {
@@ -501,7 +574,7 @@ generate (JsonBuilder *builder)
   text = json_generator_to_data (gen, NULL);
   json_node_unref (root);
   g_object_unref (gen);
-  return escape_raw_controls (text);
+  return escape_raw_controls (repair_exponents (text));
 }
 
 static void

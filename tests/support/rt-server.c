@@ -131,6 +131,9 @@ struct _RtServer
    * under valgrind. */
   GSocket *listen_socket;
   GSource *listen_source;
+  /* Set for a TLS server: accepted connections are wrapped with it. */
+  GTlsCertificate *tls_certificate;
+  GList *handshakes; /* Handshake, in progress */
   gchar *api_key;
   guint port;
   gchar *url;
@@ -1576,6 +1579,104 @@ rest_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
 /* ---------------------------------------------------------------------- */
 /* listening */
 
+/* Longest a client may take to complete a TLS handshake. */
+#define TLS_HANDSHAKE_TIMEOUT_S 10
+
+/* One accepted TLS connection until its handshake is done. The handshake
+ * is run here, with a cancellable, rather than left to libsoup's first
+ * read: glib-networking's close of a connection whose handshake is still
+ * running waits for that handshake, so soup_server_disconnect() would
+ * block forever on a client that (in the same thread) refused the
+ * certificate and has not closed its socket yet. */
+typedef struct
+{
+  RtServer *server; /* NULL once the server is gone */
+  GIOStream *tls;
+  GSocketAddress *local, *remote;
+  GCancellable *cancellable;
+  GSource *timeout;
+} Handshake;
+
+static void
+handshake_free (Handshake *h)
+{
+  if (h->timeout) {
+    g_source_destroy (h->timeout);
+    g_source_unref (h->timeout);
+  }
+  g_clear_object (&h->tls);
+  g_clear_object (&h->local);
+  g_clear_object (&h->remote);
+  g_clear_object (&h->cancellable);
+  g_free (h);
+}
+
+static gboolean
+handshake_timed_out (gpointer data)
+{
+  Handshake *h = data;
+
+  g_message ("TLS handshake not done within %d s: dropping the connection",
+      TLS_HANDSHAKE_TIMEOUT_S);
+  g_cancellable_cancel (h->cancellable);
+  return G_SOURCE_CONTINUE; /* destroyed with the handshake */
+}
+
+static void
+handshake_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Handshake *h = data;
+  RtServer *server = h->server;
+  GError *error = NULL;
+
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result,
+          &error)) {
+    /* Expected whenever a client refuses the certificate. */
+    if (server)
+      g_message ("TLS handshake failed: %s", error->message);
+    g_clear_error (&error);
+    g_io_stream_close (h->tls, NULL, NULL);
+  } else if (server
+      && !soup_server_accept_iostream (server->soup, h->tls, h->local,
+          h->remote, &error)) {
+    g_warning ("cannot serve an accepted TLS connection: %s", error->message);
+    g_clear_error (&error);
+  }
+  if (server)
+    server->handshakes = g_list_remove (server->handshakes, h);
+  handshake_free (h);
+}
+
+static void
+start_handshake (RtServer *server, GSocketConnection *connection,
+    GSocketAddress *local, GSocketAddress *remote)
+{
+  GError *error = NULL;
+  GIOStream *tls = g_tls_server_connection_new (G_IO_STREAM (connection),
+      server->tls_certificate, &error);
+  Handshake *h;
+
+  if (!tls) {
+    g_warning ("cannot start TLS on an accepted connection: %s",
+        error->message);
+    g_error_free (error);
+    g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    return;
+  }
+  h = g_new0 (Handshake, 1);
+  h->server = server;
+  h->tls = tls;
+  h->local = local ? g_object_ref (local) : NULL;
+  h->remote = remote ? g_object_ref (remote) : NULL;
+  h->cancellable = g_cancellable_new ();
+  h->timeout = g_timeout_source_new_seconds (TLS_HANDSHAKE_TIMEOUT_S);
+  g_source_set_callback (h->timeout, handshake_timed_out, h, NULL);
+  g_source_attach (h->timeout, server->context);
+  server->handshakes = g_list_prepend (server->handshakes, h);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
+      h->cancellable, handshake_done, h);
+}
+
 static gboolean
 on_incoming (GSocket *listen_socket, GIOCondition condition, gpointer user_data)
 {
@@ -1596,8 +1697,10 @@ on_incoming (GSocket *listen_socket, GIOCondition condition, gpointer user_data)
   connection = g_socket_connection_factory_create_connection (socket);
   local = g_socket_get_local_address (socket, NULL);
   remote = g_socket_get_remote_address (socket, NULL);
-  if (!soup_server_accept_iostream (server->soup, G_IO_STREAM (connection),
-          local, remote, &error)) {
+  if (server->tls_certificate) {
+    start_handshake (server, connection, local, remote);
+  } else if (!soup_server_accept_iostream (server->soup,
+                 G_IO_STREAM (connection), local, remote, &error)) {
     g_warning ("cannot serve an accepted connection: %s", error->message);
     g_error_free (error);
   }
@@ -1609,14 +1712,16 @@ on_incoming (GSocket *listen_socket, GIOCondition condition, gpointer user_data)
 }
 
 static gboolean
-start_listening (RtServer *server, guint port, GError **error)
+start_listening (RtServer *server, GInetAddress *inet, guint port,
+    GError **error)
 {
-  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *address = g_inet_socket_address_new (loopback, port);
+  GSocketAddress *address = g_inet_socket_address_new (inet, port);
   GSocketAddress *bound = NULL;
   gboolean ok;
 
-  server->listen_socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+  /* Bound with SO_REUSEADDR (allow_reuse below), so a server restarted on
+   * the same port does not wait for the old connections' TIME_WAIT. */
+  server->listen_socket = g_socket_new (g_inet_address_get_family (inet),
       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
   ok = server->listen_socket
       && g_socket_bind (server->listen_socket, address, TRUE, error)
@@ -1633,7 +1738,6 @@ start_listening (RtServer *server, guint port, GError **error)
   }
   g_clear_object (&bound);
   g_object_unref (address);
-  g_object_unref (loopback);
   return ok;
 }
 
@@ -1656,7 +1760,53 @@ stop_listening (RtServer *server)
 RtServer *
 rt_server_new (guint port, const gchar *api_key, GError **error)
 {
-  RtServer *server = g_new0 (RtServer, 1);
+  return rt_server_new_full (NULL, port, api_key, NULL, NULL, error);
+}
+
+RtServer *
+rt_server_new_tls (guint port, const gchar *api_key, const gchar *cert_pem_file,
+    const gchar *key_pem_file, GError **error)
+{
+  g_return_val_if_fail (cert_pem_file != NULL, NULL);
+  g_return_val_if_fail (key_pem_file != NULL, NULL);
+
+  return rt_server_new_full (NULL, port, api_key, cert_pem_file, key_pem_file,
+      error);
+}
+
+RtServer *
+rt_server_new_full (const gchar *address, guint port, const gchar *api_key,
+    const gchar *cert_pem_file, const gchar *key_pem_file, GError **error)
+{
+  RtServer *server;
+  GInetAddress *inet;
+  GTlsCertificate *certificate = NULL;
+  gchar *host;
+
+  g_return_val_if_fail (port <= 65535, NULL);
+  g_return_val_if_fail ((cert_pem_file == NULL) == (key_pem_file == NULL),
+      NULL);
+
+  inet = address ? g_inet_address_new_from_string (address)
+                 : g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  if (!inet) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "\"%s\" is not an IPv4 or IPv6 address", address);
+    return NULL;
+  }
+  if (cert_pem_file) {
+    certificate
+        = g_tls_certificate_new_from_files (cert_pem_file, key_pem_file, error);
+    if (!certificate) {
+      g_prefix_error (error, "TLS certificate %s / key %s: ", cert_pem_file,
+          key_pem_file);
+      g_object_unref (inet);
+      return NULL;
+    }
+  }
+
+  server = g_new0 (RtServer, 1);
+  server->tls_certificate = certificate;
 
   server->context = g_main_context_ref_thread_default ();
   server->api_key = g_strdup (api_key);
@@ -1679,11 +1829,22 @@ rt_server_new (guint port, const gchar *api_key, GError **error)
   soup_server_add_handler (server->soup, API_PATH_DIRECT, rest_cb, server,
       NULL);
 
-  if (!start_listening (server, port, error)) {
+  if (!start_listening (server, inet, port, error)) {
+    g_object_unref (inet);
     rt_server_free (server);
     return NULL;
   }
-  server->url = g_strdup_printf ("http://127.0.0.1:%u", server->port);
+  host = g_inet_address_to_string (inet);
+  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6) {
+    gchar *bracketed = g_strdup_printf ("[%s]", host);
+
+    g_free (host);
+    host = bracketed;
+  }
+  server->url = g_strdup_printf ("%s://%s:%u", certificate ? "https" : "http",
+      host, server->port);
+  g_free (host);
+  g_object_unref (inet);
   g_message ("listening on %s (API key %s)", server->url,
       api_key ? "required" : "not checked");
   return server;
@@ -1696,6 +1857,16 @@ rt_server_free (RtServer *server)
     return;
 
   stop_listening (server);
+  /* Handshakes still running finish (cancelled) on the context later and
+   * free themselves; they must not touch the server any more. */
+  while (server->handshakes) {
+    Handshake *h = server->handshakes->data;
+
+    server->handshakes
+        = g_list_delete_link (server->handshakes, server->handshakes);
+    h->server = NULL;
+    g_cancellable_cancel (h->cancellable);
+  }
   g_list_free_full (server->delayed, (GDestroyNotify)delayed_reply_free);
   server->delayed = NULL;
 
@@ -1719,6 +1890,7 @@ rt_server_free (RtServer *server)
   g_list_free_full (server->join_faults, (GDestroyNotify)join_fault_free);
   g_ptr_array_unref (server->frames);
   g_hash_table_unref (server->access_tokens);
+  g_clear_object (&server->tls_certificate);
   g_main_context_unref (server->context);
   g_free (server->api_key);
   g_free (server->url);

@@ -36,11 +36,25 @@ typedef struct
  * @api_key (as "apikey" query parameter or "x-api-key" header; %NULL
  * accepts any). */
 RtServer *rt_server_new (guint port, const gchar *api_key, GError **error);
+/* The same over TLS: every accepted connection is wrapped in a
+ * GTlsServerConnection presenting the certificate of @cert_pem_file (with
+ * the private key in @key_pem_file; both PEM, may be the same file), and
+ * rt_server_get_url() returns "https://127.0.0.1:PORT". Needs
+ * glib-networking. */
+RtServer *rt_server_new_tls (guint port, const gchar *api_key,
+    const gchar *cert_pem_file, const gchar *key_pem_file, GError **error);
+/* Either of the above on @address, an IPv4 or IPv6 literal (%NULL:
+ * 127.0.0.1; "0.0.0.0" or "::" listen on every address): plain when
+ * @cert_pem_file is %NULL. The URL names @address (IPv6 in brackets). */
+RtServer *
+rt_server_new_full (const gchar *address, guint port, const gchar *api_key,
+    const gchar *cert_pem_file, const gchar *key_pem_file, GError **error);
 void rt_server_free (RtServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RtServer, rt_server_free)
 
 guint rt_server_get_port (RtServer *server);
-/* "http://127.0.0.1:PORT" (the client appends /realtime/v1/websocket). */
+/* "http://127.0.0.1:PORT", or https and the listening address (see
+ * rt_server_new_full()); the client appends /realtime/v1/websocket. */
 const gchar *rt_server_get_url (RtServer *server);
 
 /* --- observation --- */

@@ -1,0 +1,605 @@
+#!/usr/bin/env bash
+# realtime-gateway: real network faults between `realtime-gateway listen`
+# and the local realtime server, in network namespaces this test makes and
+# deletes itself.
+#
+#   [rtg-cli-PID]  c0 ==veth== wc  [rtg-wire-PID]  ws ==veth== s0  [rtg-srv-PID]
+#   10.77.0.1/30        rtg-wire.py copies frames        10.77.0.2/30
+#   realtime-gateway    wc <-> ws, adding delay, loss    realtime-server
+#     listen            or a cut (frames dropped)          --listen 0.0.0.0
+#
+# The impairments come from tests/netns/rtg-wire.py, a userspace forwarder
+# in the middle namespace (AF_PACKET), so they need no kernel module: tc
+# netem (sch_netem) is missing from many kernels, this project's CI kernel
+# among them. Dropped frames are simply gone: no FIN, no RST, no ICMP.
+#
+# Scenarios, each bounded in time:
+#   cut      the link cut (all frames dropped) is detected by the heartbeat
+#            timeout, and the client rejoins when the link returns
+#   lossy    300 ms one-way delay (600 ms round trip) with 5 % loss each
+#            way keeps the channel joined and delivers every broadcast
+#   flap     a link that flaps every few seconds for RT_NETNS_FLAP_SECONDS
+#            delivers every broadcast sent while joined exactly once, none
+#            twice, and ends joined
+#   restart  the server killed (SIGKILL) and restarted on the same address,
+#            then stopped (SIGTERM) and restarted at once: the client
+#            rejoins each time
+#
+# Usage: test-netns.sh REALTIME_SERVER REALTIME_GATEWAY
+# Environment:
+#   RT_NETNS_FLAP_SECONDS  length of the flap scenario (120; CI: 30)
+#   RT_NETNS_SCENARIOS     which to run, in order ("cut lossy flap restart")
+#   RT_NETNS_KEEP=1        keep the work directory (logs) even on success
+# Needs: root, iproute2, ethtool, python3, curl. Prints PASS/FAIL lines and
+# ends with "N passed, N failed"; exits 77 (skip) when network namespaces
+# cannot be created here, 1 when a check failed.
+set -uo pipefail
+
+server_bin=${1:?usage: test-netns.sh REALTIME_SERVER REALTIME_GATEWAY}
+gw_bin=${2:?usage: test-netns.sh REALTIME_SERVER REALTIME_GATEWAY}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+wire_py=$here/rtg-wire.py
+flap_seconds=${RT_NETNS_FLAP_SECONDS:-120}
+scenarios=${RT_NETNS_SCENARIOS:-cut lossy flap restart}
+exec 2>&1
+
+passed=0
+failed=0
+pids=()
+ns_srv=rtg-srv-$$
+ns_cli=rtg-cli-$$
+ns_wire=rtg-wire-$$
+namespaces=()
+srv_addr=10.77.0.2
+cli_addr=10.77.0.1
+port=4000
+api_key=rtk-netns-test-key-0b1e
+work=
+
+say() { printf '%s\n' "$*"; }
+pass() {
+  passed=$((passed + 1))
+  say "PASS $*"
+}
+fail() {
+  failed=$((failed + 1))
+  say "FAIL $*"
+}
+
+summary() {
+  say "$passed passed, $failed failed"
+}
+
+# Stops one process we started (TERM, then KILL after 5 s).
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || return 0
+  timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local pid ns
+  for pid in "${pids[@]}"; do
+    stop_pid "$pid"
+  done
+  for ns in "${namespaces[@]}"; do
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  if [[ -n $work ]]; then
+    if ((failed > 0)) || [[ ${RT_NETNS_KEEP:-0} == 1 ]]; then
+      say "logs kept in $work"
+    else
+      rm -rf "$work"
+    fi
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- can this machine do it? ----------------------------------------------
+
+if ! command -v ip >/dev/null 2>&1; then
+  say "SKIP netns: 'ip' not found (Debian: iproute2)"
+  summary
+  exit 77
+fi
+if ((EUID != 0)); then
+  say "SKIP netns: network namespaces need root (running as uid $EUID)"
+  summary
+  exit 77
+fi
+if ! ip netns add "$ns_srv" 2>/dev/null; then
+  say "SKIP netns: 'ip netns add' is not allowed here (no CAP_SYS_ADMIN, or no netns support)"
+  summary
+  exit 77
+fi
+namespaces+=("$ns_srv")
+missing=()
+for tool in python3 ethtool curl timeout; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+for f in "$server_bin" "$gw_bin"; do
+  [[ -x $f ]] || missing+=("$f")
+done
+[[ -f $wire_py ]] || missing+=("$wire_py")
+if ((${#missing[@]} > 0)); then
+  fail "prerequisites: missing ${missing[*]} (Debian: python3 ethtool curl)"
+  summary
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rtg-netns.XXXXXX")
+printf '%s\n' "$api_key" >"$work/key"
+chmod 600 "$work/key"
+
+# --- topology ----------------------------------------------------------------
+
+setup_topology() {
+  local ns pair
+  ip netns add "$ns_cli" && namespaces+=("$ns_cli") || return 1
+  ip netns add "$ns_wire" && namespaces+=("$ns_wire") || return 1
+  for ns in "$ns_srv" "$ns_cli" "$ns_wire"; do
+    ip -n "$ns" link set lo up || return 1
+  done
+  ip link add name c0 netns "$ns_cli" type veth peer name wc netns "$ns_wire" \
+    || return 1
+  ip link add name s0 netns "$ns_srv" type veth peer name ws netns "$ns_wire" \
+    || return 1
+  ip -n "$ns_cli" addr add "$cli_addr/30" dev c0 || return 1
+  ip -n "$ns_srv" addr add "$srv_addr/30" dev s0 || return 1
+  # Frames cross the wire through AF_PACKET: no offloads, so each is a
+  # real, checksummed, MTU-sized Ethernet frame.
+  for pair in "$ns_cli c0" "$ns_srv s0" "$ns_wire wc" "$ns_wire ws"; do
+    # shellcheck disable=SC2086  # "NS DEV" split on purpose
+    set -- $pair
+    ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off \
+      >/dev/null 2>&1 || true
+    ip -n "$1" link set "$2" up || return 1
+  done
+  mkfifo "$work/wire.ctl" || return 1
+  ip netns exec "$ns_wire" python3 -u "$wire_py" wc ws "$work/wire.ctl" \
+    >"$work/wire.log" 2>&1 &
+  pids+=($!)
+  wait_for "$work/wire.log" "up" 10 || return 1
+}
+
+# wire COMMAND...: applies a command and waits until the wire confirms it.
+wire() {
+  local before
+  before=$(grep -c '^ok ' "$work/wire.log" 2>/dev/null)
+  printf '%s\n' "$*" >"$work/wire.ctl"
+  local end=$((SECONDS + 5))
+  while ((SECONDS < end)); do
+    (($(grep -c '^ok ' "$work/wire.log") > before)) && return 0
+    sleep 0.02
+  done
+  say "  wire did not confirm '$*'"
+  return 1
+}
+
+# --- helpers -------------------------------------------------------------------
+
+now() { printf '%s' "$EPOCHREALTIME"; }
+
+# Prefixes each line with the time it was read.
+stamp() {
+  local line
+  while IFS= read -r line; do
+    printf '%s %s\n' "$EPOCHREALTIME" "$line"
+  done
+}
+
+# wait_for FILE PATTERN SECONDS [COUNT]: until FILE holds COUNT (1) lines
+# matching the extended regex PATTERN.
+wait_for() {
+  local file=$1 pattern=$2 secs=$3 count=${4:-1} end
+  end=$(($(date +%s%N) / 1000000 + secs * 1000))
+  while (($(date +%s%N) / 1000000 < end)); do
+    (($(grep -cE -- "$pattern" "$file" 2>/dev/null || true) >= count)) && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+count() { grep -cE -- "$2" "$1" 2>/dev/null || true; }
+
+server_pid=
+start_server() {
+  : >"$work/server.out"
+  ip netns exec "$ns_srv" "$server_bin" --listen 0.0.0.0 --port "$port" \
+    --api-key-file "$work/key" >>"$work/server.out" 2>>"$work/server.err" &
+  server_pid=$!
+  pids+=("$server_pid")
+  wait_for "$work/server.out" "^listening on http://0.0.0.0:$port" 10
+}
+
+# listen_start NAME HB_INTERVAL HB_TIMEOUT [EXTRA FLAGS...]: a listener on
+# channel NAME; its stdout and stderr, time-stamped, in NAME.out/NAME.err.
+listen_pid=
+listen_start() {
+  local name=$1 interval=$2 hb_timeout=$3
+  shift 3
+  ip netns exec "$ns_cli" "$gw_bin" listen --url "http://$srv_addr:$port" \
+    --api-key-file "$work/key" --channel "$name" \
+    --heartbeat-interval "$interval" --heartbeat-timeout "$hb_timeout" "$@" \
+    > >(stamp >"$work/$name.out") 2> >(stamp >"$work/$name.err") &
+  listen_pid=$!
+  pids+=("$listen_pid")
+}
+
+joined_re() { printf 'channel realtime:%s joined' "$1"; }
+
+# The channel's latest state word ("joined", "errored", ...).
+channel_state() {
+  grep -oE "channel realtime:$1 [a-z]+" "$work/$1.err" 2>/dev/null | tail -n 1 \
+    | awk '{print $3}'
+}
+
+# send NAME ID: one broadcast through the REST endpoint, from the server's
+# namespace (so it never crosses the wire). Echoes the HTTP status.
+send() {
+  ip netns exec "$ns_srv" curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+    -X POST -H 'Content-Type: application/json' -H "apikey: $api_key" \
+    -d "{\"messages\":[{\"topic\":\"$1\",\"event\":\"tick\",\"payload\":{\"id\":$2}}]}" \
+    "http://127.0.0.1:$port/api/broadcast"
+}
+
+# delivered NAME ID: how many times listen printed the broadcast ID.
+delivered() {
+  grep -c "\"payload\":{\"id\":$2}}" "$work/$1.out" 2>/dev/null || true
+}
+
+show_logs() {
+  local name=$1
+  say "  --- $name.err (last 15 lines)"
+  tail -n 15 "$work/$name.err" 2>/dev/null | sed 's/^/  /'
+}
+
+# --- scenario: cut --------------------------------------------------------------
+
+scenario_cut() {
+  local ch=netns-cut t0 t1 joins s
+  say "== cut: all frames dropped, no FIN or RST (heartbeat 2 s, timeout 2 s)"
+  listen_start "$ch" 2 2 --backoff-min 0.5 --backoff-max 3
+  if ! wait_for "$work/$ch.err" "$(joined_re $ch)" 20; then
+    fail "cut: listen never joined"
+    show_logs "$ch"
+    return
+  fi
+  s=$(send "$ch" 1)
+  wait_for "$work/$ch.out" '"id":1}' 5 || say "  broadcast 1 (HTTP $s) not delivered before the cut"
+
+  joins=$(count "$work/$ch.err" "$(joined_re $ch)")
+  t0=$(now)
+  wire cut
+  if wait_for "$work/$ch.err" 'heartbeat timeout' 10; then
+    t1=$(grep -m1 'heartbeat timeout' "$work/$ch.err" | awk '{print $1}')
+    pass "cut: detected by the heartbeat timeout after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s (interval 2 s + timeout 2 s)"
+  else
+    fail "cut: no 'heartbeat timeout' within 10 s of the cut"
+    show_logs "$ch"
+  fi
+  # Reconnects fail while the link is down; the channel must not claim to
+  # be joined.
+  sleep 8
+  if (($(count "$work/$ch.err" "$(joined_re $ch)") == joins)) \
+    && [[ $(channel_state $ch) != joined ]]; then
+    pass "cut: not joined while the link is down (state $(channel_state $ch))"
+  else
+    fail "cut: joined while the link was down"
+  fi
+
+  t0=$(now)
+  wire restore
+  if wait_for "$work/$ch.err" "$(joined_re $ch)" 45 $((joins + 1)); then
+    t1=$(grep "$(joined_re $ch)" "$work/$ch.err" | tail -n 1 | awk '{print $1}')
+    pass "cut: rejoined $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s after the link returned"
+  else
+    fail "cut: not rejoined within 45 s of the link returning"
+    show_logs "$ch"
+  fi
+  s=$(send "$ch" 2)
+  if wait_for "$work/$ch.out" '"id":2}' 10 && (($(delivered $ch 1) == 1)) \
+    && (($(delivered $ch 2) == 1)); then
+    pass "cut: broadcasts before the cut and after the rejoin delivered once each"
+  else
+    fail "cut: deliveries id1=$(delivered $ch 1) id2=$(delivered $ch 2) (HTTP $s)"
+  fi
+  stop_pid "$listen_pid"
+}
+
+# --- scenario: lossy ---------------------------------------------------------------
+
+scenario_lossy() {
+  local ch=netns-lossy n=${RT_NETNS_LOSSY_BROADCASTS:-40} i s bad=0 order
+  say "== lossy: 300 ms one-way delay, 5 % loss each way (heartbeat 5 s, timeout 15 s)"
+  if ! wire reset || ! wire delay 300 || ! wire loss 5; then
+    fail "lossy: wire not configured"
+    return
+  fi
+  # The join itself goes over the bad link.
+  listen_start "$ch" 5 15 --backoff-min 0.5 --backoff-max 3
+  if ! wait_for "$work/$ch.err" "$(joined_re $ch)" 45; then
+    fail "lossy: listen never joined over the lossy link"
+    show_logs "$ch"
+    wire clear
+    stop_pid "$listen_pid"
+    return
+  fi
+  pass "lossy: joined over the lossy link"
+  for ((i = 1; i <= n; i++)); do
+    s=$(send "$ch" "$i")
+    [[ $s == 202 ]] || bad=$((bad + 1))
+    sleep 1
+  done
+  ((bad == 0)) || say "  $bad REST sends not accepted"
+  if wait_for "$work/$ch.out" '"event":"tick"' 60 "$n"; then
+    :
+  fi
+  local missing=() dup=()
+  for ((i = 1; i <= n; i++)); do
+    case $(delivered $ch "$i") in
+      1) ;;
+      0) missing+=("$i") ;;
+      *) dup+=("$i") ;;
+    esac
+  done
+  if ((${#missing[@]} == 0 && ${#dup[@]} == 0 && bad == 0)); then
+    pass "lossy: all $n broadcasts delivered exactly once"
+  else
+    fail "lossy: missing [${missing[*]}] duplicated [${dup[*]}] unsent $bad of $n"
+  fi
+  order=$(grep -oE '"id":[0-9]+' "$work/$ch.out" | cut -d: -f2 | tr '\n' ' ')
+  if [[ $order == "$(seq -s ' ' 1 "$n") " ]]; then
+    pass "lossy: broadcasts arrived in the order sent"
+  else
+    fail "lossy: order $order"
+  fi
+  if (($(count "$work/$ch.err" "$(joined_re $ch)") == 1)) \
+    && (($(count "$work/$ch.err" 'heartbeat timeout|disconnected') == 0)); then
+    pass "lossy: the channel stayed joined throughout (one join, no reconnect)"
+  else
+    fail "lossy: the channel did not stay joined"
+    show_logs "$ch"
+  fi
+  wire stats >/dev/null
+  say "  wire: $(grep '^stats' "$work/wire.log" | tail -n 1)"
+  wire clear
+  stop_pid "$listen_pid"
+}
+
+# --- scenario: flap --------------------------------------------------------------------
+
+scenario_flap() {
+  local ch=netns-flap id=0 t_end flapper s
+  say "== flap: the link flaps every few seconds for $flap_seconds s (heartbeat 2 s, timeout 2 s)"
+  listen_start "$ch" 2 2 --backoff-min 0.2 --backoff-max 2
+  if ! wait_for "$work/$ch.err" "$(joined_re $ch)" 20; then
+    fail "flap: listen never joined"
+    show_logs "$ch"
+    stop_pid "$listen_pid"
+    return
+  fi
+
+  # The flapper: down for short spells the TCP connection survives and
+  # for long ones the heartbeat timeout catches, up for a few seconds.
+  (
+    downs=(1 6 2 8 0.5 5 1.5 7)
+    ups=(3 5 4 6 3.5)
+    i=0
+    end=$((SECONDS + flap_seconds))
+    while ((SECONDS < end)); do
+      printf '%s cut\n' "$EPOCHREALTIME" >>"$work/flap.events"
+      printf 'cut\n' >"$work/wire.ctl"
+      sleep "${downs[i % ${#downs[@]}]}"
+      printf '%s restore\n' "$EPOCHREALTIME" >>"$work/flap.events"
+      printf 'restore\n' >"$work/wire.ctl"
+      sleep "${ups[i % ${#ups[@]}]}"
+      i=$((i + 1))
+    done
+    printf '%s done\n' "$EPOCHREALTIME" >>"$work/flap.events"
+  ) &
+  flapper=$!
+  pids+=("$flapper")
+
+  # One broadcast every half second for the whole time, whatever the link.
+  : >"$work/flap.sent"
+  t_end=$((SECONDS + flap_seconds + 60))
+  while kill -0 "$flapper" 2>/dev/null && ((SECONDS < t_end)); do
+    id=$((id + 1))
+    printf '%s %s %s\n' "$EPOCHREALTIME" "$id" "$(send "$ch" "$id")" >>"$work/flap.sent"
+    sleep 0.5
+  done
+  wait "$flapper" 2>/dev/null
+  wire restore
+
+  # Wait until joined at the end (bounded), then one last broadcast.
+  local end=$((SECONDS + 45))
+  while ((SECONDS < end)) && [[ $(channel_state $ch) != joined ]]; do
+    sleep 0.2
+  done
+  sleep 1
+  id=$((id + 1))
+  printf '%s %s %s\n' "$EPOCHREALTIME" "$id" "$(send "$ch" "$id")" >>"$work/flap.sent"
+  wait_for "$work/$ch.out" "\"id\":$id}" 10
+  sleep 2 # late duplicates would show up now
+
+  # Judge: "sent while joined" = the channel was joined when the broadcast
+  # was sent and stayed joined for the next 5 s (heartbeat interval +
+  # timeout + 1 s): a broadcast sent into a connection that was about to
+  # be declared dead is not owed.
+  python3 - "$work/$ch.err" "$work/$ch.out" "$work/flap.sent" "$work/flap.events" \
+    "$ch" >"$work/flap.verdict" <<'PY'
+import re, sys
+err, out, sent, events, ch = sys.argv[1:]
+states = []
+for line in open(err, errors="replace"):
+    m = re.match(r"(\S+) channel realtime:%s (\w+)" % re.escape(ch), line)
+    if m:
+        states.append((float(m.group(1)), m.group(2)))
+def state_at(t):
+    s = "closed"
+    for ts, st in states:
+        if ts <= t:
+            s = st
+    return s
+def changes_between(a, b):
+    return any(a < ts <= b for ts, _ in states)
+got = {}
+for line in open(out, errors="replace"):
+    m = re.search(r'"id":(\d+)\}', line)
+    if m:
+        got[int(m.group(1))] = got.get(int(m.group(1)), 0) + 1
+owed, lost, dups, sent_n, accepted = [], [], [], 0, 0
+for line in open(sent):
+    ts, i, code = line.split()
+    ts, i = float(ts), int(i)
+    sent_n += 1
+    if code != "202":
+        continue
+    accepted += 1
+    if got.get(i, 0) > 1:
+        dups.append(i)
+    if state_at(ts) == "joined" and not changes_between(ts, ts + 5.0):
+        owed.append(i)
+        if got.get(i, 0) != 1:
+            lost.append(i)
+joins = sum(1 for _, st in states if st == "joined")
+cuts = sum(1 for l in open(events) if l.split()[1] == "cut")
+final = states[-1][1] if states else "none"
+print("sent=%d accepted=%d owed=%d delivered=%d joins=%d cuts=%d final=%s"
+      % (sent_n, accepted, len(owed), sum(1 for v in got.values() if v), joins,
+         cuts, final))
+print("lost=" + ",".join(map(str, lost)))
+print("dups=" + ",".join(map(str, dups)))
+PY
+  local verdict lost dups joins owed final cuts
+  verdict=$(head -n 1 "$work/flap.verdict")
+  lost=$(sed -n 's/^lost=//p' "$work/flap.verdict")
+  dups=$(sed -n 's/^dups=//p' "$work/flap.verdict")
+  joins=$(sed -n 's/.* joins=\([0-9]*\).*/\1/p' "$work/flap.verdict")
+  owed=$(sed -n 's/.* owed=\([0-9]*\).*/\1/p' "$work/flap.verdict")
+  cuts=$(sed -n 's/.* cuts=\([0-9]*\).*/\1/p' "$work/flap.verdict")
+  final=$(sed -n 's/.* final=\([a-z]*\).*/\1/p' "$work/flap.verdict")
+  say "  $verdict"
+  if [[ -z $lost ]] && ((${owed:-0} >= 10)); then
+    pass "flap: every broadcast sent while joined ($owed) delivered exactly once"
+  else
+    fail "flap: sent while joined but not delivered exactly once: [${lost}] (owed ${owed:-0}, need >= 10)"
+  fi
+  if [[ -z $dups ]]; then
+    pass "flap: no broadcast delivered twice"
+  else
+    fail "flap: delivered twice: [$dups]"
+  fi
+  if ((${joins:-0} >= 3 && ${cuts:-0} >= 3)); then
+    pass "flap: $cuts cuts forced $((joins - 1)) rejoins"
+  else
+    fail "flap: too little happened: ${cuts:-0} cuts, ${joins:-0} joins"
+  fi
+  if [[ $final == joined ]] && (($(delivered $ch $id) == 1)); then
+    pass "flap: ends joined, and the last broadcast arrives"
+  else
+    fail "flap: ends $final, last broadcast delivered $(delivered $ch $id) times"
+    show_logs "$ch"
+  fi
+  stop_pid "$listen_pid"
+}
+
+# --- scenario: restart --------------------------------------------------------------------
+
+scenario_restart() {
+  local ch=netns-restart joins
+  say "== restart: the server killed and restarted on the same address"
+  listen_start "$ch" 2 2 --backoff-min 0.2 --backoff-max 2
+  if ! wait_for "$work/$ch.err" "$(joined_re $ch)" 20; then
+    fail "restart: listen never joined"
+    show_logs "$ch"
+    stop_pid "$listen_pid"
+    return
+  fi
+  send "$ch" 1 >/dev/null
+  wait_for "$work/$ch.out" '"id":1}' 5
+
+  # SIGKILL: the kernel closes the sockets; down for 2 s.
+  joins=$(count "$work/$ch.err" "$(joined_re $ch)")
+  kill -KILL "$server_pid"
+  wait "$server_pid" 2>/dev/null
+  if wait_for "$work/$ch.err" "channel realtime:$ch (errored|closed|joining)" 10; then
+    pass "restart: the client noticed the killed server"
+  else
+    fail "restart: the client did not notice the killed server within 10 s"
+  fi
+  sleep 2
+  if ! start_server; then
+    fail "restart: the server could not listen on port $port again"
+    return
+  fi
+  if wait_for "$work/$ch.err" "$(joined_re $ch)" 30 $((joins + 1)); then
+    pass "restart: rejoined after SIGKILL and restart"
+  else
+    fail "restart: not rejoined within 30 s of the restart"
+    show_logs "$ch"
+  fi
+  send "$ch" 2 >/dev/null
+  if wait_for "$work/$ch.out" '"id":2}' 10 && (($(delivered $ch 2) == 1)); then
+    pass "restart: a broadcast after the restart arrives once"
+  else
+    fail "restart: broadcast after the restart delivered $(delivered $ch 2) times"
+  fi
+
+  # SIGTERM and an immediate restart on the same port.
+  joins=$(count "$work/$ch.err" "$(joined_re $ch)")
+  stop_pid "$server_pid"
+  if ! start_server; then
+    fail "restart: the server could not listen on port $port right after SIGTERM"
+    return
+  fi
+  if wait_for "$work/$ch.err" "$(joined_re $ch)" 30 $((joins + 1)); then
+    pass "restart: rejoined after SIGTERM and an immediate restart"
+  else
+    fail "restart: not rejoined within 30 s of the immediate restart"
+    show_logs "$ch"
+  fi
+  send "$ch" 3 >/dev/null
+  if wait_for "$work/$ch.out" '"id":3}' 10 && (($(delivered $ch 3) == 1)) \
+    && (($(delivered $ch 1) == 1)); then
+    pass "restart: broadcasts before and after delivered once each"
+  else
+    fail "restart: deliveries id1=$(delivered $ch 1) id3=$(delivered $ch 3)"
+  fi
+  stop_pid "$listen_pid"
+}
+
+# --- main ------------------------------------------------------------------------------
+
+if ! setup_topology; then
+  fail "setup: namespaces, veth pairs or the wire could not be set up"
+  exit 1
+fi
+if ! start_server; then
+  fail "setup: realtime-server did not start in $ns_srv"
+  tail -n 5 "$work/server.err" 2>/dev/null
+  exit 1
+fi
+if [[ $(ip netns exec "$ns_cli" curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+  -X POST "http://$srv_addr:$port/api/broadcast") == 000 ]]; then
+  fail "setup: the client namespace cannot reach $srv_addr:$port over the wire"
+  exit 1
+fi
+pass "setup: $ns_cli reaches realtime-server in $ns_srv through $ns_wire"
+
+for s in $scenarios; do
+  case $s in
+    cut) scenario_cut ;;
+    lossy) scenario_lossy ;;
+    flap) scenario_flap ;;
+    restart) scenario_restart ;;
+    *) fail "unknown scenario '$s'" ;;
+  esac
+  wire clear >/dev/null 2>&1 || true
+done
+
+summary
+((failed == 0))
