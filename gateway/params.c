@@ -12,6 +12,7 @@
  * because a typo that silently widens a bound is a hole.
  */
 #include "params.h"
+#include "untrusted.h"
 
 #include <math.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 #define MAX_MAX_LENGTH 4096
 
 /* Longest escaped piece of network input an error message may quote. */
-#define QUOTE_MAX 40
 
 /* Param names travel in JSON and logs: keep them as tame as pipeline
  * names. */
@@ -97,41 +97,6 @@ gateway_param_value_type (const GatewayParam *param)
       return G_TYPE_STRING;
   }
   g_return_val_if_reached (G_TYPE_INVALID);
-}
-
-/* "..." around an escaped prefix of @str: printable ASCII as is, anything
- * else as an escape, so neither a terminal nor a log parser sees raw bytes
- * from the network, and a long value is cut to QUOTE_MAX bytes. */
-static gchar *
-quote_untrusted (const gchar *str)
-{
-  GString *out = g_string_new ("\"");
-  const guchar *p;
-
-  for (p = (const guchar *)str; *p; p++) {
-    gchar piece[8];
-
-    if (*p == '"' || *p == '\\')
-      g_snprintf (piece, sizeof piece, "\\%c", *p);
-    else if (*p == '\n')
-      g_strlcpy (piece, "\\n", sizeof piece);
-    else if (*p == '\r')
-      g_strlcpy (piece, "\\r", sizeof piece);
-    else if (*p == '\t')
-      g_strlcpy (piece, "\\t", sizeof piece);
-    else if (*p < 0x20 || *p >= 0x7f)
-      g_snprintf (piece, sizeof piece, "\\x%02x", *p);
-    else
-      g_snprintf (piece, sizeof piece, "%c", *p);
-
-    if (out->len - 1 + strlen (piece) > QUOTE_MAX) {
-      g_string_append (out, "...");
-      break;
-    }
-    g_string_append (out, piece);
-  }
-  g_string_append_c (out, '"');
-  return g_string_free (out, FALSE);
 }
 
 static gchar *
@@ -612,7 +577,7 @@ validate_string (const GatewayParam *param, const gchar *str, GError **error)
     gunichar c = g_utf8_get_char (p);
 
     if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
-      g_autofree gchar *quoted = quote_untrusted (str);
+      g_autofree gchar *quoted = gateway_quote_untrusted (str);
 
       g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PATTERN,
           "%s holds a control character", quoted);
@@ -627,7 +592,7 @@ validate_string (const GatewayParam *param, const gchar *str, GError **error)
   if (!g_regex_match_full (param->pattern, str, len, 0, G_REGEX_MATCH_ANCHORED,
           &match, NULL)
       || !g_match_info_fetch_pos (match, 0, NULL, &end) || (gsize)end != len) {
-    g_autofree gchar *quoted = quote_untrusted (str);
+    g_autofree gchar *quoted = gateway_quote_untrusted (str);
 
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PATTERN,
         "%s does not match the pattern", quoted);
@@ -707,7 +672,7 @@ validate_value (const GatewayParam *param, const GValue *value, GError **error)
       const gchar *str = g_value_get_string (value);
 
       if (!str || !is_choice (param, str)) {
-        g_autofree gchar *quoted = quote_untrusted (str ? str : "");
+        g_autofree gchar *quoted = gateway_quote_untrusted (str ? str : "");
         g_autofree gchar *choices = param->choices
             ? g_strjoinv (", ", param->choices)
             : g_strdup ("");
@@ -730,36 +695,6 @@ validate_value (const GatewayParam *param, const GValue *value, GError **error)
     }
   }
   g_return_val_if_reached (FALSE);
-}
-
-static const gchar *
-json_kind (JsonNode *node)
-{
-  if (!node || JSON_NODE_HOLDS_NULL (node))
-    return "null";
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    return "an object";
-  if (JSON_NODE_HOLDS_ARRAY (node))
-    return "an array";
-  switch (json_node_get_value_type (node)) {
-    case G_TYPE_INT64:
-      return "an integer";
-    case G_TYPE_DOUBLE:
-      return "a fractional number";
-    case G_TYPE_BOOLEAN:
-      return "a boolean";
-    case G_TYPE_STRING:
-      return "a string";
-    default:
-      return "an unknown value";
-  }
-}
-
-static gboolean
-holds (JsonNode *node, GType type)
-{
-  return node && JSON_NODE_HOLDS_VALUE (node)
-      && json_node_get_value_type (node) == type;
 }
 
 /**
@@ -791,7 +726,7 @@ gateway_param_validate (const GatewayParam *param, JsonNode *node,
   switch (param->type) {
     case GATEWAY_PARAM_INT:
     case GATEWAY_PARAM_UINT:
-      if (!holds (node, G_TYPE_INT64)) {
+      if (!gateway_json_holds (node, G_TYPE_INT64)) {
         expected = "an integer";
         break;
       }
@@ -810,10 +745,10 @@ gateway_param_validate (const GatewayParam *param, JsonNode *node,
       }
       break;
     case GATEWAY_PARAM_DOUBLE:
-      if (holds (node, G_TYPE_INT64)) {
+      if (gateway_json_holds (node, G_TYPE_INT64)) {
         g_value_init (value, G_TYPE_DOUBLE);
         g_value_set_double (value, (gdouble)json_node_get_int (node));
-      } else if (holds (node, G_TYPE_DOUBLE)) {
+      } else if (gateway_json_holds (node, G_TYPE_DOUBLE)) {
         g_value_init (value, G_TYPE_DOUBLE);
         g_value_set_double (value, json_node_get_double (node));
       } else {
@@ -821,7 +756,7 @@ gateway_param_validate (const GatewayParam *param, JsonNode *node,
       }
       break;
     case GATEWAY_PARAM_BOOLEAN:
-      if (!holds (node, G_TYPE_BOOLEAN)) {
+      if (!gateway_json_holds (node, G_TYPE_BOOLEAN)) {
         expected = "true or false";
         break;
       }
@@ -830,7 +765,7 @@ gateway_param_validate (const GatewayParam *param, JsonNode *node,
       break;
     case GATEWAY_PARAM_ENUM:
     case GATEWAY_PARAM_STRING:
-      if (!holds (node, G_TYPE_STRING)) {
+      if (!gateway_json_holds (node, G_TYPE_STRING)) {
         expected = "a string";
         break;
       }
@@ -842,7 +777,7 @@ gateway_param_validate (const GatewayParam *param, JsonNode *node,
   if (expected) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_BAD_TYPE,
         "param \"%s\": expected %s, got %s", param->name, expected,
-        json_kind (node));
+        gateway_json_kind (node));
     return FALSE;
   }
   if (!validate_value (param, value, &local)) {
@@ -1067,7 +1002,7 @@ convert_value (const GatewayParam *param, GParamSpec *pspec,
         if (!ev)
           ev = g_enum_get_value_by_name (klass, str);
         if (!ev) {
-          g_autofree gchar *quoted = quote_untrusted (str);
+          g_autofree gchar *quoted = gateway_quote_untrusted (str);
 
           g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PATTERN,
               "%s is not a value of %s", quoted, g_type_name (ptype));
@@ -1085,7 +1020,7 @@ convert_value (const GatewayParam *param, GParamSpec *pspec,
         GstCaps *caps = gst_caps_from_string (str);
 
         if (!caps) {
-          g_autofree gchar *quoted = quote_untrusted (str);
+          g_autofree gchar *quoted = gateway_quote_untrusted (str);
 
           g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PATTERN,
               "%s is not valid caps", quoted);
@@ -1368,7 +1303,7 @@ gateway_params_validate_request (GPtrArray *params, JsonNode *request,
     return g_steal_pointer (&values);
   if (!JSON_NODE_HOLDS_OBJECT (request)) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_INVALID_REQUEST,
-        "params must be an object, got %s", json_kind (request));
+        "params must be an object, got %s", gateway_json_kind (request));
     return NULL;
   }
 
@@ -1380,7 +1315,7 @@ gateway_params_validate_request (GPtrArray *params, JsonNode *request,
     GValue *value;
 
     if (!param) {
-      g_autofree gchar *quoted = quote_untrusted (name);
+      g_autofree gchar *quoted = gateway_quote_untrusted (name);
       g_autoptr (GString) known = g_string_new (NULL);
       guint i;
 

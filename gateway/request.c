@@ -9,13 +9,13 @@
  * read first, so that even a rejection can carry it back to the sender.
  */
 #include "request.h"
+#include "untrusted.h"
 
 #include <string.h>
 
 #include "pipeline-def.h"
 
 /* Longest escaped piece of network input an error message may quote. */
-#define QUOTE_MAX 40
 
 /**
  * gateway_request_kind_to_string:
@@ -38,62 +38,6 @@ gateway_request_kind_to_string (GatewayRequestKind kind)
       return "status";
   }
   return "unknown";
-}
-
-/* "..." around an escaped, cut prefix of @str (see params.c). */
-static gchar *
-quote_untrusted (const gchar *str)
-{
-  GString *out = g_string_new ("\"");
-  const guchar *p;
-
-  for (p = (const guchar *)str; *p; p++) {
-    gchar piece[8];
-
-    if (*p == '"' || *p == '\\')
-      g_snprintf (piece, sizeof piece, "\\%c", *p);
-    else if (*p < 0x20 || *p >= 0x7f)
-      g_snprintf (piece, sizeof piece, "\\x%02x", *p);
-    else
-      g_snprintf (piece, sizeof piece, "%c", *p);
-    if (out->len - 1 + strlen (piece) > QUOTE_MAX) {
-      g_string_append (out, "...");
-      break;
-    }
-    g_string_append (out, piece);
-  }
-  g_string_append_c (out, '"');
-  return g_string_free (out, FALSE);
-}
-
-static const gchar *
-json_kind (JsonNode *node)
-{
-  if (JSON_NODE_HOLDS_NULL (node))
-    return "null";
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    return "an object";
-  if (JSON_NODE_HOLDS_ARRAY (node))
-    return "an array";
-  switch (json_node_get_value_type (node)) {
-    case G_TYPE_INT64:
-      return "an integer";
-    case G_TYPE_DOUBLE:
-      return "a fractional number";
-    case G_TYPE_BOOLEAN:
-      return "a boolean";
-    case G_TYPE_STRING:
-      return "a string";
-    default:
-      return "an unknown value";
-  }
-}
-
-static gboolean
-holds (JsonNode *node, GType type)
-{
-  return JSON_NODE_HOLDS_VALUE (node)
-      && json_node_get_value_type (node) == type;
 }
 
 /* The member @name, or NULL when absent or JSON null: optional members
@@ -127,14 +71,14 @@ parse_request_id (JsonObject *object, GatewayRequest *request, GError **error)
 
   if (!node)
     return TRUE;
-  if (!holds (node, G_TYPE_STRING)) {
+  if (!gateway_json_holds (node, G_TYPE_STRING)) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_BAD_TYPE,
-        "\"request_id\" must be a string, got %s", json_kind (node));
+        "\"request_id\" must be a string, got %s", gateway_json_kind (node));
     return FALSE;
   }
   id = json_node_get_string (node);
   if (!request_id_is_valid (id)) {
-    g_autofree gchar *quoted = quote_untrusted (id);
+    g_autofree gchar *quoted = gateway_quote_untrusted (id);
 
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PATTERN,
         "\"request_id\" must be 1 to %d printable ASCII characters, got %s",
@@ -158,14 +102,14 @@ parse_pipeline (JsonObject *object, GatewayRequest *request, GError **error)
         "missing \"pipeline\"");
     return FALSE;
   }
-  if (!holds (node, G_TYPE_STRING)) {
+  if (!gateway_json_holds (node, G_TYPE_STRING)) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_BAD_TYPE,
-        "\"pipeline\" must be a string, got %s", json_kind (node));
+        "\"pipeline\" must be a string, got %s", gateway_json_kind (node));
     return FALSE;
   }
   name = json_node_get_string (node);
   if (!pipeline_def_name_is_valid (name)) {
-    g_autofree gchar *quoted = quote_untrusted (name);
+    g_autofree gchar *quoted = gateway_quote_untrusted (name);
 
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PATTERN,
         "\"pipeline\" must be 1 to 64 of A-Z a-z 0-9 _ -, got %s", quoted);
@@ -192,10 +136,10 @@ parse_ttl (JsonObject *object, GatewayRequest *request, GError **error)
         "missing \"ttl\": a renew needs the new lease in seconds");
     return FALSE;
   }
-  if (!holds (node, G_TYPE_INT64)) {
+  if (!gateway_json_holds (node, G_TYPE_INT64)) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_BAD_TYPE,
         "\"ttl\" must be an integer number of seconds, got %s",
-        json_kind (node));
+        gateway_json_kind (node));
     return FALSE;
   }
   ttl = json_node_get_int (node);
@@ -299,7 +243,7 @@ parse_params (JsonObject *object, GatewayRequest *request, GError **error)
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_BAD_TYPE,
-        "\"params\" must be an object, got %s", json_kind (node));
+        "\"params\" must be an object, got %s", gateway_json_kind (node));
     return FALSE;
   }
   n = json_object_get_size (json_node_get_object (node));
@@ -343,7 +287,7 @@ gateway_request_parse (GatewayRequestKind kind, JsonNode *payload,
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_INVALID_REQUEST,
         "the payload of %s must be a JSON object, got %s",
         gateway_request_kind_to_string (kind),
-        payload ? json_kind (payload) : "nothing");
+        payload ? gateway_json_kind (payload) : "nothing");
     return NULL;
   }
   object = json_node_get_object (payload);

@@ -115,10 +115,8 @@ target() {
   built=$((built + 1))
 }
 
-# Gateway core sources shared by the request and pipeline targets; the
-# error quark lives in gateway-error.c when that exists.
-core=()
-[[ -f $SRC_ROOT/gateway/gateway-error.c ]] && core+=(gateway/gateway-error.c)
+# Gateway core sources shared by the request and pipeline targets.
+core=(gateway/gateway-error.c gateway/untrusted.c)
 
 target fuzz-codec gateway/realtime/realtime-codec.c
 target fuzz-request gateway/realtime/realtime-codec.c "${core[@]}" \
