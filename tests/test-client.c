@@ -320,6 +320,28 @@ GST_START_TEST (test_heartbeat_timeout_shorter_than_interval)
 
 GST_END_TEST;
 
+/* A timeout longer than the interval is honoured for a slow link: one
+ * heartbeat pending, declared dead at the timeout, not at the next tick. */
+GST_START_TEST (test_heartbeat_timeout_longer_than_interval)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  Beats b = { 0 };
+
+  g_object_set (c, "heartbeat-interval", 80, "heartbeat-timeout", 600,
+      NULL);
+  g_signal_connect (c, "heartbeat", G_CALLBACK (on_beat), &b);
+  rt_server_set_answer_heartbeats (server, FALSE);
+  realtime_client_connect (c);
+  fail_unless (RT_WAIT_UNTIL (b.timeout >= 1, 3000));
+  fail_unless (b.timeout_waited >= 590 && b.timeout_waited < 900,
+      "waited %.0f ms", b.timeout_waited);
+  /* No pile-up: one heartbeat sent before the timeout. */
+  fail_unless_equals_int (b.sent, 1);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
 /* The issue's "10 forced reconnects with a broadcast received after each",
  * on both versions. */
 static void
@@ -699,6 +721,7 @@ client_suite (void)
   tcase_add_test (tc, test_broadcast_ack);
   tcase_add_test (tc, test_heartbeat_signal_reports_rtt);
   tcase_add_test (tc, test_heartbeat_timeout_shorter_than_interval);
+  tcase_add_test (tc, test_heartbeat_timeout_longer_than_interval);
   tcase_add_test (tc, test_ten_reconnects_v2);
   tcase_add_test (tc, test_ten_reconnects_v1);
   tcase_add_test (tc, test_handshake_401_is_config_error_at_cap);

@@ -394,8 +394,11 @@ on_heartbeat_tick (gpointer data)
   guint timeout;
 
   if (conn->pending_heartbeat_ref) {
-    /* Still unanswered at the next tick: dead, whatever the timeout. */
-    realtime_source_clear (&conn->heartbeat_timeout_source);
+    /* A timeout longer than the interval (a slow, lossy link) has its own
+     * timer running: wait for it, without piling up heartbeats. */
+    if (conn->heartbeat_timeout_source)
+      return G_SOURCE_CONTINUE;
+    /* Still unanswered at the next tick: dead. */
     heartbeat_timed_out (self);
     return G_SOURCE_CONTINUE; /* the source was destroyed with conn */
   }
@@ -408,7 +411,7 @@ on_heartbeat_tick (gpointer data)
   self->stats.heartbeats_sent++;
   timeout = self->heartbeat_timeout ? self->heartbeat_timeout
                                     : self->heartbeat_interval;
-  if (timeout < self->heartbeat_interval)
+  if (timeout != self->heartbeat_interval)
     conn->heartbeat_timeout_source
         = realtime_timeout_source_attach (self->context, timeout,
             on_heartbeat_timeout, self);
