@@ -8,6 +8,7 @@
 #include "router.h"
 
 #include "request.h"
+#include "untrusted.h"
 
 #include <string.h>
 
@@ -49,14 +50,14 @@ static void
 send_reply (GatewayRouter *self, const gchar *pipeline, const gchar *state,
     const gchar *request_id, const gchar *error, JsonNode *params)
 {
-  g_autoptr (JsonNode) payload = gateway_state_payload_new (pipeline, state,
-      request_id, error, params);
+  g_autoptr (JsonNode) payload
+      = gateway_state_payload_new (pipeline, state, request_id, error, params);
 
   g_message ("pipeline %s: %s%s%s%s%s", pipeline ? pipeline : "(none)", state,
       request_id ? " request " : "", request_id ? request_id : "",
       error ? ": " : "", error ? error : "");
-  realtime_channel_send_broadcast (self->channel, self->ev_reply, payload,
-      NULL, NULL, NULL);
+  realtime_channel_send_broadcast (self->channel, self->ev_reply, payload, NULL,
+      NULL, NULL);
 }
 
 static void
@@ -64,8 +65,8 @@ reject (GatewayRouter *self, const gchar *pipeline, const gchar *request_id,
     const gchar *reason)
 {
   self->stats.rejected++;
-  g_message ("router: request %s rejected: %s", request_id ? request_id :
-      "(no request_id)", reason);
+  g_message ("router: request %s rejected: %s",
+      request_id ? request_id : "(no request_id)", reason);
   send_reply (self, pipeline, "failed", request_id, reason, NULL);
 }
 
@@ -98,9 +99,8 @@ is_replaceable (OnDemandPipeline *pipeline)
   return !restart_pending;
 }
 
-static void on_pipeline_state (OnDemandPipeline * pipeline,
-    OnDemandState state, const gchar * request_id, const gchar * error,
-    gpointer user_data);
+static void on_pipeline_state (OnDemandPipeline *pipeline, OnDemandState state,
+    const gchar *request_id, const gchar *error, gpointer user_data);
 
 static Entry *
 entry_new (GatewayRouter *self, PipelineDef *def)
@@ -127,8 +127,8 @@ apply_pending (GatewayRouter *self, const gchar *name)
   } else if (e->pending_def) {
     g_autoptr (PipelineDef) def = g_steal_pointer (&e->pending_def);
     g_info ("router: pipeline %s definition reloaded", name);
-    g_hash_table_replace (self->entries, g_strdup (name), entry_new (self,
-            def));
+    g_hash_table_replace (self->entries, g_strdup (name),
+        entry_new (self, def));
   } else {
     return;
   }
@@ -181,16 +181,17 @@ handle_start (GatewayRouter *self, GatewayRequest *req, Entry *e)
   guint ttl = 0;
 
   if (req->ttl_s > 0) {
-    if (def->max_ttl_s > 0 && (guint64) req->ttl_s > def->max_ttl_s) {
-      g_autofree gchar *msg = g_strdup_printf ("ttl %" G_GINT64_FORMAT
-          " is above the pipeline's max-ttl %u", req->ttl_s, def->max_ttl_s);
+    if (def->max_ttl_s > 0 && (guint64)req->ttl_s > def->max_ttl_s) {
+      g_autofree gchar *msg
+          = g_strdup_printf ("ttl %" G_GINT64_FORMAT
+                             " is above the pipeline's max-ttl %u",
+              req->ttl_s, def->max_ttl_s);
       reject (self, req->pipeline, req->request_id, msg);
       return;
     }
-    ttl = (guint) req->ttl_s;
+    ttl = (guint)req->ttl_s;
   }
-  values = gateway_params_validate_request (def->params, req->params,
-      &error);
+  values = gateway_params_validate_request (def->params, req->params, &error);
   if (!values) {
     reject (self, req->pipeline, req->request_id, error->message);
     return;
@@ -205,27 +206,29 @@ handle_renew (GatewayRouter *self, GatewayRequest *req, Entry *e)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) params = NULL;
 
-  if (def->max_ttl_s > 0 && (guint64) req->ttl_s > def->max_ttl_s) {
-    g_autofree gchar *msg = g_strdup_printf ("ttl %" G_GINT64_FORMAT
-        " is above the pipeline's max-ttl %u", req->ttl_s, def->max_ttl_s);
+  if (def->max_ttl_s > 0 && (guint64)req->ttl_s > def->max_ttl_s) {
+    g_autofree gchar *msg
+        = g_strdup_printf ("ttl %" G_GINT64_FORMAT
+                           " is above the pipeline's max-ttl %u",
+            req->ttl_s, def->max_ttl_s);
     reject (self, req->pipeline, req->request_id, msg);
     return;
   }
-  if (!on_demand_pipeline_renew (e->pipeline, (guint) req->ttl_s, &error)) {
+  if (!on_demand_pipeline_renew (e->pipeline, (guint)req->ttl_s, &error)) {
     reject (self, req->pipeline, req->request_id, error->message);
     return;
   }
   params = on_demand_pipeline_dup_params_json (e->pipeline);
-  send_reply (self, req->pipeline, on_demand_state_to_string
-      (on_demand_pipeline_get_state (e->pipeline)), req->request_id, NULL,
-      params);
+  send_reply (self, req->pipeline,
+      on_demand_state_to_string (on_demand_pipeline_get_state (e->pipeline)),
+      req->request_id, NULL, params);
 }
 
 static void
 reply_status (GatewayRouter *self, Entry *e, const gchar *request_id)
 {
-  g_autoptr (JsonNode) params = on_demand_pipeline_dup_params_json
-      (e->pipeline);
+  g_autoptr (JsonNode) params
+      = on_demand_pipeline_dup_params_json (e->pipeline);
 
   send_reply (self, on_demand_pipeline_get_name (e->pipeline),
       on_demand_state_to_string (on_demand_pipeline_get_state (e->pipeline)),
@@ -256,8 +259,8 @@ handle_status (GatewayRouter *self, GatewayRequest *req)
 }
 
 static void
-on_broadcast (RealtimeChannel *channel, const gchar *event,
-    JsonNode *payload, gpointer user_data)
+on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
+    gpointer user_data)
 {
   GatewayRouter *self = user_data;
   g_autoptr (GatewayRequest) req = NULL;
@@ -275,7 +278,8 @@ on_broadcast (RealtimeChannel *channel, const gchar *event,
   else if (g_strcmp0 (event, self->ev_status) == 0)
     kind = GATEWAY_REQUEST_STATUS;
   else {
-    g_debug ("router: event %.64s is not for us", event);
+    g_autofree gchar *safe = gateway_quote_untrusted (event);
+    g_debug ("router: event %s is not for us", safe);
     return;
   }
 
@@ -290,7 +294,8 @@ on_broadcast (RealtimeChannel *channel, const gchar *event,
       req->request_id ? " request " : "",
       req->request_id ? req->request_id : "");
   if (self->shutting_down) {
-    reject (self, req->pipeline, req->request_id, "the gateway is shutting "
+    reject (self, req->pipeline, req->request_id,
+        "the gateway is shutting "
         "down");
     return;
   }
@@ -334,8 +339,8 @@ gateway_router_set_definitions (GatewayRouter *self, GHashTable *defs)
     if (!g_hash_table_contains (defs, key))
       g_ptr_array_add (names, g_strdup (key));
   for (i = 0; i < names->len; i++) {
-    Entry *e = g_hash_table_lookup (self->entries, g_ptr_array_index (names,
-            i));
+    Entry *e
+        = g_hash_table_lookup (self->entries, g_ptr_array_index (names, i));
     e->removed = TRUE;
     g_clear_pointer (&e->pending_def, pipeline_def_unref);
     apply_pending (self, g_ptr_array_index (names, i));
@@ -345,8 +350,8 @@ gateway_router_set_definitions (GatewayRouter *self, GHashTable *defs)
   while (g_hash_table_iter_next (&it, &key, &value)) {
     Entry *e = g_hash_table_lookup (self->entries, key);
     if (!e) {
-      g_hash_table_insert (self->entries, g_strdup (key), entry_new (self,
-              value));
+      g_hash_table_insert (self->entries, g_strdup (key),
+          entry_new (self, value));
       continue;
     }
     e->removed = FALSE;
@@ -360,8 +365,8 @@ gateway_router_set_definitions (GatewayRouter *self, GHashTable *defs)
 static gint
 compare_names (gconstpointer a, gconstpointer b)
 {
-  return g_strcmp0 (on_demand_pipeline_get_name (*(OnDemandPipeline **) a),
-      on_demand_pipeline_get_name (*(OnDemandPipeline **) b));
+  return g_strcmp0 (on_demand_pipeline_get_name (*(OnDemandPipeline **)a),
+      on_demand_pipeline_get_name (*(OnDemandPipeline **)b));
 }
 
 GPtrArray *
@@ -459,8 +464,8 @@ gateway_router_new (RealtimeChannel *channel, const GatewayConfig *config)
 static void
 gateway_router_init (GatewayRouter *self)
 {
-  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      entry_free);
+  self->entries
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, entry_free);
 }
 
 static void
@@ -498,7 +503,7 @@ gateway_router_class_init (GatewayRouterClass *klass)
   object_class->dispose = gateway_router_dispose;
   object_class->finalize = gateway_router_finalize;
 
-  signals[SIGNAL_PIPELINES_CHANGED] = g_signal_new ("pipelines-changed",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 0);
+  signals[SIGNAL_PIPELINES_CHANGED]
+      = g_signal_new ("pipelines-changed", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

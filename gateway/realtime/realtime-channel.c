@@ -13,6 +13,7 @@
  */
 #include "realtime-private.h"
 #include "backoff.h"
+#include "realtime-redact.h"
 
 #include <string.h>
 
@@ -243,12 +244,14 @@ on_join_reply (RealtimePush *push, RealtimePushStatus status,
     reason = g_strdup ("join timed out");
   } else {
     JsonNode *r = NULL;
+    g_autofree gchar *safe = NULL;
+
     if (response && JSON_NODE_HOLDS_OBJECT (response))
       r = json_object_get_member (json_node_get_object (response), "reason");
     if (r && JSON_NODE_HOLDS_VALUE (r)
         && json_node_get_value_type (r) == G_TYPE_STRING)
-      reason
-          = g_strdup_printf ("join rejected: %.200s", json_node_get_string (r));
+      reason = g_strdup_printf ("join rejected: %s",
+          (safe = realtime_escape_untrusted (json_node_get_string (r), 200)));
     else
       reason = g_strdup ("join rejected");
   }
@@ -407,15 +410,15 @@ on_send_reply (RealtimePush *push, RealtimePushStatus status,
 
     if (response && JSON_NODE_HOLDS_VALUE (response)
         && json_node_get_value_type (response) == G_TYPE_STRING)
-      text = g_strdup (json_node_get_string (response));
+      text = realtime_escape_untrusted (json_node_get_string (response), 200);
     else if (response && JSON_NODE_HOLDS_OBJECT (response)
         && json_object_has_member (json_node_get_object (response), "reason"))
-      text = g_strdup (
-          json_object_get_string_member_with_default (json_node_get_object (
-                                                          response),
-              "reason", "error"));
-    msg = g_strdup_printf ("rejected by the server: %.200s",
-        text ? text : "error");
+      text
+          = realtime_escape_untrusted (json_object_get_string_member_with_default (json_node_get_object (
+                                                                                       response),
+                                           "reason", "error"),
+              200);
+    msg = g_strdup_printf ("rejected by the server: %s", text ? text : "error");
     send_data_fail (sd, REALTIME_ERROR, REALTIME_ERROR_REJECTED, msg);
   }
   realtime_push_free (push);
@@ -765,14 +768,17 @@ _realtime_channel_handle_message (RealtimeChannel *self,
         : "";
 
     if (g_strcmp0 (status, "error") == 0) {
+      g_autofree gchar *safe = NULL;
       g_autofree gchar *reason
-          = g_strdup_printf ("system error from server: %.200s", text);
+          = g_strdup_printf ("system error from server: %s",
+              (safe = realtime_escape_untrusted (text, 200)));
       g_message ("channel %s: %s", self->topic, reason);
       if (self->state == REALTIME_CHANNEL_STATE_JOINED
           || self->state == REALTIME_CHANNEL_STATE_JOINING)
         server_ended_channel (self, reason);
     } else {
-      g_debug ("channel %s: system message: %.200s", self->topic, text);
+      g_autofree gchar *safe_text = realtime_escape_untrusted (text, 200);
+      g_debug ("channel %s: system message: %s", self->topic, safe_text);
     }
   } else if (g_strcmp0 (msg->event, "broadcast") == 0) {
     if (self->state != REALTIME_CHANNEL_STATE_JOINED
@@ -785,7 +791,8 @@ _realtime_channel_handle_message (RealtimeChannel *self,
       || g_strcmp0 (msg->event, "presence_diff") == 0) {
     g_signal_emit (self, signals[SIGNAL_PRESENCE], 0, msg->event, msg->payload);
   } else {
-    g_debug ("channel %s: event %.64s ignored", self->topic, msg->event);
+    g_autofree gchar *safe_event = realtime_escape_untrusted (msg->event, 64);
+    g_debug ("channel %s: event %s ignored", self->topic, safe_event);
   }
 }
 

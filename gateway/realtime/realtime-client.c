@@ -533,8 +533,9 @@ on_ws_closed (SoupWebsocketConnection *ws, gpointer user_data)
   if (self->conn->error_reason) {
     reason = g_strdup (self->conn->error_reason);
   } else if (code != 0) {
-    reason = g_strdup_printf ("closed by server (code %u%s%.100s)", code,
-        data && *data ? ": " : "", data ? data : "");
+    g_autofree gchar *safe = realtime_escape_untrusted (data, 100);
+    reason = g_strdup_printf ("closed by server (code %u%s%s)", code,
+        *safe ? ": " : "", safe);
   } else {
     reason = g_strdup ("connection closed");
   }

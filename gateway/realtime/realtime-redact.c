@@ -152,3 +152,27 @@ realtime_redact_text (const gchar *text, const gchar *const *secrets)
   }
   return g_string_free (out, FALSE);
 }
+
+gchar *
+realtime_escape_untrusted (const gchar *text, gsize max)
+{
+  GString *out = g_string_new (NULL);
+  const guchar *p;
+
+  for (p = (const guchar *)(text ? text : ""); *p; p++) {
+    gchar piece[8];
+
+    if (*p == '"' || *p == '\\')
+      g_snprintf (piece, sizeof piece, "\\%c", *p);
+    else if (*p < 0x20 || *p >= 0x7f)
+      g_snprintf (piece, sizeof piece, "\\x%02x", *p);
+    else
+      g_snprintf (piece, sizeof piece, "%c", *p);
+    if (out->len + strlen (piece) > max) {
+      g_string_append (out, "...");
+      break;
+    }
+    g_string_append (out, piece);
+  }
+  return g_string_free (out, FALSE);
+}

@@ -18,4 +18,10 @@ gchar *realtime_redact_url (const gchar *url);
  * the %NULL-terminated @secrets replaced by "***". */
 gchar *realtime_redact_text (const gchar *text, const gchar *const *secrets);
 
+/* Returns @text (received from the network) safe for one log line or
+ * state reason: control characters, quotes, backslashes and non-ASCII
+ * bytes escaped (\xNN), cut after @max bytes with "...". Never lets a
+ * newline forge a log line or a bidi control reorder one. */
+gchar *realtime_escape_untrusted (const gchar *text, gsize max);
+
 G_END_DECLS
