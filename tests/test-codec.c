@@ -1127,10 +1127,10 @@ GST_END_TEST;
  * other escapes still decode. */
 GST_START_TEST (test_nul_escape_refused)
 {
-  static const gchar bad[] =
-      "[null,null,\"realtime:t\",\"broadcast\",{\"event\":\"a\\u0000b\"}]";
-  static const gchar good[] =
-      "[null,null,\"realtime:t\",\"broadcast\",{\"event\":\"a\\u0041b\"}]";
+  static const gchar bad[]
+      = "[null,null,\"realtime:t\",\"broadcast\",{\"event\":\"a\\u0000b\"}]";
+  static const gchar good[]
+      = "[null,null,\"realtime:t\",\"broadcast\",{\"event\":\"a\\u0041b\"}]";
   GError *error = NULL;
   RealtimeMessage *msg;
 
@@ -1138,15 +1138,51 @@ GST_START_TEST (test_nul_escape_refused)
       &error);
   fail_unless (msg == NULL);
   fail_unless (g_error_matches (error, REALTIME_CODEC_ERROR,
-          REALTIME_CODEC_ERROR_MALFORMED));
+      REALTIME_CODEC_ERROR_MALFORMED));
   g_clear_error (&error);
 
   msg = realtime_codec_decode_text (REALTIME_VSN_2_0_0, good, strlen (good),
       &error);
   g_assert_no_error (error);
-  fail_unless_equals_string (json_object_get_string_member
-      (json_node_get_object (msg->payload), "event"), "aAb");
+  fail_unless_equals_string (json_object_get_string_member (json_node_get_object (
+                                                                msg->payload),
+                                 "event"),
+      "aAb");
   realtime_message_free (msg);
+}
+
+GST_END_TEST;
+
+/* An object or array with more than 4096 members is refused before
+ * json-glib builds it: bounded memory per frame. */
+GST_START_TEST (test_too_many_members_refused)
+{
+  GString *ok = g_string_new ("[null,null,\"realtime:t\",\"x\",{");
+  GString *bad;
+  GError *error = NULL;
+  RealtimeMessage *msg;
+  guint i;
+
+  for (i = 0; i < 4096; i++)
+    g_string_append_printf (ok, "%s\"k%u\":0", i ? "," : "", i);
+  bad = g_string_new (ok->str);
+  g_string_append (ok, "}]");
+  g_string_append (bad, ",\"k4096\":0}]");
+
+  msg = realtime_codec_decode_text (REALTIME_VSN_2_0_0, ok->str, ok->len,
+      &error);
+  g_assert_no_error (error);
+  realtime_message_free (msg);
+  msg = realtime_codec_decode_text (REALTIME_VSN_2_0_0, bad->str, bad->len,
+      &error);
+  fail_unless (msg == NULL);
+  fail_unless (g_error_matches (error, REALTIME_CODEC_ERROR,
+      REALTIME_CODEC_ERROR_MALFORMED));
+  fail_unless (strstr (error->message, "too many members") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+  g_string_free (ok, TRUE);
+  g_string_free (bad, TRUE);
 }
 
 GST_END_TEST;
@@ -1159,6 +1195,7 @@ codec_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_nul_escape_refused);
+  tcase_add_test (tc, test_too_many_members_refused);
   tcase_add_test (tc, test_vsn_strings);
   tcase_add_test (tc, test_v2_heartbeat_wire_text);
   tcase_add_test (tc, test_v2_join_wire_text);

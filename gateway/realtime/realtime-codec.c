@@ -381,10 +381,14 @@ scan_string (JsonScan *s)
   return FALSE;
 }
 
+/* Members of one JSON object or array accepted from the network. */
+#define REALTIME_CODEC_MAX_MEMBERS 4096
+
 static gboolean
 scan_container (JsonScan *s, guint depth, gboolean is_object)
 {
   guchar close = is_object ? '}' : ']';
+  guint members = 0;
 
   if (depth > s->max_depth) {
     s->reason = "is nested too deep";
@@ -405,6 +409,12 @@ scan_container (JsonScan *s, guint depth, gboolean is_object)
         return FALSE;
       s->p++;
       scan_ws (s);
+    }
+    /* json-glib builds the whole tree before anyone can check it: a frame
+     * of 90k tiny members would cost tens of MiB of heap per frame. */
+    if (++members > REALTIME_CODEC_MAX_MEMBERS) {
+      s->reason = "has too many members in one object or array";
+      return FALSE;
     }
     if (!scan_value (s, depth))
       return FALSE;

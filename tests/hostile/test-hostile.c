@@ -368,29 +368,30 @@ add_generated (GPtrArray *cases)
           repeat ("{\"pipeline\":\"@P@\",\"request_id\":\"@ID@\","
                   "\"junk\":\"",
               "x", mb, "\"}")));
-  /* 100k members or elements, still under max-message-size. */
+  /* 100k members or elements, still under max-message-size: past the
+   * decoder's bound of 4096 members the frame is dropped whole, before
+   * json-glib builds it (bounded memory per frame). */
   g_ptr_array_add (cases,
-      gen_case ("gen-params-100k", "start", EXPECT_FAILED, "params",
+      gen_case ("gen-params-100k", "start", EXPECT_DROPPED, NULL,
           many_params (100000, "0")));
   g_ptr_array_add (cases,
       gen_case ("gen-params-65", "start", EXPECT_FAILED, "params",
           many_params (65, "0")));
   g_ptr_array_add (cases,
-      gen_case ("gen-file-array-100k", "start", EXPECT_FAILED, "file",
+      gen_case ("gen-file-array-100k", "start", EXPECT_DROPPED, NULL,
           repeat ("{\"pipeline\":\"@P@\",\"request_id\":\"@ID@\","
                   "\"params\":{\"file\":[0",
               ",0", 99999, "]}}")));
   g_ptr_array_add (cases,
-      gen_case ("gen-ttl-array-100k", "renew", EXPECT_FAILED, "ttl",
+      gen_case ("gen-ttl-array-100k", "renew", EXPECT_DROPPED, NULL,
           repeat ("{\"pipeline\":\"@P@\",\"request_id\":\"@ID@\","
                   "\"ttl\":[1",
               ",1", 99999, "]}")));
   g_ptr_array_add (cases,
-      gen_case ("gen-payload-array-100k", "start", EXPECT_FAILED_NOID, "object",
+      gen_case ("gen-payload-array-100k", "start", EXPECT_DROPPED, NULL,
           repeat ("[0", ",0", 99999, "]")));
   g_ptr_array_add (cases,
-      gen_case ("gen-request-ids-100k", "status", EXPECT_FAILED_NOID,
-          "request_id",
+      gen_case ("gen-request-ids-100k", "status", EXPECT_DROPPED, NULL,
           repeat ("{\"request_id\":[\"a\"", ",\"a\"", 99999, "]}")));
   /* Deep nesting: past the decoder's depth bound the frame is dropped
    * whole; under it, the checks answer. */
