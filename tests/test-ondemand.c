@@ -9,7 +9,7 @@
  */
 #include "test-util.h"
 
-#include "ondemand-pipeline.h"
+#include "ondemand-controller.h"
 
 #include <glib/gstdio.h>
 #include <gst/base/gstbasesink.h>
@@ -198,7 +198,7 @@ typedef struct
 {
   gchar *dir;
   PipelineDef *def;
-  OnDemandPipeline *pipeline;
+  OnDemandController *pipeline;
   GPtrArray *events; /* Event* */
 } Fixture;
 
@@ -213,7 +213,7 @@ event_free (gpointer data)
 }
 
 static void
-on_state_changed (OnDemandPipeline *pipeline, OnDemandState state,
+on_state_changed (OnDemandController *pipeline, OnDemandState state,
     const gchar *request_id, const gchar *error, gpointer user_data)
 {
   Fixture *f = user_data;
@@ -268,7 +268,7 @@ fixture_init (Fixture *f, const gchar *body)
 static void
 fixture_create (Fixture *f)
 {
-  f->pipeline = on_demand_pipeline_new (f->def);
+  f->pipeline = on_demand_controller_new (f->def);
   g_signal_connect (f->pipeline, "state-changed", G_CALLBACK (on_state_changed),
       f);
 }
@@ -312,13 +312,13 @@ start (Fixture *f, const gchar *json, guint ttl, const gchar *request_id)
 {
   g_autoptr (GHashTable) values = json ? params_new (f, json) : NULL;
 
-  on_demand_pipeline_start (f->pipeline, values, ttl, request_id);
+  on_demand_controller_start (f->pipeline, values, ttl, request_id);
 }
 
 static OnDemandState
 state_of (Fixture *f)
 {
-  return on_demand_pipeline_get_state (f->pipeline);
+  return on_demand_controller_get_state (f->pipeline);
 }
 
 static gboolean
@@ -514,12 +514,12 @@ GST_START_TEST (test_start_reports_playing_at_first_buffer)
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
   e = last_event (&f);
   fail_unless_equals_string (e->request_id, "r1");
-  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  on_demand_controller_get_stats (f.pipeline, &stats);
   fail_unless_equals_int (stats.starts, 1);
   fail_unless_equals_int (stats.failures, 0);
   fail_unless (stats.last_time_to_first_buffer_ms > 0);
 
-  on_demand_pipeline_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.pipeline, "r2");
   e = last_event (&f);
   fail_unless_equals_int (e->state, ON_DEMAND_STATE_STOPPING);
   fail_unless_equals_string (e->request_id, "r2");
@@ -554,7 +554,7 @@ GST_START_TEST (test_stop_finalises_mp4)
   playing_us = g_get_monotonic_time ();
   rt_test_run_for (2000);
   stop_us = g_get_monotonic_time ();
-  on_demand_pipeline_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.pipeline, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 20000));
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
   check_mp4 (&f, playing_us, stop_us);
@@ -591,14 +591,14 @@ GST_START_TEST (test_idempotent_start_and_stop)
   fail_unless_equals_int (f.events->len, n + 1);
   after = dup_gst_pipeline (&f);
   fail_unless (before == after);
-  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  on_demand_controller_get_stats (f.pipeline, &stats);
   fail_unless_equals_int (stats.starts, 1);
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STARTING), 1);
 
-  on_demand_pipeline_stop (f.pipeline, "r3");
+  on_demand_controller_stop (f.pipeline, "r3");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   n = f.events->len;
-  on_demand_pipeline_stop (f.pipeline, "r4");
+  on_demand_controller_stop (f.pipeline, "r4");
   fail_unless_equals_int (f.events->len, n + 1);
   fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STOPPED);
   fail_unless_equals_string (last_event (&f)->request_id, "r4");
@@ -630,19 +630,19 @@ GST_START_TEST (test_start_with_other_params_restarts)
       RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_PLAYING, "r2") == 1,
           10000));
   fail_unless_equals_int (element_int (&f, "src", "horizontal-speed"), 30);
-  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  on_demand_controller_get_stats (f.pipeline, &stats);
   fail_unless_equals_int (stats.starts, 2);
   fail_unless_equals_int (stats.failures, 0);
   /* The restart is the client's "starting" then "playing", never a
    * "stopped" in between. */
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STOPPED), 0);
   {
-    g_autoptr (JsonNode) json = on_demand_pipeline_dup_params_json (f.pipeline);
+    g_autoptr (JsonNode) json = on_demand_controller_dup_params_json (f.pipeline);
     g_autofree gchar *text = json_to_string (json, FALSE);
     fail_unless_equals_string (text, "{\"speed\":30}");
   }
 
-  on_demand_pipeline_stop (f.pipeline, "r3");
+  on_demand_controller_stop (f.pipeline, "r3");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fixture_clear (&f);
 }
@@ -689,7 +689,7 @@ GST_START_TEST (test_warm_restores_defaults_and_description_values)
       enum_value (&f, "src", "pattern", "snow"));
   fail_unless_equals_int (element_int (&f, "src", "horizontal-speed"), 20);
 
-  on_demand_pipeline_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.pipeline, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   /* Warm: kept, parsed, in READY. */
   after = dup_gst_pipeline (&f);
@@ -709,7 +709,7 @@ GST_START_TEST (test_warm_restores_defaults_and_description_values)
       enum_value (&f, "src", "pattern", "ball"));
   fail_unless_equals_int (element_int (&f, "src", "horizontal-speed"), 5);
 
-  on_demand_pipeline_stop (f.pipeline, "r4");
+  on_demand_controller_stop (f.pipeline, "r4");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fixture_clear (&f);
 }
@@ -737,7 +737,7 @@ GST_START_TEST (test_start_requests_a_key_unit)
   fixture_create (&f);
   start (&f, NULL, 0, "r1");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
-  on_demand_pipeline_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.pipeline, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
 
   /* The warm pipeline is kept: watch what reaches the source upstream. */
@@ -749,7 +749,7 @@ GST_START_TEST (test_start_requests_a_key_unit)
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
   fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&requests) >= 1, 5000));
 
-  on_demand_pipeline_stop (f.pipeline, "r4");
+  on_demand_controller_stop (f.pipeline, "r4");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fixture_clear (&f);
 }
@@ -791,13 +791,13 @@ GST_START_TEST (test_start_timeout_fails_and_restarts)
   rt_test_run_for (800);
   fail_unless_equals_int (f.events->len, n);
   fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_FAILED);
-  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  on_demand_controller_get_stats (f.pipeline, &stats);
   fail_unless_equals_int (stats.failures, 2);
   fail_unless_equals_int (stats.restarts, 1);
   fail_unless_equals_int (stats.starts, 0);
 
   /* A stop clears the failure. */
-  on_demand_pipeline_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.pipeline, "r2");
   fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STOPPED);
   fail_unless_equals_string (last_event (&f)->request_id, "r2");
   fixture_clear (&f);
@@ -832,7 +832,7 @@ GST_START_TEST (test_element_error_restarts_up_to_max)
   n = f.events->len;
   rt_test_run_for (600);
   fail_unless_equals_int (f.events->len, n);
-  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  on_demand_controller_get_stats (f.pipeline, &stats);
   fail_unless_equals_int (stats.failures, 3);
   fail_unless_equals_int (stats.restarts, 2);
 
@@ -864,7 +864,7 @@ GST_START_TEST (test_never_policy_does_not_restart)
   rt_test_run_for (800);
   fail_unless_equals_int (f.events->len, n);
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STARTING), 1);
-  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  on_demand_controller_get_stats (f.pipeline, &stats);
   fail_unless_equals_int (stats.restarts, 0);
   fixture_clear (&f);
 }
@@ -917,13 +917,13 @@ GST_START_TEST (test_stop_during_start)
 
   /* The start's state change is still on its worker thread. */
   start (&f, NULL, 0, "r1");
-  on_demand_pipeline_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.pipeline, "r2");
   fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STOPPING);
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fail_unless_equals_int (f.events->len, 3);
   fail_unless_equals_string (last_event (&f)->request_id, "r2");
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_PLAYING), 0);
-  on_demand_pipeline_get_stats (f.pipeline, &stats);
+  on_demand_controller_get_stats (f.pipeline, &stats);
   fail_unless_equals_int (stats.starts, 0);
   fixture_clear (&f);
 }
@@ -950,7 +950,7 @@ GST_START_TEST (test_stop_while_waiting_for_first_buffer)
   gst_clear_object (&pipeline);
 
   t0 = g_get_monotonic_time ();
-  on_demand_pipeline_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.pipeline, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fail_unless (g_get_monotonic_time () - t0 < 3 * G_TIME_SPAN_SECOND);
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
@@ -968,7 +968,7 @@ GST_START_TEST (test_lease_expiry_stops)
   fixture_init (&f, "description=" LIVE_FAKESINK);
   fixture_create (&f);
   start (&f, NULL, 1, "r1");
-  fail_unless_equals_int (on_demand_pipeline_get_lease_remaining (f.pipeline),
+  fail_unless_equals_int (on_demand_controller_get_lease_remaining (f.pipeline),
       1);
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 5000));
@@ -976,7 +976,7 @@ GST_START_TEST (test_lease_expiry_stops)
   fail_unless (e->request_id == NULL);
   fail_unless_equals_string (e->error, "lease expired");
   fail_unless_equals_int (count_events (&f, ON_DEMAND_STATE_STOPPING, NULL), 1);
-  fail_unless_equals_int (on_demand_pipeline_get_lease_remaining (f.pipeline),
+  fail_unless_equals_int (on_demand_controller_get_lease_remaining (f.pipeline),
       0);
   fixture_clear (&f);
 }
@@ -994,16 +994,16 @@ GST_START_TEST (test_renew_extends_lease)
   fixture_create (&f);
 
   /* Nothing to renew yet. */
-  fail_if (on_demand_pipeline_renew (f.pipeline, 2, &error));
+  fail_if (on_demand_controller_renew (f.pipeline, 2, &error));
   fail_unless (error != NULL);
   g_clear_error (&error);
 
   start (&f, NULL, 1, "r1");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
   rt_test_run_for (500);
-  fail_unless (on_demand_pipeline_renew (f.pipeline, 3, &error));
+  fail_unless (on_demand_controller_renew (f.pipeline, 3, &error));
   renewed = g_get_monotonic_time ();
-  fail_unless_equals_int (on_demand_pipeline_get_lease_remaining (f.pipeline),
+  fail_unless_equals_int (on_demand_controller_get_lease_remaining (f.pipeline),
       3);
   /* Past the first lease: still playing. */
   rt_test_run_for (1500);
@@ -1014,13 +1014,13 @@ GST_START_TEST (test_renew_extends_lease)
 
   /* A lease above max-ttl is capped (the router refuses it first). */
   start (&f, NULL, 100, "r2");
-  fail_unless_equals_int (on_demand_pipeline_get_lease_remaining (f.pipeline),
+  fail_unless_equals_int (on_demand_controller_get_lease_remaining (f.pipeline),
       3);
-  on_demand_pipeline_stop (f.pipeline, "r3");
+  on_demand_controller_stop (f.pipeline, "r3");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
-  fail_unless_equals_int (on_demand_pipeline_get_lease_remaining (f.pipeline),
+  fail_unless_equals_int (on_demand_controller_get_lease_remaining (f.pipeline),
       0);
-  fail_if (on_demand_pipeline_renew (f.pipeline, 2, &error));
+  fail_if (on_demand_controller_renew (f.pipeline, 2, &error));
   fixture_clear (&f);
 }
 
@@ -1047,7 +1047,7 @@ storm (gboolean warm, guint requests)
     if (i % 2 == 0)
       start (&f, NULL, 0, id);
     else
-      on_demand_pipeline_stop (f.pipeline, id);
+      on_demand_controller_stop (f.pipeline, id);
   }
   /* Every request answered at once, with its own id. */
   for (i = 0; i < requests; i++) {
@@ -1067,7 +1067,7 @@ storm (gboolean warm, guint requests)
   fail_unless_equals_int (state_of (&f), last);
 
   if (last == ON_DEMAND_STATE_PLAYING) {
-    on_demand_pipeline_stop (f.pipeline, "end");
+    on_demand_controller_stop (f.pipeline, "end");
     fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   }
   fixture_clear (&f);
@@ -1089,7 +1089,7 @@ on_shut (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   gint *done = user_data;
 
-  fail_unless (on_demand_pipeline_shutdown_finish (ON_DEMAND_PIPELINE (source),
+  fail_unless (on_demand_controller_shutdown_finish (ON_DEMAND_CONTROLLER (source),
       result, &error));
   *done = 1;
 }
@@ -1112,7 +1112,7 @@ GST_START_TEST (test_shutdown_finalises_file)
   playing_us = g_get_monotonic_time ();
   rt_test_run_for (1500);
   stop_us = g_get_monotonic_time ();
-  on_demand_pipeline_shutdown (f.pipeline, on_shut, &done);
+  on_demand_controller_shutdown (f.pipeline, on_shut, &done);
   fail_unless (RT_WAIT_UNTIL (done, 20000));
   fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_STOPPED);
   fail_unless (last_event (&f)->request_id == NULL);
@@ -1150,7 +1150,7 @@ GST_START_TEST (test_stop_with_blocked_sink_is_bounded)
   /* Let the streaming thread get stuck in render. */
   rt_test_run_for (200);
   t0 = g_get_monotonic_time ();
-  on_demand_pipeline_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.pipeline, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fail_unless (g_get_monotonic_time () - t0 < 3 * G_TIME_SPAN_SECOND);
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
@@ -1174,7 +1174,7 @@ GST_START_TEST (test_stuck_state_change_is_abandoned)
 
   start (&f, NULL, 0, "r1");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
-  on_demand_pipeline_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.pipeline, "r2");
   /* The main loop keeps running (RT_WAIT_UNTIL iterates it) while the
    * worker hangs in the sink's stop. */
   fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 5000));
@@ -1197,7 +1197,7 @@ GST_START_TEST (test_stuck_state_change_is_abandoned)
   g_mutex_unlock (&stuck_lock);
   fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&stuck_alive) == 1, 5000));
 
-  on_demand_pipeline_stop (f.pipeline, "r4");
+  on_demand_controller_stop (f.pipeline, "r4");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&stuck_alive) == 0, 5000));
   fixture_clear (&f);
@@ -1265,7 +1265,7 @@ GST_START_TEST (test_dispose_during_transitions)
   pipeline = dup_gst_pipeline (&f);
   g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone, &gone);
   gst_object_unref (pipeline);
-  on_demand_pipeline_stop (f.pipeline, "r3");
+  on_demand_controller_stop (f.pipeline, "r3");
   g_clear_object (&f.pipeline);
   fail_unless (RT_WAIT_UNTIL (gone, 5000));
   fail_unless_equals_int (rt_test_count_sources (), sources);
@@ -1288,7 +1288,7 @@ GST_START_TEST (test_shutdown_when_idle_or_failed)
 
   /* Never started: done at once, nothing reported. */
   fixture_create (&f);
-  on_demand_pipeline_shutdown (f.pipeline, on_shut, &done);
+  on_demand_controller_shutdown (f.pipeline, on_shut, &done);
   fail_unless (RT_WAIT_UNTIL (done, 1000));
   fail_unless_equals_int (f.events->len, 0);
   g_clear_object (&f.pipeline);
@@ -1300,7 +1300,7 @@ GST_START_TEST (test_shutdown_when_idle_or_failed)
   fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 10000));
   fail_unless (RT_WAIT_UNTIL (restart_pending (&f), 5000));
   n = f.events->len;
-  on_demand_pipeline_shutdown (f.pipeline, on_shut, &done);
+  on_demand_controller_shutdown (f.pipeline, on_shut, &done);
   fail_unless (RT_WAIT_UNTIL (done, 1000));
   fail_if (restart_pending (&f));
   fail_unless_equals_int (f.events->len, n);
@@ -1334,7 +1334,7 @@ cycles (gboolean warm, guint n)
                      20000),
         "cycle %u: not playing", i);
     g_snprintf (id, sizeof (id), "t%u", i);
-    on_demand_pipeline_stop (f.pipeline, id);
+    on_demand_controller_stop (f.pipeline, id);
     fail_unless (RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_STOPPED, id)
                          == 1,
                      20000),

@@ -7,6 +7,11 @@
  */
 #include "router.h"
 
+/* Built into the core library (log domain "realtime"); this part belongs
+ * to the gateway component (STYLE.md). */
+#undef G_LOG_DOMAIN
+#define G_LOG_DOMAIN "gateway"
+
 #include "request.h"
 #include "untrusted.h"
 
@@ -14,7 +19,7 @@
 
 typedef struct
 {
-  OnDemandPipeline *pipeline;
+  OnDemandController *pipeline;
   gulong state_id;
   PipelineDef *pending_def; /* replaces the pipeline once it is stopped */
   gboolean removed; /* dropped once it is stopped */
@@ -89,17 +94,17 @@ is_idle (OnDemandState state)
 
 /* Idle and not about to restart by its policy: safe to replace. */
 static gboolean
-is_replaceable (OnDemandPipeline *pipeline)
+is_replaceable (OnDemandController *pipeline)
 {
   gboolean restart_pending = FALSE;
 
-  if (!is_idle (on_demand_pipeline_get_state (pipeline)))
+  if (!is_idle (on_demand_controller_get_state (pipeline)))
     return FALSE;
   g_object_get (pipeline, "restart-pending", &restart_pending, NULL);
   return !restart_pending;
 }
 
-static void on_pipeline_state (OnDemandPipeline *pipeline, OnDemandState state,
+static void on_pipeline_state (OnDemandController *pipeline, OnDemandState state,
     const gchar *request_id, const gchar *error, gpointer user_data);
 
 static Entry *
@@ -107,7 +112,7 @@ entry_new (GatewayRouter *self, PipelineDef *def)
 {
   Entry *e = g_new0 (Entry, 1);
 
-  e->pipeline = on_demand_pipeline_new (def);
+  e->pipeline = on_demand_controller_new (def);
   e->state_id = g_signal_connect (e->pipeline, "state-changed",
       G_CALLBACK (on_pipeline_state), self);
   return e;
@@ -157,13 +162,13 @@ apply_pending_idle (gpointer data)
 }
 
 static void
-on_pipeline_state (OnDemandPipeline *pipeline, OnDemandState state,
+on_pipeline_state (OnDemandController *pipeline, OnDemandState state,
     const gchar *request_id, const gchar *error, gpointer user_data)
 {
   GatewayRouter *self = user_data;
-  g_autoptr (JsonNode) params = on_demand_pipeline_dup_params_json (pipeline);
+  g_autoptr (JsonNode) params = on_demand_controller_dup_params_json (pipeline);
 
-  send_reply (self, on_demand_pipeline_get_name (pipeline),
+  send_reply (self, on_demand_controller_get_name (pipeline),
       on_demand_state_to_string (state), request_id, error, params);
   g_signal_emit (self, signals[SIGNAL_PIPELINES_CHANGED], 0);
   /* Replacing the pipeline inside its own signal emission would free it
@@ -175,7 +180,7 @@ on_pipeline_state (OnDemandPipeline *pipeline, OnDemandState state,
 static void
 handle_start (GatewayRouter *self, GatewayRequest *req, Entry *e)
 {
-  PipelineDef *def = on_demand_pipeline_get_def (e->pipeline);
+  PipelineDef *def = on_demand_controller_get_def (e->pipeline);
   g_autoptr (GHashTable) values = NULL;
   g_autoptr (GError) error = NULL;
   guint ttl = 0;
@@ -196,13 +201,13 @@ handle_start (GatewayRouter *self, GatewayRequest *req, Entry *e)
     reject (self, req->pipeline, req->request_id, error->message);
     return;
   }
-  on_demand_pipeline_start (e->pipeline, values, ttl, req->request_id);
+  on_demand_controller_start (e->pipeline, values, ttl, req->request_id);
 }
 
 static void
 handle_renew (GatewayRouter *self, GatewayRequest *req, Entry *e)
 {
-  PipelineDef *def = on_demand_pipeline_get_def (e->pipeline);
+  PipelineDef *def = on_demand_controller_get_def (e->pipeline);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) params = NULL;
 
@@ -214,13 +219,13 @@ handle_renew (GatewayRouter *self, GatewayRequest *req, Entry *e)
     reject (self, req->pipeline, req->request_id, msg);
     return;
   }
-  if (!on_demand_pipeline_renew (e->pipeline, (guint)req->ttl_s, &error)) {
+  if (!on_demand_controller_renew (e->pipeline, (guint)req->ttl_s, &error)) {
     reject (self, req->pipeline, req->request_id, error->message);
     return;
   }
-  params = on_demand_pipeline_dup_params_json (e->pipeline);
+  params = on_demand_controller_dup_params_json (e->pipeline);
   send_reply (self, req->pipeline,
-      on_demand_state_to_string (on_demand_pipeline_get_state (e->pipeline)),
+      on_demand_state_to_string (on_demand_controller_get_state (e->pipeline)),
       req->request_id, NULL, params);
 }
 
@@ -228,10 +233,10 @@ static void
 reply_status (GatewayRouter *self, Entry *e, const gchar *request_id)
 {
   g_autoptr (JsonNode) params
-      = on_demand_pipeline_dup_params_json (e->pipeline);
+      = on_demand_controller_dup_params_json (e->pipeline);
 
-  send_reply (self, on_demand_pipeline_get_name (e->pipeline),
-      on_demand_state_to_string (on_demand_pipeline_get_state (e->pipeline)),
+  send_reply (self, on_demand_controller_get_name (e->pipeline),
+      on_demand_state_to_string (on_demand_controller_get_state (e->pipeline)),
       request_id, NULL, params);
 }
 
@@ -253,7 +258,7 @@ handle_status (GatewayRouter *self, GatewayRequest *req)
   all = gateway_router_get_pipelines (self);
   for (i = 0; i < all->len; i++) {
     Entry *e = g_hash_table_lookup (self->entries,
-        on_demand_pipeline_get_name (g_ptr_array_index (all, i)));
+        on_demand_controller_get_name (g_ptr_array_index (all, i)));
     reply_status (self, e, req->request_id);
   }
 }
@@ -313,7 +318,7 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
       handle_start (self, req, e);
       break;
     case GATEWAY_REQUEST_STOP:
-      on_demand_pipeline_stop (e->pipeline, req->request_id);
+      on_demand_controller_stop (e->pipeline, req->request_id);
       break;
     case GATEWAY_REQUEST_RENEW:
       handle_renew (self, req, e);
@@ -365,8 +370,8 @@ gateway_router_set_definitions (GatewayRouter *self, GHashTable *defs)
 static gint
 compare_names (gconstpointer a, gconstpointer b)
 {
-  return g_strcmp0 (on_demand_pipeline_get_name (*(OnDemandPipeline **)a),
-      on_demand_pipeline_get_name (*(OnDemandPipeline **)b));
+  return g_strcmp0 (on_demand_controller_get_name (*(OnDemandController **)a),
+      on_demand_controller_get_name (*(OnDemandController **)b));
 }
 
 GPtrArray *
@@ -397,7 +402,7 @@ on_pipeline_shut (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GatewayRouter *self = user_data;
 
-  on_demand_pipeline_shutdown_finish (ON_DEMAND_PIPELINE (source), result,
+  on_demand_controller_shutdown_finish (ON_DEMAND_CONTROLLER (source), result,
       NULL);
   if (--self->shutdown_pending == 0 && self->shutdown_task) {
     GTask *task = g_steal_pointer (&self->shutdown_task);
@@ -428,7 +433,7 @@ gateway_router_shutdown (GatewayRouter *self, GAsyncReadyCallback callback,
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     Entry *e = value;
     self->shutdown_pending++;
-    on_demand_pipeline_shutdown (e->pipeline, on_pipeline_shut,
+    on_demand_controller_shutdown (e->pipeline, on_pipeline_shut,
         g_object_ref (self));
   }
   if (--self->shutdown_pending == 0) {

@@ -1,7 +1,7 @@
 /* realtime-gateway
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * ondemand-pipeline.h: one named pipeline built from a PipelineDef, started
+ * ondemand-controller.h: one named pipeline built from a PipelineDef, started
  * and stopped on request.
  *
  * Start: the description is parsed (once, and kept in READY between runs
@@ -46,9 +46,9 @@ GType on_demand_state_get_type (void);
 /* "stopped", "starting", "playing", "stopping", "failed" */
 const gchar *on_demand_state_to_string (OnDemandState state);
 
-#define ON_DEMAND_TYPE_PIPELINE (on_demand_pipeline_get_type ())
-G_DECLARE_FINAL_TYPE (OnDemandPipeline, on_demand_pipeline, ON_DEMAND,
-    PIPELINE, GObject)
+#define ON_DEMAND_TYPE_CONTROLLER (on_demand_controller_get_type ())
+G_DECLARE_FINAL_TYPE (OnDemandController, on_demand_controller, ON_DEMAND,
+    CONTROLLER, GObject)
 
 /*
  * Signals:
@@ -61,30 +61,30 @@ G_DECLARE_FINAL_TYPE (OnDemandPipeline, on_demand_pipeline, ON_DEMAND,
  *       "lease expired"); NULL otherwise.
  */
 
-OnDemandPipeline *on_demand_pipeline_new (PipelineDef *def);
+OnDemandController *on_demand_controller_new (PipelineDef *def);
 
-const gchar *on_demand_pipeline_get_name (OnDemandPipeline *self);
-PipelineDef *on_demand_pipeline_get_def (OnDemandPipeline *self);
-OnDemandState on_demand_pipeline_get_state (OnDemandPipeline *self);
+const gchar *on_demand_controller_get_name (OnDemandController *self);
+PipelineDef *on_demand_controller_get_def (OnDemandController *self);
+OnDemandState on_demand_controller_get_state (OnDemandController *self);
 
 /* @params: validated values (gateway_params_validate_request), copied;
  * may be NULL. @ttl_s: lease, 0 for the definition's default-ttl. Starting
  * while playing with equal params reports "playing" again; with other
  * params it restarts with the new ones. */
-void on_demand_pipeline_start (OnDemandPipeline *self, GHashTable *params,
+void on_demand_controller_start (OnDemandController *self, GHashTable *params,
     guint ttl_s, const gchar *request_id);
-void on_demand_pipeline_stop (OnDemandPipeline *self,
+void on_demand_controller_stop (OnDemandController *self,
     const gchar *request_id);
 /* Extends the lease of a running pipeline; FALSE with an error when it is
  * not starting or playing. */
-gboolean on_demand_pipeline_renew (OnDemandPipeline *self, guint ttl_s,
+gboolean on_demand_controller_renew (OnDemandController *self, guint ttl_s,
     GError **error);
 
 /* The params of the current (or last) run, as JSON (transfer full). */
-JsonNode *on_demand_pipeline_dup_params_json (OnDemandPipeline *self);
+JsonNode *on_demand_controller_dup_params_json (OnDemandController *self);
 
 /* Seconds of lease left, 0 when there is no lease. */
-guint on_demand_pipeline_get_lease_remaining (OnDemandPipeline *self);
+guint on_demand_controller_get_lease_remaining (OnDemandController *self);
 
 typedef struct
 {
@@ -94,15 +94,15 @@ typedef struct
   gdouble last_time_to_first_buffer_ms;
 } OnDemandStats;
 
-void on_demand_pipeline_get_stats (OnDemandPipeline *self,
+void on_demand_controller_get_stats (OnDemandController *self,
     OnDemandStats *stats);
 
 /* Stops (EOS, bounded by stop-timeout) and tears down everything, then
  * calls @callback on the main context; used at exit and on removal. After
  * this the object accepts no request. */
-void on_demand_pipeline_shutdown (OnDemandPipeline *self,
+void on_demand_controller_shutdown (OnDemandController *self,
     GAsyncReadyCallback callback, gpointer user_data);
-gboolean on_demand_pipeline_shutdown_finish (OnDemandPipeline *self,
+gboolean on_demand_controller_shutdown_finish (OnDemandController *self,
     GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -83,7 +83,7 @@ update_status (Daemon *d)
   guint playing = 0, i;
 
   for (i = 0; i < pipelines->len; i++)
-    if (on_demand_pipeline_get_state (g_ptr_array_index (pipelines, i)) ==
+    if (on_demand_controller_get_state (g_ptr_array_index (pipelines, i)) ==
         ON_DEMAND_STATE_PLAYING)
       playing++;
   status = g_strdup_printf ("STATUS=%s%s, channel %s, %u of %u pipelines "
@@ -111,10 +111,10 @@ presence_meta (Daemon *d)
   json_builder_set_member_name (b, "pipelines");
   json_builder_begin_object (b);
   for (i = 0; i < pipelines->len; i++) {
-    OnDemandPipeline *p = g_ptr_array_index (pipelines, i);
-    json_builder_set_member_name (b, on_demand_pipeline_get_name (p));
+    OnDemandController *p = g_ptr_array_index (pipelines, i);
+    json_builder_set_member_name (b, on_demand_controller_get_name (p));
     json_builder_add_string_value (b, on_demand_state_to_string
-        (on_demand_pipeline_get_state (p)));
+        (on_demand_controller_get_state (p)));
   }
   json_builder_end_object (b);
   json_builder_end_object (b);
@@ -373,7 +373,7 @@ longest_stop_timeout (Daemon *d)
 
   for (i = 0; i < pipelines->len; i++) {
     PipelineDef *def =
-        on_demand_pipeline_get_def (g_ptr_array_index (pipelines, i));
+        on_demand_controller_get_def (g_ptr_array_index (pipelines, i));
     longest = MAX (longest, def->stop_timeout_ms);
   }
   return longest;

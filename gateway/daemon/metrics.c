@@ -155,24 +155,24 @@ gateway_metrics_render (GatewayMetrics *m)
   g_string_append (out, "# HELP gateway_pipeline_state 1 for the state "
       "each pipeline is in\n# TYPE gateway_pipeline_state gauge\n");
   for (i = 0; i < pipelines->len; i++) {
-    OnDemandPipeline *p = g_ptr_array_index (pipelines, i);
+    OnDemandController *p = g_ptr_array_index (pipelines, i);
     guint s;
     for (s = 0; s < G_N_ELEMENTS (states); s++)
       g_string_append_printf (out,
           "gateway_pipeline_state{pipeline=\"%s\",state=\"%s\"} %d\n",
-          on_demand_pipeline_get_name (p),
+          on_demand_controller_get_name (p),
           on_demand_state_to_string (states[s]),
-          on_demand_pipeline_get_state (p) == states[s]);
+          on_demand_controller_get_state (p) == states[s]);
   }
 #define PER_PIPELINE(name, type, help, field)                              \
   g_string_append (out, "# HELP " name " " help "\n# TYPE " name " " type  \
       "\n");                                                              \
   for (i = 0; i < pipelines->len; i++) {                                  \
-    OnDemandPipeline *p = g_ptr_array_index (pipelines, i);               \
+    OnDemandController *p = g_ptr_array_index (pipelines, i);               \
     OnDemandStats st;                                                     \
-    on_demand_pipeline_get_stats (p, &st);                                \
+    on_demand_controller_get_stats (p, &st);                                \
     g_string_append_printf (out, name "{pipeline=\"%s\"} %.17g\n",        \
-        on_demand_pipeline_get_name (p), (gdouble) (field));              \
+        on_demand_controller_get_name (p), (gdouble) (field));              \
   }
   PER_PIPELINE ("gateway_pipeline_starts_total", "counter",
       "Runs that reached playing", st.starts);

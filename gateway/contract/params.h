@@ -95,7 +95,7 @@ gboolean gateway_param_apply (const GatewayParam *param, GstBin *bin,
  * (GatewayParam*): unknown names, wrong types and bad values are errors.
  * @request may be NULL or JSON null (no params). Returns a table name ->
  * GValue* (owned) with every given param; declared defaults are NOT
- * filled in (on_demand_pipeline applies them). */
+ * filled in (on_demand_controller applies them). */
 GHashTable *gateway_params_validate_request (GPtrArray *params,
     JsonNode *request, GError **error);
 

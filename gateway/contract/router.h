@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * router.h: turns start/stop/renew/status broadcasts on the channel into
- * requests on named OnDemandPipelines and answers every request with a
+ * requests on named OnDemandControllers and answers every request with a
  * "pipeline_state" broadcast carrying its request_id. Bad requests are
  * rejected with a reason and touch nothing.
  */
@@ -11,7 +11,7 @@
 #include <glib-object.h>
 
 #include "gateway-config.h"
-#include "ondemand-pipeline.h"
+#include "ondemand-controller.h"
 #include "realtime-channel.h"
 
 G_BEGIN_DECLS

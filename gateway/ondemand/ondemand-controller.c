@@ -1,7 +1,7 @@
 /* realtime-gateway
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * ondemand-pipeline.c: one named pipeline, started and stopped on request.
+ * ondemand-controller.c: one named pipeline, started and stopped on request.
  *
  * Three things are kept apart:
  *
@@ -45,7 +45,7 @@
  * Dispose never blocks: it destroys its sources and abandons the
  * Instance; a running op finishes on its own thread and cleans up, and a
  * pipeline left in READY or PLAYING is set to NULL on a short-lived
- * thread. Use on_demand_pipeline_shutdown() first to finalise files.
+ * thread. Use on_demand_controller_shutdown() first to finalise files.
  *
  * Choices the header leaves open:
  * - a warm definition is parsed at its first start (construction cannot
@@ -68,7 +68,7 @@
  *   mutable in READY (GST_PARAM_MUTABLE_*): device and location
  *   properties are only read when the element opens.
  */
-#include "ondemand-pipeline.h"
+#include "ondemand-controller.h"
 #include "backoff.h"
 
 #include <gst/video/video.h>
@@ -128,7 +128,7 @@ typedef struct
 
   GMutex lock;
   GCond cond; /* signalled when drained, abandoned, or the EOS was sent */
-  OnDemandPipeline *owner; /* lock; written on the main thread only */
+  OnDemandController *owner; /* lock; written on the main thread only */
   gboolean worker_running; /* lock */
   GSource *done_source; /* lock; the op result on its way to the owner */
   gboolean drained; /* lock; EOS or ERROR seen while draining */
@@ -177,7 +177,7 @@ typedef struct
   gchar *error;
 } Report;
 
-struct _OnDemandPipeline
+struct _OnDemandController
 {
   GObject parent;
 
@@ -240,7 +240,7 @@ enum
 static GParamSpec *props[N_PROPS];
 static guint signals[N_SIGNALS];
 
-G_DEFINE_TYPE (OnDemandPipeline, on_demand_pipeline, G_TYPE_OBJECT);
+G_DEFINE_TYPE (OnDemandController, on_demand_controller, G_TYPE_OBJECT);
 
 G_DEFINE_ENUM_TYPE (OnDemandState, on_demand_state,
     G_DEFINE_ENUM_VALUE (ON_DEMAND_STATE_STOPPED, "stopped"),
@@ -249,7 +249,7 @@ G_DEFINE_ENUM_TYPE (OnDemandState, on_demand_state,
     G_DEFINE_ENUM_VALUE (ON_DEMAND_STATE_STOPPING, "stopping"),
     G_DEFINE_ENUM_VALUE (ON_DEMAND_STATE_FAILED, "failed"));
 
-static void converge (OnDemandPipeline *self);
+static void converge (OnDemandController *self);
 
 /**
  * on_demand_state_to_string:
@@ -290,7 +290,7 @@ clear_source (GSource **source)
 }
 
 static GSource *
-add_timeout (OnDemandPipeline *self, guint ms, GSourceFunc func)
+add_timeout (OnDemandController *self, guint ms, GSourceFunc func)
 {
   GSource *source = g_timeout_source_new (ms);
 
@@ -473,7 +473,7 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data);
 /* Main thread: parses the description, binds the params, records the
  * properties' own values, probes the sinks and watches the bus. */
 static Instance *
-instance_new (OnDemandPipeline *self, GError **error)
+instance_new (OnDemandController *self, GError **error)
 {
   PipelineDef *def = self->def;
   g_autoptr (GError) local = NULL;
@@ -899,7 +899,7 @@ op_thread (gpointer data)
   return NULL;
 }
 
-static void on_stuck (OnDemandPipeline *self);
+static void on_stuck (OnDemandController *self);
 
 static gboolean
 on_stuck_timeout (gpointer data)
@@ -909,7 +909,7 @@ on_stuck_timeout (gpointer data)
 }
 
 static void
-dispatch_op (OnDemandPipeline *self, Op *op, guint bound_ms)
+dispatch_op (OnDemandController *self, Op *op, guint bound_ms)
 {
   Instance *inst = self->inst;
 
@@ -939,7 +939,7 @@ report_free (gpointer data)
 
 /* Sets the reported state and queues its "state-changed" emission. */
 static void
-report (OnDemandPipeline *self, OnDemandState state, const gchar *request_id,
+report (OnDemandController *self, OnDemandState state, const gchar *request_id,
     const gchar *error)
 {
   Report *r = g_new0 (Report, 1);
@@ -964,7 +964,7 @@ report (OnDemandPipeline *self, OnDemandState state, const gchar *request_id,
  * handlers may call back in (their reports are emitted by this same loop,
  * in order) or drop the last reference (we hold our own meanwhile). */
 static void
-flush_reports (OnDemandPipeline *self)
+flush_reports (OnDemandController *self)
 {
   if (self->flushing)
     return;
@@ -1000,7 +1000,7 @@ flush_reports (OnDemandPipeline *self)
 /* The engine */
 
 static void
-set_phase (OnDemandPipeline *self, Phase phase, const gchar *why)
+set_phase (OnDemandController *self, Phase phase, const gchar *why)
 {
   g_debug ("%s: phase %s -> %s (%s)", self->def->name, phase_names[self->phase],
       phase_names[phase], why);
@@ -1009,14 +1009,14 @@ set_phase (OnDemandPipeline *self, Phase phase, const gchar *why)
 
 /* Whether the current run is what is wished for. */
 static gboolean
-wish_matches_run (OnDemandPipeline *self)
+wish_matches_run (OnDemandController *self)
 {
   return self->wish_run && !self->shutting_down && self->run_params
       && gateway_params_values_equal (self->params, self->run_params);
 }
 
 static void
-drop_instance (OnDemandPipeline *self)
+drop_instance (OnDemandController *self)
 {
   if (self->inst)
     instance_abandon (g_steal_pointer (&self->inst));
@@ -1026,7 +1026,7 @@ drop_instance (OnDemandPipeline *self)
  * EOS first, bounded by stop-timeout. A warm pipeline goes back to READY
  * unless the run failed or we are shutting down. */
 static void
-begin_stop (OnDemandPipeline *self, gboolean drain)
+begin_stop (OnDemandController *self, gboolean drain)
 {
   Op *op = g_new0 (Op, 1);
 
@@ -1046,7 +1046,7 @@ begin_stop (OnDemandPipeline *self, gboolean drain)
  * tear down without EOS. In STARTING the op is still running: its result
  * does the teardown. */
 static void
-fail_run (OnDemandPipeline *self, const gchar *reason)
+fail_run (OnDemandController *self, const gchar *reason)
 {
   g_assert (self->phase == PHASE_STARTING || self->phase == PHASE_WAITING
       || self->phase == PHASE_PLAYING);
@@ -1069,7 +1069,7 @@ fail_run (OnDemandPipeline *self, const gchar *reason)
 static gboolean
 on_start_timeout (gpointer data)
 {
-  OnDemandPipeline *self = data;
+  OnDemandController *self = data;
   g_autofree gchar *limit = format_duration (self->def->start_timeout_ms);
   g_autofree gchar *reason = g_strdup_printf ("no buffer within %s", limit);
 
@@ -1082,7 +1082,7 @@ on_start_timeout (gpointer data)
 /* Start path, from IDLE: parse unless a warm pipeline is kept, then the
  * start op. The reported state is already "starting". */
 static void
-begin_start (OnDemandPipeline *self)
+begin_start (OnDemandController *self)
 {
   PipelineDef *def = self->def;
   Instance *inst;
@@ -1157,7 +1157,7 @@ begin_start (OnDemandPipeline *self)
 }
 
 static void
-reached_playing (OnDemandPipeline *self)
+reached_playing (OnDemandController *self)
 {
   clear_source (&self->start_source);
   set_phase (self, PHASE_PLAYING, "first buffer at a sink");
@@ -1174,7 +1174,7 @@ reached_playing (OnDemandPipeline *self)
 static gboolean
 on_backoff_timeout (gpointer data)
 {
-  OnDemandPipeline *self = data;
+  OnDemandController *self = data;
 
   clear_source (&self->backoff_source);
   set_phase (self, PHASE_IDLE, "restart");
@@ -1188,7 +1188,7 @@ on_backoff_timeout (gpointer data)
 
 /* Idle after a failure while still wished to run: the restart policy. */
 static void
-decide_restart (OnDemandPipeline *self)
+decide_restart (OnDemandController *self)
 {
   PipelineDef *def = self->def;
 
@@ -1222,7 +1222,7 @@ decide_restart (OnDemandPipeline *self)
 /* Moves the engine one step towards the wish; called after every event.
  * Does nothing while an op is in flight: its result calls back here. */
 static void
-converge (OnDemandPipeline *self)
+converge (OnDemandController *self)
 {
   switch (self->phase) {
     case PHASE_IDLE:
@@ -1265,7 +1265,7 @@ signal_drained (Instance *inst)
 }
 
 static void
-on_first_buffer (OnDemandPipeline *self, const GstStructure *s)
+on_first_buffer (OnDemandController *self, const GstStructure *s)
 {
   gint run = 0;
   gint64 time_us = 0;
@@ -1285,7 +1285,7 @@ on_first_buffer (OnDemandPipeline *self, const GstStructure *s)
 }
 
 static void
-handle_message (OnDemandPipeline *self, GstMessage *msg)
+handle_message (OnDemandController *self, GstMessage *msg)
 {
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_APPLICATION: {
@@ -1342,7 +1342,7 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
 {
   Instance *inst = user_data;
   /* owner is only written on this thread. */
-  OnDemandPipeline *self = inst->owner;
+  OnDemandController *self = inst->owner;
 
   if (!self || self->inst != inst)
     return G_SOURCE_CONTINUE;
@@ -1360,7 +1360,7 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
  * back in READY, anything late from the run that ended, so that it is
  * never taken for news of the next run. */
 static void
-drain_bus (OnDemandPipeline *self, Instance *inst)
+drain_bus (OnDemandController *self, Instance *inst)
 {
   g_autoptr (GstBus) bus = NULL;
   GstMessage *msg;
@@ -1375,7 +1375,7 @@ drain_bus (OnDemandPipeline *self, Instance *inst)
 }
 
 static void
-start_op_done (OnDemandPipeline *self, Op *op)
+start_op_done (OnDemandController *self, Op *op)
 {
   drain_bus (self, op->inst);
   self->op = NULL;
@@ -1394,7 +1394,7 @@ start_op_done (OnDemandPipeline *self, Op *op)
 }
 
 static void
-stop_op_done (OnDemandPipeline *self, Op *op)
+stop_op_done (OnDemandController *self, Op *op)
 {
   drain_bus (self, op->inst);
   self->op = NULL;
@@ -1416,7 +1416,7 @@ on_op_done (gpointer data)
 {
   Op *op = data;
   Instance *inst = op->inst;
-  OnDemandPipeline *self;
+  OnDemandController *self;
 
   g_mutex_lock (&inst->lock);
   g_clear_pointer (&inst->done_source, g_source_unref);
@@ -1437,7 +1437,7 @@ on_op_done (gpointer data)
 
 /* An op did not return within its bound: let it go. */
 static void
-on_stuck (OnDemandPipeline *self)
+on_stuck (OnDemandController *self)
 {
   clear_source (&self->stuck_source);
   g_warning ("%s: a state change did not return within %u ms of its "
@@ -1463,7 +1463,7 @@ on_stuck (OnDemandPipeline *self)
 static gboolean
 on_lease_expired (gpointer data)
 {
-  OnDemandPipeline *self = data;
+  OnDemandController *self = data;
 
   clear_source (&self->lease_source);
   self->lease_deadline_us = 0;
@@ -1488,7 +1488,7 @@ on_lease_expired (gpointer data)
 }
 
 static void
-set_lease (OnDemandPipeline *self, guint ttl_s)
+set_lease (OnDemandController *self, guint ttl_s)
 {
   PipelineDef *def = self->def;
 
@@ -1514,7 +1514,7 @@ set_lease (OnDemandPipeline *self, guint ttl_s)
 /* Public API */
 
 /**
- * on_demand_pipeline_new:
+ * on_demand_controller_new:
  * @def: the pipeline definition (a reference is taken)
  *
  * Creates a stopped pipeline driven by the thread-default #GMainContext;
@@ -1523,16 +1523,16 @@ set_lease (OnDemandPipeline *self, guint ttl_s)
  * warm definition, kept in READY from then on), so problems show as a
  * "failed" report of that start.
  *
- * Returns: (transfer full): a new #OnDemandPipeline
+ * Returns: (transfer full): a new #OnDemandController
  */
-OnDemandPipeline *
-on_demand_pipeline_new (PipelineDef *def)
+OnDemandController *
+on_demand_controller_new (PipelineDef *def)
 {
-  OnDemandPipeline *self;
+  OnDemandController *self;
 
   g_return_val_if_fail (def != NULL, NULL);
 
-  self = g_object_new (ON_DEMAND_TYPE_PIPELINE, NULL);
+  self = g_object_new (ON_DEMAND_TYPE_CONTROLLER, NULL);
   self->def = pipeline_def_ref (def);
   realtime_backoff_init (&self->backoff, def->restart_backoff_min_ms,
       def->restart_backoff_max_ms);
@@ -1540,51 +1540,51 @@ on_demand_pipeline_new (PipelineDef *def)
 }
 
 /**
- * on_demand_pipeline_get_name:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_get_name:
+ * @self: an #OnDemandController
  *
  * Returns: the name of the pipeline (its definition's file name)
  */
 const gchar *
-on_demand_pipeline_get_name (OnDemandPipeline *self)
+on_demand_controller_get_name (OnDemandController *self)
 {
-  g_return_val_if_fail (ON_DEMAND_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self), NULL);
 
   return self->def->name;
 }
 
 /**
- * on_demand_pipeline_get_def:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_get_def:
+ * @self: an #OnDemandController
  *
  * Returns: (transfer none): the definition this pipeline was built from
  */
 PipelineDef *
-on_demand_pipeline_get_def (OnDemandPipeline *self)
+on_demand_controller_get_def (OnDemandController *self)
 {
-  g_return_val_if_fail (ON_DEMAND_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self), NULL);
 
   return self->def;
 }
 
 /**
- * on_demand_pipeline_get_state:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_get_state:
+ * @self: an #OnDemandController
  *
  * Returns: the state last reported (inside a "state-changed" handler this
  *   may already be ahead of the emission being handled)
  */
 OnDemandState
-on_demand_pipeline_get_state (OnDemandPipeline *self)
+on_demand_controller_get_state (OnDemandController *self)
 {
-  g_return_val_if_fail (ON_DEMAND_IS_PIPELINE (self), ON_DEMAND_STATE_STOPPED);
+  g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self), ON_DEMAND_STATE_STOPPED);
 
   return self->state;
 }
 
 /**
- * on_demand_pipeline_start:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_start:
+ * @self: an #OnDemandController
  * @params: (nullable) (element-type utf8 GValue): validated params
  *   (gateway_params_validate_request()), copied
  * @ttl_s: lease in seconds, 0 for the definition's default-ttl (capped at
@@ -1601,12 +1601,12 @@ on_demand_pipeline_get_state (OnDemandPipeline *self)
  * Every start sets the lease anew from @ttl_s.
  */
 void
-on_demand_pipeline_start (OnDemandPipeline *self, GHashTable *params,
+on_demand_controller_start (OnDemandController *self, GHashTable *params,
     guint ttl_s, const gchar *request_id)
 {
   GHashTable *wanted;
 
-  g_return_if_fail (ON_DEMAND_IS_PIPELINE (self));
+  g_return_if_fail (ON_DEMAND_IS_CONTROLLER (self));
 
   if (self->shutting_down) {
     g_message ("%s: start refused: shutting down", self->def->name);
@@ -1654,8 +1654,8 @@ on_demand_pipeline_start (OnDemandPipeline *self, GHashTable *params,
 }
 
 /**
- * on_demand_pipeline_stop:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_stop:
+ * @self: an #OnDemandController
  * @request_id: (nullable): the request being served
  *
  * Wishes the pipeline stopped and answers at once through "state-changed"
@@ -1664,9 +1664,9 @@ on_demand_pipeline_start (OnDemandPipeline *self, GHashTable *params,
  * runs. Stopping a failed pipeline clears the failure ("stopped").
  */
 void
-on_demand_pipeline_stop (OnDemandPipeline *self, const gchar *request_id)
+on_demand_controller_stop (OnDemandController *self, const gchar *request_id)
 {
-  g_return_if_fail (ON_DEMAND_IS_PIPELINE (self));
+  g_return_if_fail (ON_DEMAND_IS_CONTROLLER (self));
 
   if (self->shutting_down) {
     report (self, self->state, request_id, NULL);
@@ -1708,8 +1708,8 @@ on_demand_pipeline_stop (OnDemandPipeline *self, const gchar *request_id)
 }
 
 /**
- * on_demand_pipeline_renew:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_renew:
+ * @self: an #OnDemandController
  * @ttl_s: new lease in seconds from now, 0 for the definition's
  *   default-ttl (capped at its max-ttl; 0 then means no lease)
  * @error: return location for a %GATEWAY_ERROR_INVALID_REQUEST error
@@ -1720,9 +1720,9 @@ on_demand_pipeline_stop (OnDemandPipeline *self, const gchar *request_id)
  *   or playing
  */
 gboolean
-on_demand_pipeline_renew (OnDemandPipeline *self, guint ttl_s, GError **error)
+on_demand_controller_renew (OnDemandController *self, guint ttl_s, GError **error)
 {
-  g_return_val_if_fail (ON_DEMAND_IS_PIPELINE (self), FALSE);
+  g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self), FALSE);
 
   if (self->shutting_down || !self->wish_run
       || (self->state != ON_DEMAND_STATE_STARTING
@@ -1737,33 +1737,33 @@ on_demand_pipeline_renew (OnDemandPipeline *self, guint ttl_s, GError **error)
 }
 
 /**
- * on_demand_pipeline_dup_params_json:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_dup_params_json:
+ * @self: an #OnDemandController
  *
  * Returns: (transfer full): the params of the latest start request (those
  *   of the current run, or of the last one), as a JSON object; params
  *   left out (defaults, description values) are not listed
  */
 JsonNode *
-on_demand_pipeline_dup_params_json (OnDemandPipeline *self)
+on_demand_controller_dup_params_json (OnDemandController *self)
 {
-  g_return_val_if_fail (ON_DEMAND_IS_PIPELINE (self), NULL);
+  g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self), NULL);
 
   return gateway_params_values_to_json (self->params);
 }
 
 /**
- * on_demand_pipeline_get_lease_remaining:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_get_lease_remaining:
+ * @self: an #OnDemandController
  *
  * Returns: whole seconds of lease left (rounded up), 0 without a lease
  */
 guint
-on_demand_pipeline_get_lease_remaining (OnDemandPipeline *self)
+on_demand_controller_get_lease_remaining (OnDemandController *self)
 {
   gint64 left;
 
-  g_return_val_if_fail (ON_DEMAND_IS_PIPELINE (self), 0);
+  g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self), 0);
 
   if (!self->lease_source)
     return 0;
@@ -1774,8 +1774,8 @@ on_demand_pipeline_get_lease_remaining (OnDemandPipeline *self)
 }
 
 /**
- * on_demand_pipeline_get_stats:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_get_stats:
+ * @self: an #OnDemandController
  * @stats: (out caller-allocates): the counters
  *
  * Fills @stats: runs that reached playing, failures reported (bus errors,
@@ -1784,17 +1784,17 @@ on_demand_pipeline_get_lease_remaining (OnDemandPipeline *self)
  * last run that reached playing to its first buffer at a sink.
  */
 void
-on_demand_pipeline_get_stats (OnDemandPipeline *self, OnDemandStats *stats)
+on_demand_controller_get_stats (OnDemandController *self, OnDemandStats *stats)
 {
-  g_return_if_fail (ON_DEMAND_IS_PIPELINE (self));
+  g_return_if_fail (ON_DEMAND_IS_CONTROLLER (self));
   g_return_if_fail (stats != NULL);
 
   *stats = self->stats;
 }
 
 /**
- * on_demand_pipeline_shutdown:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_shutdown:
+ * @self: an #OnDemandController
  * @callback: called on the object's main context when done
  * @user_data: data for @callback
  *
@@ -1806,15 +1806,15 @@ on_demand_pipeline_get_stats (OnDemandPipeline *self, OnDemandStats *stats)
  * change nothing. May be called more than once; each callback is called.
  */
 void
-on_demand_pipeline_shutdown (OnDemandPipeline *self,
+on_demand_controller_shutdown (OnDemandController *self,
     GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task;
 
-  g_return_if_fail (ON_DEMAND_IS_PIPELINE (self));
+  g_return_if_fail (ON_DEMAND_IS_CONTROLLER (self));
 
   task = g_task_new (self, NULL, callback, user_data);
-  g_task_set_source_tag (task, on_demand_pipeline_shutdown);
+  g_task_set_source_tag (task, on_demand_controller_shutdown);
   g_ptr_array_add (self->shutdown_tasks, task);
   if (!self->shutting_down) {
     g_message ("%s: shutting down", self->def->name);
@@ -1838,8 +1838,8 @@ on_demand_pipeline_shutdown (OnDemandPipeline *self,
 }
 
 /**
- * on_demand_pipeline_shutdown_finish:
- * @self: an #OnDemandPipeline
+ * on_demand_controller_shutdown_finish:
+ * @self: an #OnDemandController
  * @result: the result passed to the callback
  * @error: return location for a %GATEWAY_ERROR_TIMEOUT error
  *
@@ -1847,7 +1847,7 @@ on_demand_pipeline_shutdown (OnDemandPipeline *self,
  *   was stuck and had to be abandoned to its worker thread
  */
 gboolean
-on_demand_pipeline_shutdown_finish (OnDemandPipeline *self,
+on_demand_controller_shutdown_finish (OnDemandController *self,
     GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
@@ -1859,10 +1859,10 @@ on_demand_pipeline_shutdown_finish (OnDemandPipeline *self,
 /* GObject */
 
 static void
-on_demand_pipeline_get_property (GObject *object, guint prop_id, GValue *value,
+on_demand_controller_get_property (GObject *object, guint prop_id, GValue *value,
     GParamSpec *pspec)
 {
-  OnDemandPipeline *self = ON_DEMAND_PIPELINE (object);
+  OnDemandController *self = ON_DEMAND_CONTROLLER (object);
 
   switch (prop_id) {
     case PROP_PIPELINE:
@@ -1884,10 +1884,10 @@ on_demand_pipeline_get_property (GObject *object, guint prop_id, GValue *value,
 }
 
 static void
-on_demand_pipeline_set_property (GObject *object, guint prop_id,
+on_demand_controller_set_property (GObject *object, guint prop_id,
     const GValue *value, GParamSpec *pspec)
 {
-  OnDemandPipeline *self = ON_DEMAND_PIPELINE (object);
+  OnDemandController *self = ON_DEMAND_CONTROLLER (object);
 
   switch (prop_id) {
     case PROP_STATE_CHANGE_GRACE:
@@ -1899,7 +1899,7 @@ on_demand_pipeline_set_property (GObject *object, guint prop_id,
 }
 
 static void
-on_demand_pipeline_init (OnDemandPipeline *self)
+on_demand_controller_init (OnDemandController *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->grace_ms = DEFAULT_STATE_CHANGE_GRACE_MS;
@@ -1912,9 +1912,9 @@ on_demand_pipeline_init (OnDemandPipeline *self)
 
 /* Never blocks: see the top of this file. */
 static void
-on_demand_pipeline_dispose (GObject *object)
+on_demand_controller_dispose (GObject *object)
 {
-  OnDemandPipeline *self = ON_DEMAND_PIPELINE (object);
+  OnDemandController *self = ON_DEMAND_CONTROLLER (object);
 
   clear_source (&self->start_source);
   clear_source (&self->stuck_source);
@@ -1924,13 +1924,13 @@ on_demand_pipeline_dispose (GObject *object)
   drop_instance (self);
   g_queue_clear_full (&self->reports, report_free);
 
-  G_OBJECT_CLASS (on_demand_pipeline_parent_class)->dispose (object);
+  G_OBJECT_CLASS (on_demand_controller_parent_class)->dispose (object);
 }
 
 static void
-on_demand_pipeline_finalize (GObject *object)
+on_demand_controller_finalize (GObject *object)
 {
-  OnDemandPipeline *self = ON_DEMAND_PIPELINE (object);
+  OnDemandController *self = ON_DEMAND_CONTROLLER (object);
 
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->run_params, g_hash_table_unref);
@@ -1942,21 +1942,21 @@ on_demand_pipeline_finalize (GObject *object)
   g_clear_pointer (&self->def, pipeline_def_unref);
   g_main_context_unref (self->context);
 
-  G_OBJECT_CLASS (on_demand_pipeline_parent_class)->finalize (object);
+  G_OBJECT_CLASS (on_demand_controller_parent_class)->finalize (object);
 }
 
 static void
-on_demand_pipeline_class_init (OnDemandPipelineClass *klass)
+on_demand_controller_class_init (OnDemandControllerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->get_property = on_demand_pipeline_get_property;
-  object_class->set_property = on_demand_pipeline_set_property;
-  object_class->dispose = on_demand_pipeline_dispose;
-  object_class->finalize = on_demand_pipeline_finalize;
+  object_class->get_property = on_demand_controller_get_property;
+  object_class->set_property = on_demand_controller_set_property;
+  object_class->dispose = on_demand_controller_dispose;
+  object_class->finalize = on_demand_controller_finalize;
 
   /**
-   * OnDemandPipeline:pipeline:
+   * OnDemandController:pipeline:
    *
    * The parsed #GstPipeline of the current run (or the warm one kept in
    * READY), %NULL when none. For diagnostics and tests: reading its
@@ -1967,7 +1967,7 @@ on_demand_pipeline_class_init (OnDemandPipelineClass *klass)
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
-   * OnDemandPipeline:state-change-grace:
+   * OnDemandController:state-change-grace:
    *
    * Milliseconds a state change may take beyond its own bound (the
    * start-timeout for a start, the stop-timeout for a stop's EOS wait,
@@ -1983,7 +1983,7 @@ on_demand_pipeline_class_init (OnDemandPipelineClass *klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
   /**
-   * OnDemandPipeline:restart-pending:
+   * OnDemandController:restart-pending:
    *
    * %TRUE while the pipeline is failed and the restart policy has a
    * restart scheduled: "failed" is then not final, and replacing the
@@ -1996,7 +1996,7 @@ on_demand_pipeline_class_init (OnDemandPipelineClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   /**
-   * OnDemandPipeline::state-changed:
+   * OnDemandController::state-changed:
    * @self: the pipeline
    * @state: the reported #OnDemandState
    * @request_id: (nullable): the request being served; %NULL for what
