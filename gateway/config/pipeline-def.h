@@ -74,6 +74,16 @@ PipelineDef *pipeline_def_load (const gchar *path, const gchar *const *vars,
 GHashTable *pipeline_def_load_dirs (const gchar *const *dirs,
     const gchar *const *vars, gboolean check_elements, GPtrArray *problems);
 
+/* A definition with every default and no description and no params, for
+ * front ends that fill the fields themselves (realtimesrc, tests). */
+PipelineDef *pipeline_def_new (const gchar *name);
+
+/* Loads only the [param:NAME] groups of @path (other groups are ignored,
+ * so a daemon .pipeline file serves too): GatewayParam* in file order
+ * (owned). On problems, NULL and an error listing each one ("PATH: [group]
+ * key: message", one per line). */
+GPtrArray *pipeline_def_load_params (const gchar *path, GError **error);
+
 PipelineDef *pipeline_def_ref (PipelineDef *def);
 void pipeline_def_unref (PipelineDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PipelineDef, pipeline_def_unref)

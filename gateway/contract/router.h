@@ -10,7 +10,6 @@
 
 #include <glib-object.h>
 
-#include "gateway-config.h"
 #include "ondemand-controller.h"
 #include "realtime-channel.h"
 
@@ -24,8 +23,37 @@ G_DECLARE_FINAL_TYPE (GatewayRouter, gateway_router, GATEWAY, ROUTER,
  *   "pipelines-changed" (): a pipeline's state changed, or the set of
  *       pipelines did (for status lines, presence and metrics). */
 
+/* The event names on the channel (the [events] group of the daemon's
+ * configuration, the *-event properties of realtimesrc). */
+typedef struct
+{
+  const gchar *start; /* "start" */
+  const gchar *stop; /* "stop" */
+  const gchar *renew; /* "renew" */
+  const gchar *status; /* "status" */
+  const gchar *reply; /* "pipeline_state" */
+} GatewayEventNames;
+
+#define GATEWAY_EVENT_NAMES_DEFAULT                                            \
+  { "start", "stop", "renew", "status", "pipeline_state" }
+
+/* Runs on the thread-default GMainContext at construction (the channel's).
+ * @events: copied. */
 GatewayRouter *gateway_router_new (RealtimeChannel *channel,
-    const GatewayConfig *config);
+    const GatewayEventNames *events);
+
+/* Adds one pipeline made elsewhere (realtimesrc: a controller over its
+ * bin-branch runner); a reference is taken. Its name must be unique. */
+void gateway_router_add_controller (GatewayRouter *router,
+    OnDemandController *controller);
+
+/* realtimesrc's addressing: requests without "pipeline" (or with null) go
+ * to @name, and requests naming a pipeline the router does not have are
+ * ignored without an answer (other injectors may share the channel)
+ * instead of being answered "unknown pipeline". NULL restores the
+ * default. */
+void gateway_router_set_default_pipeline (GatewayRouter *router,
+    const gchar *name);
 
 /* Installs pipeline definitions (name -> PipelineDef*, transfer none):
  * new names are added; a changed or removed definition replaces or drops a

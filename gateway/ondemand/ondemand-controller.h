@@ -1,33 +1,30 @@
 /* realtime-gateway
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * ondemand-controller.h: one named pipeline built from a PipelineDef, started
- * and stopped on request.
+ * ondemand-controller.h: the lifecycle of one named on-demand pipeline,
+ * the same for the daemon and for realtimesrc. It decides, and makes no
+ * GStreamer call; an OnDemandRunner (ondemand-runner.h) carries it out.
  *
- * Start: the description is parsed (once, and kept in READY between runs
- * when the definition is warm), request params are applied as properties
- * (declared defaults, or the description's own values, for params left
- * out, so nothing lingers from an earlier run), the pipeline goes to
- * PLAYING, encoders are asked for a key unit, and "playing" is reported at
- * the first buffer reaching a sink; no buffer within start-timeout is a
- * failure. Stop: EOS, wait for EOS or ERROR on the bus for stop-timeout,
- * then NULL, which releases the device; only then is "stopped" reported
- * and may a new start of the same pipeline begin. Errors on the bus are
- * reported with the element and message and handled by the restart policy.
- * A lease (ttl) stops the pipeline with reason "lease expired" unless
- * renewed.
+ * Start: the wish becomes "run with these params"; "starting" is reported
+ * and the runner starts a run; "playing" is reported at the run's first
+ * buffer; no buffer within start-timeout is a failure. Stop: the runner
+ * drains (EOS, bounded by stop-timeout) and releases; only then is
+ * "stopped" reported and may a new run begin. A failure is reported with
+ * its reason and handled by the restart policy (capped, jittered backoff,
+ * at most max-restarts in a row; phase RESTART_PENDING meanwhile). A lease
+ * (ttl) stops the pipeline with reason "lease expired" unless renewed.
  *
  * All requests return at once and are driven by the thread-default
- * GMainContext at construction. State changes that can block (to NULL,
- * READY) run on a worker thread, never on the main loop, and never from a
- * streaming thread; requests arriving meanwhile are queued and only the
- * last wish counts (a storm ends in the state the last request asked for).
+ * GMainContext at construction; requests arriving during a transition
+ * update the wish, and only the last wish counts (a storm ends in the
+ * state the last request asked for).
  */
 #pragma once
 
 #include <glib-object.h>
 #include <gst/gst.h>
 
+#include "ondemand-runner.h"
 #include "pipeline-def.h"
 
 G_BEGIN_DECLS
@@ -61,7 +58,28 @@ G_DECLARE_FINAL_TYPE (OnDemandController, on_demand_controller, ON_DEMAND,
  *       "lease expired"); NULL otherwise.
  */
 
-OnDemandController *on_demand_controller_new (PipelineDef *def);
+/* What the controller is doing; RESTART_PENDING is "failed" with a
+ * restart scheduled by the policy. */
+typedef enum
+{
+  ON_DEMAND_PHASE_IDLE,
+  ON_DEMAND_PHASE_RESTART_PENDING,
+  ON_DEMAND_PHASE_STARTING, /* the runner's start operation in flight */
+  ON_DEMAND_PHASE_WAITING, /* started, waiting for the first buffer */
+  ON_DEMAND_PHASE_PLAYING,
+  ON_DEMAND_PHASE_STOPPING, /* the runner's stop operation in flight */
+} OnDemandPhase;
+
+#define ON_DEMAND_TYPE_PHASE (on_demand_phase_get_type ())
+GType on_demand_phase_get_type (void);
+const gchar *on_demand_phase_to_string (OnDemandPhase phase);
+
+/* @def: the policy (timeouts, leases, restart) and the declared params;
+ * @runner: carries it out (a reference is taken). */
+OnDemandController *on_demand_controller_new (PipelineDef *def,
+    OnDemandRunner *runner);
+OnDemandRunner *on_demand_controller_get_runner (OnDemandController *self);
+OnDemandPhase on_demand_controller_get_phase (OnDemandController *self);
 
 const gchar *on_demand_controller_get_name (OnDemandController *self);
 PipelineDef *on_demand_controller_get_def (OnDemandController *self);

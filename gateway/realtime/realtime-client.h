@@ -141,6 +141,16 @@ realtime_client_get_stats (RealtimeClient *client, RealtimeClientStats *stats);
  * server has read every frame written before it. */
 void realtime_client_heartbeat_now (RealtimeClient *client);
 
+/* "Flush, then leave": completes once the server has read everything sent
+ * so far (a heartbeat's reply proves it, the socket being ordered), or
+ * after @timeout_ms, or at once when not connected. TRUE when proven.
+ * Used before a disconnect so that a last report is not lost. */
+void realtime_client_flush_async (RealtimeClient *client, guint timeout_ms,
+    GCancellable *cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
+gboolean realtime_client_flush_finish (RealtimeClient *client,
+    GAsyncResult *result, GError **error);
+
 /* Builds the WebSocket URL from a project URL or a ws(s) URL; with
  * @api_key non-%NULL the key goes in the query (never log the result). */
 gchar *realtime_build_websocket_url (const gchar *url, RealtimeVsn vsn,
