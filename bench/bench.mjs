@@ -908,7 +908,7 @@ async function benchEndurance() {
     udp.close();
     await server.stop();
   }
-  // Growth judged by plateaus (GSTREAMER.md D: pools and malloc warm up):
+  // Growth judged by plateaus (pools and malloc warm up):
   // the peak during the warm-up (first quarter) against the peak during the
   // last quarter; and the trend, a least-squares slope after the warm-up.
   for (const phase of phases) {

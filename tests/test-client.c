@@ -327,8 +327,7 @@ GST_START_TEST (test_heartbeat_timeout_longer_than_interval)
   RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
   Beats b = { 0 };
 
-  g_object_set (c, "heartbeat-interval", 80, "heartbeat-timeout", 600,
-      NULL);
+  g_object_set (c, "heartbeat-interval", 80, "heartbeat-timeout", 600, NULL);
   g_signal_connect (c, "heartbeat", G_CALLBACK (on_beat), &b);
   rt_server_set_answer_heartbeats (server, FALSE);
   realtime_client_connect (c);
@@ -705,6 +704,189 @@ GST_START_TEST (test_unusable_ca_file_never_connects)
 
 GST_END_TEST;
 
+/* --- flush, then leave --- */
+
+typedef struct
+{
+  gboolean done;
+  gboolean ok;
+  GError *error;
+  guint broadcasts_read; /* by the server when the flush completed */
+  guint heartbeats_ok; /* the client's count then */
+} Flushed;
+
+static void
+on_flushed (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Flushed *f = data;
+  RealtimeClientStats st;
+
+  fail_if (f->done, "completed twice");
+  f->ok
+      = realtime_client_flush_finish (REALTIME_CLIENT (source), res, &f->error);
+  f->broadcasts_read = rt_server_count_frames (server, NULL, "broadcast");
+  realtime_client_get_stats (REALTIME_CLIENT (source), &st);
+  f->heartbeats_ok = st.heartbeats_ok;
+  f->done = TRUE;
+}
+
+/* The flush completed with FALSE and this error. */
+static void
+assert_flush_failed (Flushed *f, GQuark domain, gint code)
+{
+  fail_unless (f->done);
+  fail_if (f->ok);
+  fail_unless (g_error_matches (f->error, domain, code), "flush error: %s",
+      f->error ? f->error->message : "none");
+  g_clear_error (&f->error);
+}
+
+/* A client joined on "flush" whose own heartbeats never get in the way. */
+static RealtimeClient *
+flush_client (RealtimeChannel **ch)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+
+  g_object_set (c, "heartbeat-interval", 20000, NULL);
+  *ch = join (c, "flush");
+  return c;
+}
+
+/* TRUE once the server has read the last frame sent: the broadcast sent
+ * just before the flush is there when it completes. */
+GST_START_TEST (test_flush_after_server_read)
+{
+  RealtimeChannel *ch;
+  RealtimeClient *c = flush_client (&ch);
+  g_autoptr (JsonNode) p = json_from_string ("{\"last\":true}", NULL);
+  Flushed f = { 0 };
+
+  realtime_channel_send_broadcast (ch, "report", p, NULL, NULL, NULL);
+  realtime_client_flush_async (c, 3000, NULL, on_flushed, &f);
+  fail_unless (RT_WAIT_UNTIL (f.done, 3000));
+  g_assert_no_error (f.error);
+  fail_unless (f.ok);
+  fail_unless_equals_int (f.broadcasts_read, 1);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* A heartbeat pending when the flush starts was written before the last
+ * frames: its reply is not the proof, the next heartbeat's is. Two
+ * flushes started together both wait for that next one. */
+GST_START_TEST (test_flush_ignores_pending_heartbeat)
+{
+  RealtimeChannel *ch;
+  RealtimeClient *c = flush_client (&ch);
+  g_autoptr (JsonNode) p = json_from_string ("{}", NULL);
+  Flushed f1 = { 0 }, f2 = { 0 };
+  RealtimeClientStats st;
+
+  rt_server_set_reply_delay (server, 150);
+  realtime_client_heartbeat_now (c);
+  realtime_client_get_stats (c, &st);
+  realtime_channel_send_broadcast (ch, "report", p, NULL, NULL, NULL);
+  realtime_client_flush_async (c, 3000, NULL, on_flushed, &f1);
+  realtime_client_flush_async (c, 3000, NULL, on_flushed, &f2);
+  fail_unless (RT_WAIT_UNTIL (f1.done && f2.done, 3000));
+  fail_unless (f1.ok && f2.ok);
+  fail_unless_equals_int (f1.heartbeats_ok, st.heartbeats_ok + 2);
+  fail_unless_equals_int (f2.heartbeats_ok, st.heartbeats_ok + 2);
+  rt_server_set_reply_delay (server, 0);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* Not connected: FALSE at once, but never inside the call. */
+GST_START_TEST (test_flush_not_connected)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  Flushed f = { 0 };
+
+  realtime_client_flush_async (c, 3000, NULL, on_flushed, &f);
+  fail_if (f.done, "completed inside the call");
+  fail_unless (RT_WAIT_UNTIL (f.done, 500));
+  assert_flush_failed (&f, REALTIME_ERROR, REALTIME_ERROR_DISCONNECTED);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* No heartbeat reply: FALSE at the timeout, the connection kept, and
+ * nothing of the flush left attached. */
+GST_START_TEST (test_flush_timeout)
+{
+  RealtimeChannel *ch;
+  RealtimeClient *c = flush_client (&ch);
+  Flushed f = { 0 };
+  gint64 start;
+  guint base;
+
+  rt_test_run_for (20);
+  base = rt_test_count_sources ();
+  rt_server_set_answer_heartbeats (server, FALSE);
+  start = g_get_monotonic_time ();
+  realtime_client_flush_async (c, 200, NULL, on_flushed, &f);
+  fail_unless (RT_WAIT_UNTIL (f.done, 3000));
+  fail_unless ((g_get_monotonic_time () - start) / 1000 >= 190);
+  assert_flush_failed (&f, REALTIME_ERROR, REALTIME_ERROR_TIMEOUT);
+  fail_unless_equals_int (realtime_client_get_state (c),
+      REALTIME_CLIENT_STATE_CONNECTED);
+  fail_unless (RT_WAIT_UNTIL (rt_test_count_sources () <= base, 1000),
+      "%u sources, %u before", rt_test_count_sources (), base);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* The client disconnects (or the link drops) while waiting: FALSE then,
+ * not at the timeout. */
+GST_START_TEST (test_flush_disconnected_meanwhile)
+{
+  RealtimeChannel *ch;
+  RealtimeClient *c = flush_client (&ch);
+  Flushed f = { 0 };
+
+  rt_server_set_answer_heartbeats (server, FALSE);
+  realtime_client_flush_async (c, 10000, NULL, on_flushed, &f);
+  rt_test_run_for (50);
+  fail_if (f.done);
+  realtime_client_disconnect (c);
+  fail_unless (RT_WAIT_UNTIL (f.done, 500));
+  assert_flush_failed (&f, REALTIME_ERROR, REALTIME_ERROR_DISCONNECTED);
+
+  memset (&f, 0, sizeof f);
+  realtime_client_connect (c);
+  fail_unless (RT_WAIT_UNTIL (is_joined (ch), 3000));
+  realtime_client_flush_async (c, 10000, NULL, on_flushed, &f);
+  rt_server_drop_all (server);
+  fail_unless (RT_WAIT_UNTIL (f.done, 3000));
+  assert_flush_failed (&f, REALTIME_ERROR, REALTIME_ERROR_DISCONNECTED);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_flush_cancelled)
+{
+  RealtimeChannel *ch;
+  RealtimeClient *c = flush_client (&ch);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Flushed f = { 0 };
+
+  rt_server_set_answer_heartbeats (server, FALSE);
+  realtime_client_flush_async (c, 10000, cancellable, on_flushed, &f);
+  rt_test_run_for (50);
+  g_cancellable_cancel (cancellable);
+  fail_unless (RT_WAIT_UNTIL (f.done, 500));
+  assert_flush_failed (&f, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
 static Suite *
 client_suite (void)
 {
@@ -735,6 +917,12 @@ client_suite (void)
   tcase_add_test (tc, test_pushes_carry_current_join_ref);
   tcase_add_test (tc, test_stale_join_ref_dropped);
   tcase_add_test (tc, test_unusable_ca_file_never_connects);
+  tcase_add_test (tc, test_flush_after_server_read);
+  tcase_add_test (tc, test_flush_ignores_pending_heartbeat);
+  tcase_add_test (tc, test_flush_not_connected);
+  tcase_add_test (tc, test_flush_timeout);
+  tcase_add_test (tc, test_flush_disconnected_meanwhile);
+  tcase_add_test (tc, test_flush_cancelled);
   return s;
 }
 

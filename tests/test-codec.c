@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * test-codec.c: the Phoenix / Supabase Realtime frame codec, on the exact
- * wire shapes of PROTOCOL.md and on hostile input.
+ * wire shapes of the Supabase Realtime protocol and on hostile input.
  */
 #include "test-util.h"
 

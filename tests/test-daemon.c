@@ -2,19 +2,18 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * test-daemon.c: "realtime-gateway run" end to end. The daemon runs as a
- * real process against the in-process local realtime server; the test is
- * the operator on the same channel, sending requests as the REST endpoint
- * would and reading the "pipeline_state" replies. Real pipelines, real
- * files, real signals.
+ * real process (gateway-process.h) against the in-process local realtime
+ * server; the test is the operator, sending requests as the REST endpoint
+ * would and reading the "pipeline_state" replies the server received
+ * (reply-collector.h). Real pipelines, real files, real signals.
  */
 #include "test-util.h"
 
-#include "realtime-channel.h"
-#include "realtime-client.h"
+#include "gateway-process.h"
+#include "reply-collector.h"
 #include "rt-server.h"
 
-#include <gio/gio.h>
-#include <libsoup/soup.h>
+#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -25,132 +24,77 @@
 typedef struct
 {
   RtServer *server;
-  gchar *dir;
-  gchar *config;
+  RtGatewayProcess *gp;
   gchar *recordings;
-  gchar *pipelines;
-  gchar *log;
-  gchar *token_file;
-  guint metrics_port;
-  GSubprocess *daemon;
-  RealtimeClient *op;
-  RealtimeChannel *op_channel;
-  GPtrArray *replies; /* JsonNode* of pipeline_state payloads */
+  RtReplyCollector *replies;
 } Fixture;
 
 static Fixture f;
 
-static const gchar *
-gateway_bin (void)
-{
-  const gchar *bin = g_getenv ("RT_GATEWAY_BIN");
+static const gchar *file_pipeline
+    = "[pipeline]\n"
+      "description=videotestsrc is-live=true name=src ! "
+      "video/x-raw,width=320,height=240,framerate=30/1 ! videoconvert ! "
+      "video/x-raw,format=I420 ! x264enc name=enc tune=zerolatency "
+      "speed-preset=ultrafast key-int-max=15 "
+      "! h264parse ! mp4mux ! filesink name=sink "
+      "location=${RECORDINGS_DIR}/default.mp4\n"
+      "stop-timeout=5\n"
+      "default-ttl=60\nmax-ttl=60\n"
+      "[param:file]\n"
+      "element=sink\nproperty=location\ntype=string\n"
+      "pattern=[A-Za-z0-9][A-Za-z0-9_-]{0,63}\nmax-length=64\n"
+      "prefix=${RECORDINGS_DIR}/\nsuffix=.mp4\n"
+      "[param:bitrate]\n"
+      "element=enc\nproperty=bitrate\ntype=uint\nmin=100\nmax=5000\n"
+      "[param:pattern]\n"
+      "element=src\nproperty=pattern\ntype=enum\nvalues=smpte;ball;snow\n";
 
-  fail_unless (bin != NULL, "RT_GATEWAY_BIN is not set");
-  return bin;
-}
+static const gchar *fast_pipeline
+    = "[pipeline]\n"
+      "description=videotestsrc is-live=true name=src ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! fakesink name=sink\n"
+      "stop-timeout=2\n"
+      "default-ttl=30\nmax-ttl=30\n";
 
-static void
-write_file (const gchar *dir, const gchar *name, const gchar *text)
-{
-  g_autofree gchar *path = g_build_filename (dir, name, NULL);
-  GError *error = NULL;
+static const gchar *fail_pipeline
+    = "[pipeline]\n"
+      "description=filesrc location=/nonexistent/realtime-gateway-test ! "
+      "fakesink\n"
+      "restart=on-failure\nrestart-backoff-min=0.05\nrestart-backoff-max=0.1\n"
+      "max-restarts=2\n";
 
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
-}
-
-static guint
-free_port (void)
-{
-  g_autoptr (GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4,
-      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
-  g_autoptr (GInetAddress) lo =
-      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) a = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-
-  g_socket_bind (s, a, TRUE, NULL);
-  bound = g_socket_get_local_address (s, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
-static const gchar *file_pipeline =
-    "[pipeline]\n"
-    "description=videotestsrc is-live=true name=src ! "
-    "video/x-raw,width=320,height=240,framerate=30/1 ! videoconvert ! "
-    "video/x-raw,format=I420 ! x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max=15 "
-    "! h264parse ! mp4mux ! filesink name=sink "
-    "location=${RECORDINGS_DIR}/default.mp4\n"
-    "stop-timeout=5\n"
-    "default-ttl=60\nmax-ttl=60\n"
-    "[param:file]\n"
-    "element=sink\nproperty=location\ntype=string\n"
-    "pattern=[A-Za-z0-9][A-Za-z0-9_-]{0,63}\nmax-length=64\n"
-    "prefix=${RECORDINGS_DIR}/\nsuffix=.mp4\n"
-    "[param:bitrate]\n"
-    "element=enc\nproperty=bitrate\ntype=uint\nmin=100\nmax=5000\n"
-    "[param:pattern]\n"
-    "element=src\nproperty=pattern\ntype=enum\nvalues=smpte;ball;snow\n";
-
-static const gchar *fast_pipeline =
-    "[pipeline]\n"
-    "description=videotestsrc is-live=true name=src ! "
-    "video/x-raw,width=160,height=120,framerate=30/1 ! fakesink name=sink\n"
-    "stop-timeout=2\n" "default-ttl=30\nmax-ttl=30\n";
-
-static const gchar *fail_pipeline =
-    "[pipeline]\n"
-    "description=filesrc location=/nonexistent/realtime-gateway-test ! "
-    "fakesink\n"
-    "restart=on-failure\nrestart-backoff-min=0.05\nrestart-backoff-max=0.1\n"
-    "max-restarts=2\n";
-
-static const gchar *silent_pipeline =
-    "[pipeline]\n"
-    "description=videotestsrc is-live=true ! valve drop=true ! "
-    "fakesink async=false\n" "start-timeout=0.5\n";
+static const gchar *silent_pipeline
+    = "[pipeline]\n"
+      "description=videotestsrc is-live=true ! valve drop=true ! "
+      "fakesink async=false\n"
+      "start-timeout=0.5\n";
 
 static void
-on_reply (RealtimeChannel *ch, const gchar *event, JsonNode *payload,
-    gpointer data)
+write_pipeline (const gchar *name, const gchar *text)
 {
-  if (g_strcmp0 (event, "pipeline_state") == 0)
-    g_ptr_array_add (f.replies, json_node_copy (payload));
-}
+  g_autofree gchar *file = g_strdup_printf ("pipelines/%s.pipeline", name);
 
-static void
-start_daemon (void)
-{
-  g_autoptr (GSubprocessLauncher) l =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  GError *error = NULL;
-
-  g_subprocess_launcher_set_stderr_file_path (l, f.log);
-  g_subprocess_launcher_setenv (l, "G_MESSAGES_DEBUG", "all", TRUE);
-  f.daemon = g_subprocess_launcher_spawn (l, &error, gateway_bin (), "run",
-      "--config", f.config, NULL);
-  g_assert_no_error (error);
+  rt_gateway_process_write_file (f.gp, file, text);
 }
 
 static void
 write_config (const gchar *extra_realtime, const gchar *extra_gateway)
 {
-  g_autofree gchar *text = g_strdup_printf ("[realtime]\n"
-      "url=%s\napi-key-file=apikey\nchannel=" CHANNEL "\n"
-      "heartbeat-interval=1\njoin-timeout=2\nbackoff-min=0.05\n"
-      "backoff-max=0.5\n%s"
-      "[gateway]\nid=test-robot\npipelines-dirs=pipelines\n"
-      "recordings-dir=recordings\nmetrics-address=127.0.0.1:%u\n%s",
-      rt_server_get_url (f.server), extra_realtime ? extra_realtime : "",
-      f.metrics_port, extra_gateway ? extra_gateway : "");
+  rt_gateway_process_write_config (f.gp, rt_server_get_url (f.server), CHANNEL,
+      extra_realtime, extra_gateway);
+}
 
-  write_file (f.dir, "gateway.conf", text);
+static void
+dump_log (void)
+{
+  rt_gateway_process_dump_log (f.gp);
 }
 
 static gboolean
 daemon_joined (void)
 {
-  return rt_server_count_members (f.server, TOPIC) >= 2;
+  return rt_server_count_members (f.server, TOPIC) >= 1;
 }
 
 static void
@@ -161,117 +105,24 @@ setup (void)
   memset (&f, 0, sizeof f);
   f.server = rt_server_new (0, RT_TEST_API_KEY, &error);
   g_assert_no_error (error);
-  f.dir = g_dir_make_tmp ("rtg-daemon-XXXXXX", &error);
-  g_assert_no_error (error);
-  f.config = g_build_filename (f.dir, "gateway.conf", NULL);
-  f.recordings = g_build_filename (f.dir, "recordings", NULL);
-  f.pipelines = g_build_filename (f.dir, "pipelines", NULL);
-  f.log = g_build_filename (f.dir, "daemon.log", NULL);
-  f.token_file = g_build_filename (f.dir, "token", NULL);
-  g_mkdir (f.pipelines, 0700);
-  write_file (f.dir, "apikey", RT_TEST_API_KEY "\n");
-  write_file (f.pipelines, "file.pipeline", file_pipeline);
-  write_file (f.pipelines, "fast.pipeline", fast_pipeline);
-  write_file (f.pipelines, "fail.pipeline", fail_pipeline);
-  write_file (f.pipelines, "silent.pipeline", silent_pipeline);
-  f.metrics_port = free_port ();
-  f.replies = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      json_node_unref);
-
-  f.op = g_object_new (REALTIME_TYPE_CLIENT, "url",
-      rt_server_get_url (f.server), "api-key", RT_TEST_API_KEY,
-      "heartbeat-interval", 1000, "backoff-min", 10, "backoff-max", 100,
-      NULL);
-  f.op_channel = realtime_client_channel (f.op, CHANNEL);
-  g_signal_connect (f.op_channel, "broadcast", G_CALLBACK (on_reply), NULL);
-  realtime_channel_subscribe (f.op_channel);
-  realtime_client_connect (f.op);
-  fail_unless (RT_WAIT_UNTIL (realtime_channel_get_state (f.op_channel) ==
-          REALTIME_CHANNEL_STATE_JOINED, 5000));
-}
-
-static void
-dump_log (void)
-{
-  g_autofree gchar *text = NULL;
-
-  if (g_file_get_contents (f.log, &text, NULL, NULL)) {
-    gsize len = strlen (text);
-    g_printerr ("----- daemon log (last 4000 bytes) -----\n%s\n",
-        text + (len > 4000 ? len - 4000 : 0));
-  }
-}
-
-static gboolean
-daemon_exited (void)
-{
-  return g_subprocess_get_if_exited (f.daemon)
-      || g_subprocess_get_if_signaled (f.daemon);
-}
-
-/* Iterates while waiting: the server must keep answering (the leave). */
-static gboolean
-wait_daemon_exit (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < end) {
-    rt_test_iterate (20);
-    if (g_subprocess_get_identifier (f.daemon) == NULL) {
-      g_subprocess_wait (f.daemon, NULL, NULL);
-      return daemon_exited ();
-    }
-  }
-  return FALSE;
-}
-
-static void
-stop_daemon (void)
-{
-  if (!f.daemon)
-    return;
-  if (g_subprocess_get_identifier (f.daemon)) {
-    g_subprocess_send_signal (f.daemon, SIGTERM);
-    if (!wait_daemon_exit (15000))
-      g_subprocess_force_exit (f.daemon);
-  }
-  g_subprocess_wait (f.daemon, NULL, NULL);
-  g_clear_object (&f.daemon);
-}
-
-static void
-rm_rf (const gchar *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    if (g_file_test (child, G_FILE_TEST_IS_DIR))
-      rm_rf (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
+  f.gp = rt_gateway_process_new ("daemon");
+  f.recordings = rt_gateway_process_path (f.gp, "recordings");
+  write_pipeline ("file", file_pipeline);
+  write_pipeline ("fast", fast_pipeline);
+  write_pipeline ("fail", fail_pipeline);
+  write_pipeline ("silent", silent_pipeline);
+  f.replies = rt_reply_collector_new (f.server, TOPIC, NULL);
 }
 
 static void
 teardown (void)
 {
-  if (f.daemon && g_subprocess_get_identifier (f.daemon))
+  if (rt_gateway_process_is_running (f.gp))
     dump_log ();
-  stop_daemon ();
-  realtime_client_disconnect (f.op);
-  g_clear_object (&f.op);
+  g_clear_pointer (&f.gp, rt_gateway_process_free);
+  g_clear_pointer (&f.replies, rt_reply_collector_free);
   g_clear_pointer (&f.server, rt_server_free);
-  g_ptr_array_unref (f.replies);
-  rm_rf (f.dir);
-  g_free (f.dir);
-  g_free (f.config);
   g_free (f.recordings);
-  g_free (f.pipelines);
-  g_free (f.log);
-  g_free (f.token_file);
   rt_test_run_for (20);
 }
 
@@ -279,9 +130,10 @@ static void
 run_daemon (void)
 {
   write_config (NULL, NULL);
-  start_daemon ();
-  if (!RT_WAIT_UNTIL (daemon_joined () || g_subprocess_get_identifier
-          (f.daemon) == NULL, 15000) || !daemon_joined ()) {
+  rt_gateway_process_run (f.gp);
+  if (!RT_WAIT_UNTIL (daemon_joined () || !rt_gateway_process_is_running (f.gp),
+          15000)
+      || !daemon_joined ()) {
     dump_log ();
     fail ("the daemon never joined the channel");
   }
@@ -293,48 +145,30 @@ request (const gchar *event, const gchar *json)
   rt_server_broadcast (f.server, TOPIC, event, json);
 }
 
-static const gchar *
-member (JsonNode *n, const gchar *name)
-{
-  JsonObject *o = json_node_get_object (n);
-  JsonNode *m = json_object_get_member (o, name);
-
-  if (!m || JSON_NODE_HOLDS_NULL (m))
-    return NULL;
-  return json_node_get_string (m);
-}
-
 /* The index of the first reply at or after @from matching, or -1. */
 static gint
 find_reply (guint from, const gchar *pipeline, const gchar *state,
     const gchar *request_id)
 {
-  guint i;
-
-  for (i = from; i < f.replies->len; i++) {
-    JsonNode *n = g_ptr_array_index (f.replies, i);
-    if ((!pipeline || g_strcmp0 (member (n, "pipeline"), pipeline) == 0)
-        && (!state || g_strcmp0 (member (n, "state"), state) == 0)
-        && (!request_id || g_strcmp0 (member (n, "request_id"),
-                request_id) == 0))
-      return i;
-  }
-  return -1;
+  return rt_reply_collector_find (f.replies, from, pipeline, state, request_id);
 }
 
-static JsonNode *
-wait_reply (const gchar *pipeline, const gchar *state,
-    const gchar *request_id, guint timeout_ms)
+static const RtReply *
+wait_reply (const gchar *pipeline, const gchar *state, const gchar *request_id,
+    guint timeout_ms)
 {
-  gint i = -1;
+  const RtReply *r = rt_reply_collector_wait (f.replies, pipeline, state,
+      request_id, timeout_ms);
 
-  if (!RT_WAIT_UNTIL ((i = find_reply (0, pipeline, state, request_id)) >= 0,
-          timeout_ms)) {
+  if (!r) {
+    g_autofree gchar *seen
+        = rt_replies_describe (rt_reply_collector_get_replies (f.replies), 0,
+            20);
     dump_log ();
-    fail ("no %s reply for %s (request %s)", state, pipeline,
-        request_id ? request_id : "-");
+    fail ("no %s reply for %s (request %s); seen: %s", state, pipeline,
+        request_id ? request_id : "-", seen);
   }
-  return g_ptr_array_index (f.replies, i);
+  return r;
 }
 
 static gchar *
@@ -346,8 +180,8 @@ discover_duration (const gchar *path)
   gchar *line;
   gint status;
 
-  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
-          G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, NULL));
+  fail_unless (g_spawn_sync (NULL, (gchar **)argv, NULL, G_SPAWN_SEARCH_PATH,
+      NULL, NULL, &out, &err, &status, NULL));
   line = strstr (out, "Duration: ");
   if (!line) {
     g_printerr ("gst-discoverer-1.0 %s:\n%s%s\n", path, out, err);
@@ -372,21 +206,23 @@ GST_START_TEST (test_start_playing_stop_finalises_mp4)
 {
   g_autofree gchar *path = NULL;
   g_autofree gchar *duration = NULL;
-  JsonNode *playing;
+  const RtReply *playing;
   gint64 t0;
   gdouble d;
 
   run_daemon ();
-  request ("start", "{\"pipeline\":\"file\",\"request_id\":\"r1\","
+  request ("start",
+      "{\"pipeline\":\"file\",\"request_id\":\"r1\","
       "\"params\":{\"file\":\"clip-1\",\"bitrate\":800}}");
   wait_reply ("file", "starting", "r1", 5000);
   playing = wait_reply ("file", "playing", "r1", 10000);
   t0 = g_get_monotonic_time ();
   {
-    JsonObject *params = json_object_get_object_member
-        (json_node_get_object (playing), "params");
-    fail_unless_equals_string (json_object_get_string_member (params,
-            "file"), "clip-1");
+    JsonObject *params = json_object_get_object_member (json_node_get_object (
+                                                            playing->payload),
+        "params");
+    fail_unless_equals_string (json_object_get_string_member (params, "file"),
+        "clip-1");
     fail_unless_equals_int (json_object_get_int_member (params, "bitrate"),
         800);
   }
@@ -399,12 +235,13 @@ GST_START_TEST (test_start_playing_stop_finalises_mp4)
   path = g_build_filename (f.recordings, "clip-1.mp4", NULL);
   fail_unless (g_file_test (path, G_FILE_TEST_EXISTS), "no %s", path);
   duration = discover_duration (path);
-  fail_unless (duration != NULL, "gst-discoverer found no duration: the "
+  fail_unless (duration != NULL,
+      "gst-discoverer found no duration: the "
       "file was not finalised");
   /* Recorded from start to stop: about the time it played. */
   fail_unless (duration_seconds (duration) > 1.5
-      && duration_seconds (duration) < d + 1.0, "duration %s after %.1f s",
-      duration, d);
+          && duration_seconds (duration) < d + 1.0,
+      "duration %s after %.1f s", duration, d);
 
   /* Idempotent: stopping a stopped pipeline says stopped. */
   request ("stop", "{\"pipeline\":\"file\",\"request_id\":\"r3\"}");
@@ -419,45 +256,62 @@ GST_START_TEST (test_bad_requests_rejected)
   {
     const gchar *event, *json, *id, *reason;
   } bad[] = {
-    {"start", "{\"pipeline\":\"nope\",\"request_id\":\"b1\"}", "b1",
-        "unknown pipeline"},
-    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b2\","
-          "\"params\":{\"volume\":3}}", "b2", "volume"},
-    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b3\","
-          "\"params\":{\"bitrate\":\"fast\"}}", "b3", "bitrate"},
-    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b4\","
-          "\"params\":{\"bitrate\":99999}}", "b4", "bitrate"},
-    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b5\","
-          "\"params\":{\"file\":\"x ! filesink location=/tmp/pwned\"}}", "b5",
-        "file"},
-    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b6\","
-          "\"params\":{\"file\":\"a\\\"b\"}}", "b6", "file"},
-    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b7\","
-          "\"params\":{\"file\":\"a\\nb\"}}", "b7", "file"},
-    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b8\","
-          "\"params\":{\"file\":\"../../etc/x\"}}", "b8", "file"},
-    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b9\","
-          "\"params\":{\"pattern\":\"zebra\"}}", "b9", "pattern"},
-    {"start", "{\"pipeline\":\"fast\",\"request_id\":\"b10\",\"ttl\":600}",
-        "b10", "max-ttl"},
-    {"start", "{\"pipeline\":\"file\",\"request_id\":\"b11\","
-          "\"params\":[1,2]}", "b11", NULL},
-    {"renew", "{\"pipeline\":\"file\",\"request_id\":\"b12\",\"ttl\":10}",
-        "b12", NULL},
-    {"stop", "{\"pipeline\":\"../file\",\"request_id\":\"b13\"}", "b13",
-        NULL},
+    { "start", "{\"pipeline\":\"nope\",\"request_id\":\"b1\"}", "b1",
+        "unknown pipeline" },
+    { "start",
+        "{\"pipeline\":\"file\",\"request_id\":\"b2\","
+        "\"params\":{\"volume\":3}}",
+        "b2", "volume" },
+    { "start",
+        "{\"pipeline\":\"file\",\"request_id\":\"b3\","
+        "\"params\":{\"bitrate\":\"fast\"}}",
+        "b3", "bitrate" },
+    { "start",
+        "{\"pipeline\":\"file\",\"request_id\":\"b4\","
+        "\"params\":{\"bitrate\":99999}}",
+        "b4", "bitrate" },
+    { "start",
+        "{\"pipeline\":\"file\",\"request_id\":\"b5\","
+        "\"params\":{\"file\":\"x ! filesink location=/tmp/pwned\"}}",
+        "b5", "file" },
+    { "start",
+        "{\"pipeline\":\"file\",\"request_id\":\"b6\","
+        "\"params\":{\"file\":\"a\\\"b\"}}",
+        "b6", "file" },
+    { "start",
+        "{\"pipeline\":\"file\",\"request_id\":\"b7\","
+        "\"params\":{\"file\":\"a\\nb\"}}",
+        "b7", "file" },
+    { "start",
+        "{\"pipeline\":\"file\",\"request_id\":\"b8\","
+        "\"params\":{\"file\":\"../../etc/x\"}}",
+        "b8", "file" },
+    { "start",
+        "{\"pipeline\":\"file\",\"request_id\":\"b9\","
+        "\"params\":{\"pattern\":\"zebra\"}}",
+        "b9", "pattern" },
+    { "start", "{\"pipeline\":\"fast\",\"request_id\":\"b10\",\"ttl\":600}",
+        "b10", "max-ttl" },
+    { "start",
+        "{\"pipeline\":\"file\",\"request_id\":\"b11\","
+        "\"params\":[1,2]}",
+        "b11", NULL },
+    { "renew", "{\"pipeline\":\"file\",\"request_id\":\"b12\",\"ttl\":10}",
+        "b12", NULL },
+    { "stop", "{\"pipeline\":\"../file\",\"request_id\":\"b13\"}", "b13",
+        NULL },
   };
   guint i;
 
   run_daemon ();
   for (i = 0; i < G_N_ELEMENTS (bad); i++) {
-    JsonNode *r;
+    const RtReply *r;
     request (bad[i].event, bad[i].json);
     r = wait_reply (NULL, "failed", bad[i].id, 5000);
-    fail_unless (member (r, "error") != NULL, "no reason for %s", bad[i].id);
+    fail_unless (r->error != NULL, "no reason for %s", bad[i].id);
     if (bad[i].reason)
-      fail_unless (strstr (member (r, "error"), bad[i].reason) != NULL,
-          "reason for %s: %s", bad[i].id, member (r, "error"));
+      fail_unless (strstr (r->error, bad[i].reason) != NULL,
+          "reason for %s: %s", bad[i].id, r->error);
   }
   /* Nothing started, nothing written. */
   fail_unless_equals_int (find_reply (0, NULL, "starting", NULL), -1);
@@ -483,18 +337,20 @@ GST_START_TEST (test_lease_expires_and_renew_extends)
   gint64 t0;
 
   run_daemon ();
-  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"l1\","
+  request ("start",
+      "{\"pipeline\":\"fast\",\"request_id\":\"l1\","
       "\"ttl\":2}");
   wait_reply ("fast", "playing", "l1", 5000);
   t0 = g_get_monotonic_time ();
   rt_test_run_for (1200);
-  request ("renew", "{\"pipeline\":\"fast\",\"request_id\":\"l2\","
+  request ("renew",
+      "{\"pipeline\":\"fast\",\"request_id\":\"l2\","
       "\"ttl\":2}");
   wait_reply ("fast", "playing", "l2", 3000);
   {
-    JsonNode *r = wait_reply ("fast", "stopped", NULL, 5000);
+    const RtReply *r = wait_reply ("fast", "stopped", NULL, 5000);
     gdouble lived = (g_get_monotonic_time () - t0) / 1e6;
-    fail_unless_equals_string (member (r, "error"), "lease expired");
+    fail_unless_equals_string (r->error, "lease expired");
     /* Renewed at 1.2 s for 2 s more: not before 3 s. */
     fail_unless (lived >= 2.9, "stopped after %.2f s", lived);
   }
@@ -504,40 +360,37 @@ GST_END_TEST;
 
 GST_START_TEST (test_failing_pipeline_restarts_then_gives_up)
 {
-  guint i, failed = 0;
+  const RtReply *r;
 
   run_daemon ();
   request ("start", "{\"pipeline\":\"fail\",\"request_id\":\"f1\"}");
   wait_reply ("fail", "failed", "f1", 5000);
   /* max-restarts=2: three failed runs in all, then it stays failed. */
-  fail_unless (RT_WAIT_UNTIL ((failed = 0, ({
-                  for (i = 0; i < f.replies->len; i++)
-                  failed += g_strcmp0 (member (g_ptr_array_index (f.replies,
-                              i), "state"), "failed") == 0;}), failed >= 3),
-          10000), "only %u failures", failed);
+  fail_unless (RT_WAIT_UNTIL (rt_reply_collector_count (f.replies, "fail",
+                                  "failed", NULL)
+                       >= 3,
+                   10000),
+      "only %u failures",
+      rt_reply_collector_count (f.replies, "fail", "failed", NULL));
   rt_test_run_for (1000);
-  failed = 0;
-  for (i = 0; i < f.replies->len; i++)
-    failed += g_strcmp0 (member (g_ptr_array_index (f.replies, i), "state"),
-        "failed") == 0;
-  fail_unless_equals_int (failed, 3);
-  {
-    JsonNode *r = wait_reply ("fail", "failed", "f1", 100);
-    fail_unless (strstr (member (r, "error"), "filesrc") != NULL,
-        "error without the element: %s", member (r, "error"));
-  }
+  fail_unless_equals_int (rt_reply_collector_count (f.replies, "fail", "failed",
+                              NULL),
+      3);
+  r = wait_reply ("fail", "failed", "f1", 100);
+  fail_unless (strstr (r->error, "filesrc") != NULL,
+      "error without the element: %s", r->error);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_start_timeout_fails)
 {
-  JsonNode *r;
+  const RtReply *r;
 
   run_daemon ();
   request ("start", "{\"pipeline\":\"silent\",\"request_id\":\"t1\"}");
   r = wait_reply ("silent", "failed", NULL, 5000);
-  fail_unless (member (r, "error") != NULL);
+  fail_unless (r->error != NULL);
   fail_unless_equals_int (find_reply (0, "silent", "playing", NULL), -1);
 }
 
@@ -564,7 +417,8 @@ GST_START_TEST (test_storm_ends_in_last_state)
   run_daemon ();
   for (i = 0; i < 200; i++) {
     g_autofree gchar *json = g_strdup_printf ("{\"pipeline\":\"fast\","
-        "\"request_id\":\"s%u\"}", i);
+                                              "\"request_id\":\"s%u\"}",
+        i);
     request (i % 2 ? "stop" : "start", json);
     /* 200 requests within a second. */
     rt_test_iterate (1);
@@ -580,8 +434,7 @@ GST_START_TEST (test_storm_ends_in_last_state)
   rt_test_run_for (500);
   request ("status", "{\"pipeline\":\"fast\",\"request_id\":\"after\"}");
   wait_reply ("fast", "stopped", "after", 5000);
-  fail_unless (g_subprocess_get_identifier (f.daemon) != NULL,
-      "the daemon died");
+  fail_unless (rt_gateway_process_is_running (f.gp), "the daemon died");
 }
 
 GST_END_TEST;
@@ -591,12 +444,16 @@ GST_START_TEST (test_hup_reloads_definitions)
   run_daemon ();
   request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"h1\"}");
   wait_reply ("fast", "playing", "h1", 5000);
-  write_file (f.pipelines, "extra.pipeline", fast_pipeline);
-  g_subprocess_send_signal (f.daemon, SIGHUP);
+  write_pipeline ("extra", fast_pipeline);
+  rt_gateway_process_signal (f.gp, SIGHUP);
   fail_unless (RT_WAIT_UNTIL (({
-              request ("status", "{\"pipeline\":\"extra\","
-                  "\"request_id\":\"h2\"}"); rt_test_run_for (200);
-              find_reply (0, "extra", "stopped", "h2") >= 0;}), 5000));
+    request ("status",
+        "{\"pipeline\":\"extra\","
+        "\"request_id\":\"h2\"}");
+    rt_test_run_for (200);
+    find_reply (0, "extra", "stopped", "h2") >= 0;
+  }),
+      5000));
   /* The running pipeline kept running through the reload. */
   request ("status", "{\"pipeline\":\"fast\",\"request_id\":\"h3\"}");
   wait_reply ("fast", "playing", "h3", 5000);
@@ -611,41 +468,172 @@ GST_START_TEST (test_term_finalises_file_and_exits_zero)
   g_autofree gchar *duration = NULL;
 
   run_daemon ();
-  request ("start", "{\"pipeline\":\"file\",\"request_id\":\"x1\","
+  request ("start",
+      "{\"pipeline\":\"file\",\"request_id\":\"x1\","
       "\"params\":{\"file\":\"term\"}}");
   wait_reply ("file", "playing", "x1", 10000);
   rt_test_run_for (1500);
-  g_subprocess_send_signal (f.daemon, SIGTERM);
-  fail_unless (wait_daemon_exit (15000), "the daemon did not exit");
-  fail_unless (g_subprocess_get_if_exited (f.daemon));
-  fail_unless_equals_int (g_subprocess_get_exit_status (f.daemon), 0);
+  rt_gateway_process_signal (f.gp, SIGTERM);
+  fail_unless (rt_gateway_process_wait_exit (f.gp, 15000),
+      "the daemon did not exit");
+  fail_unless_equals_int (rt_gateway_process_get_exit_status (f.gp), 0);
   path = g_build_filename (f.recordings, "term.mp4", NULL);
   duration = discover_duration (path);
   fail_unless (duration_seconds (duration) > 1.0, "duration %s", duration);
   /* It reported the stop and left the channel. */
   wait_reply ("file", "stopped", NULL, 1000);
-  fail_unless (RT_WAIT_UNTIL (rt_server_count_members (f.server, TOPIC) == 1,
-          2000));
+  fail_unless (
+      RT_WAIT_UNTIL (rt_server_count_members (f.server, TOPIC) == 0, 2000));
+}
+
+GST_END_TEST;
+
+/* Its EOS waits behind a second per queued buffer: a stop takes its whole
+ * stop-timeout. */
+static const gchar *slow_pipeline
+    = "[pipeline]\n"
+      "description=videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! queue ! "
+      "identity sleep-time=1000000 ! fakesink\n"
+      "stop-timeout=20\n";
+
+GST_START_TEST (test_second_term_exits_at_once)
+{
+  gint64 t0;
+
+  write_pipeline ("slow", slow_pipeline);
+  run_daemon ();
+  request ("start", "{\"pipeline\":\"slow\",\"request_id\":\"q1\"}");
+  wait_reply ("slow", "playing", "q1", 5000);
+  rt_gateway_process_signal (f.gp, SIGTERM);
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      rt_gateway_process_wait_log (f.gp, "every pipeline gets EOS", 5000),
+      "no stop began");
+  t0 = g_get_monotonic_time ();
+  rt_gateway_process_signal (f.gp, SIGTERM);
+  RT_GATEWAY_FAIL_UNLESS (f.gp, rt_gateway_process_wait_exit (f.gp, 5000),
+      "the daemon did not exit on the second TERM");
+  fail_unless ((g_get_monotonic_time () - t0) / 1000 < 3000);
+  fail_unless_equals_int (rt_gateway_process_get_exit_status (f.gp), 1);
+  fail_unless (rt_gateway_process_count_log (f.gp, "second stop signal") == 1);
+}
+
+GST_END_TEST;
+
+/* What the daemon told systemd: the datagrams on a NOTIFY_SOCKET of the
+ * test's, one "KEY=VALUE" message each. */
+typedef struct
+{
+  GSocket *socket;
+  GPtrArray *messages; /* gchar* */
+} Notifications;
+
+static Notifications *
+notifications_new (void)
+{
+  Notifications *n = g_new0 (Notifications, 1);
+  g_autofree gchar *path = rt_gateway_process_path (f.gp, "notify");
+  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (path);
+  GError *error = NULL;
+
+  n->socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_socket_bind (n->socket, address, TRUE, &error);
+  g_assert_no_error (error);
+  g_socket_set_blocking (n->socket, FALSE);
+  n->messages = g_ptr_array_new_with_free_func (g_free);
+  rt_gateway_process_setenv (f.gp, "NOTIFY_SOCKET", path);
+  return n;
+}
+
+static void
+notifications_free (Notifications *n)
+{
+  g_object_unref (n->socket);
+  g_ptr_array_unref (n->messages);
+  g_free (n);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Notifications, notifications_free)
+
+/* Whether a message equal to @text (or starting with it, when it ends in
+ * '*') arrived. */
+static gboolean
+notified (Notifications *n, const gchar *text)
+{
+  gchar buf[1024];
+  gssize len;
+  gsize match_len = strlen (text);
+  gboolean prefix = match_len > 0 && text[match_len - 1] == '*';
+  guint i;
+
+  while (
+      (len = g_socket_receive (n->socket, buf, sizeof buf - 1, NULL, NULL)) > 0)
+    g_ptr_array_add (n->messages, g_strndup (buf, len));
+  for (i = 0; i < n->messages->len; i++) {
+    const gchar *m = g_ptr_array_index (n->messages, i);
+    if (prefix ? strncmp (m, text, match_len - 1) == 0 : strcmp (m, text) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+GST_START_TEST (test_systemd_notifications)
+{
+  g_autoptr (Notifications) n = NULL;
+
+  if (g_strcmp0 (g_getenv ("RT_GATEWAY_SYSTEMD"), "1") != 0) {
+    g_printerr ("built without libsystemd: nothing is sent, nothing to "
+                "check\n");
+    return;
+  }
+  n = notifications_new ();
+  run_daemon ();
+  fail_unless (RT_WAIT_UNTIL (notified (n, "READY=1"), 5000));
+  fail_unless (
+      RT_WAIT_UNTIL (notified (n,
+                         "STATUS=connected, channel joined, 0 of 4 pipelines "
+                         "playing"),
+          5000));
+  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"n1\"}");
+  wait_reply ("fast", "playing", "n1", 5000);
+  fail_unless (
+      RT_WAIT_UNTIL (notified (n,
+                         "STATUS=connected, channel joined, 1 of 4 pipelines "
+                         "playing"),
+          5000));
+  rt_gateway_process_signal (f.gp, SIGHUP);
+  fail_unless (RT_WAIT_UNTIL (notified (n, "RELOADING=1"), 5000));
+  rt_gateway_process_signal (f.gp, SIGTERM);
+  fail_unless (RT_WAIT_UNTIL (notified (n, "STOPPING=1"), 5000));
+  fail_unless (RT_WAIT_UNTIL (notified (n, "STATUS=stopping; *"), 5000));
+  fail_unless (rt_gateway_process_wait_exit (f.gp, 10000));
+  fail_unless_equals_int (rt_gateway_process_get_exit_status (f.gp), 0);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_token_file_rotation_reaches_server)
 {
-  write_file (f.dir, "token", RT_TEST_TOKEN "\n");
   write_config ("access-token-file=token\n", NULL);
-  start_daemon ();
+  rt_gateway_process_run (f.gp);
   fail_unless (RT_WAIT_UNTIL (daemon_joined (), 15000));
-  fail_unless_equals_string (rt_server_get_last_access_token (f.server,
-          TOPIC), RT_TEST_TOKEN);
+  fail_unless_equals_string (rt_server_get_last_access_token (f.server, TOPIC),
+      RT_TEST_TOKEN);
   /* Replaced atomically, as a token refresher would. */
-  write_file (f.dir, "token.new", RT_TEST_TOKEN2 "\n");
+  rt_gateway_process_write_file (f.gp, "token.new", RT_TEST_TOKEN2 "\n");
   {
-    g_autofree gchar *tmp = g_build_filename (f.dir, "token.new", NULL);
-    g_rename (tmp, f.token_file);
+    g_autofree gchar *tmp = rt_gateway_process_path (f.gp, "token.new");
+    g_autofree gchar *token = rt_gateway_process_path (f.gp, "token");
+    g_rename (tmp, token);
   }
-  fail_unless (RT_WAIT_UNTIL (g_strcmp0 (rt_server_get_last_access_token
-              (f.server, TOPIC), RT_TEST_TOKEN2) == 0, 5000));
+  fail_unless (
+      RT_WAIT_UNTIL (g_strcmp0 (rt_server_get_last_access_token (f.server,
+                                    TOPIC),
+                         RT_TEST_TOKEN2)
+              == 0,
+          5000));
   fail_unless (rt_server_count_frames (f.server, TOPIC, "access_token") >= 1);
 }
 
@@ -654,36 +642,13 @@ GST_END_TEST;
 static gchar *
 http_get (const gchar *path, guint *status)
 {
-  g_autoptr (SoupSession) s = soup_session_new ();
-  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u%s",
-      f.metrics_port, path);
-  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
-  g_autoptr (GBytes) body = NULL;
-  GError *error = NULL;
-  gsize len;
-  const gchar *data;
-
-  body = soup_session_send_and_read (s, msg, NULL, &error);
-  if (!body) {
-    g_clear_error (&error);
-    *status = 0;
-    return NULL;
-  }
-  *status = soup_message_get_status (msg);
-  data = g_bytes_get_data (body, &len);
-  return g_strndup (data, len);
+  return rt_gateway_process_http_get (f.gp, path, status);
 }
 
 static gdouble
-metric_value (const gchar *text, const gchar *name)
+metric (const gchar *name)
 {
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  guint i;
-
-  for (i = 0; lines[i]; i++)
-    if (g_str_has_prefix (lines[i], name) && lines[i][strlen (name)] == ' ')
-      return g_ascii_strtod (lines[i] + strlen (name) + 1, NULL);
-  return -1;
+  return rt_gateway_process_metric (f.gp, name);
 }
 
 GST_START_TEST (test_healthz_and_metrics)
@@ -695,60 +660,62 @@ GST_START_TEST (test_healthz_and_metrics)
   /* The server has the daemon as a member a moment before the daemon has
    * read the join reply. */
   fail_unless (RT_WAIT_UNTIL (({
-              g_clear_pointer (&body, g_free); body = http_get ("/healthz", &status);
-              status == 200;}), 5000), "healthz said %u", status);
+    g_clear_pointer (&body, g_free);
+    body = http_get ("/healthz", &status);
+    status == 200;
+  }),
+                   5000),
+      "healthz said %u", status);
   fail_unless (strstr (body, "\"channel\":\"joined\"") != NULL, "%s", body);
   g_clear_pointer (&body, g_free);
   body = http_get ("/metrics", &status);
   fail_unless_equals_int (status, 200);
-  fail_unless_equals_int (metric_value (body,
-          "gateway_pipeline_state{pipeline=\"fast\",state=\"playing\"}"), 0);
-  fail_unless (metric_value (body, "realtime_joins_total") >= 1);
+  fail_unless_equals_int (metric ("gateway_pipeline_state{pipeline=\"fast\","
+                                  "state=\"playing\"}"),
+      0);
+  fail_unless (metric ("realtime_joins_total") >= 1);
   g_clear_pointer (&body, g_free);
 
   request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"m1\"}");
   wait_reply ("fast", "playing", "m1", 5000);
-  body = http_get ("/metrics", &status);
-  fail_unless_equals_int (metric_value (body,
-          "gateway_pipeline_state{pipeline=\"fast\",state=\"playing\"}"), 1);
-  fail_unless_equals_int (metric_value (body,
-          "gateway_pipeline_starts_total{pipeline=\"fast\"}"), 1);
-  fail_unless (metric_value (body,
-          "gateway_pipeline_first_buffer_seconds{pipeline=\"fast\"}") > 0);
-  fail_unless (metric_value (body, "gateway_requests_total") >= 1);
-  g_clear_pointer (&body, g_free);
+  fail_unless_equals_int (metric ("gateway_pipeline_state{pipeline=\"fast\","
+                                  "state=\"playing\"}"),
+      1);
+  fail_unless_equals_int (metric ("gateway_pipeline_starts_total{pipeline="
+                                  "\"fast\"}"),
+      1);
+  fail_unless (
+      metric ("gateway_pipeline_first_buffer_seconds{pipeline=\"fast\"}") > 0);
+  fail_unless (metric ("gateway_requests_total") >= 1);
 
   /* Unreachable server: not joined, so not healthy. */
   rt_server_refuse_upgrades (f.server, 503, 1000);
   rt_server_drop_all (f.server);
   fail_unless (RT_WAIT_UNTIL (({
-              g_clear_pointer (&body, g_free); body = http_get ("/healthz", &status);
-              status == 503;}), 5000), "healthz stayed %u", status);
+    g_clear_pointer (&body, g_free);
+    body = http_get ("/healthz", &status);
+    status == 503;
+  }),
+                   5000),
+      "healthz stayed %u", status);
   rt_server_refuse_upgrades (f.server, 0, 0);
   fail_unless (RT_WAIT_UNTIL (({
-              g_clear_pointer (&body, g_free); body = http_get ("/healthz", &status);
-              status == 200;}), 5000));
-  g_clear_pointer (&body, g_free);
-  body = http_get ("/metrics", &status);
-  fail_unless (metric_value (body, "realtime_reconnects_total") >= 1);
+    g_clear_pointer (&body, g_free);
+    body = http_get ("/healthz", &status);
+    status == 200;
+  }),
+      5000));
+  fail_unless (metric ("realtime_reconnects_total") >= 1);
 }
 
 GST_END_TEST;
 
 /* check-config: one clear line per problem, non-zero exit. */
 static gint
-check_config (const gchar *config_text, gchar **err_out)
+check_config (const gchar *config_text, gchar **output)
 {
-  g_autofree gchar *out = NULL;
-  gint status = 0;
-  const gchar *argv[] = { gateway_bin (), "check-config", "--config",
-    f.config, NULL
-  };
-
-  write_file (f.dir, "gateway.conf", config_text);
-  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL,
-          &out, err_out, &status, NULL));
-  return g_spawn_check_wait_status (status, NULL) ? 0 : 1;
+  rt_gateway_process_write_file (f.gp, "gateway.conf", config_text);
+  return rt_gateway_process_check_config (f.gp, NULL, output) == 0 ? 0 : 1;
 }
 
 GST_START_TEST (test_check_config_catches_errors)
@@ -760,33 +727,38 @@ GST_START_TEST (test_check_config_catches_errors)
     const gchar *config;
     const gchar *expect;
   } bad[] = {
-    {"[realtime]\nchannel=x\napi-key-file=apikey\n"
-          "[gateway]\npipelines-dirs=pipelines\n", "[realtime] url: missing"},
-    {"[realtime]\nurl=ftp://x\nchannel=x\napi-key-file=apikey\n"
-          "[gateway]\npipelines-dirs=pipelines\n", "[realtime] url:"},
-    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\n"
-          "api-key-file=missing-key\n[gateway]\npipelines-dirs=pipelines\n",
-        "api-key-file"},
-    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
-          "vsn=3.0\n[gateway]\npipelines-dirs=pipelines\n", "[realtime] vsn"},
-    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
-          "heartbeat-interval=soon\n[gateway]\npipelines-dirs=pipelines\n",
-        "heartbeat-interval"},
-    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
-          "hartbeat=1\n[gateway]\npipelines-dirs=pipelines\n",
-        "hartbeat: unknown key"},
-    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
-          "[gateway]\npipelines-dirs=pipelines\nmetrics-address=nowhere\n",
-        "metrics-address"},
-    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
-          "[gateway]\npipelines-dirs=pipelines\n[events]\nstart=stop\n",
-        "[events]"},
-    {"[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
-          "[gateway]\npipelines-dirs=pipelines\n", "broken.pipeline"},
+    { "[realtime]\nchannel=x\napi-key-file=apikey\n"
+      "[gateway]\npipelines-dirs=pipelines\n",
+        "[realtime] url: missing" },
+    { "[realtime]\nurl=ftp://x\nchannel=x\napi-key-file=apikey\n"
+      "[gateway]\npipelines-dirs=pipelines\n",
+        "[realtime] url:" },
+    { "[realtime]\nurl=http://127.0.0.1:1\nchannel=x\n"
+      "api-key-file=missing-key\n[gateway]\npipelines-dirs=pipelines\n",
+        "api-key-file" },
+    { "[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+      "vsn=3.0\n[gateway]\npipelines-dirs=pipelines\n",
+        "[realtime] vsn" },
+    { "[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+      "heartbeat-interval=soon\n[gateway]\npipelines-dirs=pipelines\n",
+        "heartbeat-interval" },
+    { "[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+      "hartbeat=1\n[gateway]\npipelines-dirs=pipelines\n",
+        "hartbeat: unknown key" },
+    { "[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+      "[gateway]\npipelines-dirs=pipelines\nmetrics-address=nowhere\n",
+        "metrics-address" },
+    { "[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+      "[gateway]\npipelines-dirs=pipelines\n[events]\nstart=stop\n",
+        "[events]" },
+    { "[realtime]\nurl=http://127.0.0.1:1\nchannel=x\napi-key-file=apikey\n"
+      "[gateway]\npipelines-dirs=pipelines\n",
+        "broken.pipeline" },
   };
   guint i;
 
-  good = g_strdup_printf ("[realtime]\nurl=http://127.0.0.1:1\nchannel=x\n"
+  good = g_strdup_printf (
+      "[realtime]\nurl=http://127.0.0.1:1\nchannel=x\n"
       "api-key-file=apikey\n[gateway]\npipelines-dirs=pipelines\n"
       "recordings-dir=recordings\n");
   fail_unless_equals_int (check_config (good, &err), 0);
@@ -794,7 +766,8 @@ GST_START_TEST (test_check_config_catches_errors)
 
   for (i = 0; i < G_N_ELEMENTS (bad); i++) {
     if (g_str_equal (bad[i].expect, "broken.pipeline"))
-      write_file (f.pipelines, "broken.pipeline", "[pipeline]\n"
+      write_pipeline ("broken",
+          "[pipeline]\n"
           "description=videotestsrc ! nosuchelement ! fakesink\n");
     fail_unless_equals_int (check_config (bad[i].config, &err), 1);
     fail_unless (strstr (err, bad[i].expect) != NULL,
@@ -802,20 +775,23 @@ GST_START_TEST (test_check_config_catches_errors)
     g_free (err);
   }
   /* run refuses to start on the same errors. */
-  {
-    const gchar *argv[] = { gateway_bin (), "run", "--config", f.config,
-      NULL
-    };
-    gint status;
-    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL,
-            NULL, &err, &status, NULL));
-    fail_if (g_spawn_check_wait_status (status, NULL));
-    fail_unless (strstr (err, "not starting") != NULL, "%s", err);
-    g_free (err);
-  }
+  rt_gateway_process_run (f.gp);
+  fail_unless (rt_gateway_process_wait_exit (f.gp, 10000));
+  fail_unless (rt_gateway_process_get_exit_status (f.gp) > 0);
+  fail_unless (rt_gateway_process_count_log (f.gp, "not starting") >= 1);
 }
 
 GST_END_TEST;
+
+/* Joined on a connection accepted after @accepted, the old one closed
+ * (while it closes the server still counts its member). */
+static gboolean
+rejoined_after (guint accepted)
+{
+  return rt_server_get_n_accepted (f.server) > accepted
+      && rt_server_get_n_connections (f.server) == 1
+      && rt_server_count_members (f.server, TOPIC) == 1;
+}
 
 GST_START_TEST (test_usr1_reconnects_and_rejoins)
 {
@@ -823,9 +799,8 @@ GST_START_TEST (test_usr1_reconnects_and_rejoins)
 
   run_daemon ();
   accepted = rt_server_get_n_accepted (f.server);
-  g_subprocess_send_signal (f.daemon, SIGUSR1);
-  fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (f.server) > accepted
-          && daemon_joined (), 5000));
+  rt_gateway_process_signal (f.gp, SIGUSR1);
+  fail_unless (RT_WAIT_UNTIL (rejoined_after (accepted), 5000));
   /* And it still answers on the new connection. */
   request ("status", "{\"pipeline\":\"fast\",\"request_id\":\"u1\"}");
   wait_reply ("fast", "stopped", "u1", 5000);
@@ -847,8 +822,9 @@ presence_track (guint n, gint64 *time_us)
         || g_strcmp0 (fr->topic, TOPIC) != 0)
       continue;
     o = json_node_get_object (fr->payload);
-    if (g_strcmp0 (json_object_get_string_member_with_default (o, "event",
-                ""), "track") != 0)
+    if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""),
+            "track")
+        != 0)
       continue;
     if (seen++ == n) {
       if (time_us)
@@ -865,23 +841,27 @@ GST_START_TEST (test_presence_tracks_pipeline_states)
   gint64 t1, t2;
 
   write_config (NULL, "presence=true\n");
-  start_daemon ();
+  rt_gateway_process_run (f.gp);
   fail_unless (RT_WAIT_UNTIL (presence_track (0, &t1) != NULL, 15000));
   meta = presence_track (0, NULL);
   fail_unless_equals_string (json_object_get_string_member (meta, "id"),
       "test-robot");
-  fail_unless_equals_string (json_object_get_string_member
-      (json_object_get_object_member (meta, "pipelines"), "fast"), "stopped");
+  fail_unless_equals_string (json_object_get_string_member (json_object_get_object_member (meta,
+                                                                "pipelines"),
+                                 "fast"),
+      "stopped");
 
   request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"p1\"}");
   wait_reply ("fast", "playing", "p1", 5000);
   /* Updated, but not faster than 5 calls per 30 s. */
   fail_unless (RT_WAIT_UNTIL (presence_track (1, &t2) != NULL, 10000));
-  fail_unless ((t2 - t1) / 1000 >= 6000, "tracked again after %"
-      G_GINT64_FORMAT " ms", (t2 - t1) / 1000);
+  fail_unless ((t2 - t1) / 1000 >= 6000,
+      "tracked again after %" G_GINT64_FORMAT " ms", (t2 - t1) / 1000);
   meta = presence_track (1, NULL);
-  fail_unless_equals_string (json_object_get_string_member
-      (json_object_get_object_member (meta, "pipelines"), "fast"), "playing");
+  fail_unless_equals_string (json_object_get_string_member (json_object_get_object_member (meta,
+                                                                "pipelines"),
+                                 "fast"),
+      "playing");
 }
 
 GST_END_TEST;
@@ -904,6 +884,8 @@ daemon_suite (void)
   tcase_add_test (tc, test_storm_ends_in_last_state);
   tcase_add_test (tc, test_hup_reloads_definitions);
   tcase_add_test (tc, test_term_finalises_file_and_exits_zero);
+  tcase_add_test (tc, test_second_term_exits_at_once);
+  tcase_add_test (tc, test_systemd_notifications);
   tcase_add_test (tc, test_token_file_rotation_reaches_server);
   tcase_add_test (tc, test_healthz_and_metrics);
   tcase_add_test (tc, test_check_config_catches_errors);

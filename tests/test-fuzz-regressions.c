@@ -11,10 +11,10 @@
  */
 #include "test-util.h"
 
+#include "gateway-process.h"
 #include "pipeline-def.h"
 #include "realtime-codec.h"
 
-#include <glib/gstdio.h>
 #include <malloc.h>
 #include <string.h>
 
@@ -255,13 +255,10 @@ temp_file (const gchar *name, const gchar *contents)
 {
   GError *error = NULL;
   g_autofree gchar *dir = g_dir_make_tmp ("rt-fuzz-reg-XXXXXX", &error);
-  gchar *path;
 
   g_assert_no_error (error);
-  path = g_build_filename (dir, name, NULL);
-  g_file_set_contents (path, contents, -1, &error);
-  g_assert_no_error (error);
-  return path;
+  rt_test_write_file (dir, name, contents);
+  return g_build_filename (dir, name, NULL);
 }
 
 static void
@@ -269,8 +266,7 @@ remove_temp_file (gchar *path)
 {
   g_autofree gchar *dir = g_path_get_dirname (path);
 
-  g_unlink (path);
-  g_rmdir (dir);
+  rt_test_rm_rf (dir);
   g_free (path);
 }
 
@@ -321,52 +317,25 @@ GST_START_TEST (test_pipeline_def_problem_is_one_line)
 
 GST_END_TEST;
 
-static gchar *
-gateway_bin (void)
-{
-  const gchar *env = g_getenv ("RT_GATEWAY_BIN");
-  g_autofree gchar *self = NULL;
-  g_autofree gchar *dir = NULL;
-
-  if (env && *env)
-    return g_strdup (env);
-  self = g_file_read_link ("/proc/self/exe", NULL);
-  if (!self)
-    return NULL;
-  dir = g_path_get_dirname (self);
-  return g_build_filename (dir, "..", "gateway", "realtime-gateway", NULL);
-}
-
 /* fuzz-config regress-newline-in-problem: the same in the daemon's
  * configuration, through GLib's own error message for a bad address.
  * gateway-config.c is linked into the program only, so this runs
  * `realtime-gateway check-config`. */
 GST_START_TEST (test_config_problem_is_one_line)
 {
-  gchar *path = temp_file ("gateway.conf",
+  g_autoptr (RtGatewayProcess) gp = rt_gateway_process_new ("fuzz-reg");
+  const gchar *path = rt_gateway_process_get_config_path (gp);
+  g_autofree gchar *out = NULL;
+  g_auto (GStrv) lines = NULL;
+  guint i, n = 0;
+
+  rt_gateway_process_write_file (gp, "gateway.conf",
       "[realtime]\nurl=http://127.0.0.1:4000\napi-key-file=apikey\n"
       "channel=robot-1\n[gateway]\nrecordings-dir=/tmp/rec\n"
       "metrics-address=[::1]:91\\n87\nid=a\\nb\n");
-  g_autofree gchar *bin = gateway_bin ();
-  g_autofree gchar *out = NULL;
-  g_autofree gchar *out_part = NULL;
-  g_autofree gchar *err_part = NULL;
-  g_auto (GStrv) lines = NULL;
-  const gchar *argv[] = { bin, "check-config", "--config", path, NULL };
-  GError *error = NULL;
-  gint status = 0;
-  guint i, n = 0;
-
-  fail_unless (bin && g_file_test (bin, G_FILE_TEST_IS_EXECUTABLE),
-      "realtime-gateway not found at %s: set RT_GATEWAY_BIN",
-      bin ? bin : "(none)");
   /* Problems go to stderr, the summary too; read both. */
-  g_spawn_sync (NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-      &out_part, &err_part, &status, &error);
-  g_assert_no_error (error);
-  fail_if (g_spawn_check_wait_status (status, NULL),
+  fail_if (rt_gateway_process_check_config (gp, NULL, &out) == 0,
       "check-config accepted the file");
-  out = g_strconcat (out_part, err_part, NULL);
   lines = g_strsplit (out, "\n", -1);
   for (i = 0; lines[i]; i++) {
     if (!*lines[i]
@@ -377,7 +346,6 @@ GST_START_TEST (test_config_problem_is_one_line)
     n++;
   }
   fail_unless (n > 0, "no problem printed: %s", out);
-  remove_temp_file (path);
 }
 
 GST_END_TEST;

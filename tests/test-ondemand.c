@@ -1,15 +1,20 @@
 /* realtime-gateway
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * test-ondemand.c: on-demand pipelines with real GStreamer pipelines:
- * first-buffer reporting, EOS on stop (MP4 files gst-discoverer can read),
- * idempotent requests, param restarts and defaults, start timeouts, bus
- * errors and the restart policy, leases, request storms, shutdown, a
- * stuck state change, and start/stop cycles that leave nothing behind.
+ * test-ondemand.c: the daemon's GstPipeline runner (pipeline-runner.c),
+ * through the controller, with real GStreamer pipelines: the first
+ * buffer at a sink, params set as properties (defaults, description
+ * values, warm READY or via NULL), EOS on stop (MP4 files
+ * gst-discoverer can read), devices released before "stopped", bus
+ * errors and unexpected EOS, bounded drains, a stuck state change, dispose
+ * that never blocks, and start/stop cycles that leave nothing behind. The
+ * lifecycle policy itself is test-controller.c's.
  */
 #include "test-util.h"
 
+#include "fake-camera.h"
 #include "ondemand-controller.h"
+#include "pipeline-runner.h"
 
 #include <glib/gstdio.h>
 #include <gst/base/gstbasesink.h>
@@ -192,13 +197,15 @@ typedef struct
   OnDemandState state;
   gchar *request_id;
   gchar *error;
+  gint cameras_open; /* rtfakecamera devices open when it was reported */
 } Event;
 
 typedef struct
 {
   gchar *dir;
   PipelineDef *def;
-  OnDemandController *pipeline;
+  OnDemandPipelineRunner *runner;
+  OnDemandController *ctl;
   GPtrArray *events; /* Event* */
 } Fixture;
 
@@ -222,6 +229,7 @@ on_state_changed (OnDemandController *pipeline, OnDemandState state,
   e->state = state;
   e->request_id = g_strdup (request_id);
   e->error = g_strdup (error);
+  e->cameras_open = rt_fake_camera_get_open_now ();
   g_ptr_array_add (f->events, e);
 }
 
@@ -268,9 +276,9 @@ fixture_init (Fixture *f, const gchar *body)
 static void
 fixture_create (Fixture *f)
 {
-  f->pipeline = on_demand_controller_new (f->def);
-  g_signal_connect (f->pipeline, "state-changed", G_CALLBACK (on_state_changed),
-      f);
+  f->runner = on_demand_pipeline_runner_new (f->def);
+  f->ctl = on_demand_controller_new (f->def, ON_DEMAND_RUNNER (f->runner));
+  g_signal_connect (f->ctl, "state-changed", G_CALLBACK (on_state_changed), f);
 }
 
 static void
@@ -279,7 +287,8 @@ fixture_clear (Fixture *f)
   GDir *dir;
   const gchar *name;
 
-  g_clear_object (&f->pipeline);
+  g_clear_object (&f->ctl);
+  g_clear_object (&f->runner);
   g_clear_pointer (&f->def, pipeline_def_unref);
   g_clear_pointer (&f->events, g_ptr_array_unref);
   dir = g_dir_open (f->dir, 0, NULL);
@@ -312,22 +321,13 @@ start (Fixture *f, const gchar *json, guint ttl, const gchar *request_id)
 {
   g_autoptr (GHashTable) values = json ? params_new (f, json) : NULL;
 
-  on_demand_controller_start (f->pipeline, values, ttl, request_id);
+  on_demand_controller_start (f->ctl, values, ttl, request_id);
 }
 
 static OnDemandState
 state_of (Fixture *f)
 {
-  return on_demand_controller_get_state (f->pipeline);
-}
-
-static gboolean
-restart_pending (Fixture *f)
-{
-  gboolean pending = FALSE;
-
-  g_object_get (f->pipeline, "restart-pending", &pending, NULL);
-  return pending;
+  return on_demand_controller_get_state (f->ctl);
 }
 
 static Event *
@@ -363,19 +363,6 @@ count_state (Fixture *f, OnDemandState state)
 }
 
 static gboolean
-answered (Fixture *f, const gchar *request_id)
-{
-  guint i;
-
-  for (i = 0; i < f->events->len; i++)
-    if (g_strcmp0 (((Event *)g_ptr_array_index (f->events, i))->request_id,
-            request_id)
-        == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
 wait_state (Fixture *f, OnDemandState state, guint timeout_ms)
 {
   return RT_WAIT_UNTIL (state_of (f) == state, timeout_ms);
@@ -386,7 +373,7 @@ dup_gst_pipeline (Fixture *f)
 {
   GstElement *pipeline = NULL;
 
-  g_object_get (f->pipeline, "pipeline", &pipeline, NULL);
+  g_object_get (f->runner, "pipeline", &pipeline, NULL);
   return pipeline;
 }
 
@@ -514,12 +501,12 @@ GST_START_TEST (test_start_reports_playing_at_first_buffer)
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
   e = last_event (&f);
   fail_unless_equals_string (e->request_id, "r1");
-  on_demand_controller_get_stats (f.pipeline, &stats);
+  on_demand_controller_get_stats (f.ctl, &stats);
   fail_unless_equals_int (stats.starts, 1);
   fail_unless_equals_int (stats.failures, 0);
   fail_unless (stats.last_time_to_first_buffer_ms > 0);
 
-  on_demand_controller_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.ctl, "r2");
   e = last_event (&f);
   fail_unless_equals_int (e->state, ON_DEMAND_STATE_STOPPING);
   fail_unless_equals_string (e->request_id, "r2");
@@ -554,7 +541,7 @@ GST_START_TEST (test_stop_finalises_mp4)
   playing_us = g_get_monotonic_time ();
   rt_test_run_for (2000);
   stop_us = g_get_monotonic_time ();
-  on_demand_controller_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.ctl, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 20000));
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
   check_mp4 (&f, playing_us, stop_us);
@@ -563,52 +550,7 @@ GST_START_TEST (test_stop_finalises_mp4)
 
 GST_END_TEST;
 
-GST_START_TEST (test_idempotent_start_and_stop)
-{
-  Fixture f;
-  OnDemandStats stats;
-  g_autoptr (GstElement) before = NULL;
-  g_autoptr (GstElement) after = NULL;
-  guint n;
-
-  fixture_init (&f,
-      "description=" LIVE_FAKESINK "\n"
-      "[param:speed]\nelement=src\nproperty=horizontal-speed\n"
-      "type=int\nmin=-100\nmax=100\n");
-  fixture_create (&f);
-
-  start (&f, "{\"speed\": 10}", 0, "r1");
-  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
-  before = dup_gst_pipeline (&f);
-
-  n = f.events->len;
-  start (&f, "{\"speed\": 10}", 0, "r2");
-  /* Answered "playing" at once, nothing restarted. */
-  fail_unless_equals_int (f.events->len, n + 1);
-  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_PLAYING);
-  fail_unless_equals_string (last_event (&f)->request_id, "r2");
-  rt_test_run_for (300);
-  fail_unless_equals_int (f.events->len, n + 1);
-  after = dup_gst_pipeline (&f);
-  fail_unless (before == after);
-  on_demand_controller_get_stats (f.pipeline, &stats);
-  fail_unless_equals_int (stats.starts, 1);
-  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STARTING), 1);
-
-  on_demand_controller_stop (f.pipeline, "r3");
-  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
-  n = f.events->len;
-  on_demand_controller_stop (f.pipeline, "r4");
-  fail_unless_equals_int (f.events->len, n + 1);
-  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STOPPED);
-  fail_unless_equals_string (last_event (&f)->request_id, "r4");
-  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STOPPING), 1);
-  fixture_clear (&f);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_start_with_other_params_restarts)
+GST_START_TEST (test_params_set_as_properties)
 {
   Fixture f;
   OnDemandStats stats;
@@ -630,19 +572,19 @@ GST_START_TEST (test_start_with_other_params_restarts)
       RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_PLAYING, "r2") == 1,
           10000));
   fail_unless_equals_int (element_int (&f, "src", "horizontal-speed"), 30);
-  on_demand_controller_get_stats (f.pipeline, &stats);
+  on_demand_controller_get_stats (f.ctl, &stats);
   fail_unless_equals_int (stats.starts, 2);
   fail_unless_equals_int (stats.failures, 0);
   /* The restart is the client's "starting" then "playing", never a
    * "stopped" in between. */
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STOPPED), 0);
   {
-    g_autoptr (JsonNode) json = on_demand_controller_dup_params_json (f.pipeline);
+    g_autoptr (JsonNode) json = on_demand_controller_dup_params_json (f.ctl);
     g_autofree gchar *text = json_to_string (json, FALSE);
     fail_unless_equals_string (text, "{\"speed\":30}");
   }
 
-  on_demand_controller_stop (f.pipeline, "r3");
+  on_demand_controller_stop (f.ctl, "r3");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fixture_clear (&f);
 }
@@ -689,7 +631,7 @@ GST_START_TEST (test_warm_restores_defaults_and_description_values)
       enum_value (&f, "src", "pattern", "snow"));
   fail_unless_equals_int (element_int (&f, "src", "horizontal-speed"), 20);
 
-  on_demand_controller_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.ctl, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   /* Warm: kept, parsed, in READY. */
   after = dup_gst_pipeline (&f);
@@ -709,7 +651,7 @@ GST_START_TEST (test_warm_restores_defaults_and_description_values)
       enum_value (&f, "src", "pattern", "ball"));
   fail_unless_equals_int (element_int (&f, "src", "horizontal-speed"), 5);
 
-  on_demand_controller_stop (f.pipeline, "r4");
+  on_demand_controller_stop (f.ctl, "r4");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fixture_clear (&f);
 }
@@ -737,7 +679,7 @@ GST_START_TEST (test_start_requests_a_key_unit)
   fixture_create (&f);
   start (&f, NULL, 0, "r1");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
-  on_demand_controller_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.ctl, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
 
   /* The warm pipeline is kept: watch what reaches the source upstream. */
@@ -749,123 +691,205 @@ GST_START_TEST (test_start_requests_a_key_unit)
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
   fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&requests) >= 1, 5000));
 
-  on_demand_controller_stop (f.pipeline, "r4");
+  on_demand_controller_stop (f.ctl, "r4");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fixture_clear (&f);
 }
 
 GST_END_TEST;
 
-/* ------------------------------------------------------------------ */
-/* Failures and the restart policy */
-
-GST_START_TEST (test_start_timeout_fails_and_restarts)
+GST_START_TEST (test_stop_during_start)
 {
   Fixture f;
   OnDemandStats stats;
-  Event *e;
-  guint i, n;
 
-  fixture_init (&f,
-      "description=videotestsrc is-live=true ! valve drop=true "
-      "! fakesink async=false\n"
-      "start-timeout=0.5\nrestart=on-failure\nmax-restarts=1\n"
-      "restart-backoff-min=0.05\nrestart-backoff-max=0.1\n");
+  fixture_init (&f, "description=" LIVE_FAKESINK);
   fixture_create (&f);
 
+  /* The start's state change is still on its worker thread. */
   start (&f, NULL, 0, "r1");
-  fail_unless (
-      RT_WAIT_UNTIL (count_state (&f, ON_DEMAND_STATE_FAILED) == 2, 10000));
-  /* The first failure answers the request; the restart is our own. */
-  for (i = 0, n = 0; i < f.events->len; i++) {
-    e = g_ptr_array_index (f.events, i);
-    if (e->state != ON_DEMAND_STATE_FAILED)
-      continue;
-    fail_unless_equals_string (e->error, "no buffer within 500 ms");
-    fail_unless_equals_string (e->request_id, n == 0 ? "r1" : NULL);
-    n++;
-  }
-  fail_unless_equals_int (count_events (&f, ON_DEMAND_STATE_STARTING, NULL), 1);
-  /* max-restarts reached: stays failed. */
-  n = f.events->len;
-  rt_test_run_for (800);
-  fail_unless_equals_int (f.events->len, n);
-  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_FAILED);
-  on_demand_controller_get_stats (f.pipeline, &stats);
-  fail_unless_equals_int (stats.failures, 2);
-  fail_unless_equals_int (stats.restarts, 1);
-  fail_unless_equals_int (stats.starts, 0);
-
-  /* A stop clears the failure. */
-  on_demand_controller_stop (f.pipeline, "r2");
-  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STOPPED);
+  on_demand_controller_stop (f.ctl, "r2");
+  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STOPPING);
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  fail_unless_equals_int (f.events->len, 3);
   fail_unless_equals_string (last_event (&f)->request_id, "r2");
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_PLAYING), 0);
+  on_demand_controller_get_stats (f.ctl, &stats);
+  fail_unless_equals_int (stats.starts, 0);
   fixture_clear (&f);
 }
 
 GST_END_TEST;
 
-GST_START_TEST (test_element_error_restarts_up_to_max)
+/* ------------------------------------------------------------------ */
+/* Params */
+
+GST_START_TEST (test_param_binding_error_reports_failed)
 {
   Fixture f;
-  OnDemandStats stats;
-  guint i, n;
 
   fixture_init (&f,
-      "description=filesrc location=/nonexistent/od-test "
-      "name=src ! fakesink\n"
-      "restart=on-failure\nmax-restarts=2\n"
-      "restart-backoff-min=0.05\nrestart-backoff-max=0.2\n");
+      "description=" LIVE_FAKESINK "\n"
+      "[param:speed]\nelement=nosuch\nproperty=horizontal-speed\n"
+      "type=int\nmin=-100\nmax=100\n");
   fixture_create (&f);
-
-  start (&f, NULL, 0, "r1");
-  fail_unless (
-      RT_WAIT_UNTIL (count_state (&f, ON_DEMAND_STATE_FAILED) == 3, 10000));
-  for (i = 0; i < f.events->len; i++) {
-    Event *e = g_ptr_array_index (f.events, i);
-
-    /* The element's name and its own message. */
-    if (e->state == ON_DEMAND_STATE_FAILED)
-      fail_unless (g_str_has_prefix (e->error, "src: "), "error: %s", e->error);
-  }
-  fail_if (restart_pending (&f));
-  n = f.events->len;
-  rt_test_run_for (600);
-  fail_unless_equals_int (f.events->len, n);
-  on_demand_controller_get_stats (f.pipeline, &stats);
-  fail_unless_equals_int (stats.failures, 3);
-  fail_unless_equals_int (stats.restarts, 2);
-
-  /* A new start is a new chance, with a fresh restart count. */
-  start (&f, NULL, 0, "r2");
-  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STARTING);
-  fail_unless (
-      RT_WAIT_UNTIL (count_state (&f, ON_DEMAND_STATE_FAILED) == 6, 10000));
-  fixture_clear (&f);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_never_policy_does_not_restart)
-{
-  Fixture f;
-  OnDemandStats stats;
-  guint n;
-
-  fixture_init (&f,
-      "description=filesrc location=/nonexistent/od-test "
-      "name=src ! fakesink\nrestart=never\n");
-  fixture_create (&f);
-
   start (&f, NULL, 0, "r1");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 10000));
   fail_unless_equals_string (last_event (&f)->request_id, "r1");
-  n = f.events->len;
-  rt_test_run_for (800);
-  fail_unless_equals_int (f.events->len, n);
-  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_STARTING), 1);
-  on_demand_controller_get_stats (f.pipeline, &stats);
-  fail_unless_equals_int (stats.restarts, 0);
+  fail_unless_equals_string (last_event (&f)->error,
+      "param \"speed\": no element named \"nosuch\" in the pipeline");
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* The way back up from NULL: the way down is not posted (a pipeline
+ * flushes its bus in NULL). */
+static void
+count_null_to_ready (GstBus *bus, GstMessage *msg, gpointer user_data)
+{
+  GstState old_state, new_state;
+
+  if (!GST_IS_PIPELINE (GST_MESSAGE_SRC (msg)))
+    return;
+  gst_message_parse_state_changed (msg, &old_state, &new_state, NULL);
+  if (old_state == GST_STATE_NULL && new_state == GST_STATE_READY)
+    g_atomic_int_inc ((gint *)user_data);
+}
+
+static void
+run_once (Fixture *f, const gchar *json, const gchar *id)
+{
+  g_autofree gchar *stop_id = g_strdup_printf ("%s-stop", id);
+
+  start (f, json, 0, id);
+  fail_unless (RT_WAIT_UNTIL (count_events (f, ON_DEMAND_STATE_PLAYING, id)
+                       == 1,
+                   10000),
+      "%s not playing", id);
+  on_demand_controller_stop (f->ctl, stop_id);
+  fail_unless (RT_WAIT_UNTIL (count_events (f, ON_DEMAND_STATE_STOPPED, stop_id)
+                       == 1,
+                   10000),
+      "%s not stopped", id);
+}
+
+GST_START_TEST (test_warm_takes_params_in_ready_or_via_null)
+{
+  Fixture f;
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autofree gchar *level = NULL;
+  gint via_null = 0;
+
+  /* queue's max-size-buffers may change in any state; the camera's
+   * level declares no such thing, so it is only trusted in NULL. */
+  fixture_init (&f,
+      "description=rtfakecamera name=cam ! queue name=q ! fakesink\n"
+      "warm=true\n"
+      "[param:level]\nelement=cam\nproperty=level\ntype=int\n"
+      "min=0\nmax=1000\n"
+      "[param:buffers]\nelement=q\nproperty=max-size-buffers\ntype=uint\n"
+      "min=1\nmax=100\n");
+  fixture_create (&f);
+  run_once (&f, "{\"level\": 1, \"buffers\": 5}", "r1");
+  pipeline = dup_gst_pipeline (&f);
+  fail_unless (gst_state_is (pipeline, GST_STATE_READY));
+  bus = gst_element_get_bus (pipeline);
+  gst_bus_enable_sync_message_emission (bus);
+  g_signal_connect (bus, "sync-message::state-changed",
+      G_CALLBACK (count_null_to_ready), &via_null);
+
+  /* Only a READY-mutable param changed: set in READY. */
+  run_once (&f, "{\"level\": 1, \"buffers\": 7}", "r2");
+  fail_unless_equals_int (g_atomic_int_get (&via_null), 0);
+  fail_unless_equals_int (element_int (&f, "q", "max-size-buffers"), 7);
+
+  /* The camera's level changed: through NULL. */
+  run_once (&f, "{\"level\": 2, \"buffers\": 7}", "r3");
+  fail_unless_equals_int (g_atomic_int_get (&via_null), 1);
+  level = rt_fake_camera_dup_last_value ("level");
+  fail_unless_equals_string (level, "2");
+  {
+    g_autoptr (GstElement) same = dup_gst_pipeline (&f);
+    fail_unless (same == pipeline, "the warm pipeline was parsed again");
+  }
+  g_signal_handlers_disconnect_by_data (bus, &via_null);
+  gst_bus_disable_sync_message_emission (bus);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Devices, bus errors */
+
+GST_START_TEST (test_device_released_before_stopped)
+{
+  Fixture f;
+  Event *e;
+
+  rt_fake_camera_reset ();
+  fixture_init (&f, "description=rtfakecamera name=cam ! fakesink\n");
+  fixture_create (&f);
+  start (&f, NULL, 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  fail_unless_equals_int (rt_fake_camera_get_open_now (), 1);
+  on_demand_controller_stop (f.ctl, "r2");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  /* Closed, and the element gone, before "stopped" was reported: a
+   * client may start another pipeline on the same device at once. */
+  e = last_event (&f);
+  fail_unless_equals_int (e->cameras_open, 0);
+  fail_unless_equals_int (rt_fake_camera_get_instances (), 0);
+  fail_unless_equals_int (rt_fake_camera_get_closes (), 1);
+  g_clear_object (&f.ctl);
+  g_clear_object (&f.runner);
+
+  /* Warm: kept in READY, where the device is closed too. */
+  fixture_load (&f,
+      "description=rtfakecamera name=cam ! fakesink\n"
+      "warm=true\n");
+  fixture_create (&f);
+  start (&f, NULL, 0, "r3");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
+  on_demand_controller_stop (f.ctl, "r4");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
+  fail_unless_equals_int (last_event (&f)->cameras_open, 0);
+  fail_unless_equals_int (rt_fake_camera_get_instances (), 1);
+  fixture_clear (&f);
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_instances () == 0, 5000));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bus_error_names_the_element)
+{
+  Fixture f;
+
+  fixture_init (&f,
+      "description=rtfakecamera name=cam error-after=5 ! fakesink\n");
+  fixture_create (&f);
+  start (&f, NULL, 0, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 10000));
+  fail_unless_equals_int (count_events (&f, ON_DEMAND_STATE_PLAYING, "r1"), 1);
+  fail_unless_equals_string (last_event (&f)->request_id, "r1");
+  fail_unless_equals_string (last_event (&f)->error,
+      "cam: Camera failed (on purpose)");
+  g_clear_object (&f.ctl);
+  g_clear_object (&f.runner);
+
+  /* While the start's state change runs: the element's own message, not
+   * "state change failed". */
+  fixture_load (&f,
+      "description=rtfakecamera name=cam fail-open=true ! "
+      "fakesink\n");
+  fixture_create (&f);
+  start (&f, NULL, 0, "r2");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 10000));
+  fail_unless_equals_string (last_event (&f)->error,
+      "cam: Device is busy (on purpose)");
+  fail_unless_equals_int (count_events (&f, ON_DEMAND_STATE_FAILED, "r2"), 1);
   fixture_clear (&f);
 }
 
@@ -878,7 +902,7 @@ GST_START_TEST (test_parse_error_reports_failed)
   fixture_init (&f, "description=od-no-such-element ! fakesink\n");
   fixture_create (&f);
   start (&f, NULL, 0, "r1");
-  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_FAILED);
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 10000));
   fail_unless_equals_string (last_event (&f)->request_id, "r1");
   fail_unless (strstr (last_event (&f)->error, "od-no-such-element"),
       "error: %s", last_event (&f)->error);
@@ -905,30 +929,7 @@ GST_START_TEST (test_end_by_itself_is_a_failure)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------ */
-/* Stop during start, leases */
-
-GST_START_TEST (test_stop_during_start)
-{
-  Fixture f;
-  OnDemandStats stats;
-
-  fixture_init (&f, "description=" LIVE_FAKESINK);
-  fixture_create (&f);
-
-  /* The start's state change is still on its worker thread. */
-  start (&f, NULL, 0, "r1");
-  on_demand_controller_stop (f.pipeline, "r2");
-  fail_unless_equals_int (last_event (&f)->state, ON_DEMAND_STATE_STOPPING);
-  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
-  fail_unless_equals_int (f.events->len, 3);
-  fail_unless_equals_string (last_event (&f)->request_id, "r2");
-  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_PLAYING), 0);
-  on_demand_controller_get_stats (f.pipeline, &stats);
-  fail_unless_equals_int (stats.starts, 0);
-  fixture_clear (&f);
-}
-
-GST_END_TEST;
+/* Bounded stops, stuck state changes, shutdown, dispose */
 
 GST_START_TEST (test_stop_while_waiting_for_first_buffer)
 {
@@ -950,184 +951,11 @@ GST_START_TEST (test_stop_while_waiting_for_first_buffer)
   gst_clear_object (&pipeline);
 
   t0 = g_get_monotonic_time ();
-  on_demand_controller_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.ctl, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fail_unless (g_get_monotonic_time () - t0 < 3 * G_TIME_SPAN_SECOND);
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
   fail_unless_equals_string (last_event (&f)->request_id, "r2");
-  fixture_clear (&f);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_lease_expiry_stops)
-{
-  Fixture f;
-  Event *e;
-
-  fixture_init (&f, "description=" LIVE_FAKESINK);
-  fixture_create (&f);
-  start (&f, NULL, 1, "r1");
-  fail_unless_equals_int (on_demand_controller_get_lease_remaining (f.pipeline),
-      1);
-  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
-  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 5000));
-  e = last_event (&f);
-  fail_unless (e->request_id == NULL);
-  fail_unless_equals_string (e->error, "lease expired");
-  fail_unless_equals_int (count_events (&f, ON_DEMAND_STATE_STOPPING, NULL), 1);
-  fail_unless_equals_int (on_demand_controller_get_lease_remaining (f.pipeline),
-      0);
-  fixture_clear (&f);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_renew_extends_lease)
-{
-  Fixture f;
-  g_autoptr (GError) error = NULL;
-  gint64 renewed;
-
-  fixture_init (&f,
-      "description=" LIVE_FAKESINK "\ndefault-ttl=3\nmax-ttl=3\n");
-  fixture_create (&f);
-
-  /* Nothing to renew yet. */
-  fail_if (on_demand_controller_renew (f.pipeline, 2, &error));
-  fail_unless (error != NULL);
-  g_clear_error (&error);
-
-  start (&f, NULL, 1, "r1");
-  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
-  rt_test_run_for (500);
-  fail_unless (on_demand_controller_renew (f.pipeline, 3, &error));
-  renewed = g_get_monotonic_time ();
-  fail_unless_equals_int (on_demand_controller_get_lease_remaining (f.pipeline),
-      3);
-  /* Past the first lease: still playing. */
-  rt_test_run_for (1500);
-  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_PLAYING);
-  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 5000));
-  fail_unless (g_get_monotonic_time () - renewed >= 3 * G_TIME_SPAN_SECOND);
-  fail_unless_equals_string (last_event (&f)->error, "lease expired");
-
-  /* A lease above max-ttl is capped (the router refuses it first). */
-  start (&f, NULL, 100, "r2");
-  fail_unless_equals_int (on_demand_controller_get_lease_remaining (f.pipeline),
-      3);
-  on_demand_controller_stop (f.pipeline, "r3");
-  fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
-  fail_unless_equals_int (on_demand_controller_get_lease_remaining (f.pipeline),
-      0);
-  fail_if (on_demand_controller_renew (f.pipeline, 2, &error));
-  fixture_clear (&f);
-}
-
-GST_END_TEST;
-
-/* ------------------------------------------------------------------ */
-/* Storms, shutdown, stuck state changes */
-
-static void
-storm (gboolean warm, guint requests)
-{
-  Fixture f;
-  OnDemandState last;
-  gchar id[16];
-  guint i, n;
-
-  fixture_init (&f,
-      warm ? "description=" LIVE_FAKESINK "\nwarm=true\n"
-           : "description=" LIVE_FAKESINK "\n");
-  fixture_create (&f);
-
-  for (i = 0; i < requests; i++) {
-    g_snprintf (id, sizeof (id), "r%u", i);
-    if (i % 2 == 0)
-      start (&f, NULL, 0, id);
-    else
-      on_demand_controller_stop (f.pipeline, id);
-  }
-  /* Every request answered at once, with its own id. */
-  for (i = 0; i < requests; i++) {
-    g_snprintf (id, sizeof (id), "r%u", i);
-    fail_unless (answered (&f, id), "%s not answered", id);
-  }
-  last = requests % 2 ? ON_DEMAND_STATE_PLAYING : ON_DEMAND_STATE_STOPPED;
-  fail_unless (wait_state (&f, last, 10000));
-  g_snprintf (id, sizeof (id), "r%u", requests - 1);
-  fail_unless_equals_string (last_event (&f)->request_id, id);
-  fail_unless_equals_int (last_event (&f)->state, last);
-  /* Settled: nothing more happens. */
-  n = f.events->len;
-  rt_test_run_for (500);
-  fail_unless_equals_int (f.events->len, n);
-  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
-  fail_unless_equals_int (state_of (&f), last);
-
-  if (last == ON_DEMAND_STATE_PLAYING) {
-    on_demand_controller_stop (f.pipeline, "end");
-    fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
-  }
-  fixture_clear (&f);
-}
-
-GST_START_TEST (test_storm_ends_in_last_wish)
-{
-  storm (FALSE, 200);
-  storm (FALSE, 201);
-  storm (TRUE, 200);
-  storm (TRUE, 201);
-}
-
-GST_END_TEST;
-
-static void
-on_shut (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-  gint *done = user_data;
-
-  fail_unless (on_demand_controller_shutdown_finish (ON_DEMAND_CONTROLLER (source),
-      result, &error));
-  *done = 1;
-}
-
-GST_START_TEST (test_shutdown_finalises_file)
-{
-  Fixture f;
-  g_autofree gchar *body = NULL;
-  gint done = 0;
-  gint64 playing_us, stop_us;
-  guint n;
-
-  fixture_init_dir (&f);
-  body = mp4_body (&f, "warm=true\n");
-  fixture_load (&f, body);
-  fixture_create (&f);
-
-  start (&f, NULL, 60, "r1");
-  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 20000));
-  playing_us = g_get_monotonic_time ();
-  rt_test_run_for (1500);
-  stop_us = g_get_monotonic_time ();
-  on_demand_controller_shutdown (f.pipeline, on_shut, &done);
-  fail_unless (RT_WAIT_UNTIL (done, 20000));
-  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_STOPPED);
-  fail_unless (last_event (&f)->request_id == NULL);
-  check_mp4 (&f, playing_us, stop_us);
-  /* Even a warm pipeline is gone, and requests change nothing now. */
-  {
-    g_autoptr (GstElement) pipeline = dup_gst_pipeline (&f);
-    fail_unless (pipeline == NULL);
-  }
-  n = f.events->len;
-  start (&f, NULL, 0, "r2");
-  fail_unless_equals_int (f.events->len, n + 1);
-  fail_unless_equals_string (last_event (&f)->error, "shutting down");
-  rt_test_run_for (200);
-  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_STOPPED);
   fixture_clear (&f);
 }
 
@@ -1150,7 +978,7 @@ GST_START_TEST (test_stop_with_blocked_sink_is_bounded)
   /* Let the streaming thread get stuck in render. */
   rt_test_run_for (200);
   t0 = g_get_monotonic_time ();
-  on_demand_controller_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.ctl, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fail_unless (g_get_monotonic_time () - t0 < 3 * G_TIME_SPAN_SECOND);
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
@@ -1170,11 +998,11 @@ GST_START_TEST (test_stuck_state_change_is_abandoned)
       "description=videotestsrc is-live=true ! "
       "odstucksink block-stop=true\nstop-timeout=0.5\n");
   fixture_create (&f);
-  g_object_set (f.pipeline, "state-change-grace", 300, NULL);
+  g_object_set (f.ctl, "state-change-grace", 300, NULL);
 
   start (&f, NULL, 0, "r1");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
-  on_demand_controller_stop (f.pipeline, "r2");
+  on_demand_controller_stop (f.ctl, "r2");
   /* The main loop keeps running (RT_WAIT_UNTIL iterates it) while the
    * worker hangs in the sink's stop. */
   fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 5000));
@@ -1197,9 +1025,60 @@ GST_START_TEST (test_stuck_state_change_is_abandoned)
   g_mutex_unlock (&stuck_lock);
   fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&stuck_alive) == 1, 5000));
 
-  on_demand_controller_stop (f.pipeline, "r4");
+  on_demand_controller_stop (f.ctl, "r4");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
   fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&stuck_alive) == 0, 5000));
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+static void
+on_shut (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gint *done = user_data;
+
+  fail_unless (
+      on_demand_controller_shutdown_finish (ON_DEMAND_CONTROLLER (source),
+          result, &error));
+  *done = 1;
+}
+
+GST_START_TEST (test_shutdown_finalises_file)
+{
+  Fixture f;
+  g_autofree gchar *body = NULL;
+  gint done = 0;
+  gint64 playing_us, stop_us;
+  guint n;
+
+  fixture_init_dir (&f);
+  body = mp4_body (&f, "warm=true\n");
+  fixture_load (&f, body);
+  fixture_create (&f);
+
+  start (&f, NULL, 60, "r1");
+  fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 20000));
+  playing_us = g_get_monotonic_time ();
+  rt_test_run_for (1500);
+  stop_us = g_get_monotonic_time ();
+  on_demand_controller_shutdown (f.ctl, on_shut, &done);
+  fail_unless (RT_WAIT_UNTIL (done, 20000));
+  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_STOPPED);
+  fail_unless (last_event (&f)->request_id == NULL);
+  check_mp4 (&f, playing_us, stop_us);
+  /* Even a warm pipeline is gone, and requests change nothing now. */
+  {
+    g_autoptr (GstElement) pipeline = dup_gst_pipeline (&f);
+    fail_unless (pipeline == NULL);
+  }
+  n = f.events->len;
+  start (&f, NULL, 0, "r2");
+  fail_unless_equals_int (f.events->len, n + 1);
+  fail_unless_equals_string (last_event (&f)->error, "shutting down");
+  rt_test_run_for (200);
+  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_STOPPED);
   fixture_clear (&f);
 }
 
@@ -1228,7 +1107,8 @@ GST_START_TEST (test_dispose_while_playing)
   gst_object_unref (pipeline);
 
   /* Disposing never blocks; the pipeline goes to NULL on a thread. */
-  g_clear_object (&f.pipeline);
+  g_clear_object (&f.ctl);
+  g_clear_object (&f.runner);
   fail_unless (RT_WAIT_UNTIL (gone, 5000));
   fail_unless_equals_int (rt_test_count_sources (), sources);
   fixture_clear (&f);
@@ -1253,7 +1133,8 @@ GST_START_TEST (test_dispose_during_transitions)
   fail_unless (pipeline != NULL);
   g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone, &gone);
   gst_object_unref (pipeline);
-  g_clear_object (&f.pipeline);
+  g_clear_object (&f.ctl);
+  g_clear_object (&f.runner);
   fail_unless (RT_WAIT_UNTIL (gone, 5000));
   fail_unless_equals_int (rt_test_count_sources (), sources);
 
@@ -1265,46 +1146,11 @@ GST_START_TEST (test_dispose_during_transitions)
   pipeline = dup_gst_pipeline (&f);
   g_object_weak_ref (G_OBJECT (pipeline), pipeline_gone, &gone);
   gst_object_unref (pipeline);
-  on_demand_controller_stop (f.pipeline, "r3");
-  g_clear_object (&f.pipeline);
+  on_demand_controller_stop (f.ctl, "r3");
+  g_clear_object (&f.ctl);
+  g_clear_object (&f.runner);
   fail_unless (RT_WAIT_UNTIL (gone, 5000));
   fail_unless_equals_int (rt_test_count_sources (), sources);
-  fixture_clear (&f);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_shutdown_when_idle_or_failed)
-{
-  Fixture f;
-  gint done = 0;
-  guint n;
-
-  fixture_init (&f,
-      "description=filesrc location=/nonexistent/od-test "
-      "name=src ! fakesink\n"
-      "restart=on-failure\nmax-restarts=5\n"
-      "restart-backoff-min=30\nrestart-backoff-max=60\n");
-
-  /* Never started: done at once, nothing reported. */
-  fixture_create (&f);
-  on_demand_controller_shutdown (f.pipeline, on_shut, &done);
-  fail_unless (RT_WAIT_UNTIL (done, 1000));
-  fail_unless_equals_int (f.events->len, 0);
-  g_clear_object (&f.pipeline);
-
-  /* Failed, with a restart scheduled: the restart is cancelled. */
-  done = 0;
-  fixture_create (&f);
-  start (&f, NULL, 0, "r1");
-  fail_unless (wait_state (&f, ON_DEMAND_STATE_FAILED, 10000));
-  fail_unless (RT_WAIT_UNTIL (restart_pending (&f), 5000));
-  n = f.events->len;
-  on_demand_controller_shutdown (f.pipeline, on_shut, &done);
-  fail_unless (RT_WAIT_UNTIL (done, 1000));
-  fail_if (restart_pending (&f));
-  fail_unless_equals_int (f.events->len, n);
-  fail_unless_equals_int (state_of (&f), ON_DEMAND_STATE_FAILED);
   fixture_clear (&f);
 }
 
@@ -1334,7 +1180,7 @@ cycles (gboolean warm, guint n)
                      20000),
         "cycle %u: not playing", i);
     g_snprintf (id, sizeof (id), "t%u", i);
-    on_demand_controller_stop (f.pipeline, id);
+    on_demand_controller_stop (f.ctl, id);
     fail_unless (RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_STOPPED, id)
                          == 1,
                      20000),
@@ -1357,7 +1203,8 @@ cycles (gboolean warm, guint n)
   fail_unless (RT_WAIT_UNTIL (count_threads () <= threads + 3, 20000),
       "%u threads after %u cycles, %u after the first ones", count_threads (),
       n, threads);
-  g_clear_object (&f.pipeline);
+  g_clear_object (&f.ctl);
+  g_clear_object (&f.runner);
   fail_unless_equals_int (rt_test_count_sources (), sources_before);
   fixture_clear (&f);
 }
@@ -1381,29 +1228,26 @@ ondemand_suite (void)
   Suite *s = suite_create ("ondemand");
   TCase *tc = tcase_create ("general");
 
+  rt_fake_camera_register ();
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_start_reports_playing_at_first_buffer);
   tcase_add_test (tc, test_stop_finalises_mp4);
-  tcase_add_test (tc, test_idempotent_start_and_stop);
-  tcase_add_test (tc, test_start_with_other_params_restarts);
+  tcase_add_test (tc, test_params_set_as_properties);
   tcase_add_test (tc, test_warm_restores_defaults_and_description_values);
   tcase_add_test (tc, test_start_requests_a_key_unit);
-  tcase_add_test (tc, test_start_timeout_fails_and_restarts);
-  tcase_add_test (tc, test_element_error_restarts_up_to_max);
-  tcase_add_test (tc, test_never_policy_does_not_restart);
+  tcase_add_test (tc, test_stop_during_start);
+  tcase_add_test (tc, test_param_binding_error_reports_failed);
+  tcase_add_test (tc, test_warm_takes_params_in_ready_or_via_null);
+  tcase_add_test (tc, test_device_released_before_stopped);
+  tcase_add_test (tc, test_bus_error_names_the_element);
   tcase_add_test (tc, test_parse_error_reports_failed);
   tcase_add_test (tc, test_end_by_itself_is_a_failure);
-  tcase_add_test (tc, test_stop_during_start);
   tcase_add_test (tc, test_stop_while_waiting_for_first_buffer);
-  tcase_add_test (tc, test_lease_expiry_stops);
-  tcase_add_test (tc, test_renew_extends_lease);
-  tcase_add_test (tc, test_storm_ends_in_last_wish);
-  tcase_add_test (tc, test_shutdown_finalises_file);
   tcase_add_test (tc, test_stop_with_blocked_sink_is_bounded);
   tcase_add_test (tc, test_stuck_state_change_is_abandoned);
+  tcase_add_test (tc, test_shutdown_finalises_file);
   tcase_add_test (tc, test_dispose_while_playing);
   tcase_add_test (tc, test_dispose_during_transitions);
-  tcase_add_test (tc, test_shutdown_when_idle_or_failed);
   tcase_add_test (tc, test_start_stop_cycles_no_leak);
   return s;
 }

@@ -3,8 +3,9 @@
  *
  * test-pipeline-def.c: pipeline definition files. Defaults, every kind of
  * problem reported as one line naming the file, group and key, ${VAR}
- * substitution, directory override order, and the shipped definitions
- * loading cleanly against the installed GStreamer elements.
+ * substitution, directory override order, the params-only path
+ * realtimesrc uses, and the shipped definitions loading cleanly against
+ * the installed GStreamer elements.
  */
 #include "test-util.h"
 
@@ -28,28 +29,9 @@ setup (void)
 }
 
 static void
-remove_tree (const gchar *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-
-    if (g_file_test (child, G_FILE_TEST_IS_DIR))
-      remove_tree (child);
-    else
-      g_unlink (child);
-  }
-  if (dir)
-    g_dir_close (dir);
-  g_rmdir (path);
-}
-
-static void
 teardown (void)
 {
-  remove_tree (tmp_dir);
+  rt_test_rm_rf (tmp_dir);
   g_clear_pointer (&tmp_dir, g_free);
 }
 
@@ -535,6 +517,147 @@ GST_START_TEST (test_load_dirs_empty)
 
 GST_END_TEST;
 
+/* An empty value is as if the key were absent: the default applies. */
+GST_START_TEST (test_empty_value_is_default)
+{
+  g_autoptr (PipelineDef) def = load_ok ("e.pipeline",
+      MINIMAL "start-timeout=\nmax-restarts= \nwarm=\nrestart=\n", FALSE);
+
+  fail_unless_equals_int (def->start_timeout_ms, 10000);
+  fail_unless_equals_int (def->max_restarts, 5);
+  fail_if (def->warm);
+  fail_unless_equals_int (def->restart, PIPELINE_RESTART_NEVER);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unknown_group_lists_expected)
+{
+  assert_problem (MINIMAL "[pipelines]\nx=1\n", FALSE,
+      "p.pipeline: [pipelines] unknown group (expected [pipeline], "
+      "[param:NAME])");
+  assert_problem (MINIMAL "warmth=1\n", FALSE,
+      "p.pipeline: [pipeline] warmth: unknown key (known: description, "
+      "summary,");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_new_defaults)
+{
+  g_autoptr (PipelineDef) loaded = load_ok ("front.pipeline", MINIMAL, FALSE);
+  g_autoptr (PipelineDef) def = pipeline_def_new ("cam-1");
+  g_autoptr (PipelineDef) unnamed = pipeline_def_new (NULL);
+
+  fail_unless_equals_string (def->name, "cam-1");
+  fail_unless (def->path == NULL);
+  fail_unless (def->description == NULL);
+  fail_unless (def->summary == NULL);
+  fail_unless (def->params != NULL);
+  fail_unless_equals_int (def->params->len, 0);
+  /* The same defaults as a file that sets nothing. */
+  fail_unless_equals_int (def->start_timeout_ms, loaded->start_timeout_ms);
+  fail_unless_equals_int (def->stop_timeout_ms, loaded->stop_timeout_ms);
+  fail_unless_equals_int (def->default_ttl_s, loaded->default_ttl_s);
+  fail_unless_equals_int (def->max_ttl_s, loaded->max_ttl_s);
+  fail_unless_equals_int (def->restart, loaded->restart);
+  fail_unless_equals_int (def->restart_backoff_min_ms,
+      loaded->restart_backoff_min_ms);
+  fail_unless_equals_int (def->restart_backoff_max_ms,
+      loaded->restart_backoff_max_ms);
+  fail_unless_equals_int (def->max_restarts, loaded->max_restarts);
+  fail_unless_equals_int (def->warm, loaded->warm);
+  fail_unless (unnamed->name == NULL);
+  fail_unless (pipeline_def_ref (def) == def);
+  pipeline_def_unref (def);
+}
+
+GST_END_TEST;
+
+#define PARAM_A                                                                \
+  "[param:a]\nelement=src\nproperty=pattern\ntype=enum\n"                      \
+  "values=ball;snow\n"
+#define PARAM_B                                                                \
+  "[param:b]\nelement=enc\nproperty=bitrate\ntype=uint\n"                      \
+  "min=1\nmax=10\n"
+
+GST_START_TEST (test_load_params_ignores_other_groups)
+{
+  /* A daemon definition with mistakes outside its params, and groups of
+   * its own: only the params are read. */
+  g_autofree gchar *path = write_file (NULL, "src.params",
+      "[pipeline]\ndescription=\nstart-timeout=ten\nbogus=1\n" PARAM_A
+      "[element]\nanything=goes\n" PARAM_B);
+  g_autofree gchar *empty = write_file (NULL, "empty.params", "# nothing\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) params = NULL;
+  g_autoptr (GPtrArray) none = NULL;
+
+  params = pipeline_def_load_params (path, &error);
+  g_assert_no_error (error);
+  fail_unless (params != NULL);
+  fail_unless_equals_int (params->len, 2);
+  fail_unless_equals_string (((GatewayParam *)params->pdata[0])->name, "a");
+  fail_unless_equals_string (((GatewayParam *)params->pdata[1])->name, "b");
+  fail_unless_equals_int (((GatewayParam *)params->pdata[1])->max_int, 10);
+
+  none = pipeline_def_load_params (empty, &error);
+  g_assert_no_error (error);
+  fail_unless (none != NULL);
+  fail_unless_equals_int (none->len, 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_load_params_reports_every_problem)
+{
+  g_autofree gchar *path = write_file (NULL, "bad.params",
+      PARAM_A "[param:b]\nelement=enc\nproperty=bitrate\n"
+              "[param:f]\nelement=sink\nproperty=location\ntype=string\n"
+              "prefix=${RECORDINGS_DIR}/\n");
+  g_autofree gchar *missing_type
+      = g_strdup_printf ("%s: [param:b] type: missing", path);
+  g_autofree gchar *unknown_var
+      = g_strdup_printf ("%s: [param:f] prefix: "
+                         "unknown variable ${RECORDINGS_DIR}",
+          path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) params = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  params = pipeline_def_load_params (path, &error);
+  fail_unless (params == NULL);
+  g_assert_error (error, GATEWAY_ERROR, GATEWAY_ERROR_DEFINITION);
+  lines = g_strsplit (error->message, "\n", -1);
+  fail_unless_equals_int (g_strv_length (lines), 2);
+  fail_unless (has_line (lines, missing_type), "%s", error->message);
+  fail_unless (has_line (lines, unknown_var), "%s", error->message);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_load_params_missing_or_broken_file)
+{
+  g_autofree gchar *gone = g_build_filename (tmp_dir, "gone.params", NULL);
+  g_autofree gchar *broken
+      = write_file (NULL, "broken.params", "[param:a\nelement=src\n");
+  g_autoptr (GError) error = NULL;
+
+  fail_unless (pipeline_def_load_params (gone, &error) == NULL);
+  g_assert_error (error, GATEWAY_ERROR, GATEWAY_ERROR_DEFINITION);
+  fail_unless (g_str_has_prefix (error->message, gone), "%s", error->message);
+  fail_if (strchr (error->message, '\n'));
+  g_clear_error (&error);
+
+  fail_unless (pipeline_def_load_params (broken, &error) == NULL);
+  g_assert_error (error, GATEWAY_ERROR, GATEWAY_ERROR_DEFINITION);
+  fail_unless (g_str_has_prefix (error->message, broken), "%s", error->message);
+  /* Without an error the result alone says it failed. */
+  fail_unless (pipeline_def_load_params (gone, NULL) == NULL);
+}
+
+GST_END_TEST;
+
 /* The source tree's pipelines/ directory. __FILE__ is the path the
  * compiler was given, relative to the build root when meson builds out of
  * tree, so it is resolved against the build root: the directory above
@@ -721,6 +844,12 @@ pipeline_def_suite (void)
   tcase_add_test (tc, test_var_problems);
   tcase_add_test (tc, test_load_dirs_override_order);
   tcase_add_test (tc, test_load_dirs_empty);
+  tcase_add_test (tc, test_empty_value_is_default);
+  tcase_add_test (tc, test_unknown_group_lists_expected);
+  tcase_add_test (tc, test_new_defaults);
+  tcase_add_test (tc, test_load_params_ignores_other_groups);
+  tcase_add_test (tc, test_load_params_reports_every_problem);
+  tcase_add_test (tc, test_load_params_missing_or_broken_file);
   tcase_add_test (tc, test_shipped_pipelines_load);
   tcase_add_test (tc, test_shipped_file_param_cannot_escape);
   tcase_add_test (tc, test_shipped_param_patterns);

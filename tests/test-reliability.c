@@ -1,7 +1,7 @@
 /* realtime-gateway
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * test-reliability.c: one test per row of shared/RELIABILITY.md, each
+ * test-reliability.c: one test per failure class of README's Reliability table, each
  * against the local realtime server over loopback, with fault injection,
  * and each failing when its rule breaks.
  */

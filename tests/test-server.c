@@ -3,7 +3,7 @@
  *
  * test-server.c: the local realtime test server, driven by a raw libsoup
  * WebSocket client. The project's own client is deliberately not used:
- * these tests pin the server to PROTOCOL.md so the client suites can
+ * these tests pin the server to the protocol the official clients speak, so the client suites can
  * trust it.
  */
 #include "test-util.h"
@@ -832,7 +832,7 @@ GST_START_TEST (test_v1_text_broadcast_reaches_v2_as_text_array)
   send_msg (sender, "1", "2", "realtime:robot-1", "broadcast",
       "{\"type\":\"broadcast\",\"event\":\"stop\",\"payload\":{\"a\":1}}");
 
-  /* PROTOCOL.md 5: text broadcasts reach v2 sockets as text arrays. */
+  /* Text broadcasts reach v2 sockets as text arrays. */
   wait_msg (v2, "broadcast", NULL, &m);
   fail_unless (m.join_ref == NULL && m.ref == NULL);
   fail_unless_equals_string (m.topic, "realtime:robot-1");

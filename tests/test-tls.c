@@ -16,12 +16,12 @@
  */
 #include "test-util.h"
 
+#include "gateway-process.h"
 #include "realtime-channel.h"
 #include "realtime-client.h"
 #include "rt-server.h"
 
 #include <glib/gstdio.h>
-#include <signal.h>
 #include <string.h>
 
 static RtServer *server;
@@ -364,170 +364,79 @@ GST_END_TEST;
 
 /* --- the command-line front end ----------------------------------------- */
 
-static gchar *
-gateway_bin (void)
-{
-  const gchar *env = g_getenv ("RT_GATEWAY_BIN");
-  g_autofree gchar *self = NULL;
-  g_autofree gchar *dir = NULL;
-
-  if (env && *env)
-    return g_strdup (env);
-  /* build/tests/test-tls -> build/gateway/realtime-gateway */
-  self = g_file_read_link ("/proc/self/exe", NULL);
-  if (!self)
-    return NULL;
-  dir = g_path_get_dirname (self);
-  return g_build_filename (dir, "..", "gateway", "realtime-gateway", NULL);
-}
-
-typedef struct
-{
-  GSubprocess *proc;
-  GDataInputStream *out;
-  GPtrArray *lines; /* stdout lines */
-  gchar *err_path; /* stderr goes to this file */
-  gchar *key_path;
-  gboolean eof;
-} Cli;
-
-static void read_next (Cli *cli);
-
+/* Starts `realtime-gateway listen` in @gp, the key in a file (never on a
+ * command line); @ca_name is a file of the TLS data directory, passed by
+ * its absolute path, or with @relative copied into the child's working
+ * directory and passed by its bare name. */
 static void
-on_line (GObject *source, GAsyncResult *result, gpointer data)
+cli_start (RtGatewayProcess *gp, const gchar *channel, const gchar *ca_name,
+    gboolean relative)
 {
-  Cli *cli = data;
-  gchar *line
-      = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
-          result, NULL, NULL);
+  g_autofree gchar *key = rt_gateway_process_path (gp, "apikey");
+  g_autofree gchar *ca = NULL;
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
 
-  if (!line) {
-    cli->eof = TRUE;
-    return;
+  if (ca_name && relative) {
+    g_autofree gchar *source = tls_file (ca_name);
+    g_autofree gchar *text = NULL;
+    GError *error = NULL;
+
+    fail_unless (g_file_get_contents (source, &text, NULL, &error), "%s: %s",
+        source, error ? error->message : "");
+    rt_gateway_process_write_file (gp, ca_name, text);
+    ca = g_strdup (ca_name);
+  } else if (ca_name) {
+    ca = tls_file (ca_name);
   }
-  g_ptr_array_add (cli->lines, line);
-  read_next (cli);
-}
-
-static void
-read_next (Cli *cli)
-{
-  g_data_input_stream_read_line_async (cli->out, G_PRIORITY_DEFAULT, NULL,
-      on_line, cli);
-}
-
-/* Starts `realtime-gateway listen`; @ca_name is a file of the TLS data
- * directory, passed by its absolute path, or with @relative by its bare
- * name from that directory as the working directory. */
-static Cli *
-cli_start (const gchar *channel, const gchar *ca_name, gboolean relative)
-{
-  Cli *cli = g_new0 (Cli, 1);
-  g_autofree gchar *bin = gateway_bin ();
-  g_autofree gchar *ca = !ca_name ? NULL
-      : relative                  ? g_strdup (ca_name)
-                                  : tls_file (ca_name);
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  GError *error = NULL;
-  gint fd;
-
-  fail_unless (bin && g_file_test (bin, G_FILE_TEST_IS_EXECUTABLE),
-      "realtime-gateway not found at %s: set RT_GATEWAY_BIN",
-      bin ? bin : "(none)");
-  /* The key goes in a file, never on a command line. */
-  fd = g_file_open_tmp ("rt-tls-key-XXXXXX", &cli->key_path, &error);
-  g_assert_no_error (error);
-  fail_unless (write (fd, RT_TEST_API_KEY, strlen (RT_TEST_API_KEY))
-      == (gssize)strlen (RT_TEST_API_KEY));
-  close (fd);
-  fd = g_file_open_tmp ("rt-tls-stderr-XXXXXX", &cli->err_path, &error);
-  g_assert_no_error (error);
-  close (fd);
-
-  g_ptr_array_add (argv, bin);
-  g_ptr_array_add (argv, (gpointer) "listen");
-  g_ptr_array_add (argv, (gpointer) "--url");
-  g_ptr_array_add (argv, (gpointer)rt_server_get_url (server));
-  g_ptr_array_add (argv, (gpointer) "--api-key-file");
-  g_ptr_array_add (argv, cli->key_path);
-  g_ptr_array_add (argv, (gpointer) "--channel");
-  g_ptr_array_add (argv, (gpointer)channel);
-  g_ptr_array_add (argv, (gpointer) "--heartbeat-interval");
-  g_ptr_array_add (argv, (gpointer) "1");
-  g_ptr_array_add (argv, (gpointer) "--backoff-min");
-  g_ptr_array_add (argv, (gpointer) "0.05");
-  g_ptr_array_add (argv, (gpointer) "--backoff-max");
-  g_ptr_array_add (argv, (gpointer) "0.3");
+  g_ptr_array_add (args, (gpointer) "listen");
+  g_ptr_array_add (args, (gpointer) "--url");
+  g_ptr_array_add (args, (gpointer)rt_server_get_url (server));
+  g_ptr_array_add (args, (gpointer) "--api-key-file");
+  g_ptr_array_add (args, key);
+  g_ptr_array_add (args, (gpointer) "--channel");
+  g_ptr_array_add (args, (gpointer)channel);
+  g_ptr_array_add (args, (gpointer) "--heartbeat-interval");
+  g_ptr_array_add (args, (gpointer) "1");
+  g_ptr_array_add (args, (gpointer) "--backoff-min");
+  g_ptr_array_add (args, (gpointer) "0.05");
+  g_ptr_array_add (args, (gpointer) "--backoff-max");
+  g_ptr_array_add (args, (gpointer) "0.3");
   if (ca) {
-    g_ptr_array_add (argv, (gpointer) "--ca-file");
-    g_ptr_array_add (argv, ca);
+    g_ptr_array_add (args, (gpointer) "--ca-file");
+    g_ptr_array_add (args, ca);
   }
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  if (relative)
-    g_subprocess_launcher_set_cwd (launcher, tls_dir);
-  g_subprocess_launcher_set_stderr_file_path (launcher, cli->err_path);
-  g_subprocess_launcher_unsetenv (launcher, "REALTIME_API_KEY");
-  cli->proc = g_subprocess_launcher_spawnv (launcher,
-      (const gchar *const *)argv->pdata, &error);
-  g_assert_no_error (error);
-  cli->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (cli->proc));
-  cli->lines = g_ptr_array_new_with_free_func (g_free);
-  read_next (cli);
-  return cli;
-}
-
-static gchar *
-cli_stderr (Cli *cli)
-{
-  gchar *text = NULL;
-
-  g_file_get_contents (cli->err_path, &text, NULL, NULL);
-  return text ? text : g_strdup ("");
+  g_ptr_array_add (args, NULL);
+  rt_gateway_process_setenv (gp, "REALTIME_API_KEY", NULL);
+  /* Warnings only: the refusal itself must name the certificate. */
+  rt_gateway_process_setenv (gp, "G_MESSAGES_DEBUG", NULL);
+  rt_gateway_process_spawnv (gp, (const gchar *const *)args->pdata);
 }
 
 static void
-cli_stop (Cli *cli)
+cli_stop (RtGatewayProcess *gp)
 {
-  g_subprocess_send_signal (cli->proc, SIGTERM);
-  /* GLib reaps the child on its worker thread. */
-  if (!RT_WAIT_UNTIL (g_subprocess_get_identifier (cli->proc) == NULL, 5000)) {
-    g_subprocess_force_exit (cli->proc);
-    g_subprocess_wait (cli->proc, NULL, NULL);
-    fail ("listen did not exit within 5 s of SIGTERM");
-  }
-  /* Let the pending read see the end of the pipe. */
-  RT_WAIT_UNTIL (cli->eof, 2000);
-  g_object_unref (cli->out);
-  g_object_unref (cli->proc);
-  g_ptr_array_unref (cli->lines);
-  g_unlink (cli->err_path);
-  g_unlink (cli->key_path);
-  g_free (cli->err_path);
-  g_free (cli->key_path);
-  g_free (cli);
+  fail_unless (rt_gateway_process_stop (gp, 5000),
+      "listen did not exit within 5 s of SIGTERM");
 }
 
 static void
 cli_listens (gboolean relative)
 {
-  Cli *cli = cli_start ("tls-cli", "ca.pem", relative);
-  g_autofree gchar *err = NULL;
+  g_autoptr (RtGatewayProcess) gp = rt_gateway_process_new ("tls-cli");
+  GPtrArray *lines = rt_gateway_process_get_stdout_lines (gp);
 
-  fail_unless (RT_WAIT_UNTIL (rt_server_count_members (server,
-                                  "realtime:tls-cli")
-                       == 1,
-                   10000),
-      "listen --ca-file never joined; stderr: %s", (err = cli_stderr (cli)));
+  cli_start (gp, "tls-cli", "ca.pem", relative);
+  RT_GATEWAY_FAIL_UNLESS (gp,
+      RT_WAIT_UNTIL (rt_server_count_members (server, "realtime:tls-cli") == 1,
+          10000),
+      "listen --ca-file never joined");
   rt_server_broadcast (server, "realtime:tls-cli", "start",
       "{\"pipeline\":\"cam\"}");
-  fail_unless (RT_WAIT_UNTIL (cli->lines->len == 1, 5000),
+  RT_GATEWAY_FAIL_UNLESS (gp, RT_WAIT_UNTIL (lines->len == 1, 5000),
       "listen printed nothing");
-  fail_unless_equals_string (g_ptr_array_index (cli->lines, 0),
+  fail_unless_equals_string (g_ptr_array_index (lines, 0),
       "{\"event\":\"start\",\"payload\":{\"pipeline\":\"cam\"}}");
-  cli_stop (cli);
+  cli_stop (gp);
 }
 
 GST_START_TEST (test_cli_ca_file_listens)
@@ -547,11 +456,12 @@ GST_END_TEST;
 static void
 assert_cli_refused (const gchar *ca_name)
 {
-  Cli *cli = cli_start ("tls-cli-refused", ca_name, FALSE);
+  g_autoptr (RtGatewayProcess) gp = rt_gateway_process_new ("tls-cli");
   g_autofree gchar *err = NULL;
   g_autofree gchar *lower = NULL;
   gint64 end = g_get_monotonic_time () + 2500 * 1000;
 
+  cli_start (gp, "tls-cli-refused", ca_name, FALSE);
   while (g_get_monotonic_time () < end) {
     rt_test_iterate (20);
     fail_unless_equals_int (rt_server_count_members (server,
@@ -559,14 +469,14 @@ assert_cli_refused (const gchar *ca_name)
         0);
   }
   fail_unless_equals_int (rt_server_get_n_accepted (server), 0);
-  fail_unless (g_subprocess_get_identifier (cli->proc) != NULL,
+  fail_unless (rt_gateway_process_is_running (gp),
       "listen exited instead of retrying");
-  err = cli_stderr (cli);
+  err = rt_gateway_process_read_log (gp);
   lower = g_ascii_strdown (err, -1);
   fail_unless (strstr (lower, "certificate") != NULL,
       "listen's stderr does not name the certificate: %s", err);
-  fail_unless_equals_int (cli->lines->len, 0);
-  cli_stop (cli);
+  fail_unless_equals_int (rt_gateway_process_get_stdout_lines (gp)->len, 0);
+  cli_stop (gp);
 }
 
 GST_START_TEST (test_cli_refuses_self_signed_by_default)

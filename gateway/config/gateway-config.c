@@ -7,164 +7,24 @@
 #include "gateway-config.h"
 
 /* Built into the core library (log domain "realtime"); this part belongs
- * to the gateway component (STYLE.md). */
+ * to the gateway component. */
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "gateway"
 
-#include "realtime-client.h"
-
 #include <string.h>
 
-typedef struct
-{
-  GKeyFile *kf;
-  const gchar *path;
-  GPtrArray *problems;
-  guint n_problems;
-} Loader;
+#include "key-file-loader.h"
 
-static void
-problem (Loader *l, const gchar *group, const gchar *key, const gchar *fmt,
-    ...) G_GNUC_PRINTF (4, 5);
-
-/* A problem is one line: a control character from the file (say a
- * newline, which GKeyFile unescapes from \n in a value, quoted back in a
- * message) is written as \xNN, and bytes that are not UTF-8 as U+FFFD. */
-static gchar *
-one_line (const gchar *text)
-{
-  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
-  GString *out = g_string_sized_new (strlen (valid));
-  const gchar *p;
-
-  for (p = valid; *p; p++) {
-    if ((guchar)*p < 0x20 || *p == 0x7f)
-      g_string_append_printf (out, "\\x%02x", (guchar)*p);
-    else
-      g_string_append_c (out, *p);
-  }
-  return g_string_free (out, FALSE);
-}
-
-static void
-problem (Loader *l, const gchar *group, const gchar *key, const gchar *fmt,
-    ...)
-{
-  va_list ap;
-  g_autofree gchar *raw = NULL;
-  g_autofree gchar *msg = NULL;
-
-  va_start (ap, fmt);
-  raw = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  msg = one_line (raw);
-  l->n_problems++;
-  if (group && key)
-    g_ptr_array_add (l->problems, g_strdup_printf ("%s: [%s] %s: %s",
-            l->path, group, key, msg));
-  else if (group)
-    g_ptr_array_add (l->problems, g_strdup_printf ("%s: [%s]: %s", l->path,
-            group, msg));
-  else
-    g_ptr_array_add (l->problems, g_strdup_printf ("%s: %s", l->path, msg));
-}
-
-static gchar *
-get_string (Loader *l, const gchar *group, const gchar *key,
-    const gchar *def, gboolean required)
-{
-  g_autoptr (GError) error = NULL;
-  gchar *value;
-
-  if (!g_key_file_has_key (l->kf, group, key, NULL)) {
-    if (required)
-      problem (l, group, key, "missing");
-    return g_strdup (def);
-  }
-  value = g_key_file_get_string (l->kf, group, key, &error);
-  if (!value) {
-    problem (l, group, key, "%s", error->message);
-    return g_strdup (def);
-  }
-  g_strstrip (value);
-  if (!*value) {
-    g_free (value);
-    if (required)
-      problem (l, group, key, "empty");
-    return g_strdup (def);
-  }
-  return value;
-}
-
-static gboolean
-get_bool (Loader *l, const gchar *group, const gchar *key, gboolean def)
-{
-  g_autofree gchar *s = get_string (l, group, key, NULL, FALSE);
-
-  if (!s)
-    return def;
-  if (g_ascii_strcasecmp (s, "true") == 0 || strcmp (s, "1") == 0
-      || g_ascii_strcasecmp (s, "yes") == 0)
-    return TRUE;
-  if (g_ascii_strcasecmp (s, "false") == 0 || strcmp (s, "0") == 0
-      || g_ascii_strcasecmp (s, "no") == 0)
-    return FALSE;
-  problem (l, group, key, "\"%s\" is not true or false", s);
-  return def;
-}
-
-/* Seconds with fractions, stored in milliseconds. */
-static guint
-get_seconds (Loader *l, const gchar *group, const gchar *key, guint def_ms,
-    gboolean zero_ok)
-{
-  g_autofree gchar *s = get_string (l, group, key, NULL, FALSE);
-  gchar *end = NULL;
-  gdouble v;
-
-  if (!s)
-    return def_ms;
-  v = g_ascii_strtod (s, &end);
-  if (end == s || *end != '\0' || v != v) {
-    problem (l, group, key, "\"%s\" is not a number of seconds", s);
-    return def_ms;
-  }
-  if (v < 0 || (!zero_ok && v < 0.001) || v > 86400) {
-    problem (l, group, key, "%s is out of range (%s to 86400 seconds)", s,
-        zero_ok ? "0" : "0.001");
-    return def_ms;
-  }
-  return (guint) (v * 1000.0 + 0.5);
-}
-
-static guint
-get_uint (Loader *l, const gchar *group, const gchar *key, guint def,
-    guint min, guint max)
-{
-  g_autofree gchar *s = get_string (l, group, key, NULL, FALSE);
-  guint64 v;
-
-  if (!s)
-    return def;
-  if (!g_ascii_string_to_unsigned (s, 10, min, max, &v, NULL)) {
-    problem (l, group, key, "\"%s\" is not a whole number from %u to %u", s,
-        min, max);
-    return def;
-  }
-  return (guint) v;
-}
-
-static void
-check_known_keys (Loader *l, const gchar *group, const gchar *const *known)
-{
-  g_auto (GStrv) keys = g_key_file_get_keys (l->kf, group, NULL, NULL);
-  guint i;
-
-  for (i = 0; keys && keys[i]; i++)
-    if (!g_strv_contains (known, keys[i]))
-      problem (l, group, keys[i], "unknown key");
-}
-
+/**
+ * gateway_config_resolve_file:
+ * @config: the configuration (its directory)
+ * @name: a file name as written in the configuration
+ * @credential: a bare name (no '/') is looked up in
+ *   $CREDENTIALS_DIRECTORY first (systemd's LoadCredential=)
+ *
+ * Returns: (transfer full): an absolute path: @name itself when absolute,
+ *   else relative to the configuration's directory
+ */
 gchar *
 gateway_config_resolve_file (const GatewayConfig *config, const gchar *name,
     gboolean credential)
@@ -195,180 +55,239 @@ event_name_ok (const gchar *name)
   return TRUE;
 }
 
+static const gchar *const known_groups[]
+    = { "realtime", "gateway", "events", NULL };
+
+static const gchar *const realtime_keys[] = { "url", "api-key-file",
+  "access-token-file", "api-key-in-header", "ca-file", "channel", "private",
+  "vsn", "heartbeat-interval", "heartbeat-timeout", "join-timeout",
+  "backoff-min", "backoff-max", "max-message-size", NULL };
+
+static const gchar *const gateway_keys[] = { "id", "pipelines-dirs",
+  "recordings-dir", "presence", "metrics-address", NULL };
+
+static const gchar *const event_keys[]
+    = { "start", "stop", "renew", "status", "reply", NULL };
+
+/* A file named by the key, resolved, or NULL when the key is not set. */
+static gchar *
+get_file (KeyFileLoader *l, GatewayConfig *c, const gchar *key,
+    gboolean required, gboolean credential)
+{
+  g_autofree gchar *name
+      = key_file_loader_get_string (l, "realtime", key, required);
+
+  return name ? gateway_config_resolve_file (c, name, credential) : NULL;
+}
+
+/* [realtime]: the connection settings and the channel. */
+static void
+load_realtime (KeyFileLoader *l, GatewayConfig *c)
+{
+  RealtimeSettings *rt = &c->realtime;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *vsn = NULL;
+
+  rt->url = key_file_loader_get_string (l, "realtime", "url", TRUE);
+  if (rt->url) {
+    g_autofree gchar *ws = realtime_build_websocket_url (rt->url,
+        REALTIME_VSN_2_0_0, NULL, &error);
+    if (!ws) {
+      key_file_loader_problem (l, "realtime", "url", "%s", error->message);
+      g_clear_error (&error);
+    }
+  }
+  rt->api_key_file = get_file (l, c, "api-key-file", TRUE, TRUE);
+  rt->access_token_file = get_file (l, c, "access-token-file", FALSE, TRUE);
+  key_file_loader_get_bool (l, "realtime", "api-key-in-header",
+      &rt->api_key_in_header);
+  rt->ca_file = get_file (l, c, "ca-file", FALSE, FALSE);
+  if (rt->ca_file && !g_file_test (rt->ca_file, G_FILE_TEST_IS_REGULAR))
+    key_file_loader_problem (l, "realtime", "ca-file",
+        "%s is not a readable file", rt->ca_file);
+
+  c->channel = key_file_loader_get_string (l, "realtime", "channel", TRUE);
+  if (c->channel && (strlen (c->channel) > 200 || strchr (c->channel, ':')))
+    key_file_loader_problem (l, "realtime", "channel",
+        "a channel name has at most 200 characters and no ':' (the topic is "
+        "realtime:<channel>)");
+  key_file_loader_get_bool (l, "realtime", "private", &c->private_);
+
+  vsn = key_file_loader_get_value (l, "realtime", "vsn");
+  if (vsn && !realtime_vsn_from_string (vsn, &rt->vsn)) {
+    key_file_loader_problem (l, "realtime", "vsn",
+        "\"%s\" is not 1.0.0 or 2.0.0", vsn);
+    rt->vsn = REALTIME_VSN_2_0_0;
+  }
+  key_file_loader_get_seconds (l, "realtime", "heartbeat-interval", 1,
+      &rt->heartbeat_interval_ms);
+  key_file_loader_get_seconds (l, "realtime", "heartbeat-timeout", 0,
+      &rt->heartbeat_timeout_ms);
+  key_file_loader_get_seconds (l, "realtime", "join-timeout", 1,
+      &rt->join_timeout_ms);
+  key_file_loader_get_seconds (l, "realtime", "backoff-min", 1,
+      &rt->backoff_min_ms);
+  key_file_loader_get_seconds (l, "realtime", "backoff-max", 1,
+      &rt->backoff_max_ms);
+  if (rt->backoff_min_ms > rt->backoff_max_ms)
+    key_file_loader_problem (l, "realtime", "backoff-min",
+        "is above backoff-max");
+  key_file_loader_get_uint (l, "realtime", "max-message-size", 1024,
+      64 * 1024 * 1024, &rt->max_message_size);
+}
+
+static gchar **
+load_pipelines_dirs (KeyFileLoader *l, GatewayConfig *c)
+{
+  g_auto (GStrv) dirs = NULL;
+  GPtrArray *out;
+  guint i;
+
+  if (!g_key_file_has_key (l->key_file, "gateway", "pipelines-dirs", NULL)) {
+    out = g_ptr_array_new ();
+    g_ptr_array_add (out, g_build_filename (PKGDATADIR, "pipelines", NULL));
+    g_ptr_array_add (out,
+        g_build_filename (PKGSYSCONFDIR, "pipelines.d", NULL));
+    g_ptr_array_add (out, NULL);
+    return (gchar **)g_ptr_array_free (out, FALSE);
+  }
+  dirs = g_key_file_get_string_list (l->key_file, "gateway", "pipelines-dirs",
+      NULL, NULL);
+  out = g_ptr_array_new ();
+  for (i = 0; dirs && dirs[i]; i++) {
+    g_strstrip (dirs[i]);
+    if (*dirs[i])
+      g_ptr_array_add (out, gateway_config_resolve_file (c, dirs[i], FALSE));
+  }
+  if (out->len == 0)
+    key_file_loader_problem (l, "gateway", "pipelines-dirs",
+        "no directory given");
+  g_ptr_array_add (out, NULL);
+  return (gchar **)g_ptr_array_free (out, FALSE);
+}
+
+/* [gateway] */
+static void
+load_gateway (KeyFileLoader *l, GatewayConfig *c)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *recordings = NULL;
+
+  c->id = key_file_loader_get_string (l, "gateway", "id", FALSE);
+  if (!c->id)
+    c->id = g_strdup (g_get_host_name ());
+  if (strlen (c->id) > 64 || strpbrk (c->id, "\"\\\n\r\t"))
+    key_file_loader_problem (l, "gateway", "id",
+        "at most 64 printable characters");
+  c->pipelines_dirs = load_pipelines_dirs (l, c);
+  recordings
+      = key_file_loader_get_string (l, "gateway", "recordings-dir", FALSE);
+  c->recordings_dir = gateway_config_resolve_file (c,
+      recordings ? recordings : "/var/lib/realtime-gateway/recordings", FALSE);
+  key_file_loader_get_bool (l, "gateway", "presence", &c->presence);
+  c->metrics_address
+      = key_file_loader_get_string (l, "gateway", "metrics-address", FALSE);
+  if (c->metrics_address) {
+    g_autoptr (GSocketConnectable) addr
+        = g_network_address_parse (c->metrics_address, 0, &error);
+    if (!addr)
+      key_file_loader_problem (l, "gateway", "metrics-address",
+          "%s (expected HOST:PORT)", error->message);
+    else if (g_network_address_get_port (G_NETWORK_ADDRESS (addr)) == 0)
+      key_file_loader_problem (l, "gateway", "metrics-address",
+          "no port (expected HOST:PORT)");
+  }
+}
+
+static gchar *
+get_event (KeyFileLoader *l, const gchar *key, const gchar *def)
+{
+  gchar *name = key_file_loader_get_string (l, "events", key, FALSE);
+
+  return name ? name : g_strdup (def);
+}
+
+/* [events] */
+static void
+load_events (KeyFileLoader *l, GatewayConfig *c)
+{
+  const gchar *names[G_N_ELEMENTS (event_keys) - 1];
+  guint i, j;
+
+  c->ev_start = get_event (l, "start", "start");
+  c->ev_stop = get_event (l, "stop", "stop");
+  c->ev_renew = get_event (l, "renew", "renew");
+  c->ev_status = get_event (l, "status", "status");
+  c->ev_reply = get_event (l, "reply", "pipeline_state");
+  names[0] = c->ev_start;
+  names[1] = c->ev_stop;
+  names[2] = c->ev_renew;
+  names[3] = c->ev_status;
+  names[4] = c->ev_reply;
+  for (i = 0; i < G_N_ELEMENTS (names); i++) {
+    if (!event_name_ok (names[i]))
+      key_file_loader_problem (l, "events", event_keys[i],
+          "\"%s\" is not an event name (1 to 64 of A-Z a-z 0-9 _ - .)",
+          names[i]);
+    for (j = 0; j < i; j++)
+      if (g_strcmp0 (names[i], names[j]) == 0)
+        key_file_loader_problem (l, "events", event_keys[i], "same as %s",
+            event_keys[j]);
+  }
+}
+
+/**
+ * gateway_config_load:
+ * @path: the configuration file
+ * @problems: (element-type utf8) (nullable): where each problem is appended
+ *   as one line "PATH: [group] key: message"
+ *
+ * Reads and checks the whole file, reporting every problem, not only the
+ * first. Files it names are resolved (gateway_config_resolve_file()), not
+ * read.
+ *
+ * Returns: (transfer full) (nullable): the configuration, or %NULL when
+ *   there was any problem
+ */
 GatewayConfig *
 gateway_config_load (const gchar *path, GPtrArray *problems)
 {
-  static const gchar *const realtime_keys[] = { "url", "api-key-file",
-    "access-token-file", "api-key-in-header", "ca-file", "channel", "private",
-    "vsn", "heartbeat-interval", "heartbeat-timeout", "join-timeout",
-    "backoff-min", "backoff-max", "max-message-size", NULL
-  };
-  static const gchar *const gateway_keys[] = { "id", "pipelines-dirs",
-    "recordings-dir", "presence", "metrics-address", NULL
-  };
-  static const gchar *const event_keys[] = { "start", "stop", "renew",
-    "status", "reply", NULL
-  };
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autoptr (GError) error = NULL;
+  g_auto (KeyFileLoader) l = { 0 };
   g_autoptr (GatewayConfig) c = g_new0 (GatewayConfig, 1);
-  g_autofree gchar *abs = NULL;
-  g_autofree gchar *s = NULL;
-  g_auto (GStrv) groups = NULL;
-  Loader l = { kf, path, problems, 0 };
-  guint i;
 
+  g_return_val_if_fail (path != NULL, NULL);
+
+  realtime_settings_init (&c->realtime);
   if (g_path_is_absolute (path)) {
-    abs = g_strdup (path);
+    c->path = g_strdup (path);
   } else {
     g_autofree gchar *cwd = g_get_current_dir ();
-    abs = g_build_filename (cwd, path, NULL);
+    c->path = g_build_filename (cwd, path, NULL);
   }
-  c->path = g_strdup (abs);
-  c->dir = g_path_get_dirname (abs);
+  c->dir = g_path_get_dirname (c->path);
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &error)) {
-    problem (&l, NULL, NULL, "%s", error->message);
+  key_file_loader_init (&l, path, problems);
+  if (!key_file_loader_load (&l))
     return NULL;
-  }
+  key_file_loader_check_groups (&l, known_groups);
+  key_file_loader_require_group (&l, "realtime");
+  key_file_loader_check_keys (&l, "realtime", realtime_keys);
+  key_file_loader_check_keys (&l, "gateway", gateway_keys);
+  key_file_loader_check_keys (&l, "events", event_keys);
 
-  groups = g_key_file_get_groups (kf, NULL);
-  for (i = 0; groups[i]; i++)
-    if (strcmp (groups[i], "realtime") != 0
-        && strcmp (groups[i], "gateway") != 0
-        && strcmp (groups[i], "events") != 0)
-      problem (&l, groups[i], NULL, "unknown group");
-  if (!g_key_file_has_group (kf, "realtime"))
-    problem (&l, "realtime", NULL, "missing");
-  check_known_keys (&l, "realtime", realtime_keys);
-  check_known_keys (&l, "gateway", gateway_keys);
-  check_known_keys (&l, "events", event_keys);
-
-  /* [realtime] */
-  c->url = get_string (&l, "realtime", "url", NULL, TRUE);
-  if (c->url) {
-    g_autofree gchar *ws = realtime_build_websocket_url (c->url,
-        REALTIME_VSN_2_0_0, NULL, &error);
-    if (!ws) {
-      problem (&l, "realtime", "url", "%s", error->message);
-      g_clear_error (&error);
-    }
-  }
-  s = get_string (&l, "realtime", "api-key-file", NULL, TRUE);
-  if (s)
-    c->api_key_file = gateway_config_resolve_file (c, s, TRUE);
-  g_clear_pointer (&s, g_free);
-  s = get_string (&l, "realtime", "access-token-file", NULL, FALSE);
-  if (s)
-    c->access_token_file = gateway_config_resolve_file (c, s, TRUE);
-  g_clear_pointer (&s, g_free);
-  c->api_key_in_header = get_bool (&l, "realtime", "api-key-in-header",
-      FALSE);
-  s = get_string (&l, "realtime", "ca-file", NULL, FALSE);
-  if (s) {
-    c->ca_file = gateway_config_resolve_file (c, s, FALSE);
-    if (!g_file_test (c->ca_file, G_FILE_TEST_IS_REGULAR))
-      problem (&l, "realtime", "ca-file", "%s is not a readable file",
-          c->ca_file);
-  }
-  g_clear_pointer (&s, g_free);
-  c->channel = get_string (&l, "realtime", "channel", NULL, TRUE);
-  if (c->channel && (strlen (c->channel) > 200 || strchr (c->channel, ':')))
-    problem (&l, "realtime", "channel", "a channel name has at most 200 "
-        "characters and no ':' (the topic is realtime:<channel>)");
-  c->private_ = get_bool (&l, "realtime", "private", FALSE);
-  s = get_string (&l, "realtime", "vsn", "2.0.0", FALSE);
-  if (!realtime_vsn_from_string (s, &c->vsn)) {
-    problem (&l, "realtime", "vsn", "\"%s\" is not 1.0.0 or 2.0.0", s);
-    c->vsn = REALTIME_VSN_2_0_0;
-  }
-  g_clear_pointer (&s, g_free);
-  c->heartbeat_interval_ms = get_seconds (&l, "realtime",
-      "heartbeat-interval", REALTIME_DEFAULT_HEARTBEAT_INTERVAL, FALSE);
-  c->heartbeat_timeout_ms = get_seconds (&l, "realtime", "heartbeat-timeout",
-      0, TRUE);
-  c->join_timeout_ms = get_seconds (&l, "realtime", "join-timeout",
-      REALTIME_DEFAULT_JOIN_TIMEOUT, FALSE);
-  c->backoff_min_ms = get_seconds (&l, "realtime", "backoff-min",
-      REALTIME_DEFAULT_BACKOFF_MIN, FALSE);
-  c->backoff_max_ms = get_seconds (&l, "realtime", "backoff-max",
-      REALTIME_DEFAULT_BACKOFF_MAX, FALSE);
-  if (c->backoff_min_ms > c->backoff_max_ms)
-    problem (&l, "realtime", "backoff-min", "is above backoff-max");
-  c->max_message_size = get_uint (&l, "realtime", "max-message-size",
-      REALTIME_DEFAULT_MAX_MESSAGE_SIZE, 1024, 64 * 1024 * 1024);
-
-  /* [gateway] */
-  c->id = get_string (&l, "gateway", "id", g_get_host_name (), FALSE);
-  if (c->id && (strlen (c->id) > 64 || strpbrk (c->id, "\"\\\n\r\t")))
-    problem (&l, "gateway", "id", "at most 64 printable characters");
-  if (g_key_file_has_key (kf, "gateway", "pipelines-dirs", NULL)) {
-    g_auto (GStrv) dirs = g_key_file_get_string_list (kf, "gateway",
-        "pipelines-dirs", NULL, NULL);
-    GPtrArray *out = g_ptr_array_new ();
-    for (i = 0; dirs && dirs[i]; i++) {
-      g_strstrip (dirs[i]);
-      if (*dirs[i])
-        g_ptr_array_add (out, gateway_config_resolve_file (c, dirs[i],
-                FALSE));
-    }
-    g_ptr_array_add (out, NULL);
-    c->pipelines_dirs = (gchar **) g_ptr_array_free (out, FALSE);
-  } else {
-    c->pipelines_dirs = g_new0 (gchar *, 3);
-    c->pipelines_dirs[0] = g_build_filename (PKGDATADIR, "pipelines", NULL);
-    c->pipelines_dirs[1] = g_build_filename (PKGSYSCONFDIR, "pipelines.d",
-        NULL);
-  }
-  if (!c->pipelines_dirs[0])
-    problem (&l, "gateway", "pipelines-dirs", "no directory given");
-  s = get_string (&l, "gateway", "recordings-dir",
-      "/var/lib/realtime-gateway/recordings", FALSE);
-  c->recordings_dir = gateway_config_resolve_file (c, s, FALSE);
-  g_clear_pointer (&s, g_free);
-  c->presence = get_bool (&l, "gateway", "presence", FALSE);
-  c->metrics_address = get_string (&l, "gateway", "metrics-address", NULL,
-      FALSE);
-  if (c->metrics_address) {
-    g_autoptr (GSocketConnectable) addr =
-        g_network_address_parse (c->metrics_address, 0, &error);
-    if (!addr) {
-      problem (&l, "gateway", "metrics-address", "%s (expected HOST:PORT)",
-          error->message);
-      g_clear_error (&error);
-    } else if (g_network_address_get_port (G_NETWORK_ADDRESS (addr)) == 0) {
-      problem (&l, "gateway", "metrics-address", "no port (expected "
-          "HOST:PORT)");
-    }
-  }
-
-  /* [events] */
-  c->ev_start = get_string (&l, "events", "start", "start", FALSE);
-  c->ev_stop = get_string (&l, "events", "stop", "stop", FALSE);
-  c->ev_renew = get_string (&l, "events", "renew", "renew", FALSE);
-  c->ev_status = get_string (&l, "events", "status", "status", FALSE);
-  c->ev_reply = get_string (&l, "events", "reply", "pipeline_state", FALSE);
-  {
-    const gchar *names[] = { c->ev_start, c->ev_stop, c->ev_renew,
-      c->ev_status, c->ev_reply
-    };
-    for (i = 0; i < G_N_ELEMENTS (names); i++) {
-      guint j;
-      if (!event_name_ok (names[i]))
-        problem (&l, "events", event_keys[i], "\"%s\" is not an event name "
-            "(1 to 64 of A-Z a-z 0-9 _ - .)", names[i]);
-      for (j = 0; j < i; j++)
-        if (g_strcmp0 (names[i], names[j]) == 0)
-          problem (&l, "events", event_keys[i], "same as %s",
-              event_keys[j]);
-    }
-  }
+  load_realtime (&l, c);
+  load_gateway (&l, c);
+  load_events (&l, c);
 
   if (l.n_problems > 0)
     return NULL;
   return g_steal_pointer (&c);
 }
 
+/**
+ * gateway_config_free:
+ * @config: (nullable): a configuration
+ */
 void
 gateway_config_free (GatewayConfig *c)
 {
@@ -376,10 +295,7 @@ gateway_config_free (GatewayConfig *c)
     return;
   g_free (c->path);
   g_free (c->dir);
-  g_free (c->url);
-  g_free (c->api_key_file);
-  g_free (c->access_token_file);
-  g_free (c->ca_file);
+  realtime_settings_clear (&c->realtime);
   g_free (c->channel);
   g_free (c->id);
   g_strfreev (c->pipelines_dirs);
@@ -393,6 +309,14 @@ gateway_config_free (GatewayConfig *c)
   g_free (c);
 }
 
+/**
+ * gateway_config_pipeline_vars:
+ * @config: a configuration
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the "NAME=value"
+ *   variables pipeline definitions may use (RECORDINGS_DIR), for
+ *   pipeline_def_load()
+ */
 gchar **
 gateway_config_pipeline_vars (const GatewayConfig *c)
 {

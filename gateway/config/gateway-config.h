@@ -9,7 +9,7 @@
 
 #include <glib.h>
 
-#include "realtime-codec.h"
+#include "realtime-settings.h"
 
 G_BEGIN_DECLS
 
@@ -18,21 +18,11 @@ typedef struct
   gchar *path;
   gchar *dir; /* of the file: relative paths are relative to it */
 
-  /* [realtime] */
-  gchar *url;
-  gchar *api_key_file; /* resolved */
-  gchar *access_token_file; /* resolved, nullable */
-  gboolean api_key_in_header;
-  gchar *ca_file; /* resolved, nullable */
+  /* [realtime]: the connection (api_key_file, access_token_file and
+   * ca_file resolved; api_key never set), and the channel joined on it */
+  RealtimeSettings realtime;
   gchar *channel;
   gboolean private_;
-  RealtimeVsn vsn;
-  guint heartbeat_interval_ms;
-  guint heartbeat_timeout_ms; /* 0: the interval */
-  guint join_timeout_ms;
-  guint backoff_min_ms;
-  guint backoff_max_ms;
-  guint max_message_size;
 
   /* [gateway] */
   gchar *id;

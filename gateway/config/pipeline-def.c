@@ -11,9 +11,9 @@
  */
 #include "pipeline-def.h"
 
-#include <math.h> /* isfinite, a macro: no libm */
 #include <string.h>
 
+#include "key-file-loader.h"
 #include "request.h"
 
 #define PIPELINE_GROUP "pipeline"
@@ -21,13 +21,12 @@
 #define SUFFIX ".pipeline"
 #define NAME_MAX_LEN 64
 
-/* Longest time any time key may hold: a day, far above any sane timeout,
- * and small enough that milliseconds fit a guint. */
-#define TIME_MAX_S 86400.0
-
 #define DEFAULT_RESTART_BACKOFF_MIN_MS 1000
 #define DEFAULT_RESTART_BACKOFF_MAX_MS 30000
 #define DEFAULT_MAX_RESTARTS 5
+
+static const gchar *const known_groups[]
+    = { PIPELINE_GROUP, PARAM_GROUP_PREFIX "*", NULL };
 
 static const gchar *const pipeline_keys[] = { "description", "summary",
   "start-timeout", "stop-timeout", "default-ttl", "max-ttl", "restart",
@@ -38,77 +37,6 @@ static const gchar *const pipeline_keys[] = { "description", "summary",
  * patterns, where "$" is an anchor. */
 static const gchar *const param_substituted_keys[]
     = { "prefix", "suffix", NULL };
-
-typedef struct
-{
-  const gchar *path;
-  GPtrArray *problems;
-  guint count;
-} Loader;
-
-/* A problem is one line: a control character from the file (say a
- * newline, which GKeyFile unescapes from \n in a value, quoted back in a
- * message) is written as \xNN, and bytes that are not UTF-8 as U+FFFD. */
-static gchar *
-one_line (const gchar *text)
-{
-  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
-  GString *out = g_string_sized_new (strlen (valid));
-  const gchar *p;
-
-  for (p = valid; *p; p++) {
-    if ((guchar)*p < 0x20 || *p == 0x7f)
-      g_string_append_printf (out, "\\x%02x", (guchar)*p);
-    else
-      g_string_append_c (out, *p);
-  }
-  return g_string_free (out, FALSE);
-}
-
-static void add_problem (Loader *l, const gchar *group, const gchar *key,
-    const gchar *format, ...) G_GNUC_PRINTF (4, 5);
-
-static void
-add_problem (Loader *l, const gchar *group, const gchar *key,
-    const gchar *format, ...)
-{
-  g_autofree gchar *raw = NULL;
-  g_autofree gchar *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  raw = g_strdup_vprintf (format, args);
-  va_end (args);
-  message = one_line (raw);
-
-  if (group && key)
-    g_ptr_array_add (l->problems,
-        g_strdup_printf ("%s: [%s] %s: %s", l->path, group, key, message));
-  else if (group)
-    g_ptr_array_add (l->problems,
-        g_strdup_printf ("%s: [%s] %s", l->path, group, message));
-  else
-    g_ptr_array_add (l->problems, g_strdup_printf ("%s: %s", l->path, message));
-  l->count++;
-}
-
-/* Errors from params.c hold one "[group] key: message" line per problem. */
-static void
-add_problem_lines (Loader *l, const gchar *lines)
-{
-  g_auto (GStrv) split = g_strsplit (lines, "\n", -1);
-  guint i;
-
-  for (i = 0; split[i]; i++) {
-    g_autofree gchar *line = NULL;
-
-    if (split[i][0] == '\0')
-      continue;
-    line = one_line (split[i]);
-    g_ptr_array_add (l->problems, g_strdup_printf ("%s: %s", l->path, line));
-    l->count++;
-  }
-}
 
 /**
  * pipeline_def_name_is_valid:
@@ -199,180 +127,129 @@ fail:
   return NULL;
 }
 
-static gchar *
-get_raw (GKeyFile *kf, const gchar *group, const gchar *key)
-{
-  gchar *raw = g_key_file_get_value (kf, group, key, NULL);
-
-  return raw ? g_strstrip (raw) : NULL;
-}
-
-/* A time key in seconds (fractions allowed) as milliseconds; @min_ms is
- * the smallest accepted value. */
 static void
-parse_time (Loader *l, GKeyFile *kf, const gchar *key, guint min_ms,
-    guint *out_ms)
+parse_description (KeyFileLoader *l, PipelineDef *def, const gchar *const *vars)
 {
-  g_autofree gchar *raw = get_raw (kf, PIPELINE_GROUP, key);
-  gchar *end = NULL;
-  gdouble s;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *description = NULL;
 
-  if (!raw)
-    return;
-  s = g_ascii_strtod (raw, &end);
-  if (raw[0] == '\0' || *end != '\0' || !isfinite (s)) {
-    add_problem (l, PIPELINE_GROUP, key, "\"%s\" is not a number of seconds",
-        raw);
+  if (!g_key_file_has_key (l->key_file, PIPELINE_GROUP, "description", NULL)) {
+    key_file_loader_problem (l, PIPELINE_GROUP, "description",
+        "missing: the gst-launch description of the pipeline");
     return;
   }
-  if (s < min_ms / 1000.0 || s > TIME_MAX_S) {
-    add_problem (l, PIPELINE_GROUP, key,
-        "%s is out of range (%g to %g "
-        "seconds)",
-        raw, min_ms / 1000.0, TIME_MAX_S);
+  description
+      = key_file_loader_get_string (l, PIPELINE_GROUP, "description", TRUE);
+  if (!description)
     return;
-  }
-  /* s is not negative here: adding a half rounds to the nearest ms. */
-  *out_ms = (guint)(s * 1000.0 + 0.5);
+  def->description = substitute (description, vars, &error);
+  if (!def->description)
+    key_file_loader_problem (l, PIPELINE_GROUP, "description", "%s",
+        error->message);
+  else if (g_strstrip (def->description)[0] == '\0')
+    key_file_loader_problem (l, PIPELINE_GROUP, "description", "empty");
 }
 
 static void
-parse_uint (Loader *l, GKeyFile *kf, const gchar *key, guint max, guint *out)
-{
-  g_autofree gchar *raw = get_raw (kf, PIPELINE_GROUP, key);
-  guint64 v;
-
-  if (!raw)
-    return;
-  if (!g_ascii_string_to_unsigned (raw, 10, 0, max, &v, NULL)) {
-    add_problem (l, PIPELINE_GROUP, key, "\"%s\" is not an integer in 0..%u",
-        raw, max);
-    return;
-  }
-  *out = (guint)v;
-}
-
-static void
-parse_pipeline_group (Loader *l, GKeyFile *kf, PipelineDef *def,
+parse_pipeline_group (KeyFileLoader *l, PipelineDef *def,
     const gchar *const *vars)
 {
-  g_auto (GStrv) keys = g_key_file_get_keys (kf, PIPELINE_GROUP, NULL, NULL);
   g_autofree gchar *restart = NULL;
-  g_autofree gchar *warm = NULL;
-  g_autofree gchar *description = NULL;
-  g_autoptr (GError) error = NULL;
-  guint i;
 
-  for (i = 0; keys && keys[i]; i++) {
-    if (!g_strv_contains (pipeline_keys, keys[i])) {
-      g_autofree gchar *known = g_strjoinv (", ", (gchar **)pipeline_keys);
+  key_file_loader_check_keys (l, PIPELINE_GROUP, pipeline_keys);
+  parse_description (l, def, vars);
+  def->summary
+      = key_file_loader_get_string (l, PIPELINE_GROUP, "summary", FALSE);
 
-      add_problem (l, PIPELINE_GROUP, keys[i], "unknown key (known: %s)",
-          known);
-    }
-  }
-
-  if (!g_key_file_has_key (kf, PIPELINE_GROUP, "description", NULL)) {
-    add_problem (l, PIPELINE_GROUP, "description",
-        "missing: the "
-        "gst-launch description of the pipeline");
-  } else if (!(description = g_key_file_get_string (kf, PIPELINE_GROUP,
-                   "description", &error))) {
-    add_problem (l, PIPELINE_GROUP, "description", "%s", error->message);
-    g_clear_error (&error);
-  } else if (!(def->description = substitute (description, vars, &error))) {
-    add_problem (l, PIPELINE_GROUP, "description", "%s", error->message);
-    g_clear_error (&error);
-  } else if (g_strstrip (def->description)[0] == '\0') {
-    add_problem (l, PIPELINE_GROUP, "description", "empty");
-  }
-
-  if (g_key_file_has_key (kf, PIPELINE_GROUP, "summary", NULL)) {
-    def->summary
-        = g_key_file_get_string (kf, PIPELINE_GROUP, "summary", &error);
-    if (!def->summary) {
-      add_problem (l, PIPELINE_GROUP, "summary", "%s", error->message);
-      g_clear_error (&error);
-    }
-  }
-
-  parse_time (l, kf, "start-timeout", 1, &def->start_timeout_ms);
-  parse_time (l, kf, "stop-timeout", 1, &def->stop_timeout_ms);
-  parse_time (l, kf, "restart-backoff-min", 0, &def->restart_backoff_min_ms);
-  parse_time (l, kf, "restart-backoff-max", 1, &def->restart_backoff_max_ms);
+  key_file_loader_get_seconds (l, PIPELINE_GROUP, "start-timeout", 1,
+      &def->start_timeout_ms);
+  key_file_loader_get_seconds (l, PIPELINE_GROUP, "stop-timeout", 1,
+      &def->stop_timeout_ms);
+  key_file_loader_get_seconds (l, PIPELINE_GROUP, "restart-backoff-min", 0,
+      &def->restart_backoff_min_ms);
+  key_file_loader_get_seconds (l, PIPELINE_GROUP, "restart-backoff-max", 1,
+      &def->restart_backoff_max_ms);
   if (def->restart_backoff_min_ms > def->restart_backoff_max_ms)
-    add_problem (l, PIPELINE_GROUP, "restart-backoff-min",
-        "%g s is above "
-        "restart-backoff-max %g s",
+    key_file_loader_problem (l, PIPELINE_GROUP, "restart-backoff-min",
+        "%g s is above restart-backoff-max %g s",
         def->restart_backoff_min_ms / 1000.0,
         def->restart_backoff_max_ms / 1000.0);
 
-  parse_uint (l, kf, "default-ttl", GATEWAY_TTL_MAX_S, &def->default_ttl_s);
-  parse_uint (l, kf, "max-ttl", GATEWAY_TTL_MAX_S, &def->max_ttl_s);
+  key_file_loader_get_uint (l, PIPELINE_GROUP, "default-ttl", 0,
+      GATEWAY_TTL_MAX_S, &def->default_ttl_s);
+  key_file_loader_get_uint (l, PIPELINE_GROUP, "max-ttl", 0, GATEWAY_TTL_MAX_S,
+      &def->max_ttl_s);
   /* With a maximum set, a start without ttl must still get a lease within
    * it: "no lease" is the longest lease of all. */
   if (def->max_ttl_s > 0
       && (def->default_ttl_s == 0 || def->default_ttl_s > def->max_ttl_s))
-    add_problem (l, PIPELINE_GROUP, "default-ttl", "%u%s exceeds max-ttl %u",
-        def->default_ttl_s, def->default_ttl_s ? "" : " (no lease)",
-        def->max_ttl_s);
-  parse_uint (l, kf, "max-restarts", G_MAXINT, &def->max_restarts);
+    key_file_loader_problem (l, PIPELINE_GROUP, "default-ttl",
+        "%u%s exceeds max-ttl %u", def->default_ttl_s,
+        def->default_ttl_s ? "" : " (no lease)", def->max_ttl_s);
+  key_file_loader_get_uint (l, PIPELINE_GROUP, "max-restarts", 0, G_MAXINT,
+      &def->max_restarts);
 
-  restart = get_raw (kf, PIPELINE_GROUP, "restart");
+  restart = key_file_loader_get_value (l, PIPELINE_GROUP, "restart");
   if (!restart || strcmp (restart, "never") == 0)
     def->restart = PIPELINE_RESTART_NEVER;
   else if (strcmp (restart, "on-failure") == 0)
     def->restart = PIPELINE_RESTART_ON_FAILURE;
   else
-    add_problem (l, PIPELINE_GROUP, "restart",
-        "unknown policy \"%s\" "
-        "(never or on-failure)",
-        restart);
+    key_file_loader_problem (l, PIPELINE_GROUP, "restart",
+        "unknown policy \"%s\" (never or on-failure)", restart);
 
-  warm = get_raw (kf, PIPELINE_GROUP, "warm");
-  if (!warm || strcmp (warm, "false") == 0)
-    def->warm = FALSE;
-  else if (strcmp (warm, "true") == 0)
-    def->warm = TRUE;
-  else
-    add_problem (l, PIPELINE_GROUP, "warm", "\"%s\" is not true or false",
-        warm);
+  key_file_loader_get_bool (l, PIPELINE_GROUP, "warm", &def->warm);
 }
 
+/* Substitutes @vars in the keys of @group that may hold ${VAR}, in the
+ * key file itself, so that the param parser sees the final text. */
 static void
-parse_param_group (Loader *l, GKeyFile *kf, const gchar *group,
-    PipelineDef *def, const gchar *const *vars)
+substitute_param_keys (KeyFileLoader *l, const gchar *group,
+    const gchar *const *vars)
 {
-  g_autoptr (GError) error = NULL;
-  GatewayParam *param;
   guint i;
 
   for (i = 0; param_substituted_keys[i]; i++) {
     const gchar *key = param_substituted_keys[i];
+    g_autoptr (GError) error = NULL;
     g_autofree gchar *value = NULL;
     g_autofree gchar *substituted = NULL;
 
-    if (!g_key_file_has_key (kf, group, key, NULL))
-      continue;
     /* A bad escape is left for the param parser to report. */
-    value = g_key_file_get_string (kf, group, key, NULL);
+    value = g_key_file_get_string (l->key_file, group, key, NULL);
     if (!value)
       continue;
     substituted = substitute (value, vars, &error);
     if (!substituted) {
-      add_problem (l, group, key, "%s", error->message);
-      g_clear_error (&error);
+      key_file_loader_problem (l, group, key, "%s", error->message);
       continue;
     }
-    g_key_file_set_string (kf, group, key, substituted);
+    g_key_file_set_string (l->key_file, group, key, substituted);
   }
+}
 
-  param = gateway_param_new_from_key_file (kf, group, &error);
-  if (!param) {
-    add_problem_lines (l, error->message);
-    return;
+/* The one [param:NAME] loop: every such group of the loader's file, in file
+ * order, appended to @params; other groups are left to the caller. */
+static void
+parse_param_groups (KeyFileLoader *l, const gchar *const *vars,
+    GPtrArray *params)
+{
+  g_auto (GStrv) groups = g_key_file_get_groups (l->key_file, NULL);
+  guint i;
+
+  for (i = 0; groups[i]; i++) {
+    g_autoptr (GError) error = NULL;
+    GatewayParam *param;
+
+    if (!g_str_has_prefix (groups[i], PARAM_GROUP_PREFIX))
+      continue;
+    substitute_param_keys (l, groups[i], vars);
+    param = gateway_param_new_from_key_file (l->key_file, groups[i], &error);
+    if (param)
+      g_ptr_array_add (params, param);
+    else
+      key_file_loader_problem_lines (l, error->message);
   }
-  g_ptr_array_add (def->params, param);
 }
 
 /* A GCompareFunc for gst_iterator_find_custom(): 0 on a sink. */
@@ -387,7 +264,7 @@ element_is_sink (gconstpointer item, gconstpointer user_data)
 /* Parses the description as the on-demand pipeline will, and checks what
  * can only be checked on real elements. Nothing is ever started. */
 static void
-check_on_elements (Loader *l, PipelineDef *def)
+check_on_elements (KeyFileLoader *l, PipelineDef *def)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GstElement) parsed = NULL;
@@ -402,8 +279,8 @@ check_on_elements (Loader *l, PipelineDef *def)
   parsed = gst_parse_launch_full (def->description, NULL,
       GST_PARSE_FLAG_FATAL_ERRORS, &error);
   if (!parsed || error) {
-    add_problem (l, PIPELINE_GROUP, "description", "does not parse: %s",
-        error ? error->message : "no element");
+    key_file_loader_problem (l, PIPELINE_GROUP, "description",
+        "does not parse: %s", error ? error->message : "no element");
     return;
   }
 
@@ -418,9 +295,9 @@ check_on_elements (Loader *l, PipelineDef *def)
 
   it = gst_bin_iterate_recurse (GST_BIN (pipeline));
   if (!gst_iterator_find_custom (it, element_is_sink, &found, NULL))
-    add_problem (l, PIPELINE_GROUP, "description",
-        "has no sink element, so "
-        "no buffer can ever reach one and every start would time out");
+    key_file_loader_problem (l, PIPELINE_GROUP, "description",
+        "has no sink element, so no buffer can ever reach one and every "
+        "start would time out");
   else
     g_value_unset (&found);
 
@@ -429,16 +306,27 @@ check_on_elements (Loader *l, PipelineDef *def)
 
     g_clear_error (&error);
     if (!gateway_param_check_target (param, GST_BIN (pipeline), &error))
-      add_problem_lines (l, error->message);
+      key_file_loader_problem_lines (l, error->message);
   }
 }
 
-static PipelineDef *
-pipeline_def_new (void)
+/**
+ * pipeline_def_new:
+ * @name: (nullable): the pipeline's name
+ *
+ * A definition with every default (the values a file that sets nothing
+ * gets), no description, no path and no params, for front ends that fill
+ * the fields themselves (realtimesrc, tests).
+ *
+ * Returns: (transfer full): the definition
+ */
+PipelineDef *
+pipeline_def_new (const gchar *name)
 {
   PipelineDef *def = g_new0 (PipelineDef, 1);
 
   def->ref_count = 1;
+  def->name = g_strdup (name);
   def->start_timeout_ms = PIPELINE_DEF_DEFAULT_START_TIMEOUT_MS;
   def->stop_timeout_ms = PIPELINE_DEF_DEFAULT_STOP_TIMEOUT_MS;
   def->restart = PIPELINE_RESTART_NEVER;
@@ -448,6 +336,26 @@ pipeline_def_new (void)
   def->params
       = g_ptr_array_new_with_free_func ((GDestroyNotify)gateway_param_free);
   return def;
+}
+
+/* The name from the file name, or problems. */
+static gchar *
+name_from_path (KeyFileLoader *l, const gchar *path)
+{
+  g_autofree gchar *basename = g_path_get_basename (path);
+  g_autofree gchar *name = NULL;
+
+  if (!g_str_has_suffix (basename, SUFFIX)) {
+    key_file_loader_problem (l, NULL, NULL,
+        "the file name must end with \"" SUFFIX "\"");
+    return NULL;
+  }
+  name = g_strndup (basename, strlen (basename) - strlen (SUFFIX));
+  if (!pipeline_def_name_is_valid (name))
+    key_file_loader_problem (l, NULL, NULL,
+        "\"%s\" is not a valid pipeline name (1 to %d of A-Z a-z 0-9 _ -)",
+        name, NAME_MAX_LEN);
+  return g_steal_pointer (&name);
 }
 
 /**
@@ -473,68 +381,69 @@ PipelineDef *
 pipeline_def_load (const gchar *path, const gchar *const *vars,
     gboolean check_elements, GPtrArray *problems)
 {
-  g_autoptr (GPtrArray) own_problems = NULL;
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autoptr (GError) error = NULL;
+  g_auto (KeyFileLoader) l = { 0 };
   g_autoptr (PipelineDef) def = NULL;
-  g_autofree gchar *basename = NULL;
-  g_auto (GStrv) groups = NULL;
-  Loader l = { path, problems, 0 };
-  guint i;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (!problems) {
-    own_problems = g_ptr_array_new_with_free_func (g_free);
-    l.problems = own_problems;
-  }
-
-  def = pipeline_def_new ();
+  key_file_loader_init (&l, path, problems);
+  def = pipeline_def_new (NULL);
   def->path = g_strdup (path);
-  basename = g_path_get_basename (path);
-  if (!g_str_has_suffix (basename, SUFFIX)) {
-    add_problem (&l, NULL, NULL, "the file name must end with \"" SUFFIX "\"");
-  } else {
-    def->name = g_strndup (basename, strlen (basename) - strlen (SUFFIX));
-    if (!pipeline_def_name_is_valid (def->name))
-      add_problem (&l, NULL, NULL,
-          "\"%s\" is not a valid pipeline name "
-          "(1 to %d of A-Z a-z 0-9 _ -)",
-          def->name, NAME_MAX_LEN);
-  }
-
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &error)) {
-    add_problem (&l, NULL, NULL, "%s", error->message);
+  def->name = name_from_path (&l, path);
+  if (!key_file_loader_load (&l))
     return NULL;
-  }
 
-  groups = g_key_file_get_groups (kf, NULL);
-  for (i = 0; groups[i]; i++) {
-    if (strcmp (groups[i], PIPELINE_GROUP) != 0
-        && !g_str_has_prefix (groups[i], PARAM_GROUP_PREFIX))
-      add_problem (&l, groups[i], NULL,
-          "unknown group (expected "
-          "[" PIPELINE_GROUP "] and [" PARAM_GROUP_PREFIX "NAME])");
-  }
-
-  if (!g_key_file_has_group (kf, PIPELINE_GROUP))
-    add_problem (&l, NULL, NULL, "missing [" PIPELINE_GROUP "] group");
-  else
-    parse_pipeline_group (&l, kf, def, vars);
-
-  for (i = 0; groups[i]; i++) {
-    if (g_str_has_prefix (groups[i], PARAM_GROUP_PREFIX))
-      parse_param_group (&l, kf, groups[i], def, vars);
-  }
+  key_file_loader_check_groups (&l, known_groups);
+  if (key_file_loader_require_group (&l, PIPELINE_GROUP))
+    parse_pipeline_group (&l, def, vars);
+  parse_param_groups (&l, vars, def->params);
 
   /* Parsing is pointless when the text or the params are already wrong,
    * and its messages would only repeat theirs. */
-  if (check_elements && l.count == 0)
+  if (check_elements && l.n_problems == 0)
     check_on_elements (&l, def);
 
-  if (l.count > 0)
+  if (l.n_problems > 0)
     return NULL;
   return g_steal_pointer (&def);
+}
+
+/**
+ * pipeline_def_load_params:
+ * @path: a key file with [param:NAME] groups (a .pipeline file, or one
+ *   holding only params)
+ *
+ * Reads only the param declarations of @path; other groups are ignored.
+ * No ${VAR} is defined here, so a prefix or suffix that uses one is a
+ * problem. Targets are not checked (gateway_param_check_target() on the
+ * caller's elements does that).
+ *
+ * Returns: (transfer full) (nullable) (element-type GatewayParam): the
+ *   params in file order, or %NULL with a %GATEWAY_ERROR_DEFINITION error
+ *   holding one "PATH: [group] key: message" line per problem
+ */
+GPtrArray *
+pipeline_def_load_params (const gchar *path, GError **error)
+{
+  g_auto (KeyFileLoader) l = { 0 };
+  g_autoptr (GPtrArray) params = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  key_file_loader_init (&l, path, NULL);
+  params = g_ptr_array_new_with_free_func ((GDestroyNotify)gateway_param_free);
+  if (key_file_loader_load (&l))
+    parse_param_groups (&l, NULL, params);
+  if (l.n_problems > 0) {
+    g_autofree gchar *lines = NULL;
+
+    g_ptr_array_add (l.problems, NULL);
+    lines = g_strjoinv ("\n", (gchar **)l.problems->pdata);
+    g_set_error_literal (error, GATEWAY_ERROR, GATEWAY_ERROR_DEFINITION, lines);
+    return NULL;
+  }
+  return g_steal_pointer (&params);
 }
 
 static gint

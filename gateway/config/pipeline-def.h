@@ -89,8 +89,8 @@ void pipeline_def_unref (PipelineDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PipelineDef, pipeline_def_unref)
 
 /* The declared param named @name, or NULL. */
-const GatewayParam *pipeline_def_find_param (const PipelineDef *def,
-    const gchar *name);
+const GatewayParam *
+pipeline_def_find_param (const PipelineDef *def, const gchar *name);
 
 /* A valid pipeline name: 1 to 64 of [A-Za-z0-9_-]. */
 gboolean pipeline_def_name_is_valid (const gchar *name);

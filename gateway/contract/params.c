@@ -1388,9 +1388,23 @@ gateway_params_values_to_json (GHashTable *values)
   return json_builder_get_root (builder);
 }
 
-static gboolean
-value_equal (const GValue *a, const GValue *b)
+/**
+ * gateway_param_value_equal:
+ * @a: (nullable): a validated (param-typed) value
+ * @b: (nullable): a validated (param-typed) value
+ *
+ * Compares two values the way params are compared everywhere (a repeated
+ * start, a warm pipeline's changed param): same type and same value,
+ * booleans by truth (any non-zero gboolean is TRUE). %NULL stands for "no
+ * value" and equals only %NULL.
+ *
+ * Returns: %TRUE when @a and @b are equal
+ */
+gboolean
+gateway_param_value_equal (const GValue *a, const GValue *b)
 {
+  if (!a || !b)
+    return a == b;
   if (G_VALUE_TYPE (a) != G_VALUE_TYPE (b))
     return FALSE;
   if (G_VALUE_HOLDS_INT64 (a))
@@ -1430,7 +1444,7 @@ gateway_params_values_equal (GHashTable *a, GHashTable *b)
   while (g_hash_table_iter_next (&iter, &name, &value)) {
     const GValue *other = g_hash_table_lookup (b, name);
 
-    if (!other || !value_equal (value, other))
+    if (!other || !gateway_param_value_equal (value, other))
       return FALSE;
   }
   return TRUE;

@@ -103,7 +103,13 @@ GHashTable *gateway_params_validate_request (GPtrArray *params,
  * @values may be NULL (empty object). */
 JsonNode *gateway_params_values_to_json (GHashTable *values);
 
-/* TRUE when both tables hold the same names with equal values. */
+/* TRUE when @a and @b (validated values, either may be NULL for "no
+ * value") have the same type and value; booleans compare by truth. The one
+ * equality of param values: tables, warm pipelines and restarts use it. */
+gboolean gateway_param_value_equal (const GValue *a, const GValue *b);
+
+/* TRUE when both tables hold the same names with equal values
+ * (gateway_param_value_equal). */
 gboolean gateway_params_values_equal (GHashTable *a, GHashTable *b);
 
 /* A new table name -> GValue* with copies of @values' entries. */

@@ -1,7 +1,7 @@
 /* realtime-gateway
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * request.h: the event contract on the channel (DESIGN.md). Inbound
+ * request.h: the event contract on the channel (README, Events). Inbound
  * broadcast payloads become GatewayRequest after checking their shape and
  * bounds; outbound "pipeline_state" payloads are built here. Shared by the
  * daemon and realtimesrc so one dashboard handles both.

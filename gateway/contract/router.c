@@ -1,14 +1,15 @@
 /* realtime-gateway
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * router.c: the event contract of DESIGN.md between the channel and the
+ * router.c: the event contract (README, Events) between the channel and the
  * pipelines. Everything received is checked (request.c, params.c) before
  * any pipeline is touched; nothing received is ever pipeline text.
  */
 #include "router.h"
+#include "pipeline-runner.h"
 
 /* Built into the core library (log domain "realtime"); this part belongs
- * to the gateway component (STYLE.md). */
+ * to the gateway component. */
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "gateway"
 
@@ -23,15 +24,18 @@ typedef struct
   gulong state_id;
   PipelineDef *pending_def; /* replaces the pipeline once it is stopped */
   gboolean removed; /* dropped once it is stopped */
+  gboolean added; /* made elsewhere: definitions never replace it */
 } Entry;
 
 struct _GatewayRouter
 {
   GObject parent;
 
+  GMainContext *context; /* thread-default at construction */
   RealtimeChannel *channel;
   gulong broadcast_id;
   gchar *ev_start, *ev_stop, *ev_renew, *ev_status, *ev_reply;
+  gchar *default_pipeline; /* nullable: see set_default_pipeline */
 
   GHashTable *entries; /* name -> Entry* */
   gboolean shutting_down;
@@ -96,26 +100,32 @@ is_idle (OnDemandState state)
 static gboolean
 is_replaceable (OnDemandController *pipeline)
 {
-  gboolean restart_pending = FALSE;
-
-  if (!is_idle (on_demand_controller_get_state (pipeline)))
-    return FALSE;
-  g_object_get (pipeline, "restart-pending", &restart_pending, NULL);
-  return !restart_pending;
+  return is_idle (on_demand_controller_get_state (pipeline))
+      && on_demand_controller_get_phase (pipeline) == ON_DEMAND_PHASE_IDLE;
 }
 
-static void on_pipeline_state (OnDemandController *pipeline, OnDemandState state,
+static void
+on_pipeline_state (OnDemandController *pipeline, OnDemandState state,
     const gchar *request_id, const gchar *error, gpointer user_data);
+
+/* Takes @e's controller into the router: its reports become replies. */
+static Entry *
+entry_watch (GatewayRouter *self, Entry *e)
+{
+  e->state_id = g_signal_connect (e->pipeline, "state-changed",
+      G_CALLBACK (on_pipeline_state), self);
+  return e;
+}
 
 static Entry *
 entry_new (GatewayRouter *self, PipelineDef *def)
 {
   Entry *e = g_new0 (Entry, 1);
+  g_autoptr (OnDemandPipelineRunner) runner
+      = on_demand_pipeline_runner_new (def);
 
-  e->pipeline = on_demand_controller_new (def);
-  e->state_id = g_signal_connect (e->pipeline, "state-changed",
-      G_CALLBACK (on_pipeline_state), self);
-  return e;
+  e->pipeline = on_demand_controller_new (def, ON_DEMAND_RUNNER (runner));
+  return entry_watch (self, e);
 }
 
 /* A stopped pipeline picks up a reload that waited for it. */
@@ -167,14 +177,49 @@ on_pipeline_state (OnDemandController *pipeline, OnDemandState state,
 {
   GatewayRouter *self = user_data;
   g_autoptr (JsonNode) params = on_demand_controller_dup_params_json (pipeline);
+  Entry *e;
 
   send_reply (self, on_demand_controller_get_name (pipeline),
       on_demand_state_to_string (state), request_id, error, params);
   g_signal_emit (self, signals[SIGNAL_PIPELINES_CHANGED], 0);
   /* Replacing the pipeline inside its own signal emission would free it
    * under its feet: do it from the main loop. */
-  if (is_idle (state))
-    g_idle_add (apply_pending_idle, g_object_ref (self));
+  e = g_hash_table_lookup (self->entries,
+      on_demand_controller_get_name (pipeline));
+  if (is_idle (state) && e && (e->removed || e->pending_def)) {
+    g_autoptr (GSource) idle = g_idle_source_new ();
+    g_source_set_callback (idle, apply_pending_idle, g_object_ref (self), NULL);
+    g_source_attach (idle, self->context);
+  }
+}
+
+/* The one max-ttl check, for start and renew: FALSE (and the request
+ * rejected with the reason) when @ttl_s is above the definition's bound. */
+static gboolean
+check_ttl (GatewayRouter *self, GatewayRequest *req, PipelineDef *def)
+{
+  g_autofree gchar *msg = NULL;
+
+  if (def->max_ttl_s == 0 || req->ttl_s <= 0
+      || (guint64)req->ttl_s <= def->max_ttl_s)
+    return TRUE;
+  msg = g_strdup_printf ("ttl %" G_GINT64_FORMAT
+                         " is above the pipeline's max-ttl %u",
+      req->ttl_s, def->max_ttl_s);
+  reject (self, req->pipeline, req->request_id, msg);
+  return FALSE;
+}
+
+/* Answers @request_id with the pipeline's current state and params. */
+static void
+reply_current (GatewayRouter *self, OnDemandController *pipeline,
+    const gchar *request_id)
+{
+  g_autoptr (JsonNode) params = on_demand_controller_dup_params_json (pipeline);
+
+  send_reply (self, on_demand_controller_get_name (pipeline),
+      on_demand_state_to_string (on_demand_controller_get_state (pipeline)),
+      request_id, NULL, params);
 }
 
 static void
@@ -183,84 +228,73 @@ handle_start (GatewayRouter *self, GatewayRequest *req, Entry *e)
   PipelineDef *def = on_demand_controller_get_def (e->pipeline);
   g_autoptr (GHashTable) values = NULL;
   g_autoptr (GError) error = NULL;
-  guint ttl = 0;
 
-  if (req->ttl_s > 0) {
-    if (def->max_ttl_s > 0 && (guint64)req->ttl_s > def->max_ttl_s) {
-      g_autofree gchar *msg
-          = g_strdup_printf ("ttl %" G_GINT64_FORMAT
-                             " is above the pipeline's max-ttl %u",
-              req->ttl_s, def->max_ttl_s);
-      reject (self, req->pipeline, req->request_id, msg);
-      return;
-    }
-    ttl = (guint)req->ttl_s;
-  }
+  if (!check_ttl (self, req, def))
+    return;
   values = gateway_params_validate_request (def->params, req->params, &error);
   if (!values) {
     reject (self, req->pipeline, req->request_id, error->message);
     return;
   }
-  on_demand_controller_start (e->pipeline, values, ttl, req->request_id);
+  on_demand_controller_start (e->pipeline, values,
+      req->ttl_s > 0 ? (guint)req->ttl_s : 0, req->request_id);
 }
 
 static void
 handle_renew (GatewayRouter *self, GatewayRequest *req, Entry *e)
 {
-  PipelineDef *def = on_demand_controller_get_def (e->pipeline);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) params = NULL;
 
-  if (def->max_ttl_s > 0 && (guint64)req->ttl_s > def->max_ttl_s) {
-    g_autofree gchar *msg
-        = g_strdup_printf ("ttl %" G_GINT64_FORMAT
-                           " is above the pipeline's max-ttl %u",
-            req->ttl_s, def->max_ttl_s);
-    reject (self, req->pipeline, req->request_id, msg);
+  if (!check_ttl (self, req, on_demand_controller_get_def (e->pipeline)))
     return;
-  }
   if (!on_demand_controller_renew (e->pipeline, (guint)req->ttl_s, &error)) {
     reject (self, req->pipeline, req->request_id, error->message);
     return;
   }
-  params = on_demand_controller_dup_params_json (e->pipeline);
-  send_reply (self, req->pipeline,
-      on_demand_state_to_string (on_demand_controller_get_state (e->pipeline)),
-      req->request_id, NULL, params);
+  reply_current (self, e->pipeline, req->request_id);
 }
 
 static void
-reply_status (GatewayRouter *self, Entry *e, const gchar *request_id)
-{
-  g_autoptr (JsonNode) params
-      = on_demand_controller_dup_params_json (e->pipeline);
-
-  send_reply (self, on_demand_controller_get_name (e->pipeline),
-      on_demand_state_to_string (on_demand_controller_get_state (e->pipeline)),
-      request_id, NULL, params);
-}
-
-static void
-handle_status (GatewayRouter *self, GatewayRequest *req)
+handle_status (GatewayRouter *self, GatewayRequest *req, Entry *e)
 {
   g_autoptr (GPtrArray) all = NULL;
   guint i;
 
-  if (req->pipeline) {
-    Entry *e = g_hash_table_lookup (self->entries, req->pipeline);
-    if (!e || e->removed) {
-      reject (self, req->pipeline, req->request_id, "unknown pipeline");
-      return;
-    }
-    reply_status (self, e, req->request_id);
+  if (e) {
+    reply_current (self, e->pipeline, req->request_id);
     return;
   }
   all = gateway_router_get_pipelines (self);
-  for (i = 0; i < all->len; i++) {
-    Entry *e = g_hash_table_lookup (self->entries,
-        on_demand_controller_get_name (g_ptr_array_index (all, i)));
-    reply_status (self, e, req->request_id);
-  }
+  for (i = 0; i < all->len; i++)
+    reply_current (self, g_ptr_array_index (all, i), req->request_id);
+}
+
+/* realtimesrc's addressing: a copy of @payload naming @name when it names
+ * no pipeline (absent or null), @payload itself otherwise. The payload is
+ * shared with other handlers: it is copied, never changed. */
+static JsonNode *
+address_payload (JsonNode *payload, const gchar *name)
+{
+  JsonObject *in, *out;
+  JsonNode *member, *node;
+  GList *members, *l;
+
+  if (!payload || !JSON_NODE_HOLDS_OBJECT (payload))
+    return payload ? json_node_ref (payload) : NULL;
+  in = json_node_get_object (payload);
+  member = json_object_get_member (in, "pipeline");
+  if (member && !JSON_NODE_HOLDS_NULL (member))
+    return json_node_ref (payload);
+  out = json_object_new ();
+  members = json_object_get_members (in);
+  for (l = members; l; l = l->next)
+    json_object_set_member (out, l->data,
+        json_node_copy (json_object_get_member (in, l->data)));
+  g_list_free (members);
+  json_object_set_string_member (out, "pipeline", name);
+  node = json_node_init_object (json_node_alloc (), out);
+  json_object_unref (out);
+  return node;
 }
 
 static void
@@ -269,10 +303,11 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
 {
   GatewayRouter *self = user_data;
   g_autoptr (GatewayRequest) req = NULL;
+  g_autoptr (JsonNode) addressed = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *request_id = NULL;
   GatewayRequestKind kind;
-  Entry *e;
+  Entry *e = NULL;
 
   if (g_strcmp0 (event, self->ev_start) == 0)
     kind = GATEWAY_REQUEST_START;
@@ -288,28 +323,38 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
     return;
   }
 
-  self->stats.requests++;
-  req = gateway_request_parse (kind, payload, &request_id, &error);
+  /* Status without a pipeline stays a question to every pipeline. */
+  addressed = self->default_pipeline && kind != GATEWAY_REQUEST_STATUS
+      ? address_payload (payload, self->default_pipeline)
+      : (payload ? json_node_ref (payload) : NULL);
+  req = gateway_request_parse (kind, addressed, &request_id, &error);
   if (!req) {
+    self->stats.requests++;
     reject (self, NULL, request_id, error->message);
     return;
   }
+  if (req->pipeline) {
+    e = g_hash_table_lookup (self->entries, req->pipeline);
+    if (e && e->removed)
+      e = NULL;
+    if (!e && self->default_pipeline) {
+      /* Other injectors may share the channel: not ours, not answered. */
+      g_debug ("router: %s request for pipeline %s, not ours: ignored",
+          gateway_request_kind_to_string (kind), req->pipeline);
+      return;
+    }
+  }
+  self->stats.requests++;
   g_info ("router: %s %s%s%s", gateway_request_kind_to_string (kind),
       req->pipeline ? req->pipeline : "(all)",
       req->request_id ? " request " : "",
       req->request_id ? req->request_id : "");
   if (self->shutting_down) {
     reject (self, req->pipeline, req->request_id,
-        "the gateway is shutting "
-        "down");
+        "the gateway is shutting down");
     return;
   }
-  if (kind == GATEWAY_REQUEST_STATUS) {
-    handle_status (self, req);
-    return;
-  }
-  e = g_hash_table_lookup (self->entries, req->pipeline);
-  if (!e || e->removed) {
+  if (req->pipeline && !e) {
     reject (self, req->pipeline, req->request_id, "unknown pipeline");
     return;
   }
@@ -324,10 +369,64 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
       handle_renew (self, req, e);
       break;
     case GATEWAY_REQUEST_STATUS:
+      handle_status (self, req, e);
       break;
   }
 }
 
+/**
+ * gateway_router_add_controller:
+ * @router: a router
+ * @controller: a pipeline made elsewhere (a reference is taken)
+ *
+ * Adds @controller under its name, which must be new; definitions
+ * installed later never replace or drop it.
+ */
+void
+gateway_router_add_controller (GatewayRouter *self,
+    OnDemandController *controller)
+{
+  const gchar *name;
+  Entry *e;
+
+  g_return_if_fail (GATEWAY_IS_ROUTER (self));
+  g_return_if_fail (ON_DEMAND_IS_CONTROLLER (controller));
+  name = on_demand_controller_get_name (controller);
+  g_return_if_fail (!g_hash_table_contains (self->entries, name));
+
+  e = g_new0 (Entry, 1);
+  e->pipeline = g_object_ref (controller);
+  e->added = TRUE;
+  g_hash_table_insert (self->entries, g_strdup (name), entry_watch (self, e));
+  g_signal_emit (self, signals[SIGNAL_PIPELINES_CHANGED], 0);
+}
+
+/**
+ * gateway_router_set_default_pipeline:
+ * @router: a router
+ * @name: (nullable): the pipeline that requests without one are for
+ *
+ * Switches to realtimesrc's addressing (see router.h); %NULL restores the
+ * daemon's, where a request for an unknown pipeline is answered with
+ * "unknown pipeline".
+ */
+void
+gateway_router_set_default_pipeline (GatewayRouter *self, const gchar *name)
+{
+  g_return_if_fail (GATEWAY_IS_ROUTER (self));
+
+  g_free (self->default_pipeline);
+  self->default_pipeline = g_strdup (name);
+}
+
+/**
+ * gateway_router_set_definitions:
+ * @router: a router
+ * @definitions: name -> PipelineDef* (transfer none)
+ *
+ * Installs pipeline definitions (see router.h); pipelines added with
+ * gateway_router_add_controller() are left alone.
+ */
 void
 gateway_router_set_definitions (GatewayRouter *self, GHashTable *defs)
 {
@@ -341,7 +440,7 @@ gateway_router_set_definitions (GatewayRouter *self, GHashTable *defs)
   /* Gone from the new set: drop now if idle, else once stopped. */
   g_hash_table_iter_init (&it, self->entries);
   while (g_hash_table_iter_next (&it, &key, &value))
-    if (!g_hash_table_contains (defs, key))
+    if (!((Entry *)value)->added && !g_hash_table_contains (defs, key))
       g_ptr_array_add (names, g_strdup (key));
   for (i = 0; i < names->len; i++) {
     Entry *e
@@ -357,6 +456,12 @@ gateway_router_set_definitions (GatewayRouter *self, GHashTable *defs)
     if (!e) {
       g_hash_table_insert (self->entries, g_strdup (key),
           entry_new (self, value));
+      continue;
+    }
+    if (e->added) {
+      g_warning ("router: definition %s ignored: a pipeline of that name "
+                 "was added by the front end",
+          (const gchar *)key);
       continue;
     }
     e->removed = FALSE;
@@ -450,17 +555,30 @@ gateway_router_shutdown_finish (GatewayRouter *self, GAsyncResult *result,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/**
+ * gateway_router_new:
+ * @channel: the channel requests arrive on and replies leave by
+ * @events: the event names (copied); GATEWAY_EVENT_NAMES_DEFAULT has the
+ *   daemon's defaults
+ *
+ * Returns: (transfer full): a router without pipelines, driven by the
+ *   thread-default GMainContext
+ */
 GatewayRouter *
-gateway_router_new (RealtimeChannel *channel, const GatewayConfig *config)
+gateway_router_new (RealtimeChannel *channel, const GatewayEventNames *events)
 {
-  GatewayRouter *self = g_object_new (GATEWAY_TYPE_ROUTER, NULL);
+  GatewayRouter *self;
 
+  g_return_val_if_fail (REALTIME_IS_CHANNEL (channel), NULL);
+  g_return_val_if_fail (events != NULL, NULL);
+  self = g_object_new (GATEWAY_TYPE_ROUTER, NULL);
+  self->context = g_main_context_ref_thread_default ();
   self->channel = g_object_ref (channel);
-  self->ev_start = g_strdup (config->ev_start);
-  self->ev_stop = g_strdup (config->ev_stop);
-  self->ev_renew = g_strdup (config->ev_renew);
-  self->ev_status = g_strdup (config->ev_status);
-  self->ev_reply = g_strdup (config->ev_reply);
+  self->ev_start = g_strdup (events->start);
+  self->ev_stop = g_strdup (events->stop);
+  self->ev_renew = g_strdup (events->renew);
+  self->ev_status = g_strdup (events->status);
+  self->ev_reply = g_strdup (events->reply);
   self->broadcast_id = g_signal_connect (channel, "broadcast",
       G_CALLBACK (on_broadcast), self);
   return self;
@@ -497,6 +615,8 @@ gateway_router_finalize (GObject *object)
   g_free (self->ev_renew);
   g_free (self->ev_status);
   g_free (self->ev_reply);
+  g_free (self->default_pipeline);
+  g_clear_pointer (&self->context, g_main_context_unref);
   G_OBJECT_CLASS (gateway_router_parent_class)->finalize (object);
 }
 

@@ -9,15 +9,18 @@
 
 #include "realtime-channel.h"
 #include "realtime-client.h"
-#include "secret-file.h"
+#include "realtime-settings.h"
 
 #include <errno.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #define EXIT_USAGE 2
+/* Enough for a cancelled flush to report; bounded all the same. */
+#define DRAIN_ITERATIONS 100
 
 typedef struct
 {
@@ -42,6 +45,23 @@ typedef struct
   gboolean ack;
 } Options;
 
+#define NOT_GIVEN_BYTES G_MININT64
+
+/* Numbers not given stay NAN (or NOT_GIVEN_BYTES): the settings' defaults
+ * apply. */
+static void
+options_init (Options *o)
+{
+  *o = (Options){
+    .heartbeat_interval = NAN,
+    .heartbeat_timeout = NAN,
+    .join_timeout = NAN,
+    .backoff_min = NAN,
+    .backoff_max = NAN,
+    .max_message_size = NOT_GIVEN_BYTES,
+  };
+}
+
 static void
 options_clear (Options *o)
 {
@@ -55,19 +75,23 @@ options_clear (Options *o)
   g_free (o->payload);
 }
 
+/* A seconds option to milliseconds; NAN: not given. The bounds are the
+ * settings' own: here only what cannot become milliseconds is refused. */
 static gboolean
-seconds_to_ms (const gchar *name, gdouble seconds, gboolean allow_zero,
-    guint *ms, GError **error)
+seconds_to_ms (const gchar *name, gdouble seconds, guint *ms, GError **error)
 {
-  if (seconds < 0 || (!allow_zero && seconds == 0) || seconds > 86400
-      || seconds != seconds) {
+  gdouble v = seconds * 1000.0 + 0.5;
+
+  if (isnan (seconds))
+    return TRUE;
+  if (!(seconds >= 0) || isinf (seconds)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--%s must be %s 0 and at most 86400 seconds", name,
-        allow_zero ? "at least" : "more than");
+        "--%s must be a number of seconds, not %g", name, seconds);
     return FALSE;
   }
-  *ms = (guint)(seconds * 1000.0 + 0.5);
-  if (*ms == 0 && !allow_zero)
+  *ms = v >= (gdouble)G_MAXUINT ? G_MAXUINT : (guint)v;
+  /* A positive value below a millisecond means "as short as possible". */
+  if (*ms == 0 && seconds > 0)
     *ms = 1;
   return TRUE;
 }
@@ -121,6 +145,7 @@ parse_options (int argc, char **argv, const gchar *what, gboolean is_send,
               "Wait for the server's acknowledgement", NULL },
           { NULL } };
 
+  options_init (o);
   ctx = g_option_context_new (what);
   g_option_context_add_main_entries (ctx, common, NULL);
   if (is_send)
@@ -153,71 +178,52 @@ parse_options (int argc, char **argv, const gchar *what, gboolean is_send,
 static RealtimeClient *
 make_client (Options *o, GError **error)
 {
-  g_autoptr (GatewaySecret) key = NULL;
-  g_autoptr (GatewaySecret) token = NULL;
-  g_autofree gchar *url = NULL;
-  RealtimeVsn vsn = REALTIME_VSN_2_0_0;
-  guint ms;
-  RealtimeClient *client;
+  RealtimeSettings settings;
+  RealtimeClient *client = NULL;
+  const gchar *env_key = g_getenv ("REALTIME_API_KEY");
 
-  if (o->vsn && !realtime_vsn_from_string (o->vsn, &vsn)) {
+  realtime_settings_init (&settings);
+  settings.url = g_strdup (o->url);
+  settings.api_key_file = g_strdup (o->api_key_file);
+  if (!o->api_key_file && env_key && *env_key)
+    settings.api_key = g_strdup (env_key);
+  settings.api_key_in_header = o->api_key_in_header;
+  settings.access_token_file = g_strdup (o->access_token_file);
+  settings.ca_file = g_strdup (o->ca_file);
+  if (o->vsn && !realtime_vsn_from_string (o->vsn, &settings.vsn)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--vsn must be 1.0.0 or 2.0.0, not \"%s\"", o->vsn);
-    return NULL;
+    goto out;
   }
-  url = realtime_build_websocket_url (o->url, vsn, NULL, error);
-  if (!url)
-    return NULL;
-
-  if (o->api_key_file) {
-    key = gateway_secret_file_read (o->api_key_file, error);
-    if (!key)
-      return NULL;
-  } else if (g_getenv ("REALTIME_API_KEY") && *g_getenv ("REALTIME_API_KEY")) {
-    key = g_strdup (g_getenv ("REALTIME_API_KEY"));
-  }
-  if (o->access_token_file) {
-    token = gateway_secret_file_read (o->access_token_file, error);
-    if (!token)
-      return NULL;
-  }
-
-  if (o->ca_file && !g_file_test (o->ca_file, G_FILE_TEST_IS_REGULAR)) {
+  if (!seconds_to_ms ("heartbeat-interval", o->heartbeat_interval,
+          &settings.heartbeat_interval_ms, error)
+      || !seconds_to_ms ("heartbeat-timeout", o->heartbeat_timeout,
+          &settings.heartbeat_timeout_ms, error)
+      || !seconds_to_ms ("join-timeout", o->join_timeout,
+          &settings.join_timeout_ms, error)
+      || !seconds_to_ms ("backoff-min", o->backoff_min,
+          &settings.backoff_min_ms, error)
+      || !seconds_to_ms ("backoff-max", o->backoff_max,
+          &settings.backoff_max_ms, error))
+    goto out;
+  /* A default backoff-min above a given --backoff-max follows it. */
+  if (isnan (o->backoff_min) && !isnan (o->backoff_max))
+    settings.backoff_min_ms
+        = MIN (settings.backoff_min_ms, settings.backoff_max_ms);
+  if (o->max_message_size >= 0)
+    settings.max_message_size = (guint)MIN (o->max_message_size, G_MAXUINT);
+  else if (o->max_message_size != NOT_GIVEN_BYTES) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--ca-file %s is not a readable file", o->ca_file);
-    return NULL;
+        "--max-message-size must be a number of bytes");
+    goto out;
   }
-  client = g_object_new (REALTIME_TYPE_CLIENT, "url", o->url, "api-key", key,
-      "vsn", vsn, "ca-file", o->ca_file, "api-key-in-header",
-      o->api_key_in_header, NULL);
-  if (token)
-    realtime_client_set_access_token (client, token);
+  /* Its messages start with the setting's name, which is the option's. */
+  client = realtime_settings_make_client (&settings, error);
+  if (!client)
+    g_prefix_error (error, "--");
 
-#define SET_SECONDS(field, name, prop, zero_ok)                                \
-  if (o->field != 0) {                                                         \
-    if (!seconds_to_ms (name, o->field, zero_ok, &ms, error)) {                \
-      g_object_unref (client);                                                 \
-      return NULL;                                                             \
-    }                                                                          \
-    g_object_set (client, prop, ms, NULL);                                     \
-  }
-  SET_SECONDS (heartbeat_interval, "heartbeat-interval", "heartbeat-interval",
-      FALSE);
-  SET_SECONDS (heartbeat_timeout, "heartbeat-timeout", "heartbeat-timeout",
-      FALSE);
-  SET_SECONDS (join_timeout, "join-timeout", "join-timeout", FALSE);
-  SET_SECONDS (backoff_min, "backoff-min", "backoff-min", FALSE);
-  SET_SECONDS (backoff_max, "backoff-max", "backoff-max", FALSE);
-#undef SET_SECONDS
-  if (o->max_message_size != 0) {
-    if (o->max_message_size < 1024 || o->max_message_size > 64 * 1024 * 1024) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-          "--max-message-size must be between 1024 and 67108864 bytes");
-      g_object_unref (client);
-      return NULL;
-    }
-    g_object_set (client, "max-message-size", (guint)o->max_message_size, NULL);
-  }
+out:
+  realtime_settings_clear (&settings);
   return client;
 }
 
@@ -277,7 +283,7 @@ setup_logging (gboolean verbose)
 int
 realtime_cli_listen (int argc, char **argv)
 {
-  Options o = { 0 };
+  Options o;
   g_autoptr (GError) error = NULL;
   g_autoptr (RealtimeClient) client = NULL;
   g_autoptr (GMainLoop) loop = NULL;
@@ -324,14 +330,34 @@ typedef struct
   JsonNode *payload;
   gboolean sent; /* send_broadcast issued */
   gboolean done;
-  gboolean synced; /* heartbeat after the send answered */
+  gboolean synced; /* flushed after the send */
+  GCancellable *cancellable; /* of the flush, when the loop ends first */
   GError *error;
 } SendState;
+
+static void
+on_flushed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SendState *st = user_data;
+  g_autoptr (GError) error = NULL;
+
+  st->synced
+      = realtime_client_flush_finish (REALTIME_CLIENT (source), result, &error);
+  /* Cancelled: the send ended first, and says why. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (!st->synced && !st->error)
+    st->error = g_error_new (REALTIME_ERROR, REALTIME_ERROR_TIMEOUT,
+        "the broadcast was sent but its delivery is not confirmed: %s",
+        error->message);
+  g_main_loop_quit (st->loop);
+}
 
 static void
 on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SendState *st = user_data;
+  guint join_timeout;
 
   if (!realtime_channel_send_broadcast_finish (REALTIME_CHANNEL (source),
           result, &st->error)) {
@@ -343,21 +369,11 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
     g_main_loop_quit (st->loop);
     return;
   }
-  /* Without an ack, a heartbeat answered after the send proves that the
-   * server has read the broadcast before we close. */
-  realtime_client_heartbeat_now (st->client);
-}
-
-static void
-on_send_heartbeat (RealtimeClient *client, RealtimeHeartbeatStatus status,
-    gdouble rtt, gpointer user_data)
-{
-  SendState *st = user_data;
-
-  if (st->done && status == REALTIME_HEARTBEAT_OK) {
-    st->synced = TRUE;
-    g_main_loop_quit (st->loop);
-  }
+  /* Without an ack, "flush, then leave" proves that the server has read
+   * the broadcast before we close. */
+  g_object_get (st->client, "join-timeout", &join_timeout, NULL);
+  realtime_client_flush_async (st->client, join_timeout, st->cancellable,
+      on_flushed, st);
 }
 
 static void
@@ -389,13 +405,13 @@ on_send_deadline (gpointer data)
 int
 realtime_cli_send (int argc, char **argv)
 {
-  Options o = { 0 };
+  Options o;
   g_autoptr (GError) error = NULL;
   g_autoptr (RealtimeClient) client = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (JsonNode) payload = NULL;
   SendState st = { 0 };
-  guint deadline, join_timeout, sig_int, sig_term;
+  guint deadline, join_timeout, sig_int, sig_term, i;
   int ret = 0;
 
   if (!parse_options (argc, argv, "send - send one broadcast on a channel",
@@ -418,9 +434,9 @@ realtime_cli_send (int argc, char **argv)
   st.client = client;
   st.o = &o;
   st.payload = payload;
+  st.cancellable = g_cancellable_new ();
   g_signal_connect (client, "state-changed", G_CALLBACK (on_client_state),
       NULL);
-  g_signal_connect (client, "heartbeat", G_CALLBACK (on_send_heartbeat), &st);
   st.channel = realtime_client_channel (client, o.channel);
   g_object_set (st.channel, "private", o.private_, "broadcast-ack", o.ack,
       NULL);
@@ -442,6 +458,11 @@ realtime_cli_send (int argc, char **argv)
   g_source_remove (sig_term);
   if (g_main_context_find_source_by_id (NULL, deadline))
     g_source_remove (deadline);
+  /* A flush still running (deadline, signal) ends here and reports. */
+  g_cancellable_cancel (st.cancellable);
+  for (i = 0; i < DRAIN_ITERATIONS; i++)
+    if (!g_main_context_iteration (NULL, FALSE))
+      break;
 
   if (st.error) {
     g_printerr ("realtime-gateway send: %s\n", st.error->message);
@@ -457,6 +478,7 @@ realtime_cli_send (int argc, char **argv)
   g_clear_error (&st.error);
   realtime_channel_unsubscribe (st.channel);
   realtime_client_disconnect (client);
+  g_clear_object (&st.cancellable);
   options_clear (&o);
   return ret;
 }

@@ -3,6 +3,7 @@
  *
  * main.c: subcommand dispatch for the realtime-gateway program.
  */
+#include "check-config.h"
 #include "cli-realtime.h"
 #include "daemon.h"
 

@@ -41,11 +41,11 @@ on_channel_state (RealtimeChannel *channel, RealtimeChannelState state,
 }
 
 static void
-metric (GString *out, const gchar *name, const gchar *type,
-    const gchar *help, gdouble value)
+metric (GString *out, const gchar *name, const gchar *type, const gchar *help,
+    gdouble value)
 {
-  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n",
-      name, help, name, type, name, value);
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name,
+      help, name, type, name, value);
 }
 
 /* Live sources on the main context: source ids are never reused while
@@ -86,9 +86,10 @@ resident_bytes (void)
 
   if (!g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL)
       || sscanf (statm, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &size,
-          &resident) != 2)
+             &resident)
+          != 2)
     return -1;
-  return (gdouble) resident * sysconf (_SC_PAGESIZE);
+  return (gdouble)resident * sysconf (_SC_PAGESIZE);
 }
 
 gchar *
@@ -100,22 +101,18 @@ gateway_metrics_render (GatewayMetrics *m)
   g_autoptr (GPtrArray) pipelines = gateway_router_get_pipelines (m->router);
   guint joins, i;
   static const OnDemandState states[] = { ON_DEMAND_STATE_STOPPED,
-    ON_DEMAND_STATE_STARTING, ON_DEMAND_STATE_PLAYING,
-    ON_DEMAND_STATE_STOPPING, ON_DEMAND_STATE_FAILED
-  };
+    ON_DEMAND_STATE_STARTING, ON_DEMAND_STATE_PLAYING, ON_DEMAND_STATE_STOPPING,
+    ON_DEMAND_STATE_FAILED };
 
   realtime_client_get_stats (m->client, &cs);
   gateway_router_get_stats (m->router, &rs);
   g_object_get (m->channel, "joins", &joins, NULL);
 
-  metric (out, "realtime_connected", "gauge",
-      "1 when the WebSocket is open",
-      realtime_client_get_state (m->client) ==
-      REALTIME_CLIENT_STATE_CONNECTED);
+  metric (out, "realtime_connected", "gauge", "1 when the WebSocket is open",
+      realtime_client_get_state (m->client) == REALTIME_CLIENT_STATE_CONNECTED);
   metric (out, "realtime_channel_joined", "gauge",
       "1 when the channel is joined",
-      realtime_channel_get_state (m->channel) ==
-      REALTIME_CHANNEL_STATE_JOINED);
+      realtime_channel_get_state (m->channel) == REALTIME_CHANNEL_STATE_JOINED);
   metric (out, "realtime_connects_total", "counter",
       "WebSocket handshakes that succeeded", cs.connects);
   metric (out, "realtime_reconnects_total", "counter",
@@ -124,23 +121,23 @@ gateway_metrics_render (GatewayMetrics *m)
       "Joins acknowledged by the server", joins);
   metric (out, "realtime_channel_errors_total", "counter",
       "Join failures and channel losses", m->channel_errors);
-  metric (out, "realtime_heartbeats_sent_total", "counter",
-      "Heartbeats sent", cs.heartbeats_sent);
-  metric (out, "realtime_heartbeats_ok_total", "counter",
-      "Heartbeats answered", cs.heartbeats_ok);
+  metric (out, "realtime_heartbeats_sent_total", "counter", "Heartbeats sent",
+      cs.heartbeats_sent);
+  metric (out, "realtime_heartbeats_ok_total", "counter", "Heartbeats answered",
+      cs.heartbeats_ok);
   metric (out, "realtime_heartbeat_timeouts_total", "counter",
       "Heartbeats unanswered in time", cs.heartbeat_timeouts);
   metric (out, "realtime_heartbeat_rtt_seconds", "gauge",
       "Round trip of the last answered heartbeat", cs.last_rtt_ms / 1000.0);
-  metric (out, "realtime_frames_received_total", "counter",
-      "Frames received", cs.frames_received);
+  metric (out, "realtime_frames_received_total", "counter", "Frames received",
+      cs.frames_received);
   metric (out, "realtime_frames_sent_total", "counter", "Frames sent",
       cs.frames_sent);
   metric (out, "realtime_frames_dropped_total", "counter",
       "Frames dropped: malformed, oversized, stale or unknown",
       cs.frames_dropped);
-  metric (out, "process_resident_memory_bytes", "gauge",
-      "Resident set size", resident_bytes ());
+  metric (out, "process_resident_memory_bytes", "gauge", "Resident set size",
+      resident_bytes ());
   metric (out, "process_open_fds", "gauge", "Open file descriptors",
       count_dir_entries ("/proc/self/fd"));
   metric (out, "process_threads", "gauge", "Threads",
@@ -152,7 +149,8 @@ gateway_metrics_render (GatewayMetrics *m)
   metric (out, "gateway_requests_rejected_total", "counter",
       "Requests rejected with a reason", rs.rejected);
 
-  g_string_append (out, "# HELP gateway_pipeline_state 1 for the state "
+  g_string_append (out,
+      "# HELP gateway_pipeline_state 1 for the state "
       "each pipeline is in\n# TYPE gateway_pipeline_state gauge\n");
   for (i = 0; i < pipelines->len; i++) {
     OnDemandController *p = g_ptr_array_index (pipelines, i);
@@ -164,15 +162,15 @@ gateway_metrics_render (GatewayMetrics *m)
           on_demand_state_to_string (states[s]),
           on_demand_controller_get_state (p) == states[s]);
   }
-#define PER_PIPELINE(name, type, help, field)                              \
-  g_string_append (out, "# HELP " name " " help "\n# TYPE " name " " type  \
-      "\n");                                                              \
-  for (i = 0; i < pipelines->len; i++) {                                  \
-    OnDemandController *p = g_ptr_array_index (pipelines, i);               \
-    OnDemandStats st;                                                     \
-    on_demand_controller_get_stats (p, &st);                                \
-    g_string_append_printf (out, name "{pipeline=\"%s\"} %.17g\n",        \
-        on_demand_controller_get_name (p), (gdouble) (field));              \
+#define PER_PIPELINE(name, type, help, field)                                  \
+  g_string_append (out,                                                        \
+      "# HELP " name " " help "\n# TYPE " name " " type "\n");                 \
+  for (i = 0; i < pipelines->len; i++) {                                       \
+    OnDemandController *p = g_ptr_array_index (pipelines, i);                  \
+    OnDemandStats st;                                                          \
+    on_demand_controller_get_stats (p, &st);                                   \
+    g_string_append_printf (out, name "{pipeline=\"%s\"} %.17g\n",             \
+        on_demand_controller_get_name (p), (gdouble)(field));                  \
   }
   PER_PIPELINE ("gateway_pipeline_starts_total", "counter",
       "Runs that reached playing", st.starts);
@@ -195,24 +193,26 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
 
   if (soup_server_message_get_method (msg) != SOUP_METHOD_GET
       && soup_server_message_get_method (msg) != SOUP_METHOD_HEAD) {
-    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-        NULL);
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
     return;
   }
   if (g_strcmp0 (path, "/healthz") == 0) {
-    gboolean joined = realtime_channel_get_state (m->channel) ==
-        REALTIME_CHANNEL_STATE_JOINED;
-    g_autofree gchar *body = g_strdup_printf ("{\"status\":\"%s\","
-        "\"connection\":\"%s\",\"channel\":\"%s\",\"topic\":\"%s\"}\n",
-        joined ? "ok" : "unavailable",
-        realtime_client_state_to_string (realtime_client_get_state
-            (m->client)),
-        realtime_channel_state_to_string (realtime_channel_get_state
-            (m->channel)), realtime_channel_get_topic (m->channel));
-    soup_server_message_set_status (msg, joined ? SOUP_STATUS_OK :
-        SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
-    soup_server_message_set_response (msg, "application/json",
-        SOUP_MEMORY_COPY, body, strlen (body));
+    gboolean joined = realtime_channel_get_state (m->channel)
+        == REALTIME_CHANNEL_STATE_JOINED;
+    g_autofree gchar *body
+        = g_strdup_printf ("{\"status\":\"%s\","
+                           "\"connection\":\"%s\",\"channel\":\"%s\",\"topic\":"
+                           "\"%s\"}\n",
+            joined ? "ok" : "unavailable",
+            realtime_client_state_to_string (
+                realtime_client_get_state (m->client)),
+            realtime_channel_state_to_string (
+                realtime_channel_get_state (m->channel)),
+            realtime_channel_get_topic (m->channel));
+    soup_server_message_set_status (msg,
+        joined ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+    soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY,
+        body, strlen (body));
   } else if (g_strcmp0 (path, "/metrics") == 0) {
     g_autofree gchar *body = gateway_metrics_render (m);
     soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -225,8 +225,7 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
 }
 
 static gboolean
-on_incoming (GSocket *listen_socket, GIOCondition condition,
-    gpointer user_data)
+on_incoming (GSocket *listen_socket, GIOCondition condition, gpointer user_data)
 {
   GatewayMetrics *m = user_data;
   g_autoptr (GError) error = NULL;
@@ -237,8 +236,7 @@ on_incoming (GSocket *listen_socket, GIOCondition condition,
 
   if (!socket) {
     if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-      g_message ("metrics: accept failed: %s; still listening",
-          error->message);
+      g_message ("metrics: accept failed: %s; still listening", error->message);
     return G_SOURCE_CONTINUE;
   }
   connection = g_socket_connection_factory_create_connection (socket);

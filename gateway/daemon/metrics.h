@@ -16,9 +16,9 @@ G_BEGIN_DECLS
 typedef struct _GatewayMetrics GatewayMetrics;
 
 /* @address: "IP:PORT" (port 0 picks a free one). */
-GatewayMetrics *gateway_metrics_new (const gchar *address,
-    RealtimeClient *client, RealtimeChannel *channel, GatewayRouter *router,
-    GError **error);
+GatewayMetrics *
+gateway_metrics_new (const gchar *address, RealtimeClient *client,
+    RealtimeChannel *channel, GatewayRouter *router, GError **error);
 void gateway_metrics_free (GatewayMetrics *metrics);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GatewayMetrics, gateway_metrics_free)
 

@@ -1,174 +1,64 @@
 /* realtime-gateway
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * ondemand-controller.c: one named pipeline, started and stopped on request.
+ * ondemand-controller.c: the lifecycle of one named pipeline, started and
+ * stopped on request. It decides; an OnDemandRunner carries it out, and
+ * no GStreamer call is made here.
  *
  * Three things are kept apart:
  *
  * - the wish: run (with params, a lease and the request being served) or
  *   stop. Requests only change the wish and are answered at once, so a
  *   storm of requests costs nothing and only the last one counts;
- * - the phase: what the engine is doing with the GstPipeline right now
- *   (IDLE, BACKOFF, STARTING, WAITING, PLAYING, STOPPING). converge()
- *   moves it towards the wish after every event;
- * - the reported state (the header's OnDemandState), changed only by
- *   report(), which queues a "state-changed" emission.
+ * - the phase (OnDemandPhase): what the runner is doing for us right now
+ *   (IDLE, RESTART_PENDING, STARTING, WAITING, PLAYING, STOPPING).
+ *   converge() moves it towards the wish after every event;
+ * - the reported state (OnDemandState), changed only by report(), which
+ *   queues a "state-changed" emission.
  *
- * Threads. Everything here runs on the GMainContext that was the
- * thread-default one at construction, except the "ops": a start op
- * (params, PLAYING, key-unit request) or a stop op (EOS, wait for it,
- * READY or NULL, unref). Each op runs on a thread of its own, and at most
- * one op per GstPipeline is in flight (phases STARTING and STOPPING), so
- * state changes of one pipeline never overlap and none ever runs on the
- * main loop or on a streaming thread. The op's result comes back to the
- * main context as an idle source owned by the Instance. An op that does
- * not return within its timeout plus "state-change-grace" is abandoned:
- * its thread keeps its own reference to the pipeline, sets it to NULL and
- * drops it whenever it returns, while this object reports failed ("stuck
- * in state change") and may build a fresh pipeline for the next start (a
- * device the stuck one still holds may then report busy). The EOS of a
- * stop is sent to the sources from GStreamer's thread pool, never to the
- * pipeline and never while a state change runs (see op_drain()).
- *
- * Streaming threads only touch two atomics and post one application
- * message: the first-buffer probe on every sink pad posts
- * "ondemand-first-buffer" (with the run it belongs to) on the pipeline's
- * bus, so it reaches the main context in order with the errors and EOS of
- * the same run, through the one bus watch.
+ * The runner has at most one operation in flight, exactly in the phases
+ * STARTING (start() called, its "start-done" not yet seen) and STOPPING
+ * (stop() called, its "stop-done" not yet seen). Each operation is bounded:
+ * the start by start-timeout, the stop's drain by stop-timeout, plus
+ * "state-change-grace"; past that the runner is told to abandon it and
+ * "failed" ("stuck in state change") is reported. Every run has a number,
+ * given to start() and carried by the run's notifications: a notification
+ * of another run is late news and is ignored.
  *
  * Signals are queued and emitted by flush_reports() at the end of every
- * entry point (request, bus message, timer, op result), once the state
+ * entry point (request, runner notification, timer), once the state
  * machine is consistent: a handler may call back into this object, or
  * drop the last reference to it, without finding it half-way through a
  * transition.
  *
- * Dispose never blocks: it destroys its sources and abandons the
- * Instance; a running op finishes on its own thread and cleans up, and a
- * pipeline left in READY or PLAYING is set to NULL on a short-lived
- * thread. Use on_demand_controller_shutdown() first to finalise files.
+ * Dispose never blocks: it destroys its timers and tells the runner to
+ * abandon whatever it holds. Use on_demand_controller_shutdown() first to
+ * finalise files.
  *
  * Choices the header leaves open:
- * - a warm definition is parsed at its first start (construction cannot
- *   report a parse error), then kept in READY; after a failure it is
- *   dropped and parsed again at the next start;
- * - an EOS nobody asked for (the pipeline ended by itself) is a failure,
- *   "ended by itself (EOS)": the pipeline is not doing what it was asked
- *   to, and the restart policy decides;
- * - a stop during a start waits for the start's state change, then takes
- *   the normal stop path (EOS, bounded by stop-timeout, then NULL); a
- *   failed run is torn down without EOS;
+ * - every started run is stopped through the runner, even one whose
+ *   start failed (the runner releases what the start left behind);
+ * - a stop during a start waits for "start-done", then takes the normal
+ *   stop path (drain, bounded by stop-timeout, then release); a failed run
+ *   is stopped without a drain, and never kept warm;
  * - restart delays are drawn with full jitter from the growing ceiling
  *   (restart-backoff-min doubling up to restart-backoff-max) and are never
  *   shorter than restart-backoff-min; a run that reaches playing, or an
  *   explicit start, resets the count;
  * - a start while playing with other params is reported "starting" (then
- *   "playing"), never "stopped" in between;
- * - a warm pipeline takes params in READY, except that it drops to NULL
- *   first when a param changes whose property does not declare itself
- *   mutable in READY (GST_PARAM_MUTABLE_*): device and location
- *   properties are only read when the element opens.
+ *   "playing"), never "stopped" in between.
  */
 #include "ondemand-controller.h"
 #include "backoff.h"
-
-#include <gst/video/video.h>
-#include <string.h>
+#include "gateway-error.h"
+#include "params.h"
 
 /* The library is built with the realtime client's log domain; on-demand
- * pipelines belong to the gateway component (STYLE.md). */
+ * pipelines belong to the gateway component. */
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "gateway"
 
 #define DEFAULT_STATE_CHANGE_GRACE_MS 5000
-#define FIRST_BUFFER_MESSAGE "ondemand-first-buffer"
-
-/* What the engine is doing. An op is in flight exactly in STARTING and
- * STOPPING. */
-typedef enum
-{
-  PHASE_IDLE, /* nothing running; pipeline NULL, absent, or READY (warm) */
-  PHASE_BACKOFF, /* idle after a failure, a restart timer armed */
-  PHASE_STARTING, /* start op in flight: params, PLAYING, key unit */
-  PHASE_WAITING, /* PLAYING requested, waiting for the first buffer */
-  PHASE_PLAYING, /* a buffer reached a sink */
-  PHASE_STOPPING, /* stop op in flight: EOS, wait, READY or NULL */
-} Phase;
-
-static const gchar *const phase_names[]
-    = { "idle", "backoff", "starting", "waiting", "playing", "stopping" };
-
-/* The binding of one declared param to its parsed element. */
-typedef struct
-{
-  GstElement *element; /* owned by the pipeline */
-  GParamSpec *pspec; /* owned by the element's class */
-  GValue original; /* the property right after parsing (unset: unreadable) */
-  GValue last; /* param-typed value of the last run; unset: the original */
-} ParamTarget;
-
-/* Where the EOS of a stop op is: it is sent from GStreamer's thread pool
- * (see send_eos_to_sources), and no state change may start while it is
- * being sent. */
-typedef enum
-{
-  EOS_NONE,
-  EOS_PENDING, /* queued, not started */
-  EOS_SENDING, /* in gst_element_send_event() */
-  EOS_SENT,
-  EOS_CANCELLED, /* the op went on before it started: do not send */
-} EosJob;
-
-/* One parsed GstPipeline and everything attached to it. Shared by the
- * object and the op threads (reference counted); the main thread abandons
- * it (owner = NULL) when the object no longer wants it, after which only
- * the last op thread, or a teardown thread, touches the pipeline. */
-typedef struct
-{
-  gint ref_count; /* atomic */
-
-  GMutex lock;
-  GCond cond; /* signalled when drained, abandoned, or the EOS was sent */
-  OnDemandController *owner; /* lock; written on the main thread only */
-  gboolean worker_running; /* lock */
-  GSource *done_source; /* lock; the op result on its way to the owner */
-  gboolean drained; /* lock; EOS or ERROR seen while draining */
-  GstElement *pipeline; /* lock for the pointer; NULL once released */
-
-  GMainContext *context;
-  gchar *name;
-  PipelineDef *def;
-  GSource *bus_watch; /* main thread only */
-  GPtrArray *sink_pads; /* GstPad*, each with a probe */
-  GArray *probe_ids; /* gulong, parallel to sink_pads */
-  ParamTarget *targets; /* def->params->len */
-
-  EosJob eos_job; /* lock; the EOS sent for the stop op in flight */
-  gint first_buffer_armed; /* atomic: cleared by the first buffer of a run */
-  gint run_id; /* atomic: the run the armed flag belongs to */
-} Instance;
-
-typedef enum
-{
-  OP_START,
-  OP_STOP,
-} OpKind;
-
-typedef struct
-{
-  OpKind kind;
-  Instance *inst; /* owned */
-  /* OP_START */
-  gboolean via_null; /* a warm pipeline drops to NULL to take a param */
-  GHashTable *values; /* the run's params (name -> GValue*) */
-  /* OP_STOP */
-  gboolean drain;
-  guint drain_timeout_ms;
-  GstState target;
-  /* results, written by the op thread */
-  gboolean drained;
-  gboolean released; /* the pipeline went to NULL and was unreffed */
-  gchar *error;
-} Op;
 
 typedef struct
 {
@@ -183,6 +73,8 @@ struct _OnDemandController
 
   GMainContext *context;
   PipelineDef *def;
+  OnDemandRunner *runner;
+  gulong runner_handlers[4];
   guint grace_ms;
 
   /* the wish */
@@ -192,23 +84,24 @@ struct _OnDemandController
   gchar *stop_reason; /* why we stop when nobody asked ("lease expired") */
   gboolean shutting_down;
 
-  /* the engine */
-  Phase phase;
-  Instance *inst; /* owned; NULL when nothing is parsed */
-  Op *op; /* the op in flight (owned by its thread), or NULL */
+  /* the runner */
+  OnDemandPhase phase;
+  gboolean prepared; /* IDLE: the runner keeps a warm preparation */
+  gboolean stop_drain; /* the stop in flight drains */
   guint run_id;
   GHashTable *run_params; /* params of the current run */
-  gboolean run_failed; /* this run failed; tear down, no EOS */
+  gboolean run_failed; /* this run failed; stop it without drain */
   gint64 run_started_us;
-  gint64 run_first_buffer_us; /* 0 until a buffer reached a sink */
+  gint64 run_first_buffer_us; /* 0 until the first buffer */
   guint restarts_in_row; /* restarts since a run last reached playing */
+  guint restart_delay_ms; /* of the pending restart */
   RealtimeBackoff backoff;
 
   /* timers, each cleared in one place (clear_source) */
   GSource *start_source; /* start-timeout of the run */
-  GSource *stuck_source; /* bound of the op in flight */
+  GSource *stuck_source; /* bound of the operation in flight */
   GSource *lease_source;
-  GSource *backoff_source;
+  GSource *restart_source;
   gint64 lease_deadline_us;
 
   /* the report */
@@ -225,9 +118,9 @@ struct _OnDemandController
 enum
 {
   PROP_0,
-  PROP_PIPELINE,
   PROP_STATE_CHANGE_GRACE,
   PROP_RESTART_PENDING,
+  PROP_RESTART_DELAY,
   N_PROPS
 };
 
@@ -248,6 +141,14 @@ G_DEFINE_ENUM_TYPE (OnDemandState, on_demand_state,
     G_DEFINE_ENUM_VALUE (ON_DEMAND_STATE_PLAYING, "playing"),
     G_DEFINE_ENUM_VALUE (ON_DEMAND_STATE_STOPPING, "stopping"),
     G_DEFINE_ENUM_VALUE (ON_DEMAND_STATE_FAILED, "failed"));
+
+G_DEFINE_ENUM_TYPE (OnDemandPhase, on_demand_phase,
+    G_DEFINE_ENUM_VALUE (ON_DEMAND_PHASE_IDLE, "idle"),
+    G_DEFINE_ENUM_VALUE (ON_DEMAND_PHASE_RESTART_PENDING, "restart-pending"),
+    G_DEFINE_ENUM_VALUE (ON_DEMAND_PHASE_STARTING, "starting"),
+    G_DEFINE_ENUM_VALUE (ON_DEMAND_PHASE_WAITING, "waiting"),
+    G_DEFINE_ENUM_VALUE (ON_DEMAND_PHASE_PLAYING, "playing"),
+    G_DEFINE_ENUM_VALUE (ON_DEMAND_PHASE_STOPPING, "stopping"));
 
 static void converge (OnDemandController *self);
 
@@ -272,6 +173,33 @@ on_demand_state_to_string (OnDemandState state)
       return "stopping";
     case ON_DEMAND_STATE_FAILED:
       return "failed";
+  }
+  return "unknown";
+}
+
+/**
+ * on_demand_phase_to_string:
+ * @phase: a phase
+ *
+ * Returns: the name of @phase, for logs and diagnostics: "idle",
+ *   "restart-pending", "starting", "waiting", "playing" or "stopping"
+ */
+const gchar *
+on_demand_phase_to_string (OnDemandPhase phase)
+{
+  switch (phase) {
+    case ON_DEMAND_PHASE_IDLE:
+      return "idle";
+    case ON_DEMAND_PHASE_RESTART_PENDING:
+      return "restart-pending";
+    case ON_DEMAND_PHASE_STARTING:
+      return "starting";
+    case ON_DEMAND_PHASE_WAITING:
+      return "waiting";
+    case ON_DEMAND_PHASE_PLAYING:
+      return "playing";
+    case ON_DEMAND_PHASE_STOPPING:
+      return "stopping";
   }
   return "unknown";
 }
@@ -315,613 +243,6 @@ format_duration (guint ms)
   if (ms % 1000 == 0)
     return g_strdup_printf ("%u s", ms / 1000);
   return g_strdup_printf ("%u ms", ms);
-}
-
-/* Equality of validated (param-typed) values; NULL stands for "the
- * description's own value". */
-static gboolean
-param_value_equal (const GValue *a, const GValue *b)
-{
-  if (!a || !b)
-    return a == b;
-  if (G_VALUE_TYPE (a) != G_VALUE_TYPE (b))
-    return FALSE;
-  if (G_VALUE_HOLDS_INT64 (a))
-    return g_value_get_int64 (a) == g_value_get_int64 (b);
-  if (G_VALUE_HOLDS_UINT64 (a))
-    return g_value_get_uint64 (a) == g_value_get_uint64 (b);
-  if (G_VALUE_HOLDS_DOUBLE (a))
-    return g_value_get_double (a) == g_value_get_double (b);
-  if (G_VALUE_HOLDS_BOOLEAN (a))
-    return g_value_get_boolean (a) == g_value_get_boolean (b);
-  if (G_VALUE_HOLDS_STRING (a))
-    return g_strcmp0 (g_value_get_string (a), g_value_get_string (b)) == 0;
-  return FALSE;
-}
-
-/* ------------------------------------------------------------------ */
-/* Instance: a parsed pipeline */
-
-static Instance *
-instance_ref (Instance *inst)
-{
-  g_atomic_int_inc (&inst->ref_count);
-  return inst;
-}
-
-/* Any thread; the pipeline must be in NULL. */
-static void
-instance_release_pipeline (Instance *inst)
-{
-  GstElement *pipeline;
-  guint i;
-
-  g_mutex_lock (&inst->lock);
-  pipeline = g_steal_pointer (&inst->pipeline);
-  g_mutex_unlock (&inst->lock);
-  if (!pipeline)
-    return;
-
-  for (i = 0; i < inst->sink_pads->len; i++)
-    gst_pad_remove_probe (g_ptr_array_index (inst->sink_pads, i),
-        g_array_index (inst->probe_ids, gulong, i));
-  g_ptr_array_set_size (inst->sink_pads, 0);
-  g_array_set_size (inst->probe_ids, 0);
-  for (i = 0; inst->targets && i < inst->def->params->len; i++)
-    inst->targets[i].element = NULL;
-  gst_object_unref (pipeline);
-}
-
-static void
-instance_unref (Instance *inst)
-{
-  guint i;
-
-  if (!g_atomic_int_dec_and_test (&inst->ref_count))
-    return;
-
-  /* The bus watch was destroyed by instance_abandon() on the main
-   * thread, and the pipeline set to NULL by whoever ran last. */
-  g_warn_if_fail (inst->bus_watch == NULL);
-  g_warn_if_fail (inst->done_source == NULL);
-  instance_release_pipeline (inst);
-  for (i = 0; inst->targets && i < inst->def->params->len; i++) {
-    if (G_IS_VALUE (&inst->targets[i].original))
-      g_value_unset (&inst->targets[i].original);
-    if (G_IS_VALUE (&inst->targets[i].last))
-      g_value_unset (&inst->targets[i].last);
-  }
-  g_free (inst->targets);
-  g_ptr_array_unref (inst->sink_pads);
-  g_array_unref (inst->probe_ids);
-  pipeline_def_unref (inst->def);
-  g_main_context_unref (inst->context);
-  g_free (inst->name);
-  g_mutex_clear (&inst->lock);
-  g_cond_clear (&inst->cond);
-  g_free (inst);
-}
-
-/* Streaming thread: the first buffer of a run reaching any sink. */
-static GstPadProbeReturn
-first_buffer_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  Instance *inst = user_data;
-
-  if (g_atomic_int_compare_and_exchange (&inst->first_buffer_armed, TRUE,
-          FALSE)) {
-    /* inst->pipeline is stable here: it is only released in NULL, when
-     * no streaming thread runs. */
-    GstStructure *s = gst_structure_new (FIRST_BUFFER_MESSAGE, "run",
-        G_TYPE_INT, g_atomic_int_get (&inst->run_id), "time", G_TYPE_INT64,
-        g_get_monotonic_time (), NULL);
-
-    gst_element_post_message (inst->pipeline,
-        gst_message_new_application (GST_OBJECT (inst->pipeline), s));
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-static gboolean
-add_sink_pad (GstElement *element, GstPad *pad, gpointer user_data)
-{
-  GPtrArray *pads = user_data;
-
-  g_ptr_array_add (pads, gst_object_ref (pad));
-  return TRUE;
-}
-
-/* Sink pads of every sink of @bin: a sink bin counts with its own (ghost)
- * sink pads, which see every buffer entering it, and is searched inside
- * only when it has none. */
-static void
-collect_sink_pads (GstBin *bin, GPtrArray *pads)
-{
-  GstIterator *it = gst_bin_iterate_sinks (bin);
-  GValue item = G_VALUE_INIT;
-  guint first = pads->len;
-  gboolean done = FALSE;
-
-  while (!done) {
-    switch (gst_iterator_next (it, &item)) {
-      case GST_ITERATOR_OK: {
-        GstElement *element = g_value_get_object (&item);
-        guint before = pads->len;
-
-        gst_element_foreach_sink_pad (element, add_sink_pad, pads);
-        if (pads->len == before && GST_IS_BIN (element))
-          collect_sink_pads (GST_BIN (element), pads);
-        g_value_reset (&item);
-        break;
-      }
-      case GST_ITERATOR_RESYNC:
-        g_ptr_array_set_size (pads, first);
-        gst_iterator_resync (it);
-        break;
-      default:
-        done = TRUE;
-        break;
-    }
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-}
-
-static gboolean
-on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data);
-
-/* Main thread: parses the description, binds the params, records the
- * properties' own values, probes the sinks and watches the bus. */
-static Instance *
-instance_new (OnDemandController *self, GError **error)
-{
-  PipelineDef *def = self->def;
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GstBus) bus = NULL;
-  Instance *inst;
-  GstElement *parsed;
-  guint i;
-
-  parsed = gst_parse_launch_full (def->description, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, &local);
-  if (!parsed) {
-    g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PIPELINE,
-        "cannot parse the description: %s", local->message);
-    return NULL;
-  }
-  /* A single element comes back bare; its bus and clock need a pipeline. */
-  if (!GST_IS_PIPELINE (parsed)) {
-    GstElement *pipeline = gst_pipeline_new (NULL);
-
-    gst_bin_add (GST_BIN (pipeline), parsed);
-    parsed = pipeline;
-  }
-  gst_object_set_name (GST_OBJECT (parsed), def->name);
-
-  inst = g_new0 (Instance, 1);
-  inst->ref_count = 1;
-  g_mutex_init (&inst->lock);
-  g_cond_init (&inst->cond);
-  inst->owner = self;
-  inst->pipeline = gst_object_ref_sink (parsed);
-  inst->context = g_main_context_ref (self->context);
-  inst->name = g_strdup (def->name);
-  inst->def = pipeline_def_ref (def);
-  inst->sink_pads = g_ptr_array_new_with_free_func (gst_object_unref);
-  inst->probe_ids = g_array_new (FALSE, FALSE, sizeof (gulong));
-  inst->targets = g_new0 (ParamTarget, def->params->len);
-
-  for (i = 0; i < def->params->len; i++) {
-    const GatewayParam *param = g_ptr_array_index (def->params, i);
-    ParamTarget *t = &inst->targets[i];
-    GstElement *element
-        = gst_bin_get_by_name (GST_BIN (inst->pipeline), param->element);
-
-    if (!element) {
-      g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_DEFINITION,
-          "param \"%s\": no element named \"%s\" in the pipeline", param->name,
-          param->element);
-      goto fail;
-    }
-    /* The bin keeps the element alive as long as the pipeline lives. */
-    t->element = element;
-    gst_object_unref (element);
-    t->pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
-        param->property);
-    if (!t->pspec || !(t->pspec->flags & G_PARAM_WRITABLE)
-        || (t->pspec->flags & G_PARAM_CONSTRUCT_ONLY)) {
-      g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_DEFINITION,
-          "param \"%s\": %s has no writable property \"%s\"", param->name,
-          param->element, param->property);
-      goto fail;
-    }
-    /* Recorded so that a run without this param gets the description's
-     * value back, not whatever an earlier run set. */
-    if (t->pspec->flags & G_PARAM_READABLE) {
-      g_value_init (&t->original, t->pspec->value_type);
-      g_object_get_property (G_OBJECT (element), param->property, &t->original);
-    }
-  }
-
-  collect_sink_pads (GST_BIN (inst->pipeline), inst->sink_pads);
-  if (inst->sink_pads->len == 0) {
-    g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_DEFINITION,
-        "the pipeline has no sink pad to watch for the first buffer");
-    goto fail;
-  }
-  for (i = 0; i < inst->sink_pads->len; i++) {
-    gulong id = gst_pad_add_probe (g_ptr_array_index (inst->sink_pads, i),
-        GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-        first_buffer_probe, inst, NULL);
-
-    g_array_append_val (inst->probe_ids, id);
-  }
-
-  bus = gst_element_get_bus (inst->pipeline);
-  inst->bus_watch = gst_bus_create_watch (bus);
-  g_source_set_callback (inst->bus_watch, G_SOURCE_FUNC (on_bus_message), inst,
-      NULL);
-  g_source_attach (inst->bus_watch, self->context);
-  return inst;
-
-fail:
-  inst->owner = NULL;
-  instance_unref (inst);
-  return NULL;
-}
-
-/* Any thread, no op running on @inst: NULL, then unref. */
-static gpointer
-teardown_thread (gpointer data)
-{
-  Instance *inst = data;
-  GstElement *pipeline;
-
-  g_mutex_lock (&inst->lock);
-  pipeline = inst->pipeline ? gst_object_ref (inst->pipeline) : NULL;
-  g_mutex_unlock (&inst->lock);
-  if (pipeline) {
-    gst_element_set_state (pipeline, GST_STATE_NULL);
-    gst_object_unref (pipeline);
-  }
-  instance_release_pipeline (inst);
-  instance_unref (inst);
-  return NULL;
-}
-
-static void
-spawn (const gchar *name, GThreadFunc func, gpointer data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *thread_name = g_strdup_printf ("od-%s", name);
-  GThread *thread = g_thread_try_new (thread_name, func, data, &error);
-
-  if (thread) {
-    g_thread_unref (thread);
-    return;
-  }
-  /* Only under resource exhaustion; blocking beats leaking the pipeline
-   * in a state other than NULL. */
-  g_warning ("%s: cannot start a worker thread (%s); running the state "
-             "change on the main loop",
-      name, error->message);
-  func (data);
-}
-
-/* Main thread: the object lets go of @inst (consuming the caller's
- * reference). Its bus watch and pending op result go now; a running op
- * cleans up on its own thread; an idle pipeline not in NULL is set to
- * NULL on a teardown thread. */
-static void
-instance_abandon (Instance *inst)
-{
-  GSource *done;
-  GstElement *pipeline;
-  gboolean running;
-
-  g_mutex_lock (&inst->lock);
-  inst->owner = NULL;
-  done = g_steal_pointer (&inst->done_source);
-  running = inst->worker_running;
-  pipeline = inst->pipeline ? gst_object_ref (inst->pipeline) : NULL;
-  /* An op waiting for EOS stops waiting: nobody wants its result. */
-  g_cond_broadcast (&inst->cond);
-  g_mutex_unlock (&inst->lock);
-
-  clear_source (&inst->bus_watch);
-  /* Destroying the result frees the finished op (and its reference). */
-  clear_source (&done);
-
-  if (!running && pipeline) {
-    GstState state, pending;
-
-    GST_OBJECT_LOCK (pipeline);
-    state = GST_STATE (pipeline);
-    pending = GST_STATE_PENDING (pipeline);
-    GST_OBJECT_UNLOCK (pipeline);
-    if (state != GST_STATE_NULL || pending != GST_STATE_VOID_PENDING)
-      spawn (inst->name, teardown_thread, instance_ref (inst));
-  }
-  gst_clear_object (&pipeline);
-  instance_unref (inst);
-}
-
-/* ------------------------------------------------------------------ */
-/* Ops: the only code that changes the state of a pipeline */
-
-static void
-op_free (gpointer data)
-{
-  Op *op = data;
-
-  instance_unref (op->inst);
-  g_clear_pointer (&op->values, g_hash_table_unref);
-  g_free (op->error);
-  g_free (op);
-}
-
-/* Op thread, pipeline in NULL or READY: every declared param gets the
- * request's value, else its default, else the description's own value. */
-static gboolean
-op_apply_params (Op *op)
-{
-  Instance *inst = op->inst;
-  PipelineDef *def = inst->def;
-  guint i;
-
-  for (i = 0; i < def->params->len; i++) {
-    const GatewayParam *param = g_ptr_array_index (def->params, i);
-    const ParamTarget *t = &inst->targets[i];
-    const GValue *value = g_hash_table_lookup (op->values, param->name);
-    g_autoptr (GError) error = NULL;
-
-    if (!value && param->has_default)
-      value = &param->default_value;
-    if (value) {
-      if (!gateway_param_apply (param, GST_BIN (inst->pipeline), value,
-              &error)) {
-        op->error = g_strdup (error->message);
-        return FALSE;
-      }
-    } else if (G_IS_VALUE (&t->original)) {
-      g_object_set_property (G_OBJECT (t->element), param->property,
-          &t->original);
-    }
-  }
-  return TRUE;
-}
-
-static void
-op_run_start (Op *op)
-{
-  Instance *inst = op->inst;
-  GstElement *pipeline = inst->pipeline;
-  guint i;
-
-  if (op->via_null
-      && gst_element_set_state (pipeline, GST_STATE_NULL)
-          == GST_STATE_CHANGE_FAILURE) {
-    op->error = g_strdup ("state change to NULL failed");
-    return;
-  }
-  if (!op_apply_params (op))
-    return;
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
-      == GST_STATE_CHANGE_FAILURE) {
-    op->error = g_strdup ("state change to PLAYING failed");
-    return;
-  }
-  /* So that an encoder's first output, the first thing a viewer can
-   * decode, is a key unit (harmless without an encoder). */
-  for (i = 0; i < inst->sink_pads->len; i++)
-    gst_pad_push_event (g_ptr_array_index (inst->sink_pads, i),
-        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-            0));
-}
-
-/* GStreamer's thread pool (gst_element_call_async): EOS to every source
- * of the pipeline, as GstBin does, but without holding the pipeline's
- * state lock. Sent to the pipeline itself, a live source that is still
- * prerolling deadlocks: basesrc waits for its streaming thread, which
- * waits in the sink for PLAYING, which needs the pipeline's state lock.
- * It runs off the op thread because basesrc blocks here for as long as
- * its streaming thread is blocked downstream, and the drain must stay
- * bounded by stop-timeout. */
-static void
-send_eos_to_sources (GstElement *pipeline, gpointer user_data)
-{
-  Instance *inst = user_data;
-  GstIterator *it;
-  GValue item = G_VALUE_INIT;
-  gboolean done = FALSE, sent = FALSE;
-
-  g_mutex_lock (&inst->lock);
-  if (inst->eos_job != EOS_PENDING) {
-    /* Too late: the op went on, and an EOS marked on a source now could
-     * end a warm pipeline's next run at once. */
-    g_mutex_unlock (&inst->lock);
-    return;
-  }
-  inst->eos_job = EOS_SENDING;
-  g_mutex_unlock (&inst->lock);
-
-  it = gst_bin_iterate_sources (GST_BIN (pipeline));
-  while (!done) {
-    switch (gst_iterator_next (it, &item)) {
-      case GST_ITERATOR_OK:
-        gst_element_send_event (g_value_get_object (&item),
-            gst_event_new_eos ());
-        sent = TRUE;
-        g_value_reset (&item);
-        break;
-      case GST_ITERATOR_RESYNC:
-        /* Only while elements are added or removed; sending twice is
-         * harmless. */
-        gst_iterator_resync (it);
-        break;
-      default:
-        done = TRUE;
-        break;
-    }
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-  if (!sent)
-    gst_element_send_event (pipeline, gst_event_new_eos ());
-
-  g_mutex_lock (&inst->lock);
-  inst->eos_job = EOS_SENT;
-  g_cond_broadcast (&inst->cond);
-  g_mutex_unlock (&inst->lock);
-}
-
-static void
-flush_sinks (Instance *inst)
-{
-  guint i;
-
-  for (i = 0; i < inst->sink_pads->len; i++)
-    gst_pad_send_event (g_ptr_array_index (inst->sink_pads, i),
-        gst_event_new_flush_start ());
-}
-
-/* Op thread: EOS into the sources, then wait for it (or an ERROR) to come
- * out at the sinks, or for the deadline, or for the object to abandon
- * us. Returns with the EOS no longer being sent: a state change while a
- * source is inside send_event() deadlocks (the sinks go to PAUSED first
- * and park the streaming thread in preroll, holding the stream lock that
- * basesrc waits for while it holds its state lock, which the state change
- * needs next). */
-static void
-op_drain (Op *op)
-{
-  Instance *inst = op->inst;
-  gint64 deadline = g_get_monotonic_time ()
-      + (gint64)op->drain_timeout_ms * G_TIME_SPAN_MILLISECOND;
-
-  g_mutex_lock (&inst->lock);
-  inst->eos_job = EOS_PENDING;
-  g_mutex_unlock (&inst->lock);
-  gst_element_call_async (inst->pipeline, send_eos_to_sources,
-      instance_ref (inst), (GDestroyNotify)instance_unref);
-
-  g_mutex_lock (&inst->lock);
-  while (!inst->drained && inst->owner)
-    if (!g_cond_wait_until (&inst->cond, &inst->lock, deadline))
-      break;
-  op->drained = inst->drained;
-  if (inst->eos_job == EOS_PENDING)
-    inst->eos_job = EOS_CANCELLED;
-  if (inst->eos_job == EOS_SENDING && !op->drained) {
-    /* Still sending, so a streaming thread is blocked downstream (a sink
-     * that cannot deliver, a full queue): flushing the sinks unblocks it,
-     * then basesrc takes its EOS and returns. */
-    g_mutex_unlock (&inst->lock);
-    flush_sinks (inst);
-    g_mutex_lock (&inst->lock);
-  }
-  while (inst->eos_job == EOS_SENDING)
-    g_cond_wait (&inst->cond, &inst->lock);
-  inst->eos_job = EOS_NONE;
-  g_mutex_unlock (&inst->lock);
-}
-
-static void
-op_run_stop (Op *op)
-{
-  Instance *inst = op->inst;
-  GstElement *pipeline = inst->pipeline;
-
-  /* EOS lets muxers finalise their files; the main thread's bus watch
-   * tells op_drain() when it came out at the sinks. */
-  if (op->drain)
-    op_drain (op);
-
-  if (gst_element_set_state (pipeline, op->target) == GST_STATE_CHANGE_FAILURE
-      && op->target != GST_STATE_NULL) {
-    op->error = g_strdup_printf ("state change to %s failed",
-        gst_element_state_get_name (op->target));
-    op->target = GST_STATE_NULL;
-    gst_element_set_state (pipeline, GST_STATE_NULL);
-  }
-  if (op->target == GST_STATE_NULL) {
-    /* Dropped here, off the main loop, so that the elements (and the
-     * device they hold) are gone before "stopped" is reported. */
-    instance_release_pipeline (inst);
-    op->released = TRUE;
-  }
-}
-
-static gboolean on_op_done (gpointer data);
-
-static gpointer
-op_thread (gpointer data)
-{
-  Op *op = data;
-  Instance *inst = op->inst;
-  gboolean orphan;
-
-  if (op->kind == OP_START)
-    op_run_start (op);
-  else
-    op_run_stop (op);
-
-  g_mutex_lock (&inst->lock);
-  orphan = inst->owner == NULL;
-  if (!orphan) {
-    inst->done_source = g_idle_source_new ();
-    g_source_set_priority (inst->done_source, G_PRIORITY_DEFAULT);
-    g_source_set_callback (inst->done_source, on_op_done, op, op_free);
-    g_source_attach (inst->done_source, inst->context);
-  }
-  inst->worker_running = FALSE;
-  g_mutex_unlock (&inst->lock);
-
-  if (orphan) {
-    /* Abandoned while we ran (stuck, or the object went away): nobody
-     * else will ever touch this pipeline. */
-    if (!op->released) {
-      GstElement *pipeline;
-
-      g_mutex_lock (&inst->lock);
-      pipeline = inst->pipeline ? gst_object_ref (inst->pipeline) : NULL;
-      g_mutex_unlock (&inst->lock);
-      if (pipeline) {
-        gst_element_set_state (pipeline, GST_STATE_NULL);
-        gst_object_unref (pipeline);
-      }
-      instance_release_pipeline (inst);
-    }
-    g_debug ("%s: abandoned state change returned; pipeline released",
-        inst->name);
-    op_free (op);
-  }
-  return NULL;
-}
-
-static void on_stuck (OnDemandController *self);
-
-static gboolean
-on_stuck_timeout (gpointer data)
-{
-  on_stuck (data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-dispatch_op (OnDemandController *self, Op *op, guint bound_ms)
-{
-  Instance *inst = self->inst;
-
-  g_assert (self->op == NULL);
-  g_mutex_lock (&inst->lock);
-  inst->worker_running = TRUE;
-  inst->drained = FALSE;
-  g_mutex_unlock (&inst->lock);
-  self->op = op;
-  self->stuck_source
-      = add_timeout (self, bound_ms + self->grace_ms, on_stuck_timeout);
-  spawn (inst->name, op_thread, op);
 }
 
 /* ------------------------------------------------------------------ */
@@ -997,13 +318,15 @@ flush_reports (OnDemandController *self)
 }
 
 /* ------------------------------------------------------------------ */
-/* The engine */
+/* The lifecycle */
 
+/* The one place the phase changes. */
 static void
-set_phase (OnDemandController *self, Phase phase, const gchar *why)
+set_phase (OnDemandController *self, OnDemandPhase phase, const gchar *why)
 {
-  g_debug ("%s: phase %s -> %s (%s)", self->def->name, phase_names[self->phase],
-      phase_names[phase], why);
+  g_debug ("%s: phase %s -> %s (%s)", self->def->name,
+      on_demand_phase_to_string (self->phase),
+      on_demand_phase_to_string (phase), why);
   self->phase = phase;
 }
 
@@ -1015,41 +338,46 @@ wish_matches_run (OnDemandController *self)
       && gateway_params_values_equal (self->params, self->run_params);
 }
 
+static gboolean on_stuck_timeout (gpointer data);
+
+/* Arms the bound of the runner operation just started. */
 static void
-drop_instance (OnDemandController *self)
+arm_stuck (OnDemandController *self, guint bound_ms)
 {
-  if (self->inst)
-    instance_abandon (g_steal_pointer (&self->inst));
+  g_assert (self->stuck_source == NULL);
+  self->stuck_source
+      = add_timeout (self, bound_ms + self->grace_ms, on_stuck_timeout);
 }
 
-/* Stop path, from WAITING, PLAYING or (warm shutdown) IDLE. With @drain,
- * EOS first, bounded by stop-timeout. A warm pipeline goes back to READY
- * unless the run failed or we are shutting down. */
+/* Stop path, from WAITING, PLAYING, STARTING once its "start-done" came,
+ * or (shutdown of a warm preparation) IDLE. With @drain, EOS first,
+ * bounded by stop-timeout. A warm definition stays prepared unless the
+ * run failed or we are shutting down. */
 static void
 begin_stop (OnDemandController *self, gboolean drain)
 {
-  Op *op = g_new0 (Op, 1);
+  gboolean keep_warm
+      = self->def->warm && !self->run_failed && !self->shutting_down;
 
   clear_source (&self->start_source);
-  op->kind = OP_STOP;
-  op->inst = instance_ref (self->inst);
-  op->drain = drain;
-  op->drain_timeout_ms = self->def->stop_timeout_ms;
-  op->target = self->def->warm && !self->run_failed && !self->shutting_down
-      ? GST_STATE_READY
-      : GST_STATE_NULL;
-  set_phase (self, PHASE_STOPPING, drain ? "EOS, then tear down" : "tear down");
-  dispatch_op (self, op, drain ? self->def->stop_timeout_ms : 0);
+  self->stop_drain = drain;
+  self->prepared = FALSE;
+  set_phase (self, ON_DEMAND_PHASE_STOPPING,
+      drain ? "drain, then release" : "release");
+  arm_stuck (self, drain ? self->def->stop_timeout_ms : 0);
+  on_demand_runner_stop (self->runner, drain, self->def->stop_timeout_ms,
+      keep_warm);
 }
 
 /* A run failed: report it (unless nobody wants this run any more), then
- * tear down without EOS. In STARTING the op is still running: its result
- * does the teardown. */
+ * stop it without a drain. In STARTING the start is still in flight:
+ * its "start-done" does the stop. */
 static void
 fail_run (OnDemandController *self, const gchar *reason)
 {
-  g_assert (self->phase == PHASE_STARTING || self->phase == PHASE_WAITING
-      || self->phase == PHASE_PLAYING);
+  g_assert (self->phase == ON_DEMAND_PHASE_STARTING
+      || self->phase == ON_DEMAND_PHASE_WAITING
+      || self->phase == ON_DEMAND_PHASE_PLAYING);
 
   clear_source (&self->start_source);
   if (self->run_failed)
@@ -1062,7 +390,7 @@ fail_run (OnDemandController *self, const gchar *reason)
     g_message ("%s: %s while stopping or restarting; carrying on",
         self->def->name, reason);
   }
-  if (self->phase != PHASE_STARTING)
+  if (self->phase != ON_DEMAND_PHASE_STARTING)
     begin_stop (self, FALSE);
 }
 
@@ -1079,88 +407,33 @@ on_start_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Start path, from IDLE: parse unless a warm pipeline is kept, then the
- * start op. The reported state is already "starting". */
+/* Start path, from IDLE: a new run. The reported state is already
+ * "starting". */
 static void
 begin_start (OnDemandController *self)
 {
-  PipelineDef *def = self->def;
-  Instance *inst;
-  Op *op;
-  gboolean in_ready = FALSE;
-  guint i;
-
-  g_assert (self->phase == PHASE_IDLE && self->op == NULL);
-
-  self->run_started_us = g_get_monotonic_time ();
-  if (!self->inst) {
-    g_autoptr (GError) error = NULL;
-
-    self->inst = instance_new (self, &error);
-    if (!self->inst) {
-      self->stats.failures++;
-      report (self, ON_DEMAND_STATE_FAILED, self->request_id, error->message);
-      converge (self);
-      return;
-    }
-  } else {
-    GstElement *pipeline = self->inst->pipeline;
-
-    GST_OBJECT_LOCK (pipeline);
-    in_ready = GST_STATE (pipeline) == GST_STATE_READY;
-    GST_OBJECT_UNLOCK (pipeline);
-  }
-  inst = self->inst;
+  g_assert (self->phase == ON_DEMAND_PHASE_IDLE);
 
   self->run_id++;
   g_clear_pointer (&self->run_params, g_hash_table_unref);
   self->run_params = gateway_params_values_copy (self->params);
   self->run_failed = FALSE;
   self->run_first_buffer_us = 0;
-  g_atomic_int_set (&inst->run_id, (gint)self->run_id);
-  g_atomic_int_set (&inst->first_buffer_armed, TRUE);
+  self->run_started_us = g_get_monotonic_time ();
+  self->prepared = FALSE;
 
-  op = g_new0 (Op, 1);
-  op->kind = OP_START;
-  op->inst = instance_ref (inst);
-  op->values = gateway_params_values_copy (self->run_params);
-
-  /* A property that does not say it may change in READY (most device
-   * and location properties) is only trusted to take effect in NULL: a
-   * warm pipeline drops to NULL when such a param changes. */
-  for (i = 0; i < def->params->len; i++) {
-    const GatewayParam *param = g_ptr_array_index (def->params, i);
-    ParamTarget *t = &inst->targets[i];
-    const GValue *value = g_hash_table_lookup (op->values, param->name);
-
-    if (!value && param->has_default)
-      value = &param->default_value;
-    if (in_ready
-        && !param_value_equal (value, G_IS_VALUE (&t->last) ? &t->last : NULL)
-        && !(t->pspec->flags
-            & (GST_PARAM_MUTABLE_READY | GST_PARAM_MUTABLE_PAUSED
-                | GST_PARAM_MUTABLE_PLAYING)))
-      op->via_null = TRUE;
-    if (G_IS_VALUE (&t->last))
-      g_value_unset (&t->last);
-    if (value) {
-      g_value_init (&t->last, G_VALUE_TYPE (value));
-      g_value_copy (value, &t->last);
-    }
-  }
-
-  set_phase (self, PHASE_STARTING,
-      op->via_null ? "params, via NULL, then PLAYING" : "params, PLAYING");
+  set_phase (self, ON_DEMAND_PHASE_STARTING, "run");
   self->start_source
-      = add_timeout (self, def->start_timeout_ms, on_start_timeout);
-  dispatch_op (self, op, def->start_timeout_ms);
+      = add_timeout (self, self->def->start_timeout_ms, on_start_timeout);
+  arm_stuck (self, self->def->start_timeout_ms);
+  on_demand_runner_start (self->runner, self->run_id, self->run_params);
 }
 
 static void
 reached_playing (OnDemandController *self)
 {
   clear_source (&self->start_source);
-  set_phase (self, PHASE_PLAYING, "first buffer at a sink");
+  set_phase (self, ON_DEMAND_PHASE_PLAYING, "first buffer");
   self->stats.starts++;
   self->stats.last_time_to_first_buffer_ms
       = (self->run_first_buffer_us - self->run_started_us) / 1000.0;
@@ -1171,13 +444,25 @@ reached_playing (OnDemandController *self)
   report (self, ON_DEMAND_STATE_PLAYING, self->request_id, NULL);
 }
 
+/* Leaves RESTART_PENDING without restarting (a request came). */
+static void
+cancel_restart (OnDemandController *self, const gchar *why)
+{
+  if (self->phase != ON_DEMAND_PHASE_RESTART_PENDING)
+    return;
+  clear_source (&self->restart_source);
+  self->restart_delay_ms = 0;
+  set_phase (self, ON_DEMAND_PHASE_IDLE, why);
+}
+
 static gboolean
-on_backoff_timeout (gpointer data)
+on_restart_timeout (gpointer data)
 {
   OnDemandController *self = data;
 
-  clear_source (&self->backoff_source);
-  set_phase (self, PHASE_IDLE, "restart");
+  clear_source (&self->restart_source);
+  self->restart_delay_ms = 0;
+  set_phase (self, ON_DEMAND_PHASE_IDLE, "restart");
   self->stats.restarts++;
   set_string (&self->request_id, NULL);
   report (self, ON_DEMAND_STATE_STARTING, NULL, NULL);
@@ -1194,16 +479,19 @@ decide_restart (OnDemandController *self)
 
   if (def->restart == PIPELINE_RESTART_ON_FAILURE
       && self->restarts_in_row < def->max_restarts) {
-    /* Full jitter up to the growing ceiling, but never sooner than
-     * restart-backoff-min. */
-    guint delay = MAX (realtime_backoff_next (&self->backoff),
-        def->restart_backoff_min_ms);
+    /* Full jitter up to the growing ceiling, so that pipelines that
+     * failed together do not restart in lockstep, but never sooner than
+     * restart-backoff-min (drawn once: MAX() evaluates twice). */
+    guint delay = realtime_backoff_next (&self->backoff);
+
+    delay = MAX (delay, def->restart_backoff_min_ms);
 
     self->restarts_in_row++;
+    self->restart_delay_ms = delay;
     g_message ("%s: restarting in %u ms (restart %u of at most %u)", def->name,
         delay, self->restarts_in_row, def->max_restarts);
-    set_phase (self, PHASE_BACKOFF, "restart policy");
-    self->backoff_source = add_timeout (self, delay, on_backoff_timeout);
+    set_phase (self, ON_DEMAND_PHASE_RESTART_PENDING, "restart policy");
+    self->restart_source = add_timeout (self, delay, on_restart_timeout);
     return;
   }
   if (def->restart == PIPELINE_RESTART_ON_FAILURE)
@@ -1219,20 +507,21 @@ decide_restart (OnDemandController *self)
   self->lease_deadline_us = 0;
 }
 
-/* Moves the engine one step towards the wish; called after every event.
- * Does nothing while an op is in flight: its result calls back here. */
+/* Moves the lifecycle one step towards the wish; called after every
+ * event. Does nothing while a runner operation is in flight: its
+ * notification calls back here. */
 static void
 converge (OnDemandController *self)
 {
   switch (self->phase) {
-    case PHASE_IDLE:
+    case ON_DEMAND_PHASE_IDLE:
       if (!self->wish_run && self->state == ON_DEMAND_STATE_STOPPING) {
         report (self, ON_DEMAND_STATE_STOPPED, self->request_id,
             self->stop_reason);
         set_string (&self->stop_reason, NULL);
       }
       if (self->shutting_down) {
-        if (self->inst)
+        if (self->prepared)
           begin_stop (self, FALSE);
         else
           self->shutdown_done = TRUE;
@@ -1243,211 +532,134 @@ converge (OnDemandController *self)
           begin_start (self);
       }
       break;
-    case PHASE_WAITING:
-    case PHASE_PLAYING:
+    case ON_DEMAND_PHASE_WAITING:
+    case ON_DEMAND_PHASE_PLAYING:
       if (!wish_matches_run (self))
         begin_stop (self, TRUE);
       break;
-    case PHASE_BACKOFF:
-    case PHASE_STARTING:
-    case PHASE_STOPPING:
+    case ON_DEMAND_PHASE_RESTART_PENDING:
+    case ON_DEMAND_PHASE_STARTING:
+    case ON_DEMAND_PHASE_STOPPING:
       break;
   }
 }
 
-static void
-signal_drained (Instance *inst)
-{
-  g_mutex_lock (&inst->lock);
-  inst->drained = TRUE;
-  g_cond_broadcast (&inst->cond);
-  g_mutex_unlock (&inst->lock);
-}
+/* ------------------------------------------------------------------ */
+/* The runner's notifications */
 
 static void
-on_first_buffer (OnDemandController *self, const GstStructure *s)
+on_start_done (OnDemandRunner *runner, guint run, const gchar *error,
+    gpointer user_data)
 {
-  gint run = 0;
-  gint64 time_us = 0;
+  OnDemandController *self = user_data;
 
-  gst_structure_get_int (s, "run", &run);
-  gst_structure_get_int64 (s, "time", &time_us);
-  if ((guint)run != self->run_id || self->run_failed
-      || self->run_first_buffer_us)
+  if (run != self->run_id || self->phase != ON_DEMAND_PHASE_STARTING) {
+    g_debug ("%s: start of run %u done (current run %u, phase %s); ignored",
+        self->def->name, run, self->run_id,
+        on_demand_phase_to_string (self->phase));
     return;
-  if (self->phase == PHASE_STARTING) {
-    /* The start op has not returned yet; its result decides. */
-    self->run_first_buffer_us = time_us;
-  } else if (self->phase == PHASE_WAITING) {
-    self->run_first_buffer_us = time_us;
-    reached_playing (self);
   }
-}
-
-static void
-handle_message (OnDemandController *self, GstMessage *msg)
-{
-  switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_APPLICATION: {
-      const GstStructure *s = gst_message_get_structure (msg);
-
-      if (gst_structure_has_name (s, FIRST_BUFFER_MESSAGE))
-        on_first_buffer (self, s);
-      break;
-    }
-    case GST_MESSAGE_ERROR: {
-      g_autoptr (GError) error = NULL;
-      g_autofree gchar *debug = NULL;
-      g_autofree gchar *reason = NULL;
-
-      gst_message_parse_error (msg, &error, &debug);
-      reason = g_strdup_printf ("%s: %s", GST_MESSAGE_SRC_NAME (msg),
-          error->message);
-      g_debug ("%s: error details: %s", self->def->name,
-          debug ? debug : "none");
-      if (self->phase == PHASE_STOPPING) {
-        g_message ("%s: %s while stopping; going on to tear down",
-            self->def->name, reason);
-        signal_drained (self->inst);
-      } else if (self->phase == PHASE_STARTING || self->phase == PHASE_WAITING
-          || self->phase == PHASE_PLAYING) {
-        fail_run (self, reason);
-      } else {
-        g_message ("%s: %s while idle", self->def->name, reason);
-      }
-      break;
-    }
-    case GST_MESSAGE_EOS:
-      if (self->phase == PHASE_STOPPING)
-        signal_drained (self->inst);
-      else if (self->phase == PHASE_STARTING || self->phase == PHASE_WAITING
-          || self->phase == PHASE_PLAYING)
-        fail_run (self, "ended by itself (EOS)");
-      break;
-    case GST_MESSAGE_WARNING: {
-      g_autoptr (GError) error = NULL;
-
-      gst_message_parse_warning (msg, &error, NULL);
-      g_message ("%s: warning from %s: %s", self->def->name,
-          GST_MESSAGE_SRC_NAME (msg), error->message);
-      break;
-    }
-    default:
-      break;
-  }
-}
-
-static gboolean
-on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
-{
-  Instance *inst = user_data;
-  /* owner is only written on this thread. */
-  OnDemandController *self = inst->owner;
-
-  if (!self || self->inst != inst)
-    return G_SOURCE_CONTINUE;
   g_object_ref (self);
-  handle_message (self, msg);
-  flush_reports (self);
-  g_object_unref (self);
-  return G_SOURCE_CONTINUE;
-}
-
-/* Handles what the pipeline posted while the op ran before the op's
- * result (the bus watch takes one message per dispatch): an element's
- * ERROR behind a failed state change, so the failure carries the
- * element's own message; the first buffer; and, for a warm pipeline
- * back in READY, anything late from the run that ended, so that it is
- * never taken for news of the next run. */
-static void
-drain_bus (OnDemandController *self, Instance *inst)
-{
-  g_autoptr (GstBus) bus = NULL;
-  GstMessage *msg;
-
-  if (!inst->pipeline)
-    return;
-  bus = gst_element_get_bus (inst->pipeline);
-  while (self->inst == inst && (msg = gst_bus_pop (bus))) {
-    handle_message (self, msg);
-    gst_message_unref (msg);
-  }
-}
-
-static void
-start_op_done (OnDemandController *self, Op *op)
-{
-  drain_bus (self, op->inst);
-  self->op = NULL;
   clear_source (&self->stuck_source);
-
-  if (!self->run_failed && op->error)
-    fail_run (self, op->error);
+  if (!self->run_failed && error)
+    fail_run (self, error);
   if (self->run_failed) {
     begin_stop (self, FALSE);
-    return;
+  } else {
+    set_phase (self, ON_DEMAND_PHASE_WAITING, "started");
+    if (self->run_first_buffer_us && wish_matches_run (self))
+      reached_playing (self);
+    converge (self);
   }
-  set_phase (self, PHASE_WAITING, "PLAYING requested");
-  if (self->run_first_buffer_us && wish_matches_run (self))
-    reached_playing (self);
-  converge (self);
-}
-
-static void
-stop_op_done (OnDemandController *self, Op *op)
-{
-  drain_bus (self, op->inst);
-  self->op = NULL;
-  clear_source (&self->stuck_source);
-  if (op->drain && !op->drained)
-    g_warning ("%s: no EOS within %u ms; forced to %s", self->def->name,
-        op->drain_timeout_ms, gst_element_state_get_name (op->target));
-  if (op->error)
-    g_warning ("%s: %s; forced to NULL", self->def->name, op->error);
-  if (op->released)
-    drop_instance (self);
-  set_phase (self, PHASE_IDLE,
-      op->released ? "NULL, released" : "READY, kept warm");
-  converge (self);
-}
-
-static gboolean
-on_op_done (gpointer data)
-{
-  Op *op = data;
-  Instance *inst = op->inst;
-  OnDemandController *self;
-
-  g_mutex_lock (&inst->lock);
-  g_clear_pointer (&inst->done_source, g_source_unref);
-  self = inst->owner;
-  g_mutex_unlock (&inst->lock);
-
-  if (!self || self->op != op)
-    return G_SOURCE_REMOVE;
-  g_object_ref (self);
-  if (op->kind == OP_START)
-    start_op_done (self, op);
-  else
-    stop_op_done (self, op);
   flush_reports (self);
   g_object_unref (self);
-  return G_SOURCE_REMOVE;
 }
 
-/* An op did not return within its bound: let it go. */
 static void
-on_stuck (OnDemandController *self)
+on_first_buffer (OnDemandRunner *runner, guint run, gint64 monotonic_us,
+    gpointer user_data)
 {
+  OnDemandController *self = user_data;
+
+  if (run != self->run_id || self->run_failed || self->run_first_buffer_us)
+    return;
+  if (self->phase == ON_DEMAND_PHASE_STARTING) {
+    /* The start has not returned yet; its "start-done" decides. */
+    self->run_first_buffer_us = monotonic_us;
+  } else if (self->phase == ON_DEMAND_PHASE_WAITING) {
+    g_object_ref (self);
+    self->run_first_buffer_us = monotonic_us;
+    reached_playing (self);
+    flush_reports (self);
+    g_object_unref (self);
+  }
+}
+
+static void
+on_run_failed (OnDemandRunner *runner, guint run, const gchar *reason,
+    gpointer user_data)
+{
+  OnDemandController *self = user_data;
+
+  if (run != self->run_id) {
+    g_debug ("%s: %s, from run %u (current run %u); ignored", self->def->name,
+        reason, run, self->run_id);
+    return;
+  }
+  if (self->phase != ON_DEMAND_PHASE_STARTING
+      && self->phase != ON_DEMAND_PHASE_WAITING
+      && self->phase != ON_DEMAND_PHASE_PLAYING) {
+    g_message ("%s: %s while %s; carrying on", self->def->name, reason,
+        on_demand_phase_to_string (self->phase));
+    return;
+  }
+  g_object_ref (self);
+  fail_run (self, reason);
+  flush_reports (self);
+  g_object_unref (self);
+}
+
+static void
+on_stop_done (OnDemandRunner *runner, gboolean drained, gboolean released,
+    const gchar *error, gpointer user_data)
+{
+  OnDemandController *self = user_data;
+
+  if (self->phase != ON_DEMAND_PHASE_STOPPING) {
+    g_debug ("%s: stop done while %s; ignored", self->def->name,
+        on_demand_phase_to_string (self->phase));
+    return;
+  }
+  g_object_ref (self);
+  clear_source (&self->stuck_source);
+  if (self->stop_drain && !drained)
+    g_warning ("%s: no EOS within %u ms; %s without it", self->def->name,
+        self->def->stop_timeout_ms, released ? "released" : "kept warm");
+  if (error)
+    g_warning ("%s: %s while stopping; %s", self->def->name, error,
+        released ? "released" : "kept warm");
+  self->prepared = !released;
+  set_phase (self, ON_DEMAND_PHASE_IDLE, released ? "released" : "kept warm");
+  converge (self);
+  flush_reports (self);
+  g_object_unref (self);
+}
+
+/* A runner operation did not return within its bound: let it go. */
+static gboolean
+on_stuck_timeout (gpointer data)
+{
+  OnDemandController *self = data;
+
   clear_source (&self->stuck_source);
   g_warning ("%s: a state change did not return within %u ms of its "
-             "timeout; abandoning the pipeline to its worker thread (a "
-             "device it holds may report busy until it returns)",
+             "timeout; abandoning it (a device it holds may report busy "
+             "until it returns)",
       self->def->name, self->grace_ms);
-  self->op = NULL;
   clear_source (&self->start_source);
-  drop_instance (self);
-  set_phase (self, PHASE_IDLE, "stuck");
+  on_demand_runner_abandon (self->runner);
+  self->prepared = FALSE;
+  set_phase (self, ON_DEMAND_PHASE_IDLE, "stuck");
   self->stats.failures++;
   report (self, ON_DEMAND_STATE_FAILED, self->request_id,
       "stuck in state change");
@@ -1455,6 +667,7 @@ on_stuck (OnDemandController *self)
     set_string (&self->shutdown_error, "stuck in state change");
   converge (self);
   flush_reports (self);
+  return G_SOURCE_REMOVE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1474,9 +687,9 @@ on_lease_expired (gpointer data)
   self->wish_run = FALSE;
   set_string (&self->request_id, NULL);
   set_string (&self->stop_reason, "lease expired");
-  if (self->phase == PHASE_BACKOFF || self->phase == PHASE_IDLE) {
-    clear_source (&self->backoff_source);
-    set_phase (self, PHASE_IDLE, "lease expired");
+  if (self->phase == ON_DEMAND_PHASE_RESTART_PENDING
+      || self->phase == ON_DEMAND_PHASE_IDLE) {
+    cancel_restart (self, "lease expired");
     report (self, ON_DEMAND_STATE_STOPPED, NULL, self->stop_reason);
     set_string (&self->stop_reason, NULL);
   } else {
@@ -1516,27 +729,68 @@ set_lease (OnDemandController *self, guint ttl_s)
 /**
  * on_demand_controller_new:
  * @def: the pipeline definition (a reference is taken)
+ * @runner: what carries out the decisions (a reference is taken); made
+ *   on the same thread-default #GMainContext
  *
  * Creates a stopped pipeline driven by the thread-default #GMainContext;
  * call every function of this object from that context's thread. Nothing
- * is parsed yet: the description is parsed at the first start (and, for a
- * warm definition, kept in READY from then on), so problems show as a
- * "failed" report of that start.
+ * is built yet: the runner builds at the first start, so problems show as
+ * a "failed" report of that start.
  *
  * Returns: (transfer full): a new #OnDemandController
  */
 OnDemandController *
-on_demand_controller_new (PipelineDef *def)
+on_demand_controller_new (PipelineDef *def, OnDemandRunner *runner)
 {
   OnDemandController *self;
 
   g_return_val_if_fail (def != NULL, NULL);
+  g_return_val_if_fail (ON_DEMAND_IS_RUNNER (runner), NULL);
 
   self = g_object_new (ON_DEMAND_TYPE_CONTROLLER, NULL);
   self->def = pipeline_def_ref (def);
+  self->runner = g_object_ref (runner);
+  self->runner_handlers[0] = g_signal_connect (runner, "start-done",
+      G_CALLBACK (on_start_done), self);
+  self->runner_handlers[1] = g_signal_connect (runner, "first-buffer",
+      G_CALLBACK (on_first_buffer), self);
+  self->runner_handlers[2] = g_signal_connect (runner, "run-failed",
+      G_CALLBACK (on_run_failed), self);
+  self->runner_handlers[3]
+      = g_signal_connect (runner, "stop-done", G_CALLBACK (on_stop_done), self);
   realtime_backoff_init (&self->backoff, def->restart_backoff_min_ms,
       def->restart_backoff_max_ms);
   return self;
+}
+
+/**
+ * on_demand_controller_get_runner:
+ * @self: an #OnDemandController
+ *
+ * Returns: (transfer none): the runner that carries out this controller's
+ *   decisions
+ */
+OnDemandRunner *
+on_demand_controller_get_runner (OnDemandController *self)
+{
+  g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self), NULL);
+
+  return self->runner;
+}
+
+/**
+ * on_demand_controller_get_phase:
+ * @self: an #OnDemandController
+ *
+ * Returns: what the controller is doing now; %ON_DEMAND_PHASE_RESTART_PENDING
+ *   while failed with a restart scheduled
+ */
+OnDemandPhase
+on_demand_controller_get_phase (OnDemandController *self)
+{
+  g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self), ON_DEMAND_PHASE_IDLE);
+
+  return self->phase;
 }
 
 /**
@@ -1577,7 +831,8 @@ on_demand_controller_get_def (OnDemandController *self)
 OnDemandState
 on_demand_controller_get_state (OnDemandController *self)
 {
-  g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self), ON_DEMAND_STATE_STOPPED);
+  g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self),
+      ON_DEMAND_STATE_STOPPED);
 
   return self->state;
 }
@@ -1623,10 +878,7 @@ on_demand_controller_start (OnDemandController *self, GHashTable *params,
     if (self->state == ON_DEMAND_STATE_FAILED) {
       self->restarts_in_row = 0;
       realtime_backoff_reset (&self->backoff);
-      if (self->phase == PHASE_BACKOFF) {
-        clear_source (&self->backoff_source);
-        set_phase (self, PHASE_IDLE, "start request");
-      }
+      cancel_restart (self, "start request");
       report (self, ON_DEMAND_STATE_STARTING, request_id, NULL);
       converge (self);
     } else {
@@ -1644,10 +896,7 @@ on_demand_controller_start (OnDemandController *self, GHashTable *params,
   set_string (&self->stop_reason, NULL);
   self->restarts_in_row = 0;
   realtime_backoff_reset (&self->backoff);
-  if (self->phase == PHASE_BACKOFF) {
-    clear_source (&self->backoff_source);
-    set_phase (self, PHASE_IDLE, "start request");
-  }
+  cancel_restart (self, "start request");
   report (self, ON_DEMAND_STATE_STARTING, request_id, NULL);
   converge (self);
   flush_reports (self);
@@ -1659,9 +908,10 @@ on_demand_controller_start (OnDemandController *self, GHashTable *params,
  * @request_id: (nullable): the request being served
  *
  * Wishes the pipeline stopped and answers at once through "state-changed"
- * with @request_id: "stopping" (then "stopped" once the pipeline is in
- * NULL, or READY when warm, and released), or "stopped" when nothing
- * runs. Stopping a failed pipeline clears the failure ("stopped").
+ * with @request_id: "stopping" (then "stopped" once the runner drained
+ * the run and released it, the device too, or kept it warm), or
+ * "stopped" when nothing runs. Stopping a failed pipeline clears the
+ * failure ("stopped").
  */
 void
 on_demand_controller_stop (OnDemandController *self, const gchar *request_id)
@@ -1679,7 +929,7 @@ on_demand_controller_stop (OnDemandController *self, const gchar *request_id)
   if (!self->wish_run) {
     if (self->state == ON_DEMAND_STATE_STOPPED) {
       report (self, ON_DEMAND_STATE_STOPPED, request_id, NULL);
-    } else if (self->phase == PHASE_IDLE) {
+    } else if (self->phase == ON_DEMAND_PHASE_IDLE) {
       /* failed, given up: acknowledge and clear the failure */
       set_string (&self->request_id, request_id);
       report (self, ON_DEMAND_STATE_STOPPED, request_id, NULL);
@@ -1696,9 +946,9 @@ on_demand_controller_stop (OnDemandController *self, const gchar *request_id)
   self->wish_run = FALSE;
   set_string (&self->request_id, request_id);
   set_string (&self->stop_reason, NULL);
-  if (self->phase == PHASE_BACKOFF || self->phase == PHASE_IDLE) {
-    clear_source (&self->backoff_source);
-    set_phase (self, PHASE_IDLE, "stop request");
+  if (self->phase == ON_DEMAND_PHASE_RESTART_PENDING
+      || self->phase == ON_DEMAND_PHASE_IDLE) {
+    cancel_restart (self, "stop request");
     report (self, ON_DEMAND_STATE_STOPPED, request_id, NULL);
   } else {
     report (self, ON_DEMAND_STATE_STOPPING, request_id, NULL);
@@ -1720,7 +970,8 @@ on_demand_controller_stop (OnDemandController *self, const gchar *request_id)
  *   or playing
  */
 gboolean
-on_demand_controller_renew (OnDemandController *self, guint ttl_s, GError **error)
+on_demand_controller_renew (OnDemandController *self, guint ttl_s,
+    GError **error)
 {
   g_return_val_if_fail (ON_DEMAND_IS_CONTROLLER (self), FALSE);
 
@@ -1778,7 +1029,7 @@ on_demand_controller_get_lease_remaining (OnDemandController *self)
  * @self: an #OnDemandController
  * @stats: (out caller-allocates): the counters
  *
- * Fills @stats: runs that reached playing, failures reported (bus errors,
+ * Fills @stats: runs that reached playing, failures reported (run errors,
  * start timeouts, unexpected EOS, stuck state changes, parse errors),
  * restarts made by the restart policy, and the time from the start of the
  * last run that reached playing to its first buffer at a sink.
@@ -1798,9 +1049,10 @@ on_demand_controller_get_stats (OnDemandController *self, OnDemandStats *stats)
  * @callback: called on the object's main context when done
  * @user_data: data for @callback
  *
- * Stops the pipeline the way a stop request does (EOS bounded by
- * stop-timeout, so files are finalised, then NULL), drops a warm pipeline
- * too, cancels the lease and any pending restart, then calls @callback.
+ * Stops the pipeline the way a stop request does (a drain bounded by
+ * stop-timeout, so files are finalised, then release), releases a warm
+ * preparation too, cancels the lease and any pending restart, then calls
+ * @callback.
  * Reports "stopping" and "stopped" (without request id) when it was
  * running. From then on requests are answered with the current state and
  * change nothing. May be called more than once; each callback is called.
@@ -1821,10 +1073,7 @@ on_demand_controller_shutdown (OnDemandController *self,
     self->shutting_down = TRUE;
     clear_source (&self->lease_source);
     self->lease_deadline_us = 0;
-    if (self->phase == PHASE_BACKOFF) {
-      clear_source (&self->backoff_source);
-      set_phase (self, PHASE_IDLE, "shutdown");
-    }
+    cancel_restart (self, "shutdown");
     if (self->wish_run) {
       self->wish_run = FALSE;
       set_string (&self->request_id, NULL);
@@ -1843,8 +1092,8 @@ on_demand_controller_shutdown (OnDemandController *self,
  * @result: the result passed to the callback
  * @error: return location for a %GATEWAY_ERROR_TIMEOUT error
  *
- * Returns: %TRUE when everything reached NULL; %FALSE when a state change
- *   was stuck and had to be abandoned to its worker thread
+ * Returns: %TRUE when everything was released; %FALSE when a runner
+ *   operation was stuck and had to be abandoned
  */
 gboolean
 on_demand_controller_shutdown_finish (OnDemandController *self,
@@ -1859,24 +1108,21 @@ on_demand_controller_shutdown_finish (OnDemandController *self,
 /* GObject */
 
 static void
-on_demand_controller_get_property (GObject *object, guint prop_id, GValue *value,
-    GParamSpec *pspec)
+on_demand_controller_get_property (GObject *object, guint prop_id,
+    GValue *value, GParamSpec *pspec)
 {
   OnDemandController *self = ON_DEMAND_CONTROLLER (object);
 
   switch (prop_id) {
-    case PROP_PIPELINE:
-      if (self->inst) {
-        g_mutex_lock (&self->inst->lock);
-        g_value_set_object (value, self->inst->pipeline);
-        g_mutex_unlock (&self->inst->lock);
-      }
-      break;
     case PROP_STATE_CHANGE_GRACE:
       g_value_set_uint (value, self->grace_ms);
       break;
     case PROP_RESTART_PENDING:
-      g_value_set_boolean (value, self->phase == PHASE_BACKOFF);
+      g_value_set_boolean (value,
+          self->phase == ON_DEMAND_PHASE_RESTART_PENDING);
+      break;
+    case PROP_RESTART_DELAY:
+      g_value_set_uint (value, self->restart_delay_ms);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1905,7 +1151,7 @@ on_demand_controller_init (OnDemandController *self)
   self->grace_ms = DEFAULT_STATE_CHANGE_GRACE_MS;
   self->params = gateway_params_values_copy (NULL);
   self->state = ON_DEMAND_STATE_STOPPED;
-  self->phase = PHASE_IDLE;
+  self->phase = ON_DEMAND_PHASE_IDLE;
   g_queue_init (&self->reports);
   self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
 }
@@ -1915,13 +1161,24 @@ static void
 on_demand_controller_dispose (GObject *object)
 {
   OnDemandController *self = ON_DEMAND_CONTROLLER (object);
+  guint i;
 
   clear_source (&self->start_source);
   clear_source (&self->stuck_source);
   clear_source (&self->lease_source);
-  clear_source (&self->backoff_source);
-  self->op = NULL;
-  drop_instance (self);
+  clear_source (&self->restart_source);
+  if (self->runner) {
+    for (i = 0; i < G_N_ELEMENTS (self->runner_handlers); i++)
+      g_clear_signal_handler (&self->runner_handlers[i], self->runner);
+    /* Whatever the runner holds for us (a run, an operation in flight, a
+     * warm preparation) goes, without waiting. */
+    if ((self->phase != ON_DEMAND_PHASE_IDLE
+            && self->phase != ON_DEMAND_PHASE_RESTART_PENDING)
+        || self->prepared)
+      on_demand_runner_abandon (self->runner);
+    self->prepared = FALSE;
+    g_clear_object (&self->runner);
+  }
   g_queue_clear_full (&self->reports, report_free);
 
   G_OBJECT_CLASS (on_demand_controller_parent_class)->dispose (object);
@@ -1956,24 +1213,13 @@ on_demand_controller_class_init (OnDemandControllerClass *klass)
   object_class->finalize = on_demand_controller_finalize;
 
   /**
-   * OnDemandController:pipeline:
-   *
-   * The parsed #GstPipeline of the current run (or the warm one kept in
-   * READY), %NULL when none. For diagnostics and tests: reading its
-   * properties is fine, changing its state is not.
-   */
-  props[PROP_PIPELINE] = g_param_spec_object ("pipeline", "Pipeline",
-      "The current GstPipeline, if any", GST_TYPE_ELEMENT,
-      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-
-  /**
    * OnDemandController:state-change-grace:
    *
-   * Milliseconds a state change may take beyond its own bound (the
-   * start-timeout for a start, the stop-timeout for a stop's EOS wait,
-   * nothing for a teardown) before it is declared stuck: the pipeline is
-   * then abandoned to its worker thread and "failed" ("stuck in state
-   * change") is reported.
+   * Milliseconds a runner operation may take beyond its own bound (the
+   * start-timeout for a start, the stop-timeout for a stop's drain,
+   * nothing for a release) before it is declared stuck: the runner is
+   * then told to abandon it and "failed" ("stuck in state change") is
+   * reported.
    */
   props[PROP_STATE_CHANGE_GRACE]
       = g_param_spec_uint ("state-change-grace", "State change grace",
@@ -1985,12 +1231,23 @@ on_demand_controller_class_init (OnDemandControllerClass *klass)
   /**
    * OnDemandController:restart-pending:
    *
-   * %TRUE while the pipeline is failed and the restart policy has a
-   * restart scheduled: "failed" is then not final, and replacing the
-   * object would cancel the restart.
+   * %TRUE in phase %ON_DEMAND_PHASE_RESTART_PENDING: the pipeline is
+   * failed and the restart policy has a restart scheduled, so "failed" is
+   * not final, and replacing the object would cancel the restart.
    */
   props[PROP_RESTART_PENDING] = g_param_spec_boolean ("restart-pending",
       "Restart pending", "A restart after a failure is scheduled", FALSE,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * OnDemandController:restart-delay:
+   *
+   * Milliseconds between the failure and the scheduled restart, as drawn
+   * by the restart policy (jittered, within restart-backoff-min and
+   * restart-backoff-max); 0 when no restart is pending.
+   */
+  props[PROP_RESTART_DELAY] = g_param_spec_uint ("restart-delay",
+      "Restart delay", "Delay of the scheduled restart in ms", 0, G_MAXUINT, 0,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, props);

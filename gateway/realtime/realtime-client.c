@@ -772,6 +772,228 @@ realtime_client_heartbeat_now (RealtimeClient *self)
   on_heartbeat_tick (self);
 }
 
+/* --- flush --- */
+
+/* One "flush, then leave": the task's data. Every handler and source is
+ * owned here and goes in flush_teardown(). */
+typedef struct
+{
+  RealtimeClient *client; /* unowned: the task's source object holds it */
+  guint timeout_ms;
+  gulong heartbeat_id;
+  gulong state_id;
+  GSource *timeout_source;
+  GSource *cancel_source;
+  /* The heartbeats_ok count that proves the flush: set when the first
+   * heartbeat after the start goes out (0 until then). One already
+   * pending at the start was written before the last frames: its reply
+   * proves nothing about them. Counts, not flags, because one reply may
+   * be reported to a flush after another flush sent the next heartbeat. */
+  guint proof_ok;
+  GError *error; /* the result, once known: NULL is TRUE */
+  GSource *return_source; /* carries the result to the caller */
+} Flush;
+
+static void
+flush_teardown (Flush *flush)
+{
+  g_clear_signal_handler (&flush->heartbeat_id, flush->client);
+  g_clear_signal_handler (&flush->state_id, flush->client);
+  realtime_source_clear (&flush->timeout_source);
+  realtime_source_clear (&flush->cancel_source);
+}
+
+static void
+flush_free (gpointer data)
+{
+  Flush *flush = data;
+
+  flush_teardown (flush);
+  realtime_source_clear (&flush->return_source);
+  g_clear_error (&flush->error);
+  g_free (flush);
+}
+
+static gboolean
+on_flush_return (gpointer data)
+{
+  GTask *task = data;
+  Flush *flush = g_task_get_task_data (task);
+
+  g_clear_pointer (&flush->return_source, g_source_unref);
+  if (flush->error)
+    g_task_return_error (task, g_steal_pointer (&flush->error));
+  else
+    g_task_return_boolean (task, TRUE);
+  /* The reference the flush held since realtime_client_flush_async(). */
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
+}
+
+/* Ends the flush with @error (taken; NULL: proven). The result goes out
+ * from an idle, so that the caller's callback never runs inside a signal
+ * of the client or of its socket: it may well disconnect or drop the
+ * client. */
+static void
+flush_complete (GTask *task, GError *error)
+{
+  Flush *flush = g_task_get_task_data (task);
+
+  flush_teardown (flush);
+  flush->error = error;
+  flush->return_source = g_idle_source_new ();
+  g_source_set_callback (flush->return_source, on_flush_return, task, NULL);
+  g_source_attach (flush->return_source, g_task_get_context (task));
+}
+
+static void
+on_flush_heartbeat (RealtimeClient *self, RealtimeHeartbeatStatus status,
+    gdouble rtt_ms, gpointer user_data)
+{
+  GTask *task = user_data;
+  Flush *flush = g_task_get_task_data (task);
+
+  switch (status) {
+    case REALTIME_HEARTBEAT_SENT:
+      if (flush->proof_ok == 0)
+        flush->proof_ok = self->stats.heartbeats_ok + 1;
+      break;
+    case REALTIME_HEARTBEAT_OK:
+      if (flush->proof_ok != 0
+          && self->stats.heartbeats_ok >= flush->proof_ok) {
+        g_debug ("client: flushed, the server read everything sent");
+        flush_complete (task, NULL);
+      } else {
+        /* The reply to the heartbeat pending at the start: send ours
+         * (unless another flush just did). */
+        realtime_client_heartbeat_now (self);
+      }
+      break;
+    case REALTIME_HEARTBEAT_TIMEOUT:
+      /* The connection is dropped next, which completes the flush. */
+      break;
+  }
+}
+
+static void
+on_flush_state (RealtimeClient *self, RealtimeClientState state,
+    const gchar *reason, gpointer user_data)
+{
+  if (state == REALTIME_CLIENT_STATE_CONNECTED)
+    return;
+  flush_complete (user_data,
+      g_error_new (REALTIME_ERROR, REALTIME_ERROR_DISCONNECTED,
+          "the connection ended before the server "
+          "confirmed the last frames (%s)",
+          reason));
+}
+
+static gboolean
+on_flush_timeout (gpointer data)
+{
+  GTask *task = data;
+  Flush *flush = g_task_get_task_data (task);
+
+  g_clear_pointer (&flush->timeout_source, g_source_unref);
+  flush_complete (task,
+      g_error_new (REALTIME_ERROR, REALTIME_ERROR_TIMEOUT,
+          "the server did not confirm the last frames within %u ms",
+          flush->timeout_ms));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_flush_cancelled (GCancellable *cancellable, gpointer data)
+{
+  GTask *task = data;
+  Flush *flush = g_task_get_task_data (task);
+
+  g_clear_pointer (&flush->cancel_source, g_source_unref);
+  flush_complete (task,
+      g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "flush cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * realtime_client_flush_async:
+ * @self: the client
+ * @timeout_ms: how long to wait for the proof; 0 waits as long as the
+ *   connection lives (a missed heartbeat ends it)
+ * @cancellable: (nullable): cancels the wait
+ * @callback: called on the thread-default main context of this call
+ * @user_data: for @callback
+ *
+ * "Flush, then leave": sends a heartbeat (after the one pending, if any:
+ * that one was written before the last frames) and completes when its
+ * reply arrives, which proves that the server has read every frame sent
+ * before. Call it, on the client's context, after the last report and
+ * before realtime_client_disconnect().
+ */
+void
+realtime_client_flush_async (RealtimeClient *self, guint timeout_ms,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task;
+  Flush *flush;
+
+  g_return_if_fail (REALTIME_IS_CLIENT (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, realtime_client_flush_async);
+  if (!_realtime_client_is_connected (self)) {
+    /* Returned from an idle: the caller never sees its callback run
+     * inside this call. */
+    g_task_return_new_error (task, REALTIME_ERROR, REALTIME_ERROR_DISCONNECTED,
+        "not connected: nothing can be confirmed");
+    g_object_unref (task);
+    return;
+  }
+  flush = g_new0 (Flush, 1);
+  flush->client = self;
+  flush->timeout_ms = timeout_ms;
+  g_task_set_task_data (task, flush, flush_free);
+
+  /* The task's own reference is kept until flush_complete(). */
+  flush->heartbeat_id = g_signal_connect (self, "heartbeat",
+      G_CALLBACK (on_flush_heartbeat), task);
+  flush->state_id = g_signal_connect (self, "state-changed",
+      G_CALLBACK (on_flush_state), task);
+  if (timeout_ms > 0)
+    flush->timeout_source = realtime_timeout_source_attach (self->context,
+        timeout_ms, on_flush_timeout, task);
+  if (cancellable) {
+    flush->cancel_source = g_cancellable_source_new (cancellable);
+    g_source_set_callback (flush->cancel_source,
+        (GSourceFunc)(void (*) (void))on_flush_cancelled, task, NULL);
+    g_source_attach (flush->cancel_source, self->context);
+  }
+  /* Sends now (and arms through the "sent" report) unless one is
+   * pending; then the pending reply sends ours. */
+  realtime_client_heartbeat_now (self);
+}
+
+/**
+ * realtime_client_flush_finish:
+ * @self: the client
+ * @result: the result given to the callback
+ * @error: REALTIME_ERROR_DISCONNECTED (not connected, or the connection
+ *   ended first), REALTIME_ERROR_TIMEOUT, or G_IO_ERROR_CANCELLED
+ *
+ * Returns: %TRUE when the server confirmed every frame sent before the
+ * flush; %FALSE with @error set otherwise.
+ */
+gboolean
+realtime_client_flush_finish (RealtimeClient *self, GAsyncResult *result,
+    GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result,
+                            realtime_client_flush_async),
+      FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 RealtimeClientState
 realtime_client_get_state (RealtimeClient *self)
 {

@@ -143,8 +143,11 @@ void realtime_client_heartbeat_now (RealtimeClient *client);
 
 /* "Flush, then leave": completes once the server has read everything sent
  * so far (a heartbeat's reply proves it, the socket being ordered), or
- * after @timeout_ms, or at once when not connected. TRUE when proven.
- * Used before a disconnect so that a last report is not lost. */
+ * after @timeout_ms (0: no deadline of its own), or at once when not
+ * connected, or when the connection ends first. TRUE when proven; else
+ * FALSE with a REALTIME_ERROR (TIMEOUT, DISCONNECTED) or
+ * G_IO_ERROR_CANCELLED. Used before a disconnect so that a last report is
+ * not lost. */
 void realtime_client_flush_async (RealtimeClient *client, guint timeout_ms,
     GCancellable *cancellable, GAsyncReadyCallback callback,
     gpointer user_data);

@@ -9,7 +9,7 @@
  *   written (null when unset) because the server drops frames without it.
  * vsn 2.0.0: text frames, one JSON array
  *   [join_ref, ref, topic, event, payload], plus binary frames whose first
- *   byte is the kind (see PROTOCOL.md section 2): decoded kinds are 1 (reply),
+ *   byte is the kind (the binary serializer of vsn 2.0.0): decoded kinds are 1 (reply),
  *   2 (broadcast) and 4 (user broadcast); kinds 0 and 3 (client to server)
  *   are encoded by realtime_codec_encode_user_broadcast_push() for tests and
  *   tools, and decoded by realtime_codec_decode_binary() so a local server

@@ -17,7 +17,7 @@ typedef struct
 {
   gchar *url; /* project URL or ws(s):// URL */
   gchar *api_key_file; /* resolved by gateway_secret_file_read */
-  gchar *api_key; /* a secret; used when api_key_file is NULL */
+  gchar *api_key; /* a secret; set this or api_key_file, not both */
   gboolean api_key_in_header;
   gchar *access_token_file; /* nullable; watch it with RealtimeTokenWatch */
   gchar *ca_file; /* nullable: system CAs */

@@ -64,19 +64,21 @@ check_config (GatewayConfig *c)
   g_auto (GStrv) vars = NULL;
   guint i;
 
-  FUZZ_ASSERT (c->url && *c->url, "no url");
+  FUZZ_ASSERT (c->realtime.url && *c->realtime.url, "no url");
   FUZZ_ASSERT (c->channel && *c->channel, "no channel");
   FUZZ_ASSERT (c->ev_start && *c->ev_start && c->ev_stop && *c->ev_stop
           && c->ev_renew && *c->ev_renew && c->ev_status && *c->ev_status
           && c->ev_reply && *c->ev_reply,
       "an event name is empty");
-  FUZZ_ASSERT (c->backoff_min_ms <= c->backoff_max_ms,
-      "backoff min %u above max %u", c->backoff_min_ms, c->backoff_max_ms);
-  FUZZ_ASSERT (c->heartbeat_interval_ms > 0 && c->join_timeout_ms > 0,
+  FUZZ_ASSERT (c->realtime.backoff_min_ms <= c->realtime.backoff_max_ms,
+      "backoff min %u above max %u", c->realtime.backoff_min_ms,
+      c->realtime.backoff_max_ms);
+  FUZZ_ASSERT (c->realtime.heartbeat_interval_ms > 0
+          && c->realtime.join_timeout_ms > 0,
       "a zero interval or timeout");
-  check_path ("api-key-file", c->api_key_file);
-  check_path ("access-token-file", c->access_token_file);
-  check_path ("ca-file", c->ca_file);
+  check_path ("api-key-file", c->realtime.api_key_file);
+  check_path ("access-token-file", c->realtime.access_token_file);
+  check_path ("ca-file", c->realtime.ca_file);
   check_path ("recordings-dir", c->recordings_dir);
   for (i = 0; c->pipelines_dirs && c->pipelines_dirs[i]; i++)
     check_path ("pipelines-dirs", c->pipelines_dirs[i]);

@@ -44,7 +44,7 @@ JOIN_CONFIG = (b'{"config":{"broadcast":{"ack":false,"self":false},'
                b'"postgres_changes":[],"private":false}}')
 
 CODEC = {
-    # PROTOCOL.md section 11: real frames of realtime-js and the server.
+    # Real frames of realtime-js and the server.
     "v2-join": V2 + b'["1","1","realtime:T","phx_join",' + JOIN_CONFIG + b']',
     "v2-join-reply": V2 + b'["1","1","realtime:T","phx_reply",'
     b'{"response":{"postgres_changes":[]},"status":"ok"}]',

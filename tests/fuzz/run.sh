@@ -29,22 +29,19 @@ if ! [[ $SECONDS_PER_TARGET =~ ^[0-9]+$ ]] || ((SECONDS_PER_TARGET < 1)); then
   exit 2
 fi
 
-passed=0
-failed=0
+# shellcheck source=tests/support/rt-test-lib.sh
+source "$FUZZ_DIR/../support/rt-test-lib.sh"
 
 if [[ ${FUZZ_NO_BUILD:-0} != 1 ]]; then
   "$FUZZ_DIR/build.sh" "$OUT"
   case $? in
     0) ;;
     77)
-      printf 'SKIP fuzz: clang with libFuzzer is not installed (see above)\n'
-      printf '0 passed, 0 failed\n'
-      exit 77
+      rt_skip "fuzz: clang with libFuzzer is not installed (see above)"
       ;;
     *)
       # The targets that did build still run.
-      printf 'FAIL fuzz-build: a target does not build (see above)\n'
-      failed=$((failed + 1))
+      rt_fail fuzz-build "a target does not build (see above)"
       ;;
   esac
 fi
@@ -76,8 +73,7 @@ show_input() {
 for t in "${targets[@]}"; do
   bin=$OUT/$t
   if [[ ! -x $bin ]]; then
-    printf 'FAIL %s: %s was not built\n' "$t" "$bin"
-    failed=$((failed + 1))
+    rt_fail "$t" "$bin was not built"
     continue
   fi
   seeds=$FUZZ_DIR/corpus/$t
@@ -105,12 +101,10 @@ for t in "${targets[@]}"; do
   if ((rc == 0 && ${#found[@]} == 0)); then
     stats=$(grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$log" \
       | tail -n 1)
-    printf 'PASS %s (%s)\n' "$t" "${stats:-done}"
-    passed=$((passed + 1))
+    rt_pass "$t (${stats:-done})"
     continue
   fi
-  failed=$((failed + 1))
-  printf 'FAIL %s: exit %d\n' "$t" "$rc"
+  rt_fail "$t" "exit $rc"
   grep -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|FUZZ_ASSERT|SUMMARY' \
     "$log" | head -n 20
   for f in "${found[@]}"; do
@@ -120,5 +114,4 @@ for t in "${targets[@]}"; do
   ((${#found[@]} > 0)) || tail -n 40 "$log"
 done
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
-((failed == 0))
+rt_finish

@@ -23,24 +23,26 @@
  * RT_HOSTILE_TARGET=daemon|element (default: both) picks the variant;
  * RT_GATEWAY_BIN, RT_HOSTILE_CORPUS and RT_PIPELINES_DIR locate the
  * daemon, the corpus file and the shipped pipeline definitions; the
- * element is found through GST_PLUGIN_PATH_1_0.
+ * element is found through GST_PLUGIN_PATH_1_0, its inner source is the
+ * fake camera (rtfakecamera, which counts opens and params set).
+ * RT_TEST_KEEP keeps the temporary directory.
  */
 #include "test-util.h"
 
+#include "fake-camera.h"
+#include "gateway-process.h"
+#include "reply-collector.h"
 #include "rt-server.h"
 
 #include <gio/gio.h>
 #include <errno.h>
 #include <glib/gstdio.h>
-#include <gst/base/gstpushsrc.h>
 #include <gst/check/gstharness.h>
 #include <libsoup/soup.h>
 #include <malloc.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -449,168 +451,6 @@ add_generated (GPtrArray *cases)
 }
 
 /* ---------------------------------------------------------------------- */
-/* rthostilesrc: the element variant's inner source. It takes the shipped
- * test-pattern-file params (pattern, bitrate, location) and counts every
- * instance, start and location set, so "nothing started" is checked on
- * the source itself. */
-
-static gint fake_instances;
-static gint fake_starts;
-static gint fake_location_sets;
-static gchar *fake_last_location;
-static GMutex fake_lock;
-
-typedef struct
-{
-  GstPushSrc parent;
-  gchar *pattern;
-  guint bitrate;
-  gchar *location;
-  guint64 n;
-} RtHostileSrc;
-
-typedef struct
-{
-  GstPushSrcClass parent_class;
-} RtHostileSrcClass;
-
-static GType rt_hostile_src_get_type (void);
-G_DEFINE_TYPE (RtHostileSrc, rt_hostile_src, GST_TYPE_PUSH_SRC);
-
-enum
-{
-  FAKE_PROP_0,
-  FAKE_PROP_PATTERN,
-  FAKE_PROP_BITRATE,
-  FAKE_PROP_LOCATION,
-};
-
-static GstStaticPadTemplate fake_src_template
-    = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-        GST_STATIC_CAPS ("video/x-raw, format=(string)GRAY8, width=(int)16, "
-                         "height=(int)16, framerate=(fraction)30/1"));
-
-static void
-rt_hostile_src_set_property (GObject *object, guint id, const GValue *value,
-    GParamSpec *pspec)
-{
-  RtHostileSrc *self = (RtHostileSrc *)object;
-
-  switch (id) {
-    case FAKE_PROP_PATTERN:
-      g_free (self->pattern);
-      self->pattern = g_value_dup_string (value);
-      break;
-    case FAKE_PROP_BITRATE:
-      self->bitrate = g_value_get_uint (value);
-      break;
-    case FAKE_PROP_LOCATION:
-      g_free (self->location);
-      self->location = g_value_dup_string (value);
-      g_mutex_lock (&fake_lock);
-      fake_location_sets++;
-      g_free (fake_last_location);
-      fake_last_location = g_strdup (self->location);
-      g_mutex_unlock (&fake_lock);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-  }
-}
-
-static void
-rt_hostile_src_get_property (GObject *object, guint id, GValue *value,
-    GParamSpec *pspec)
-{
-  RtHostileSrc *self = (RtHostileSrc *)object;
-
-  switch (id) {
-    case FAKE_PROP_PATTERN:
-      g_value_set_string (value, self->pattern);
-      break;
-    case FAKE_PROP_BITRATE:
-      g_value_set_uint (value, self->bitrate);
-      break;
-    case FAKE_PROP_LOCATION:
-      g_value_set_string (value, self->location);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-  }
-}
-
-static gboolean
-rt_hostile_src_start (GstBaseSrc *bsrc)
-{
-  RtHostileSrc *self = (RtHostileSrc *)bsrc;
-
-  g_atomic_int_inc (&fake_starts);
-  self->n = 0;
-  return TRUE;
-}
-
-static GstFlowReturn
-rt_hostile_src_create (GstPushSrc *psrc, GstBuffer **out)
-{
-  RtHostileSrc *self = (RtHostileSrc *)psrc;
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, 16 * 16, NULL);
-
-  gst_buffer_memset (buf, 0, 0x80, 16 * 16);
-  GST_BUFFER_PTS (buf) = self->n * GST_SECOND / 30;
-  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
-  self->n++;
-  g_usleep (G_USEC_PER_SEC / 30);
-  *out = buf;
-  return GST_FLOW_OK;
-}
-
-static void
-rt_hostile_src_finalize (GObject *object)
-{
-  RtHostileSrc *self = (RtHostileSrc *)object;
-
-  g_free (self->pattern);
-  g_free (self->location);
-  g_atomic_int_add (&fake_instances, -1);
-  G_OBJECT_CLASS (rt_hostile_src_parent_class)->finalize (object);
-}
-
-static void
-rt_hostile_src_class_init (RtHostileSrcClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-
-  object_class->set_property = rt_hostile_src_set_property;
-  object_class->get_property = rt_hostile_src_get_property;
-  object_class->finalize = rt_hostile_src_finalize;
-  g_object_class_install_property (object_class, FAKE_PROP_PATTERN,
-      g_param_spec_string ("pattern", "Pattern", "Pattern", "smpte",
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  g_object_class_install_property (object_class, FAKE_PROP_BITRATE,
-      g_param_spec_uint ("bitrate", "Bitrate", "kbit/s", 1, G_MAXUINT, 2000,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  g_object_class_install_property (object_class, FAKE_PROP_LOCATION,
-      g_param_spec_string ("location", "Location", "File", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-  gst_element_class_add_static_pad_template (element_class, &fake_src_template);
-  gst_element_class_set_static_metadata (element_class, "Hostile test source",
-      "Source/Video", "Counts starts and locations", "realtime-gateway");
-  GST_BASE_SRC_CLASS (klass)->start = rt_hostile_src_start;
-  GST_PUSH_SRC_CLASS (klass)->create = rt_hostile_src_create;
-}
-
-static void
-rt_hostile_src_init (RtHostileSrc *self)
-{
-  g_atomic_int_inc (&fake_instances);
-  self->pattern = g_strdup ("smpte");
-  self->bitrate = 2000;
-  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
-  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
-}
-
-/* ---------------------------------------------------------------------- */
 /* fixture: the server, a temporary directory, and one target */
 
 typedef struct
@@ -618,14 +458,14 @@ typedef struct
   gboolean element; /* else the daemon */
   const gchar *pipeline; /* @P@ */
   RtServer *server;
-  gchar *dir;
+  RtReplyCollector *replies; /* pipeline_state on TOPIC */
+  /* The temporary directory (its apikey, recordings/, pipelines/), and for
+   * the daemon variant the daemon. */
+  RtGatewayProcess *gp;
+  const gchar *dir;
   gchar *recordings;
-  gchar *log;
   gint64 start_time; /* real time, seconds */
   gchar *passwd; /* /etc/passwd at the start */
-  /* daemon */
-  GSubprocess *daemon;
-  guint metrics_port;
   /* element */
   GstElement *src;
   GstHarness *harness;
@@ -652,31 +492,6 @@ problem (const gchar *format, ...)
   g_string_append_c (f.problems, '\n');
 }
 
-static void
-write_file (const gchar *dir, const gchar *name, const gchar *text)
-{
-  g_autofree gchar *path = g_build_filename (dir, name, NULL);
-  GError *error = NULL;
-
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
-}
-
-static guint
-free_port (void)
-{
-  g_autoptr (GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4,
-      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
-  g_autoptr (GInetAddress) lo
-      = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) a = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-
-  g_socket_bind (s, a, TRUE, NULL);
-  bound = g_socket_get_local_address (s, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 static const gchar *
 env_or_fail (const gchar *name)
 {
@@ -686,91 +501,21 @@ env_or_fail (const gchar *name)
   return v;
 }
 
-static void
-rm_rf (const gchar *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    if (g_file_test (child, G_FILE_TEST_IS_DIR)
-        && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-      rm_rf (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
-}
-
-static void
-dump_log (void)
-{
-  g_autofree gchar *text = NULL;
-
-  if (f.log && g_file_get_contents (f.log, &text, NULL, NULL)) {
-    gsize len = strlen (text);
-    g_printerr ("----- daemon log (last 6000 bytes) -----\n%s\n",
-        text + (len > 6000 ? len - 6000 : 0));
-  }
-}
-
 /* --- daemon ------------------------------------------------------------ */
-
-static gchar *
-http_get (const gchar *path, guint *status)
-{
-  g_autoptr (SoupSession) s
-      = soup_session_new_with_options ("timeout", 10, NULL);
-  g_autofree gchar *url
-      = g_strdup_printf ("http://127.0.0.1:%u%s", f.metrics_port, path);
-  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
-  g_autoptr (GBytes) body = NULL;
-  g_autoptr (GError) error = NULL;
-  gsize len;
-  const gchar *data;
-
-  *status = 0;
-  body = soup_session_send_and_read (s, msg, NULL, &error);
-  if (!body)
-    return NULL;
-  *status = soup_message_get_status (msg);
-  data = g_bytes_get_data (body, &len);
-  return g_strndup (data, len);
-}
 
 static gdouble
 metric (const gchar *name)
 {
-  guint status = 0;
-  g_autofree gchar *text = http_get ("/metrics", &status);
-  g_auto (GStrv) lines = NULL;
-  gsize n = strlen (name);
-  guint i;
-
-  if (!text || status != 200)
-    return -1;
-  lines = g_strsplit (text, "\n", -1);
-  for (i = 0; lines[i]; i++)
-    if (strncmp (lines[i], name, n) == 0 && lines[i][n] == ' ')
-      return g_ascii_strtod (lines[i] + n + 1, NULL);
-  return -1;
+  return rt_gateway_process_metric (f.gp, name);
 }
 
 static gboolean
 daemon_alive (void)
 {
-  return f.daemon && g_subprocess_get_identifier (f.daemon) != NULL;
+  return rt_gateway_process_is_running (f.gp);
 }
 
 static void teardown (void);
-
-/* A crashed or killed test must not leave the daemon behind. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
 
 static void
 daemon_setup (void)
@@ -779,49 +524,26 @@ daemon_setup (void)
       = g_build_filename (env_or_fail ("RT_PIPELINES_DIR"),
           DAEMON_PIPELINE ".pipeline", NULL);
   g_autofree gchar *def = NULL;
-  g_autofree gchar *pipelines = g_build_filename (f.dir, "pipelines", NULL);
-  g_autofree gchar *config = g_build_filename (f.dir, "gateway.conf", NULL);
-  g_autofree gchar *conf_text = NULL;
-  g_autoptr (GSubprocessLauncher) l
-      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   GError *error = NULL;
 
   /* The shipped definition, as installed: only it, so the daemon does not
    * depend on cameras or SRT for the check of every param's target. */
   fail_unless (g_file_get_contents (shipped, &def, NULL, &error), "%s: %s",
       shipped, error ? error->message : "");
-  g_mkdir (pipelines, 0700);
-  write_file (pipelines, DAEMON_PIPELINE ".pipeline", def);
-  f.metrics_port = free_port ();
-  conf_text = g_strdup_printf ("[realtime]\nurl=%s\napi-key-file=apikey\n"
-                               "channel=" CHANNEL
-                               "\nheartbeat-interval=2\njoin-timeout=2\n"
-                               "backoff-min=0.05\nbackoff-max=0.5\n"
-                               "[gateway]\nid=hostile-robot\npipelines-dirs="
-                               "pipelines\n"
-                               "recordings-dir=recordings\nmetrics-address=127."
-                               "0.0.1:%u\n",
-      rt_server_get_url (f.server), f.metrics_port);
-  write_file (f.dir, "gateway.conf", conf_text);
-
-  f.log = g_build_filename (f.dir, "daemon.log", NULL);
-  g_subprocess_launcher_set_stderr_file_path (l, f.log);
-  g_subprocess_launcher_set_cwd (l, f.dir);
-  /* As in production (this process runs with G_SLICE=always-malloc). */
-  g_subprocess_launcher_unsetenv (l, "G_SLICE");
-  /* Every level, so log injection at debug level is caught too. */
-  g_subprocess_launcher_setenv (l, "G_MESSAGES_DEBUG", "all", TRUE);
-  g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
-  f.daemon = g_subprocess_launcher_spawn (l, &error,
-      env_or_fail ("RT_GATEWAY_BIN"), "run", "--config", config, NULL);
-  g_assert_no_error (error);
+  rt_gateway_process_write_file (f.gp, "pipelines/" DAEMON_PIPELINE ".pipeline",
+      def);
+  rt_gateway_process_write_config (f.gp, rt_server_get_url (f.server), CHANNEL,
+      "heartbeat-interval=2\n", "id=hostile-robot\n");
+  /* Every level (the default of RtGatewayProcess), so log injection at
+   * debug level is caught too. */
+  rt_gateway_process_run (f.gp);
   if (!RT_WAIT_UNTIL (rt_server_count_members (f.server, TOPIC) >= 1
               || !daemon_alive (),
           15000)
       || !daemon_alive ()
       /* Joined on its side too (it has read the join reply). */
       || !RT_WAIT_UNTIL (metric ("realtime_channel_joined") == 1, 5000)) {
-    dump_log ();
+    rt_gateway_process_dump_log (f.gp);
     teardown ();
     fail ("the daemon never joined the channel");
   }
@@ -830,15 +552,8 @@ daemon_setup (void)
 static void
 daemon_teardown (void)
 {
-  if (!f.daemon)
-    return;
-  if (daemon_alive ()) {
-    g_subprocess_send_signal (f.daemon, SIGTERM);
-    if (!RT_WAIT_UNTIL (!daemon_alive (), 15000))
-      g_subprocess_force_exit (f.daemon);
-  }
-  g_subprocess_wait (f.daemon, NULL, NULL);
-  g_clear_object (&f.daemon);
+  if (f.gp)
+    rt_gateway_process_stop (f.gp, 15000);
 }
 
 /* --- element ----------------------------------------------------------- */
@@ -903,7 +618,7 @@ element_joined (void)
   return g_strcmp0 (state, "joined") == 0;
 }
 
-/* The shipped definition's [param:*] groups, bound to rthostilesrc. */
+/* The shipped definition's [param:*] groups, bound to rtfakecamera. */
 static gchar *
 element_params_file (void)
 {
@@ -938,7 +653,7 @@ element_params_file (void)
     }
   }
   text = g_key_file_to_data (out, NULL, NULL);
-  write_file (f.dir, "cam.params", text);
+  rt_test_write_file (f.dir, "cam.params", text);
   return g_build_filename (f.dir, "cam.params", NULL);
 }
 
@@ -954,7 +669,7 @@ element_setup (void)
   gst_object_ref_sink (f.src);
   g_object_set (f.src, "url", rt_server_get_url (f.server), "api-key-file", key,
       "channel", CHANNEL, "heartbeat-interval", 1000, "join-timeout", 2000,
-      "backoff-min", 10, "backoff-max", 300, "source", "rthostilesrc name=src",
+      "backoff-min", 10, "backoff-max", 300, "source", "rtfakecamera name=src",
       "params-file", params, NULL);
   gst_element_set_bus (f.src, bus);
   gst_object_unref (bus);
@@ -1029,13 +744,11 @@ setup_common (gboolean element)
   g_file_get_contents ("/etc/passwd", &f.passwd, NULL, NULL);
   f.server = rt_server_new (0, RT_TEST_API_KEY, &error);
   g_assert_no_error (error);
-  f.dir = g_dir_make_tmp ("rtg-hostile-XXXXXX", &error);
-  g_assert_no_error (error);
-  f.recordings = g_build_filename (f.dir, "recordings", NULL);
-  g_mkdir (f.recordings, 0700);
-  write_file (f.dir, "apikey", RT_TEST_API_KEY "\n");
-  g_atomic_int_set (&fake_starts, 0);
-  g_atomic_int_set (&fake_location_sets, 0);
+  f.replies = rt_reply_collector_new (f.server, TOPIC, NULL);
+  f.gp = rt_gateway_process_new ("hostile");
+  f.dir = rt_gateway_process_get_dir (f.gp);
+  f.recordings = rt_gateway_process_path (f.gp, "recordings");
+  rt_fake_camera_reset ();
 }
 
 static void
@@ -1061,15 +774,12 @@ teardown (void)
     element_teardown ();
   else
     daemon_teardown ();
+  g_clear_pointer (&f.replies, rt_reply_collector_free);
   g_clear_pointer (&f.server, rt_server_free);
   rt_test_run_for (20);
-  if (g_getenv ("RT_HOSTILE_KEEP"))
-    g_printerr ("kept %s\n", f.dir);
-  else
-    rm_rf (f.dir);
-  g_clear_pointer (&f.dir, g_free);
+  g_clear_pointer (&f.gp, rt_gateway_process_free);
+  f.dir = NULL;
   g_clear_pointer (&f.recordings, g_free);
-  g_clear_pointer (&f.log, g_free);
   g_clear_pointer (&f.passwd, g_free);
   g_string_free (f.problems, TRUE);
   f.problems = NULL;
@@ -1144,88 +854,18 @@ rest_post (const gchar *event, const gchar *content_type, const gchar *data,
   return job.status;
 }
 
-typedef struct
-{
-  gchar *state;
-  gchar *request_id; /* nullable */
-  gchar *error; /* nullable */
-  gchar *pipeline; /* nullable */
-  gsize size; /* of the reply's payload, as JSON */
-} Reply;
-
+/* Forgets the replies so far, and the server's frames with them. */
 static void
-reply_free (Reply *r)
+clear_replies (void)
 {
-  g_free (r->state);
-  g_free (r->request_id);
-  g_free (r->error);
-  g_free (r->pipeline);
-  g_free (r);
-}
-
-static gchar *
-dup_member (JsonObject *o, const gchar *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  if (!n || !JSON_NODE_HOLDS_VALUE (n)
-      || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return g_strdup (json_node_get_string (n));
-}
-
-/* Every pipeline_state the target sent since the frames were cleared. */
-static GPtrArray *
-collect_replies (void)
-{
-  GPtrArray *frames = rt_server_get_frames (f.server);
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)reply_free);
-  guint i;
-
-  for (i = 0; i < frames->len; i++) {
-    RtServerFrame *fr = g_ptr_array_index (frames, i);
-    JsonObject *outer, *inner;
-    JsonNode *node;
-    Reply *r;
-
-    if (g_strcmp0 (fr->event, "broadcast") != 0 || !fr->payload
-        || !JSON_NODE_HOLDS_OBJECT (fr->payload))
-      continue;
-    outer = json_node_get_object (fr->payload);
-    node = json_object_get_member (outer, "event");
-    if (!node || !JSON_NODE_HOLDS_VALUE (node)
-        || g_strcmp0 (json_node_get_string (node), "pipeline_state") != 0)
-      continue;
-    node = json_object_get_member (outer, "payload");
-    if (!node || !JSON_NODE_HOLDS_OBJECT (node))
-      continue;
-    inner = json_node_get_object (node);
-    r = g_new0 (Reply, 1);
-    r->state = dup_member (inner, "state");
-    r->request_id = dup_member (inner, "request_id");
-    r->error = dup_member (inner, "error");
-    r->pipeline = dup_member (inner, "pipeline");
-    {
-      g_autofree gchar *json = json_to_string (node, FALSE);
-      r->size = strlen (json);
-    }
-    g_ptr_array_add (out, r);
-  }
-  return out;
+  rt_reply_collector_clear (f.replies);
+  rt_server_clear_frames (f.server);
 }
 
 static gboolean
 has_reply_for (const gchar *request_id)
 {
-  g_autoptr (GPtrArray) replies = collect_replies ();
-  guint i;
-
-  for (i = 0; i < replies->len; i++)
-    if (g_strcmp0 (((Reply *)g_ptr_array_index (replies, i))->request_id,
-            request_id)
-        == 0)
-      return TRUE;
-  return FALSE;
+  return rt_reply_collector_count (f.replies, NULL, NULL, request_id) > 0;
 }
 
 /* The REST endpoint's HTTP status, or 202 for VIA_WS. */
@@ -1267,7 +907,7 @@ marker (guint timeout_ms)
  * echo of a megabyte of input, no raw control characters (terminal
  * escapes, forged lines) or bidi/zero-width characters in the reason. */
 static void
-check_reply_text (const Reply *r)
+check_reply_text (const RtReply *r)
 {
   const guchar *p;
 
@@ -1286,46 +926,34 @@ check_reply_text (const Reply *r)
     }
 }
 
-/* The replies of the case: everything but markers' answers. */
+/* The replies of the case (RtReply*, owned by the collector): everything
+ * since the last clear but markers' answers. */
 static GPtrArray *
 case_replies (void)
 {
-  GPtrArray *all = collect_replies ();
+  GPtrArray *all = rt_reply_collector_get_replies (f.replies);
+  GPtrArray *out = g_ptr_array_new ();
   guint i;
 
-  for (i = all->len; i > 0; i--) {
-    Reply *r = g_ptr_array_index (all, i - 1);
-    if (r->request_id && g_str_has_prefix (r->request_id, "mark-"))
-      g_ptr_array_remove_index (all, i - 1);
-  }
   for (i = 0; i < all->len; i++) {
-    Reply *r = g_ptr_array_index (all, i);
+    RtReply *r = g_ptr_array_index (all, i);
+
+    if (r->request_id && g_str_has_prefix (r->request_id, "mark-"))
+      continue;
+    g_ptr_array_add (out, r);
     check_reply_text (r);
     if (g_strcmp0 (r->state, "starting") == 0
         || g_strcmp0 (r->state, "playing") == 0
         || g_strcmp0 (r->state, "stopping") == 0)
       f.started_replies++;
   }
-  return all;
+  return out;
 }
 
 static gchar *
 describe_replies (GPtrArray *replies)
 {
-  GString *s = g_string_new (NULL);
-  guint i;
-
-  for (i = 0; i < replies->len && i < 5; i++) {
-    Reply *r = g_ptr_array_index (replies, i);
-    g_string_append_printf (s, "%s[%s request_id=%s error=%.200s]",
-        i ? " " : "", r->state, r->request_id ? r->request_id : "null",
-        r->error ? r->error : "null");
-  }
-  if (replies->len > 5)
-    g_string_append_printf (s, " ... (%u replies)", replies->len);
-  if (replies->len == 0)
-    g_string_append (s, "no reply");
-  return g_string_free (s, FALSE);
+  return rt_replies_describe (replies, 0, 5);
 }
 
 static void
@@ -1335,7 +963,7 @@ check_one_reply (const Case *c, GPtrArray *replies, Expect expect,
   g_autofree gchar *got = describe_replies (replies);
   const gchar *want_state = expect == EXPECT_STOPPED ? "stopped" : "failed";
   const gchar *want_id = expect == EXPECT_FAILED_NOID ? NULL : c->name;
-  Reply *r;
+  const RtReply *r;
 
   if (replies->len != 1) {
     problem ("%s%s: expected one %s reply, got %s", c->name, where, want_state,
@@ -1382,7 +1010,7 @@ run_single (const Case *c, Expect expect)
   bus_poll ();
   broadcasts = f.bus_broadcasts;
   markers = f.n_markers;
-  rt_server_clear_frames (f.server);
+  clear_replies ();
   /* The test's log writer keeps every line for rt_test_count_logs(). */
   rt_test_clear_logs ();
   status = send_payload (c->via, c->event, data, len);
@@ -1469,7 +1097,7 @@ run_flood (const Case *c, Expect expect)
   gint64 t0;
   guint i, bad = 0;
 
-  rt_server_clear_frames (f.server);
+  clear_replies ();
   rt_test_clear_logs ();
   t0 = g_get_monotonic_time ();
   for (i = 0; i < c->flood; i++) {
@@ -1499,7 +1127,7 @@ run_flood (const Case *c, Expect expect)
   }
   replies = case_replies ();
   for (i = 0; i < replies->len; i++) {
-    Reply *r = g_ptr_array_index (replies, i);
+    const RtReply *r = g_ptr_array_index (replies, i);
     if (g_strcmp0 (r->state, "failed") != 0 || !r->error || !r->request_id
         || (c->reason && !strstr (r->error, c->reason))) {
       if (bad++ < 3)
@@ -1602,8 +1230,9 @@ check_filesystem (void)
     const gchar *p = g_ptr_array_index (tree, i);
     g_autofree gchar *base = g_path_get_basename (p);
     gboolean known = g_str_equal (p, f.recordings)
-        || g_str_equal (base, "apikey") || g_str_equal (base, "gateway.conf")
-        || g_str_equal (base, "daemon.log") || g_str_equal (base, "pipelines")
+        || g_str_equal (base, "apikey") || g_str_equal (base, "token")
+        || g_str_equal (base, "gateway.conf")
+        || g_str_equal (base, "gateway.log") || g_str_equal (base, "pipelines")
         || g_str_equal (base, DAEMON_PIPELINE ".pipeline")
         || g_str_equal (base, "cam.params");
     if (!known
@@ -1810,12 +1439,14 @@ run_corpus (void)
   if (f.started_replies)
     problem ("%u starting/playing/stopping replies", f.started_replies);
   if (f.element) {
-    if (g_atomic_int_get (&fake_starts) != 0)
+    if (rt_fake_camera_get_opens () != 0)
       problem ("the inner source was started %d times",
-          g_atomic_int_get (&fake_starts));
-    if (g_atomic_int_get (&fake_location_sets) != 0)
-      problem ("the inner source's location was set %d times (last %s)",
-          g_atomic_int_get (&fake_location_sets), fake_last_location);
+          rt_fake_camera_get_opens ());
+    if (rt_fake_camera_get_sets ("location") != 0) {
+      g_autofree gchar *last = rt_fake_camera_dup_last_value ("location");
+      problem ("the inner source's location was set %u times (last %s)",
+          rt_fake_camera_get_sets ("location"), last);
+    }
     if (stats_uint ("starts") != 0)
       problem ("realtimesrc counts %u starts", stats_uint ("starts"));
     if (gst_harness_buffers_received (f.harness) != 0)
@@ -1836,42 +1467,29 @@ run_corpus (void)
   }
   check_filesystem ();
   if (!f.element) {
-    g_autofree gchar *log = NULL;
-    if (g_file_get_contents (f.log, &log, NULL, NULL)) {
-      if (strstr (log, "CRITICAL"))
-        problem ("the daemon logged a CRITICAL");
-      /* Log injection: hostile text reaches the log escaped. */
-      if (strchr (log, 0x1b))
-        problem ("the daemon log holds a raw ESC (terminal escape)");
-      if (strstr (log, "\xe2\x80\xae") || strstr (log, "\xe2\x80\x8b"))
-        problem ("the daemon log holds a raw RTL override or zero-width "
-                 "space");
-      if (strstr (log, "\nFORGED"))
-        problem ("hostile text forged a line in the daemon log");
-    }
+    g_autofree gchar *log = rt_gateway_process_read_log (f.gp);
+
+    if (strstr (log, "CRITICAL"))
+      problem ("the daemon logged a CRITICAL");
+    /* Log injection: hostile text reaches the log escaped. */
+    if (strchr (log, 0x1b))
+      problem ("the daemon log holds a raw ESC (terminal escape)");
+    if (strstr (log, "\xe2\x80\xae") || strstr (log, "\xe2\x80\x8b"))
+      problem ("the daemon log holds a raw RTL override or zero-width "
+               "space");
+    if (strstr (log, "\nFORGED"))
+      problem ("hostile text forged a line in the daemon log");
   }
 }
 
-/* The first reply with @request_id and @state, waiting up to
- * @timeout_ms; its error and params (as JSON) are returned when asked. */
+/* Whether a reply with @request_id and @state came, waiting up to
+ * @timeout_ms. */
 static gboolean
 wait_state (const gchar *request_id, const gchar *state, guint timeout_ms)
 {
-  gint64 end = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
-
-  do {
-    g_autoptr (GPtrArray) r = collect_replies ();
-    guint i;
-
-    for (i = 0; i < r->len; i++) {
-      Reply *x = g_ptr_array_index (r, i);
-      if (g_strcmp0 (x->request_id, request_id) == 0
-          && g_strcmp0 (x->state, state) == 0)
-        return TRUE;
-    }
-    rt_test_iterate (20);
-  } while (g_get_monotonic_time () < end);
-  return FALSE;
+  return rt_reply_collector_wait (f.replies, NULL, state, request_id,
+             timeout_ms)
+      != NULL;
 }
 
 static void
@@ -1889,7 +1507,7 @@ static guint
 starts_so_far (void)
 {
   if (f.element)
-    return g_atomic_int_get (&fake_starts);
+    return rt_fake_camera_get_opens ();
   return (guint)metric (
       "gateway_pipeline_starts_total{pipeline=\"" DAEMON_PIPELINE "\"}");
 }
@@ -1930,15 +1548,15 @@ positive_control (void)
       = g_build_filename (f.recordings, "control.mp4", NULL);
   guint i, starts;
 
-  rt_server_clear_frames (f.server);
+  clear_replies ();
   rt_test_clear_logs ();
   send_request ("start",
       "{\"pipeline\":\"@P@\",\"request_id\":\"@ID@\","
       "\"params\":{\"file\":\"control\",\"pattern\":\"ball\"}}",
       "control");
   if (!wait_state ("control", "playing", 20000)) {
-    g_autoptr (GPtrArray) r = collect_replies ();
-    g_autofree gchar *got = describe_replies (r);
+    g_autofree gchar *got
+        = describe_replies (rt_reply_collector_get_replies (f.replies));
     problem ("a well-formed start after the corpus was not answered "
              "playing: %s",
         got);
@@ -1967,10 +1585,8 @@ positive_control (void)
   if (!wait_state ("control-stop", "stopped", 20000))
     problem ("the control run did not stop");
   if (f.element) {
-    g_autofree gchar *loc = NULL;
-    g_mutex_lock (&fake_lock);
-    loc = g_strdup (fake_last_location);
-    g_mutex_unlock (&fake_lock);
+    g_autofree gchar *loc = rt_fake_camera_dup_last_value ("location");
+
     if (g_strcmp0 (loc, expected) != 0)
       problem ("the control run's location is %s, not %s", loc, expected);
   } else if (!g_file_test (expected, G_FILE_TEST_IS_REGULAR)) {
@@ -1986,8 +1602,8 @@ finish (void)
   g_autofree gchar *problems = g_strdup (f.problems->str);
   guint n_cases = f.n_cases;
 
-  if (*problems)
-    dump_log ();
+  if (*problems && !f.element)
+    rt_gateway_process_dump_log (f.gp);
   teardown ();
   fail_unless (*problems == '\0', "%u cases, problems:\n%s", n_cases, problems);
 }
@@ -2016,8 +1632,7 @@ hostile_suite (void)
   Suite *s = suite_create ("hostile");
   const gchar *target = g_getenv ("RT_HOSTILE_TARGET");
 
-  gst_element_register (NULL, "rthostilesrc", GST_RANK_NONE,
-      rt_hostile_src_get_type ());
+  rt_fake_camera_register ();
   if (!target || g_str_equal (target, "daemon")) {
     TCase *tc = tcase_create ("daemon");
     tcase_add_checked_fixture (tc, setup_daemon, teardown);

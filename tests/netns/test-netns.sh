@@ -43,9 +43,13 @@ flap_seconds=${RT_NETNS_FLAP_SECONDS:-120}
 scenarios=${RT_NETNS_SCENARIOS:-cut lossy flap restart}
 exec 2>&1
 
-passed=0
-failed=0
-pids=()
+# shellcheck source=tests/support/rt-test-lib.sh
+source "$here/../support/rt-test-lib.sh"
+RT_SERVER_BIN=$server_bin
+RT_GATEWAY_BIN=$gw_bin
+RT_API_KEY=rtk-netns-test-key-0b1e
+RT_KEEP_WORK=on-failure
+[[ ${RT_NETNS_KEEP:-0} == 1 ]] && RT_KEEP_WORK=always
 ns_srv=rtg-srv-$$
 ns_cli=rtg-cli-$$
 ns_wire=rtg-wire-$$
@@ -53,66 +57,34 @@ namespaces=()
 srv_addr=10.77.0.2
 cli_addr=10.77.0.1
 port=4000
-api_key=rtk-netns-test-key-0b1e
-work=
+api_key=$RT_API_KEY
 
 say() { printf '%s\n' "$*"; }
-pass() {
-  passed=$((passed + 1))
-  say "PASS $*"
-}
-fail() {
-  failed=$((failed + 1))
-  say "FAIL $*"
-}
 
-summary() {
-  say "$passed passed, $failed failed"
-}
-
-# Stops one process we started (TERM, then KILL after 5 s).
-stop_pid() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || return 0
-  timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local pid ns
-  for pid in "${pids[@]}"; do
-    stop_pid "$pid"
-  done
+# shellcheck disable=SC2317  # called by rt_cleanup
+delete_namespaces() {
+  local ns
   for ns in "${namespaces[@]}"; do
     ip netns del "$ns" 2>/dev/null || true
   done
-  if [[ -n $work ]]; then
-    if ((failed > 0)) || [[ ${RT_NETNS_KEEP:-0} == 1 ]]; then
-      say "logs kept in $work"
-    else
-      rm -rf "$work"
-    fi
-  fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+rt_make_work rtg-netns
+rt_on_cleanup delete_namespaces
+work=$RT_WORK
+RT_KEY_FILE=$work/key
+# The server runs in its namespace, on a fixed address and port.
+RT_SERVER_PREFIX=(ip netns exec "$ns_srv")
 
 # --- can this machine do it? ----------------------------------------------
 
 if ! command -v ip >/dev/null 2>&1; then
-  say "SKIP netns: 'ip' not found (Debian: iproute2)"
-  summary
-  exit 77
+  rt_skip "netns: 'ip' not found (Debian: iproute2)"
 fi
 if ((EUID != 0)); then
-  say "SKIP netns: network namespaces need root (running as uid $EUID)"
-  summary
-  exit 77
+  rt_skip "netns: network namespaces need root (running as uid $EUID)"
 fi
 if ! ip netns add "$ns_srv" 2>/dev/null; then
-  say "SKIP netns: 'ip netns add' is not allowed here (no CAP_SYS_ADMIN, or no netns support)"
-  summary
-  exit 77
+  rt_skip "netns: 'ip netns add' is not allowed here (no CAP_SYS_ADMIN, or no netns support)"
 fi
 namespaces+=("$ns_srv")
 missing=()
@@ -124,12 +96,10 @@ for f in "$server_bin" "$gw_bin"; do
 done
 [[ -f $wire_py ]] || missing+=("$wire_py")
 if ((${#missing[@]} > 0)); then
-  fail "prerequisites: missing ${missing[*]} (Debian: python3 ethtool curl)"
-  summary
-  exit 1
+  rt_fail "prerequisites: missing ${missing[*]} (Debian: python3 ethtool curl)"
+  rt_finish
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rtg-netns.XXXXXX")
 printf '%s\n' "$api_key" >"$work/key"
 chmod 600 "$work/key"
 
@@ -160,8 +130,8 @@ setup_topology() {
   mkfifo "$work/wire.ctl" || return 1
   ip netns exec "$ns_wire" python3 -u "$wire_py" wc ws "$work/wire.ctl" \
     >"$work/wire.log" 2>&1 &
-  pids+=($!)
-  wait_for "$work/wire.log" "up" 10 || return 1
+  rt_track_pid $!
+  rt_wait_for -t 10 "$work/wire.log" "up" || return 1
 }
 
 # wire COMMAND...: applies a command and waits until the wire confirms it.
@@ -190,33 +160,14 @@ stamp() {
   done
 }
 
-# wait_for FILE PATTERN SECONDS [COUNT]: until FILE holds COUNT (1) lines
-# matching the extended regex PATTERN.
-wait_for() {
-  local file=$1 pattern=$2 secs=$3 count=${4:-1} end
-  end=$(($(date +%s%N) / 1000000 + secs * 1000))
-  while (($(date +%s%N) / 1000000 < end)); do
-    (($(grep -cE -- "$pattern" "$file" 2>/dev/null || true) >= count)) && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-count() { grep -cE -- "$2" "$1" 2>/dev/null || true; }
 # The CLI's own state lines for a lost connection ("client disconnected
 # (...)", "... errored (connection lost: ...)"); debug lines (when
 # G_MESSAGES_DEBUG is set, as scripts/test does) say "client: disconnected
 # -> connecting" and must not count.
 lost_re() { printf '%s' 'client disconnected \(|errored \(connection lost'; }
 
-server_pid=
 start_server() {
-  : >"$work/server.out"
-  ip netns exec "$ns_srv" "$server_bin" --listen 0.0.0.0 --port "$port" \
-    --api-key-file "$work/key" >>"$work/server.out" 2>>"$work/server.err" &
-  server_pid=$!
-  pids+=("$server_pid")
-  wait_for "$work/server.out" "^listening on http://0.0.0.0:$port" 10
+  rt_server_start --listen 0.0.0.0 --port "$port"
 }
 
 # listen_start NAME HB_INTERVAL HB_TIMEOUT [EXTRA FLAGS...]: a listener on
@@ -230,7 +181,7 @@ listen_start() {
     --heartbeat-interval "$interval" --heartbeat-timeout "$hb_timeout" "$@" \
     > >(stamp >"$work/$name.out") 2> >(stamp >"$work/$name.err") &
   listen_pid=$!
-  pids+=("$listen_pid")
+  rt_track_pid "$listen_pid"
 }
 
 joined_re() { printf 'channel realtime:%s joined' "$1"; }
@@ -267,51 +218,51 @@ scenario_cut() {
   local ch=netns-cut t0 t1 joins s
   say "== cut: all frames dropped, no FIN or RST (heartbeat 2 s, timeout 2 s)"
   listen_start "$ch" 2 2 --backoff-min 0.5 --backoff-max 3
-  if ! wait_for "$work/$ch.err" "$(joined_re $ch)" 20; then
-    fail "cut: listen never joined"
+  if ! rt_wait_for -t 20 "$work/$ch.err" "$(joined_re $ch)"; then
+    rt_fail "cut: listen never joined"
     show_logs "$ch"
     return
   fi
   s=$(send "$ch" 1)
-  wait_for "$work/$ch.out" '"id":1}' 5 || say "  broadcast 1 (HTTP $s) not delivered before the cut"
+  rt_wait_for -t 5 "$work/$ch.out" '"id":1}' || say "  broadcast 1 (HTTP $s) not delivered before the cut"
 
-  joins=$(count "$work/$ch.err" "$(joined_re $ch)")
+  joins=$(rt_count "$work/$ch.err" "$(joined_re $ch)")
   t0=$(now)
   wire cut
-  if wait_for "$work/$ch.err" 'heartbeat timeout' 10; then
+  if rt_wait_for -t 10 "$work/$ch.err" 'heartbeat timeout'; then
     t1=$(grep -m1 'heartbeat timeout' "$work/$ch.err" | awk '{print $1}')
-    pass "cut: detected by the heartbeat timeout after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s (interval 2 s + timeout 2 s)"
+    rt_pass "cut: detected by the heartbeat timeout after $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s (interval 2 s + timeout 2 s)"
   else
-    fail "cut: no 'heartbeat timeout' within 10 s of the cut"
+    rt_fail "cut: no 'heartbeat timeout' within 10 s of the cut"
     show_logs "$ch"
   fi
   # Reconnects fail while the link is down; the channel must not claim to
   # be joined.
   sleep 8
-  if (($(count "$work/$ch.err" "$(joined_re $ch)") == joins)) \
+  if (($(rt_count "$work/$ch.err" "$(joined_re $ch)") == joins)) \
     && [[ $(channel_state $ch) != joined ]]; then
-    pass "cut: not joined while the link is down (state $(channel_state $ch))"
+    rt_pass "cut: not joined while the link is down (state $(channel_state $ch))"
   else
-    fail "cut: joined while the link was down"
+    rt_fail "cut: joined while the link was down"
   fi
 
   t0=$(now)
   wire restore
-  if wait_for "$work/$ch.err" "$(joined_re $ch)" 45 $((joins + 1)); then
+  if rt_wait_for -t 45 -n $((joins + 1)) "$work/$ch.err" "$(joined_re $ch)"; then
     t1=$(grep "$(joined_re $ch)" "$work/$ch.err" | tail -n 1 | awk '{print $1}')
-    pass "cut: rejoined $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s after the link returned"
+    rt_pass "cut: rejoined $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s after the link returned"
   else
-    fail "cut: not rejoined within 45 s of the link returning"
+    rt_fail "cut: not rejoined within 45 s of the link returning"
     show_logs "$ch"
   fi
   s=$(send "$ch" 2)
-  if wait_for "$work/$ch.out" '"id":2}' 10 && (($(delivered $ch 1) == 1)) \
+  if rt_wait_for -t 10 "$work/$ch.out" '"id":2}' && (($(delivered $ch 1) == 1)) \
     && (($(delivered $ch 2) == 1)); then
-    pass "cut: broadcasts before the cut and after the rejoin delivered once each"
+    rt_pass "cut: broadcasts before the cut and after the rejoin delivered once each"
   else
-    fail "cut: deliveries id1=$(delivered $ch 1) id2=$(delivered $ch 2) (HTTP $s)"
+    rt_fail "cut: deliveries id1=$(delivered $ch 1) id2=$(delivered $ch 2) (HTTP $s)"
   fi
-  stop_pid "$listen_pid"
+  rt_stop_pid "$listen_pid"
 }
 
 # --- scenario: lossy ---------------------------------------------------------------
@@ -320,26 +271,26 @@ scenario_lossy() {
   local ch=netns-lossy n=${RT_NETNS_LOSSY_BROADCASTS:-40} i s bad=0 order
   say "== lossy: 300 ms one-way delay, 5 % loss each way (heartbeat 5 s, timeout 15 s)"
   if ! wire reset || ! wire delay 300 || ! wire loss 5; then
-    fail "lossy: wire not configured"
+    rt_fail "lossy: wire not configured"
     return
   fi
   # The join itself goes over the bad link.
   listen_start "$ch" 5 15 --backoff-min 0.5 --backoff-max 3
-  if ! wait_for "$work/$ch.err" "$(joined_re $ch)" 45; then
-    fail "lossy: listen never joined over the lossy link"
+  if ! rt_wait_for -t 45 "$work/$ch.err" "$(joined_re $ch)"; then
+    rt_fail "lossy: listen never joined over the lossy link"
     show_logs "$ch"
     wire clear
-    stop_pid "$listen_pid"
+    rt_stop_pid "$listen_pid"
     return
   fi
-  pass "lossy: joined over the lossy link"
+  rt_pass "lossy: joined over the lossy link"
   for ((i = 1; i <= n; i++)); do
     s=$(send "$ch" "$i")
     [[ $s == 202 ]] || bad=$((bad + 1))
     sleep 1
   done
   ((bad == 0)) || say "  $bad REST sends not accepted"
-  if wait_for "$work/$ch.out" '"event":"tick"' 60 "$n"; then
+  if rt_wait_for -t 60 -n "$n" "$work/$ch.out" '"event":"tick"'; then
     :
   fi
   local missing=() dup=()
@@ -351,27 +302,27 @@ scenario_lossy() {
     esac
   done
   if ((${#missing[@]} == 0 && ${#dup[@]} == 0 && bad == 0)); then
-    pass "lossy: all $n broadcasts delivered exactly once"
+    rt_pass "lossy: all $n broadcasts delivered exactly once"
   else
-    fail "lossy: missing [${missing[*]}] duplicated [${dup[*]}] unsent $bad of $n"
+    rt_fail "lossy: missing [${missing[*]}] duplicated [${dup[*]}] unsent $bad of $n"
   fi
   order=$(grep -oE '"id":[0-9]+' "$work/$ch.out" | cut -d: -f2 | tr '\n' ' ')
   if [[ $order == "$(seq -s ' ' 1 "$n") " ]]; then
-    pass "lossy: broadcasts arrived in the order sent"
+    rt_pass "lossy: broadcasts arrived in the order sent"
   else
-    fail "lossy: order $order"
+    rt_fail "lossy: order $order"
   fi
-  if (($(count "$work/$ch.err" "$(joined_re $ch)") == 1)) \
-    && (($(count "$work/$ch.err" "$(lost_re)") == 0)); then
-    pass "lossy: the channel stayed joined throughout (one join, no reconnect)"
+  if (($(rt_count "$work/$ch.err" "$(joined_re $ch)") == 1)) \
+    && (($(rt_count "$work/$ch.err" "$(lost_re)") == 0)); then
+    rt_pass "lossy: the channel stayed joined throughout (one join, no reconnect)"
   else
-    fail "lossy: the channel did not stay joined"
+    rt_fail "lossy: the channel did not stay joined"
     show_logs "$ch"
   fi
   wire stats >/dev/null
   say "  wire: $(grep '^stats' "$work/wire.log" | tail -n 1)"
   wire clear
-  stop_pid "$listen_pid"
+  rt_stop_pid "$listen_pid"
 }
 
 # --- scenario: flap --------------------------------------------------------------------
@@ -380,10 +331,10 @@ scenario_flap() {
   local ch=netns-flap id=0 t_end flapper s
   say "== flap: the link flaps every few seconds for $flap_seconds s (heartbeat 2 s, timeout 2 s)"
   listen_start "$ch" 2 2 --backoff-min 0.2 --backoff-max 2
-  if ! wait_for "$work/$ch.err" "$(joined_re $ch)" 20; then
-    fail "flap: listen never joined"
+  if ! rt_wait_for -t 20 "$work/$ch.err" "$(joined_re $ch)"; then
+    rt_fail "flap: listen never joined"
     show_logs "$ch"
-    stop_pid "$listen_pid"
+    rt_stop_pid "$listen_pid"
     return
   fi
 
@@ -406,7 +357,7 @@ scenario_flap() {
     printf '%s done\n' "$EPOCHREALTIME" >>"$work/flap.events"
   ) &
   flapper=$!
-  pids+=("$flapper")
+  rt_track_pid "$flapper"
 
   # One broadcast every half second for the whole time, whatever the link.
   : >"$work/flap.sent"
@@ -427,7 +378,7 @@ scenario_flap() {
   sleep 1
   id=$((id + 1))
   printf '%s %s %s\n' "$EPOCHREALTIME" "$id" "$(send "$ch" "$id")" >>"$work/flap.sent"
-  wait_for "$work/$ch.out" "\"id\":$id}" 10
+  rt_wait_for -t 10 "$work/$ch.out" "\"id\":$id}"
   sleep 2 # late duplicates would show up now
 
   # Judge: "sent while joined" = the channel was joined when the broadcast
@@ -489,27 +440,27 @@ PY
   final=$(sed -n 's/.* final=\([a-z]*\).*/\1/p' "$work/flap.verdict")
   say "  $verdict"
   if [[ -z $lost ]] && ((${owed:-0} >= 10)); then
-    pass "flap: every broadcast sent while joined ($owed) delivered exactly once"
+    rt_pass "flap: every broadcast sent while joined ($owed) delivered exactly once"
   else
-    fail "flap: sent while joined but not delivered exactly once: [${lost}] (owed ${owed:-0}, need >= 10)"
+    rt_fail "flap: sent while joined but not delivered exactly once: [${lost}] (owed ${owed:-0}, need >= 10)"
   fi
   if [[ -z $dups ]]; then
-    pass "flap: no broadcast delivered twice"
+    rt_pass "flap: no broadcast delivered twice"
   else
-    fail "flap: delivered twice: [$dups]"
+    rt_fail "flap: delivered twice: [$dups]"
   fi
   if ((${joins:-0} >= 3 && ${cuts:-0} >= 3)); then
-    pass "flap: $cuts cuts forced $((joins - 1)) rejoins"
+    rt_pass "flap: $cuts cuts forced $((joins - 1)) rejoins"
   else
-    fail "flap: too little happened: ${cuts:-0} cuts, ${joins:-0} joins"
+    rt_fail "flap: too little happened: ${cuts:-0} cuts, ${joins:-0} joins"
   fi
   if [[ $final == joined ]] && (($(delivered $ch $id) == 1)); then
-    pass "flap: ends joined, and the last broadcast arrives"
+    rt_pass "flap: ends joined, and the last broadcast arrives"
   else
-    fail "flap: ends $final, last broadcast delivered $(delivered $ch $id) times"
+    rt_fail "flap: ends $final, last broadcast delivered $(delivered $ch $id) times"
     show_logs "$ch"
   fi
-  stop_pid "$listen_pid"
+  rt_stop_pid "$listen_pid"
 }
 
 # --- scenario: restart --------------------------------------------------------------------
@@ -518,82 +469,81 @@ scenario_restart() {
   local ch=netns-restart joins
   say "== restart: the server killed and restarted on the same address"
   listen_start "$ch" 2 2 --backoff-min 0.2 --backoff-max 2
-  if ! wait_for "$work/$ch.err" "$(joined_re $ch)" 20; then
-    fail "restart: listen never joined"
+  if ! rt_wait_for -t 20 "$work/$ch.err" "$(joined_re $ch)"; then
+    rt_fail "restart: listen never joined"
     show_logs "$ch"
-    stop_pid "$listen_pid"
+    rt_stop_pid "$listen_pid"
     return
   fi
   send "$ch" 1 >/dev/null
-  wait_for "$work/$ch.out" '"id":1}' 5
+  rt_wait_for -t 5 "$work/$ch.out" '"id":1}'
 
   # SIGKILL: the kernel closes the sockets; down for 2 s.
-  joins=$(count "$work/$ch.err" "$(joined_re $ch)")
-  kill -KILL "$server_pid"
-  wait "$server_pid" 2>/dev/null
-  if wait_for "$work/$ch.err" "channel realtime:$ch (errored|closed|joining)" 10; then
-    pass "restart: the client noticed the killed server"
+  joins=$(rt_count "$work/$ch.err" "$(joined_re $ch)")
+  kill -KILL "$RT_SERVER_PID"
+  wait "$RT_SERVER_PID" 2>/dev/null
+  if rt_wait_for -t 10 "$work/$ch.err" "channel realtime:$ch (errored|closed|joining)"; then
+    rt_pass "restart: the client noticed the killed server"
   else
-    fail "restart: the client did not notice the killed server within 10 s"
+    rt_fail "restart: the client did not notice the killed server within 10 s"
   fi
   sleep 2
   if ! start_server; then
-    fail "restart: the server could not listen on port $port again"
+    rt_fail "restart: the server could not listen on port $port again"
     return
   fi
-  if wait_for "$work/$ch.err" "$(joined_re $ch)" 30 $((joins + 1)); then
-    pass "restart: rejoined after SIGKILL and restart"
+  if rt_wait_for -t 30 -n $((joins + 1)) "$work/$ch.err" "$(joined_re $ch)"; then
+    rt_pass "restart: rejoined after SIGKILL and restart"
   else
-    fail "restart: not rejoined within 30 s of the restart"
+    rt_fail "restart: not rejoined within 30 s of the restart"
     show_logs "$ch"
   fi
   send "$ch" 2 >/dev/null
-  if wait_for "$work/$ch.out" '"id":2}' 10 && (($(delivered $ch 2) == 1)); then
-    pass "restart: a broadcast after the restart arrives once"
+  if rt_wait_for -t 10 "$work/$ch.out" '"id":2}' && (($(delivered $ch 2) == 1)); then
+    rt_pass "restart: a broadcast after the restart arrives once"
   else
-    fail "restart: broadcast after the restart delivered $(delivered $ch 2) times"
+    rt_fail "restart: broadcast after the restart delivered $(delivered $ch 2) times"
   fi
 
   # SIGTERM and an immediate restart on the same port.
-  joins=$(count "$work/$ch.err" "$(joined_re $ch)")
-  stop_pid "$server_pid"
+  joins=$(rt_count "$work/$ch.err" "$(joined_re $ch)")
+  rt_stop_pid "$RT_SERVER_PID"
   if ! start_server; then
-    fail "restart: the server could not listen on port $port right after SIGTERM"
+    rt_fail "restart: the server could not listen on port $port right after SIGTERM"
     return
   fi
-  if wait_for "$work/$ch.err" "$(joined_re $ch)" 30 $((joins + 1)); then
-    pass "restart: rejoined after SIGTERM and an immediate restart"
+  if rt_wait_for -t 30 -n $((joins + 1)) "$work/$ch.err" "$(joined_re $ch)"; then
+    rt_pass "restart: rejoined after SIGTERM and an immediate restart"
   else
-    fail "restart: not rejoined within 30 s of the immediate restart"
+    rt_fail "restart: not rejoined within 30 s of the immediate restart"
     show_logs "$ch"
   fi
   send "$ch" 3 >/dev/null
-  if wait_for "$work/$ch.out" '"id":3}' 10 && (($(delivered $ch 3) == 1)) \
+  if rt_wait_for -t 10 "$work/$ch.out" '"id":3}' && (($(delivered $ch 3) == 1)) \
     && (($(delivered $ch 1) == 1)); then
-    pass "restart: broadcasts before and after delivered once each"
+    rt_pass "restart: broadcasts before and after delivered once each"
   else
-    fail "restart: deliveries id1=$(delivered $ch 1) id3=$(delivered $ch 3)"
+    rt_fail "restart: deliveries id1=$(delivered $ch 1) id3=$(delivered $ch 3)"
   fi
-  stop_pid "$listen_pid"
+  rt_stop_pid "$listen_pid"
 }
 
 # --- main ------------------------------------------------------------------------------
 
 if ! setup_topology; then
-  fail "setup: namespaces, veth pairs or the wire could not be set up"
-  exit 1
+  rt_fail "setup: namespaces, veth pairs or the wire could not be set up"
+  rt_finish
 fi
 if ! start_server; then
-  fail "setup: realtime-server did not start in $ns_srv"
-  tail -n 5 "$work/server.err" 2>/dev/null
-  exit 1
+  rt_fail "setup: realtime-server did not start in $ns_srv"
+  rt_finish
 fi
 if [[ $(ip netns exec "$ns_cli" curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
   -X POST "http://$srv_addr:$port/api/broadcast") == 000 ]]; then
-  fail "setup: the client namespace cannot reach $srv_addr:$port over the wire"
-  exit 1
+  rt_fail "setup: the client namespace cannot reach $srv_addr:$port over the wire"
+  rt_finish
 fi
-pass "setup: $ns_cli reaches realtime-server in $ns_srv through $ns_wire"
+rt_pass "setup: $ns_cli reaches realtime-server in $ns_srv through $ns_wire"
 
 for s in $scenarios; do
   case $s in
@@ -601,10 +551,9 @@ for s in $scenarios; do
     lossy) scenario_lossy ;;
     flap) scenario_flap ;;
     restart) scenario_restart ;;
-    *) fail "unknown scenario '$s'" ;;
+    *) rt_fail "unknown scenario '$s'" ;;
   esac
   wire clear >/dev/null 2>&1 || true
 done
 
-summary
-((failed == 0))
+rt_finish

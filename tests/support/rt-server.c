@@ -1466,7 +1466,7 @@ rest_batch (RtServer *server, SoupServerMessage *msg)
 
     b.topic = topic;
     b.text_payload = text;
-    /* PROTOCOL.md 11: batch broadcasts reach v2 sockets as text arrays. */
+    /* Batch broadcasts reach v2 sockets as text arrays. */
     b.v2_form = V2_AS_TEXT;
     b.private_filter = bool_member (m, "private", FALSE);
     fan_out (server, &b);

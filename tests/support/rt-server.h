@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * rt-server.h: the local realtime test server. A SoupServer that speaks the
- * Supabase Realtime protocol (PROTOCOL.md) on loopback, with fault
+ * Supabase Realtime protocol on loopback, with fault
  * injection for tests. It runs on the thread-default GMainContext at
  * creation; tests drive it in-process on the same context as the client.
  *

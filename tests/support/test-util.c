@@ -3,6 +3,8 @@
  */
 #include "test-util.h"
 
+#include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 static GMutex log_lock;
@@ -168,4 +170,56 @@ rt_test_count_sources (void)
   }
   g_main_context_unref (ctx);
   return n;
+}
+
+guint
+rt_test_free_port (void)
+{
+  g_autoptr (GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
+  g_autoptr (GInetAddress) lo
+      = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) a = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  GError *error = NULL;
+
+  fail_unless (s != NULL, "cannot make a socket");
+  fail_unless (g_socket_bind (s, a, TRUE, &error),
+      "cannot bind 127.0.0.1:0: %s", error ? error->message : "");
+  bound = g_socket_get_local_address (s, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+void
+rt_test_write_file (const gchar *dir, const gchar *name, const gchar *text)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  GError *error = NULL;
+
+  fail_unless (g_file_set_contents (path, text, -1, &error),
+      "cannot write %s: %s", path, error ? error->message : "");
+}
+
+void
+rt_test_rm_rf (const gchar *path)
+{
+  g_autoptr (GDir) dir = NULL;
+  const gchar *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    dir = g_dir_open (path, 0, NULL);
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+
+    if (g_file_test (child, G_FILE_TEST_IS_DIR)
+        && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+      rt_test_rm_rf (child);
+    else
+      g_unlink (child);
+  }
+  if (dir)
+    g_rmdir (path);
+  else
+    g_unlink (path);
 }

@@ -47,6 +47,18 @@ void rt_test_run_for (guint ms);
 /* Number of GSources attached to the thread-default context right now. */
 guint rt_test_count_sources (void);
 
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
+ * then released). */
+guint rt_test_free_port (void);
+
+/* Writes @text to @name in @dir; fails the test on error. */
+void
+rt_test_write_file (const gchar *dir, const gchar *name, const gchar *text);
+
+/* Removes @path and, for a directory, everything below it (symbolic links
+ * are removed, never followed). */
+void rt_test_rm_rf (const gchar *path);
+
 /* main() for a gst-check suite with the logging above. */
 #define RT_TEST_MAIN(name)                                                     \
   int main (int argc, char **argv)                                             \
