@@ -68,8 +68,8 @@ typedef struct
 GType gateway_param_value_type (const GatewayParam *param);
 
 /* Parses the group "param:NAME" of @kf. Errors say which key is wrong. */
-GatewayParam *gateway_param_new_from_key_file (GKeyFile *kf,
-    const gchar *group, GError **error);
+GatewayParam *gateway_param_new_from_key_file (GKeyFile *kf, const gchar *group,
+    GError **error);
 void gateway_param_free (GatewayParam *param);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GatewayParam, gateway_param_free)
 

@@ -50,6 +50,10 @@ member (JsonObject *object, const gchar *name)
   return node && !JSON_NODE_HOLDS_NULL (node) ? node : NULL;
 }
 
+/* What request_id_is_valid() accepts, for error messages. */
+#define REQUEST_ID_RULE                                                        \
+  "1 to " G_STRINGIFY (GATEWAY_REQUEST_ID_MAX) " printable ASCII characters"
+
 static gboolean
 request_id_is_valid (const gchar *id)
 {
@@ -63,59 +67,54 @@ request_id_is_valid (const gchar *id)
   return i > 0;
 }
 
+/* The string member @name, checked by @is_valid, whose @rule says what a
+ * valid value is: %TRUE with *@out a copy (%NULL when absent), else
+ * %FALSE with @error set. */
 static gboolean
-parse_request_id (JsonObject *object, GatewayRequest *request, GError **error)
+parse_string_member (JsonObject *object, const gchar *name,
+    gboolean (*is_valid) (const gchar *), const gchar *rule, gchar **out,
+    GError **error)
 {
-  JsonNode *node = member (object, "request_id");
-  const gchar *id;
+  JsonNode *node = member (object, name);
+  const gchar *value;
 
   if (!node)
     return TRUE;
   if (!gateway_json_holds (node, G_TYPE_STRING)) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_BAD_TYPE,
-        "\"request_id\" must be a string, got %s", gateway_json_kind (node));
+        "\"%s\" must be a string, got %s", name, gateway_json_kind (node));
     return FALSE;
   }
-  id = json_node_get_string (node);
-  if (!request_id_is_valid (id)) {
-    g_autofree gchar *quoted = gateway_quote_untrusted (id);
+  value = json_node_get_string (node);
+  if (!is_valid (value)) {
+    g_autofree gchar *quoted = gateway_quote_untrusted (value);
 
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PATTERN,
-        "\"request_id\" must be 1 to %d printable ASCII characters, got %s",
-        GATEWAY_REQUEST_ID_MAX, quoted);
+        "\"%s\" must be %s, got %s", name, rule, quoted);
     return FALSE;
   }
-  request->request_id = g_strdup (id);
+  *out = g_strdup (value);
   return TRUE;
+}
+
+static gboolean
+parse_request_id (JsonObject *object, GatewayRequest *request, GError **error)
+{
+  return parse_string_member (object, "request_id", request_id_is_valid,
+      REQUEST_ID_RULE, &request->request_id, error);
 }
 
 static gboolean
 parse_pipeline (JsonObject *object, GatewayRequest *request, GError **error)
 {
-  JsonNode *node = member (object, "pipeline");
-  const gchar *name;
-
-  if (!node) {
-    if (request->kind == GATEWAY_REQUEST_STATUS)
-      return TRUE;
+  if (!parse_string_member (object, "pipeline", pipeline_def_name_is_valid,
+          "1 to 64 of A-Z a-z 0-9 _ -", &request->pipeline, error))
+    return FALSE;
+  if (!request->pipeline && request->kind != GATEWAY_REQUEST_STATUS) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_INVALID_REQUEST,
         "missing \"pipeline\"");
     return FALSE;
   }
-  if (!gateway_json_holds (node, G_TYPE_STRING)) {
-    g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_BAD_TYPE,
-        "\"pipeline\" must be a string, got %s", gateway_json_kind (node));
-    return FALSE;
-  }
-  name = json_node_get_string (node);
-  if (!pipeline_def_name_is_valid (name)) {
-    g_autofree gchar *quoted = gateway_quote_untrusted (name);
-
-    g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PATTERN,
-        "\"pipeline\" must be 1 to 64 of A-Z a-z 0-9 _ -, got %s", quoted);
-    return FALSE;
-  }
-  request->pipeline = g_strdup (name);
   return TRUE;
 }
 

@@ -58,8 +58,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GatewayRequest, gateway_request_free)
 /* {"pipeline","state","request_id","error","params"}: @request_id and
  * @error may be NULL (JSON null); @params (transfer none) may be NULL
  * (empty object). */
-JsonNode *gateway_state_payload_new (const gchar *pipeline,
-    const gchar *state, const gchar *request_id, const gchar *error,
-    JsonNode *params);
+JsonNode *gateway_state_payload_new (const gchar *pipeline, const gchar *state,
+    const gchar *request_id, const gchar *error, JsonNode *params);
 
 G_END_DECLS

@@ -330,7 +330,8 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
   req = gateway_request_parse (kind, addressed, &request_id, &error);
   if (!req) {
     self->stats.requests++;
-    reject (self, NULL, request_id, error->message);
+    /* With a default pipeline (realtimesrc) the answer names it. */
+    reject (self, self->default_pipeline, request_id, error->message);
     return;
   }
   if (req->pipeline) {

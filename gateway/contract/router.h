@@ -16,8 +16,7 @@
 G_BEGIN_DECLS
 
 #define GATEWAY_TYPE_ROUTER (gateway_router_get_type ())
-G_DECLARE_FINAL_TYPE (GatewayRouter, gateway_router, GATEWAY, ROUTER,
-    GObject)
+G_DECLARE_FINAL_TYPE (GatewayRouter, gateway_router, GATEWAY, ROUTER, GObject)
 
 /* Signals:
  *   "pipelines-changed" (): a pipeline's state changed, or the set of
@@ -35,12 +34,14 @@ typedef struct
 } GatewayEventNames;
 
 #define GATEWAY_EVENT_NAMES_DEFAULT                                            \
-  { "start", "stop", "renew", "status", "pipeline_state" }
+  {                                                                            \
+    "start", "stop", "renew", "status", "pipeline_state"                       \
+  }
 
 /* Runs on the thread-default GMainContext at construction (the channel's).
  * @events: copied. */
-GatewayRouter *gateway_router_new (RealtimeChannel *channel,
-    const GatewayEventNames *events);
+GatewayRouter *
+gateway_router_new (RealtimeChannel *channel, const GatewayEventNames *events);
 
 /* Adds one pipeline made elsewhere (realtimesrc: a controller over its
  * bin-branch runner); a reference is taken. Its name must be unique. */
@@ -52,14 +53,14 @@ void gateway_router_add_controller (GatewayRouter *router,
  * ignored without an answer (other injectors may share the channel)
  * instead of being answered "unknown pipeline". NULL restores the
  * default. */
-void gateway_router_set_default_pipeline (GatewayRouter *router,
-    const gchar *name);
+void
+gateway_router_set_default_pipeline (GatewayRouter *router, const gchar *name);
 
 /* Installs pipeline definitions (name -> PipelineDef*, transfer none):
  * new names are added; a changed or removed definition replaces or drops a
  * stopped pipeline at once and a running one when it next stops. */
-void gateway_router_set_definitions (GatewayRouter *router,
-    GHashTable *definitions);
+void
+gateway_router_set_definitions (GatewayRouter *router, GHashTable *definitions);
 
 /* Returns: (transfer container): the pipelines, sorted by name. */
 GPtrArray *gateway_router_get_pipelines (GatewayRouter *router);
@@ -70,8 +71,8 @@ typedef struct
   guint rejected;
 } GatewayRouterStats;
 
-void gateway_router_get_stats (GatewayRouter *router,
-    GatewayRouterStats *stats);
+void
+gateway_router_get_stats (GatewayRouter *router, GatewayRouterStats *stats);
 
 /* Stops every pipeline (EOS, bounded by each stop-timeout), then
  * completes. Requests arriving meanwhile are rejected. */

@@ -11,7 +11,7 @@ gateway_quote_untrusted (const gchar *str)
   GString *out = g_string_new ("\"");
   const guchar *p;
 
-  for (p = (const guchar *) str; *p; p++) {
+  for (p = (const guchar *)str; *p; p++) {
     gchar piece[8];
 
     if (*p == '"' || *p == '\\')

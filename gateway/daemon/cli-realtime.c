@@ -273,47 +273,76 @@ on_quit_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-setup_logging (gboolean verbose)
+/* Parses the options of the command @cmd (described by @summary) and
+ * makes its client, to be followed by options_clear(); on a usage error,
+ * %NULL with the reason printed and @o cleared. */
+static RealtimeClient *
+start_command (int argc, char **argv, const gchar *cmd, const gchar *summary,
+    gboolean is_send, Options *o)
 {
-  if (verbose)
-    g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
+  g_autoptr (GError) error = NULL;
+  RealtimeClient *client = NULL;
+
+  if (parse_options (argc, argv, summary, is_send, o, &error)) {
+    if (o->verbose)
+      g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
+    client = make_client (o, &error);
+  }
+  if (!client) {
+    g_printerr ("realtime-gateway %s: %s\n", cmd, error->message);
+    options_clear (o);
+  }
+  return client;
+}
+
+/* The channel of the options, its state changes printed as the client's
+ * are. */
+static RealtimeChannel *
+open_channel (RealtimeClient *client, const Options *o)
+{
+  RealtimeChannel *channel;
+
+  g_signal_connect (client, "state-changed", G_CALLBACK (on_client_state),
+      NULL);
+  channel = realtime_client_channel (client, o->channel);
+  g_object_set (channel, "private", o->private_, NULL);
+  g_signal_connect (channel, "state-changed", G_CALLBACK (on_channel_state),
+      NULL);
+  return channel;
+}
+
+/* Runs @loop until it quits, or SIGINT or SIGTERM arrives. */
+static void
+run_until_signal (GMainLoop *loop)
+{
+  guint sig_int = g_unix_signal_add (SIGINT, on_quit_signal, loop);
+  guint sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
+
+  g_main_loop_run (loop);
+  g_source_remove (sig_int);
+  g_source_remove (sig_term);
 }
 
 int
 realtime_cli_listen (int argc, char **argv)
 {
   Options o;
-  g_autoptr (GError) error = NULL;
   g_autoptr (RealtimeClient) client = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   RealtimeChannel *channel;
-  guint sig_int, sig_term;
 
-  if (!parse_options (argc, argv, "listen - print the broadcasts of a channel",
-          FALSE, &o, &error)
-      || !(setup_logging (o.verbose), client = make_client (&o, &error))) {
-    g_printerr ("realtime-gateway listen: %s\n", error->message);
-    options_clear (&o);
+  client = start_command (argc, argv, "listen",
+      "listen - print the broadcasts of a channel", FALSE, &o);
+  if (!client)
     return EXIT_USAGE;
-  }
 
   loop = g_main_loop_new (NULL, FALSE);
-  g_signal_connect (client, "state-changed", G_CALLBACK (on_client_state),
-      NULL);
-  channel = realtime_client_channel (client, o.channel);
-  g_object_set (channel, "private", o.private_, NULL);
-  g_signal_connect (channel, "state-changed", G_CALLBACK (on_channel_state),
-      NULL);
+  channel = open_channel (client, &o);
   g_signal_connect (channel, "broadcast", G_CALLBACK (on_broadcast), NULL);
   realtime_channel_subscribe (channel);
   realtime_client_connect (client);
 
-  sig_int = g_unix_signal_add (SIGINT, on_quit_signal, loop);
-  sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
-  g_main_loop_run (loop);
-  g_source_remove (sig_int);
-  g_source_remove (sig_term);
+  run_until_signal (loop);
 
   realtime_channel_unsubscribe (channel);
   realtime_client_disconnect (client);
@@ -411,16 +440,13 @@ realtime_cli_send (int argc, char **argv)
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (JsonNode) payload = NULL;
   SendState st = { 0 };
-  guint deadline, join_timeout, sig_int, sig_term, i;
+  guint deadline, join_timeout, i;
   int ret = 0;
 
-  if (!parse_options (argc, argv, "send - send one broadcast on a channel",
-          TRUE, &o, &error)
-      || !(setup_logging (o.verbose), client = make_client (&o, &error))) {
-    g_printerr ("realtime-gateway send: %s\n", error->message);
-    options_clear (&o);
+  client = start_command (argc, argv, "send",
+      "send - send one broadcast on a channel", TRUE, &o);
+  if (!client)
     return EXIT_USAGE;
-  }
   payload = json_from_string (o.payload ? o.payload : "{}", &error);
   if (!payload) {
     g_printerr ("realtime-gateway send: --payload is not JSON: %s\n",
@@ -435,13 +461,8 @@ realtime_cli_send (int argc, char **argv)
   st.o = &o;
   st.payload = payload;
   st.cancellable = g_cancellable_new ();
-  g_signal_connect (client, "state-changed", G_CALLBACK (on_client_state),
-      NULL);
-  st.channel = realtime_client_channel (client, o.channel);
-  g_object_set (st.channel, "private", o.private_, "broadcast-ack", o.ack,
-      NULL);
-  g_signal_connect (st.channel, "state-changed", G_CALLBACK (on_channel_state),
-      NULL);
+  st.channel = open_channel (client, &o);
+  g_object_set (st.channel, "broadcast-ack", o.ack, NULL);
   g_signal_connect (st.channel, "state-changed",
       G_CALLBACK (on_send_channel_state), &st);
   realtime_channel_subscribe (st.channel);
@@ -451,11 +472,7 @@ realtime_cli_send (int argc, char **argv)
   g_object_get (client, "join-timeout", &join_timeout, NULL);
   deadline = g_timeout_add (MIN ((guint64)join_timeout * 3, G_MAXUINT),
       on_send_deadline, &st);
-  sig_int = g_unix_signal_add (SIGINT, on_quit_signal, loop);
-  sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
-  g_main_loop_run (loop);
-  g_source_remove (sig_int);
-  g_source_remove (sig_term);
+  run_until_signal (loop);
   if (g_main_context_find_source_by_id (NULL, deadline))
     g_source_remove (deadline);
   /* A flush still running (deadline, signal) ends here and reports. */

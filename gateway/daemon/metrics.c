@@ -4,6 +4,7 @@
  * metrics.c: a tiny HTTP endpoint for health checks and Prometheus.
  */
 #include "metrics.h"
+#include "owned-source.h"
 
 #include <libsoup/soup.h>
 #include <netinet/in.h>
@@ -310,10 +311,7 @@ gateway_metrics_free (GatewayMetrics *m)
 {
   if (!m)
     return;
-  if (m->listen_source) {
-    g_source_destroy (m->listen_source);
-    g_clear_pointer (&m->listen_source, g_source_unref);
-  }
+  owned_source_clear (&m->listen_source);
   if (m->listen_socket) {
     g_socket_close (m->listen_socket, NULL);
     g_clear_object (&m->listen_socket);

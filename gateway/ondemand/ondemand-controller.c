@@ -51,6 +51,7 @@
 #include "ondemand-controller.h"
 #include "backoff.h"
 #include "gateway-error.h"
+#include "owned-source.h"
 #include "params.h"
 
 /* The library is built with the realtime client's log domain; on-demand
@@ -97,7 +98,7 @@ struct _OnDemandController
   guint restart_delay_ms; /* of the pending restart */
   RealtimeBackoff backoff;
 
-  /* timers, each cleared in one place (clear_source) */
+  /* timers, each cleared in one place (owned_source_clear) */
   GSource *start_source; /* start-timeout of the run */
   GSource *stuck_source; /* bound of the operation in flight */
   GSource *lease_source;
@@ -207,25 +208,11 @@ on_demand_phase_to_string (OnDemandPhase phase)
 /* ------------------------------------------------------------------ */
 /* Small helpers */
 
-static void
-clear_source (GSource **source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_source_unref (*source);
-    *source = NULL;
-  }
-}
-
+/* Unowned self: every timer is destroyed in dispose. */
 static GSource *
 add_timeout (OnDemandController *self, guint ms, GSourceFunc func)
 {
-  GSource *source = g_timeout_source_new (ms);
-
-  /* Unowned self: every timer is destroyed in dispose. */
-  g_source_set_callback (source, func, self, NULL);
-  g_source_attach (source, self->context);
-  return source;
+  return owned_source_timeout_attach (self->context, ms, func, self);
 }
 
 static void
@@ -359,7 +346,7 @@ begin_stop (OnDemandController *self, gboolean drain)
   gboolean keep_warm
       = self->def->warm && !self->run_failed && !self->shutting_down;
 
-  clear_source (&self->start_source);
+  owned_source_clear (&self->start_source);
   self->stop_drain = drain;
   self->prepared = FALSE;
   set_phase (self, ON_DEMAND_PHASE_STOPPING,
@@ -379,7 +366,7 @@ fail_run (OnDemandController *self, const gchar *reason)
       || self->phase == ON_DEMAND_PHASE_WAITING
       || self->phase == ON_DEMAND_PHASE_PLAYING);
 
-  clear_source (&self->start_source);
+  owned_source_clear (&self->start_source);
   if (self->run_failed)
     return;
   self->run_failed = TRUE;
@@ -401,7 +388,7 @@ on_start_timeout (gpointer data)
   g_autofree gchar *limit = format_duration (self->def->start_timeout_ms);
   g_autofree gchar *reason = g_strdup_printf ("no buffer within %s", limit);
 
-  clear_source (&self->start_source);
+  owned_source_clear (&self->start_source);
   fail_run (self, reason);
   flush_reports (self);
   return G_SOURCE_REMOVE;
@@ -432,7 +419,7 @@ begin_start (OnDemandController *self)
 static void
 reached_playing (OnDemandController *self)
 {
-  clear_source (&self->start_source);
+  owned_source_clear (&self->start_source);
   set_phase (self, ON_DEMAND_PHASE_PLAYING, "first buffer");
   self->stats.starts++;
   self->stats.last_time_to_first_buffer_ms
@@ -450,7 +437,7 @@ cancel_restart (OnDemandController *self, const gchar *why)
 {
   if (self->phase != ON_DEMAND_PHASE_RESTART_PENDING)
     return;
-  clear_source (&self->restart_source);
+  owned_source_clear (&self->restart_source);
   self->restart_delay_ms = 0;
   set_phase (self, ON_DEMAND_PHASE_IDLE, why);
 }
@@ -460,7 +447,7 @@ on_restart_timeout (gpointer data)
 {
   OnDemandController *self = data;
 
-  clear_source (&self->restart_source);
+  owned_source_clear (&self->restart_source);
   self->restart_delay_ms = 0;
   set_phase (self, ON_DEMAND_PHASE_IDLE, "restart");
   self->stats.restarts++;
@@ -503,7 +490,7 @@ decide_restart (OnDemandController *self)
                "start",
         def->name);
   self->wish_run = FALSE;
-  clear_source (&self->lease_source);
+  owned_source_clear (&self->lease_source);
   self->lease_deadline_us = 0;
 }
 
@@ -560,7 +547,7 @@ on_start_done (OnDemandRunner *runner, guint run, const gchar *error,
     return;
   }
   g_object_ref (self);
-  clear_source (&self->stuck_source);
+  owned_source_clear (&self->stuck_source);
   if (!self->run_failed && error)
     fail_run (self, error);
   if (self->run_failed) {
@@ -631,10 +618,12 @@ on_stop_done (OnDemandRunner *runner, gboolean drained, gboolean released,
     return;
   }
   g_object_ref (self);
-  clear_source (&self->stuck_source);
+  owned_source_clear (&self->stuck_source);
   if (self->stop_drain && !drained)
-    g_warning ("%s: no EOS within %u ms; %s without it", self->def->name,
-        self->def->stop_timeout_ms, released ? "released" : "kept warm");
+    g_warning ("%s: not drained (no EOS at the output within %u ms, or none "
+               "could be sent); %s without it",
+        self->def->name, self->def->stop_timeout_ms,
+        released ? "released" : "kept warm");
   if (error)
     g_warning ("%s: %s while stopping; %s", self->def->name, error,
         released ? "released" : "kept warm");
@@ -651,12 +640,12 @@ on_stuck_timeout (gpointer data)
 {
   OnDemandController *self = data;
 
-  clear_source (&self->stuck_source);
+  owned_source_clear (&self->stuck_source);
   g_warning ("%s: a state change did not return within %u ms of its "
              "timeout; abandoning it (a device it holds may report busy "
              "until it returns)",
       self->def->name, self->grace_ms);
-  clear_source (&self->start_source);
+  owned_source_clear (&self->start_source);
   on_demand_runner_abandon (self->runner);
   self->prepared = FALSE;
   set_phase (self, ON_DEMAND_PHASE_IDLE, "stuck");
@@ -678,7 +667,7 @@ on_lease_expired (gpointer data)
 {
   OnDemandController *self = data;
 
-  clear_source (&self->lease_source);
+  owned_source_clear (&self->lease_source);
   self->lease_deadline_us = 0;
   if (!self->wish_run)
     return G_SOURCE_REMOVE;
@@ -705,7 +694,7 @@ set_lease (OnDemandController *self, guint ttl_s)
 {
   PipelineDef *def = self->def;
 
-  clear_source (&self->lease_source);
+  owned_source_clear (&self->lease_source);
   self->lease_deadline_us = 0;
   if (ttl_s == 0)
     ttl_s = def->default_ttl_s;
@@ -924,7 +913,7 @@ on_demand_controller_stop (OnDemandController *self, const gchar *request_id)
     return;
   }
 
-  clear_source (&self->lease_source);
+  owned_source_clear (&self->lease_source);
   self->lease_deadline_us = 0;
   if (!self->wish_run) {
     if (self->state == ON_DEMAND_STATE_STOPPED) {
@@ -1053,7 +1042,8 @@ on_demand_controller_get_stats (OnDemandController *self, OnDemandStats *stats)
  * stop-timeout, so files are finalised, then release), releases a warm
  * preparation too, cancels the lease and any pending restart, then calls
  * @callback.
- * Reports "stopping" and "stopped" (without request id) when it was
+ * Reports "stopping" and "stopped" (without request id, with the reason
+ * "shutting down") when it was
  * running. From then on requests are answered with the current state and
  * change nothing. May be called more than once; each callback is called.
  */
@@ -1071,12 +1061,14 @@ on_demand_controller_shutdown (OnDemandController *self,
   if (!self->shutting_down) {
     g_message ("%s: shutting down", self->def->name);
     self->shutting_down = TRUE;
-    clear_source (&self->lease_source);
+    owned_source_clear (&self->lease_source);
     self->lease_deadline_us = 0;
     cancel_restart (self, "shutdown");
     if (self->wish_run) {
       self->wish_run = FALSE;
       set_string (&self->request_id, NULL);
+      /* Nobody asked for this stop: "stopped" says why. */
+      set_string (&self->stop_reason, "shutting down");
       if (self->state == ON_DEMAND_STATE_STARTING
           || self->state == ON_DEMAND_STATE_PLAYING)
         report (self, ON_DEMAND_STATE_STOPPING, NULL, NULL);
@@ -1163,10 +1155,10 @@ on_demand_controller_dispose (GObject *object)
   OnDemandController *self = ON_DEMAND_CONTROLLER (object);
   guint i;
 
-  clear_source (&self->start_source);
-  clear_source (&self->stuck_source);
-  clear_source (&self->lease_source);
-  clear_source (&self->restart_source);
+  owned_source_clear (&self->start_source);
+  owned_source_clear (&self->stuck_source);
+  owned_source_clear (&self->lease_source);
+  owned_source_clear (&self->restart_source);
   if (self->runner) {
     for (i = 0; i < G_N_ELEMENTS (self->runner_handlers); i++)
       g_clear_signal_handler (&self->runner_handlers[i], self->runner);

@@ -76,8 +76,8 @@ const gchar *on_demand_phase_to_string (OnDemandPhase phase);
 
 /* @def: the policy (timeouts, leases, restart) and the declared params;
  * @runner: carries it out (a reference is taken). */
-OnDemandController *on_demand_controller_new (PipelineDef *def,
-    OnDemandRunner *runner);
+OnDemandController *
+on_demand_controller_new (PipelineDef *def, OnDemandRunner *runner);
 OnDemandRunner *on_demand_controller_get_runner (OnDemandController *self);
 OnDemandPhase on_demand_controller_get_phase (OnDemandController *self);
 
@@ -91,8 +91,8 @@ OnDemandState on_demand_controller_get_state (OnDemandController *self);
  * params it restarts with the new ones. */
 void on_demand_controller_start (OnDemandController *self, GHashTable *params,
     guint ttl_s, const gchar *request_id);
-void on_demand_controller_stop (OnDemandController *self,
-    const gchar *request_id);
+void
+on_demand_controller_stop (OnDemandController *self, const gchar *request_id);
 /* Extends the lease of a running pipeline; FALSE with an error when it is
  * not starting or playing. */
 gboolean on_demand_controller_renew (OnDemandController *self, guint ttl_s,
@@ -112,8 +112,8 @@ typedef struct
   gdouble last_time_to_first_buffer_ms;
 } OnDemandStats;
 
-void on_demand_controller_get_stats (OnDemandController *self,
-    OnDemandStats *stats);
+void
+on_demand_controller_get_stats (OnDemandController *self, OnDemandStats *stats);
 
 /* Stops (EOS, bounded by stop-timeout) and tears down everything, then
  * calls @callback on the main context; used at exit and on removal. After

@@ -50,14 +50,14 @@ struct _OnDemandRunnerInterface
   /* Ends the run: with @drain, EOS first and wait for it at most
    * @drain_timeout_ms; then release everything (the device too), or,
    * with @keep_warm, stay prepared for a fast next start. */
-  void (*stop) (OnDemandRunner *runner, gboolean drain,
-      guint drain_timeout_ms, gboolean keep_warm);
+  void (*stop) (OnDemandRunner *runner, gboolean drain, guint drain_timeout_ms,
+      gboolean keep_warm);
   /* Lets go of the operation in flight and of everything prepared. */
   void (*abandon) (OnDemandRunner *runner);
 };
 
-void on_demand_runner_start (OnDemandRunner *runner, guint run,
-    GHashTable *values);
+void
+on_demand_runner_start (OnDemandRunner *runner, guint run, GHashTable *values);
 void on_demand_runner_stop (OnDemandRunner *runner, gboolean drain,
     guint drain_timeout_ms, gboolean keep_warm);
 void on_demand_runner_abandon (OnDemandRunner *runner);
@@ -81,7 +81,7 @@ void on_demand_runner_emit_first_buffer (OnDemandRunner *runner, guint run,
     gint64 monotonic_us);
 void on_demand_runner_emit_run_failed (OnDemandRunner *runner, guint run,
     const gchar *reason);
-void on_demand_runner_emit_stop_done (OnDemandRunner *runner,
-    gboolean drained, gboolean released, const gchar *error);
+void on_demand_runner_emit_stop_done (OnDemandRunner *runner, gboolean drained,
+    gboolean released, const gchar *error);
 
 G_END_DECLS

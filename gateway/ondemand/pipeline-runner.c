@@ -42,6 +42,7 @@
  */
 #include "pipeline-runner.h"
 #include "gateway-error.h"
+#include "owned-source.h"
 #include "params.h"
 
 #include <gst/video/video.h>
@@ -157,16 +158,6 @@ G_DEFINE_TYPE_WITH_CODE (OnDemandPipelineRunner, on_demand_pipeline_runner,
     G_IMPLEMENT_INTERFACE (ON_DEMAND_TYPE_RUNNER,
         on_demand_pipeline_runner_iface_init));
 
-static void
-clear_source (GSource **source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_source_unref (*source);
-    *source = NULL;
-  }
-}
-
 /* ------------------------------------------------------------------ */
 /* Instance: a parsed pipeline */
 
@@ -259,6 +250,20 @@ add_sink_pad (GstElement *element, GstPad *pad, gpointer user_data)
   return TRUE;
 }
 
+static void collect_sink_pads (GstBin *bin, GPtrArray *pads);
+
+static void
+add_sink_pads_of (const GValue *item, gpointer user_data)
+{
+  GPtrArray *pads = user_data;
+  GstElement *element = g_value_get_object (item);
+  guint before = pads->len;
+
+  gst_element_foreach_sink_pad (element, add_sink_pad, pads);
+  if (pads->len == before && GST_IS_BIN (element))
+    collect_sink_pads (GST_BIN (element), pads);
+}
+
 /* Sink pads of every sink of @bin: a sink bin counts with its own (ghost)
  * sink pads, which see every buffer entering it, and is searched inside
  * only when it has none. */
@@ -266,32 +271,13 @@ static void
 collect_sink_pads (GstBin *bin, GPtrArray *pads)
 {
   GstIterator *it = gst_bin_iterate_sinks (bin);
-  GValue item = G_VALUE_INIT;
   guint first = pads->len;
-  gboolean done = FALSE;
 
-  while (!done) {
-    switch (gst_iterator_next (it, &item)) {
-      case GST_ITERATOR_OK: {
-        GstElement *element = g_value_get_object (&item);
-        guint before = pads->len;
-
-        gst_element_foreach_sink_pad (element, add_sink_pad, pads);
-        if (pads->len == before && GST_IS_BIN (element))
-          collect_sink_pads (GST_BIN (element), pads);
-        g_value_reset (&item);
-        break;
-      }
-      case GST_ITERATOR_RESYNC:
-        g_ptr_array_set_size (pads, first);
-        gst_iterator_resync (it);
-        break;
-      default:
-        done = TRUE;
-        break;
-    }
+  while (gst_iterator_foreach (it, add_sink_pads_of, pads)
+      == GST_ITERATOR_RESYNC) {
+    g_ptr_array_set_size (pads, first);
+    gst_iterator_resync (it);
   }
-  g_value_unset (&item);
   gst_iterator_free (it);
 }
 
@@ -465,9 +451,9 @@ instance_abandon (Instance *inst)
   g_cond_broadcast (&inst->cond);
   g_mutex_unlock (&inst->lock);
 
-  clear_source (&inst->bus_watch);
+  owned_source_clear (&inst->bus_watch);
   /* Destroying the result frees the finished op (and its reference). */
-  clear_source (&done);
+  owned_source_clear (&done);
 
   if (!running && pipeline) {
     GstState state, pending;
@@ -566,12 +552,20 @@ op_run_start (Op *op)
  * its streaming thread is blocked downstream, and the drain must stay
  * bounded by stop-timeout. */
 static void
+send_eos_to (const GValue *item, gpointer user_data)
+{
+  gboolean *sent = user_data;
+
+  gst_element_send_event (g_value_get_object (item), gst_event_new_eos ());
+  *sent = TRUE;
+}
+
+static void
 send_eos_to_sources (GstElement *pipeline, gpointer user_data)
 {
   Instance *inst = user_data;
   GstIterator *it;
-  GValue item = G_VALUE_INIT;
-  gboolean done = FALSE, sent = FALSE;
+  gboolean sent = FALSE;
 
   g_mutex_lock (&inst->lock);
   if (inst->eos_job != EOS_PENDING) {
@@ -584,25 +578,10 @@ send_eos_to_sources (GstElement *pipeline, gpointer user_data)
   g_mutex_unlock (&inst->lock);
 
   it = gst_bin_iterate_sources (GST_BIN (pipeline));
-  while (!done) {
-    switch (gst_iterator_next (it, &item)) {
-      case GST_ITERATOR_OK:
-        gst_element_send_event (g_value_get_object (&item),
-            gst_event_new_eos ());
-        sent = TRUE;
-        g_value_reset (&item);
-        break;
-      case GST_ITERATOR_RESYNC:
-        /* Only while elements are added or removed; sending twice is
-         * harmless. */
-        gst_iterator_resync (it);
-        break;
-      default:
-        done = TRUE;
-        break;
-    }
-  }
-  g_value_unset (&item);
+  /* Resynced only while elements are added or removed; sending twice is
+   * harmless. */
+  while (gst_iterator_foreach (it, send_eos_to, &sent) == GST_ITERATOR_RESYNC)
+    gst_iterator_resync (it);
   gst_iterator_free (it);
   if (!sent)
     gst_element_send_event (pipeline, gst_event_new_eos ());
@@ -707,10 +686,8 @@ op_thread (gpointer data)
   g_mutex_lock (&inst->lock);
   orphan = inst->owner == NULL;
   if (!orphan) {
-    inst->done_source = g_idle_source_new ();
-    g_source_set_priority (inst->done_source, G_PRIORITY_DEFAULT);
-    g_source_set_callback (inst->done_source, on_op_done, op, op_free);
-    g_source_attach (inst->done_source, inst->context);
+    inst->done_source = owned_source_idle_attach (inst->context,
+        G_PRIORITY_DEFAULT, on_op_done, op, op_free);
   }
   inst->worker_running = FALSE;
   g_mutex_unlock (&inst->lock);
@@ -754,10 +731,8 @@ complete_later (OnDemandPipelineRunner *self, Op *op)
 {
   g_assert (self->op == NULL && self->idle_source == NULL);
   self->op = op;
-  self->idle_source = g_idle_source_new ();
-  g_source_set_priority (self->idle_source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (self->idle_source, on_idle_op_done, self, NULL);
-  g_source_attach (self->idle_source, self->context);
+  self->idle_source = owned_source_idle_attach (self->context,
+      G_PRIORITY_DEFAULT, on_idle_op_done, self, NULL);
 }
 
 static void
@@ -782,9 +757,12 @@ stop_in_flight (OnDemandPipelineRunner *self)
   return self->op && self->op->kind == OP_STOP;
 }
 
+/* Main thread. The notifications' handlers may drop the last reference
+ * to the runner: it is held until the message is handled. */
 static void
 handle_message (OnDemandPipelineRunner *self, GstMessage *msg)
 {
+  g_autoptr (OnDemandPipelineRunner) hold = g_object_ref (self);
   OnDemandRunner *runner = ON_DEMAND_RUNNER (self);
 
   switch (GST_MESSAGE_TYPE (msg)) {
@@ -849,11 +827,8 @@ on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data)
   /* owner is only written on this thread. */
   OnDemandPipelineRunner *self = inst->owner;
 
-  if (!self || self->inst != inst)
-    return G_SOURCE_CONTINUE;
-  g_object_ref (self);
-  handle_message (self, msg);
-  g_object_unref (self);
+  if (self && self->inst == inst)
+    handle_message (self, msg);
   return G_SOURCE_CONTINUE;
 }
 
@@ -879,10 +854,12 @@ drain_bus (OnDemandPipelineRunner *self, Instance *inst)
 }
 
 /* Main thread: @op (still owned by the caller) returned; the runner is
- * consistent before the notification, whose handler may call back in. */
+ * consistent before the notification, whose handler may call back in or
+ * drop the last reference to the runner (held until we return). */
 static void
 finish_op (OnDemandPipelineRunner *self, Op *op)
 {
+  g_autoptr (OnDemandPipelineRunner) hold = g_object_ref (self);
   OnDemandRunner *runner = ON_DEMAND_RUNNER (self);
 
   if (op->inst)
@@ -912,11 +889,8 @@ on_op_done (gpointer data)
   self = inst->owner;
   g_mutex_unlock (&inst->lock);
 
-  if (!self || self->op != op)
-    return G_SOURCE_REMOVE;
-  g_object_ref (self);
-  finish_op (self, op);
-  g_object_unref (self);
+  if (self && self->op == op)
+    finish_op (self, op);
   return G_SOURCE_REMOVE;
 }
 
@@ -926,11 +900,9 @@ on_idle_op_done (gpointer data)
   OnDemandPipelineRunner *self = data;
   Op *op = self->op;
 
-  clear_source (&self->idle_source);
-  g_object_ref (self);
+  owned_source_clear (&self->idle_source);
   finish_op (self, op);
   op_free (op);
-  g_object_unref (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -1043,7 +1015,7 @@ runner_abandon (OnDemandRunner *runner)
 
   self->running = FALSE;
   if (self->idle_source) {
-    clear_source (&self->idle_source);
+    owned_source_clear (&self->idle_source);
     g_clear_pointer (&self->op, op_free);
   }
   /* An op on its thread is freed by that thread (or by its result

@@ -11,6 +11,7 @@
  * client's next open rejoins it at once. Every push carries the current
  * join_ref, and (vsn 2.0.0) messages stamped with an older one are dropped.
  */
+#include "owned-source.h"
 #include "realtime-private.h"
 #include "backoff.h"
 #include "realtime-redact.h"
@@ -199,14 +200,14 @@ schedule_rejoin (RealtimeChannel *self)
 {
   guint delay;
 
-  realtime_source_clear (&self->rejoin_source);
+  owned_source_clear (&self->rejoin_source);
   if (!self->wanted || !self->client)
     return;
   delay = realtime_backoff_next (&self->rejoin_backoff);
   g_info ("channel %s: rejoin in %u ms", self->topic, delay);
   self->rejoin_source
-      = realtime_timeout_source_attach (_realtime_client_get_context (
-                                            self->client),
+      = owned_source_timeout_attach (_realtime_client_get_context (
+                                         self->client),
           delay, on_rejoin, self);
 }
 
@@ -302,7 +303,7 @@ build_join_payload (RealtimeChannel *self)
 static void
 send_join (RealtimeChannel *self)
 {
-  realtime_source_clear (&self->rejoin_source);
+  owned_source_clear (&self->rejoin_source);
   clear_join (self);
   if (!self->client || !_realtime_client_is_connected (self->client))
     return;
@@ -366,7 +367,7 @@ realtime_channel_unsubscribe (RealtimeChannel *self)
   g_return_if_fail (REALTIME_IS_CHANNEL (self));
 
   self->wanted = FALSE;
-  realtime_source_clear (&self->rejoin_source);
+  owned_source_clear (&self->rejoin_source);
   clear_buffer (self, REALTIME_ERROR_CLOSED, "channel unsubscribed");
 
   if ((self->state == REALTIME_CHANNEL_STATE_JOINED
@@ -811,7 +812,7 @@ _realtime_channel_socket_closed (RealtimeChannel *self, const gchar *reason)
 {
   g_autofree gchar *why = g_strdup_printf ("connection lost: %s", reason);
 
-  realtime_source_clear (&self->rejoin_source);
+  owned_source_clear (&self->rejoin_source);
   clear_join (self);
   g_clear_pointer (&self->leave_push, realtime_push_free);
   fail_in_flight (self, REALTIME_ERROR_DISCONNECTED, why);
@@ -877,7 +878,7 @@ void
 _realtime_channel_detach (RealtimeChannel *self)
 {
   self->wanted = FALSE;
-  realtime_source_clear (&self->rejoin_source);
+  owned_source_clear (&self->rejoin_source);
   clear_join (self);
   g_clear_pointer (&self->leave_push, realtime_push_free);
   fail_in_flight (self, REALTIME_ERROR_CLOSED, "channel removed");
@@ -903,7 +904,7 @@ realtime_channel_dispose (GObject *object)
 {
   RealtimeChannel *self = REALTIME_CHANNEL (object);
 
-  realtime_source_clear (&self->rejoin_source);
+  owned_source_clear (&self->rejoin_source);
   clear_join (self);
   g_clear_pointer (&self->leave_push, realtime_push_free);
   fail_in_flight (self, REALTIME_ERROR_CLOSED, "channel disposed");

@@ -7,8 +7,10 @@
  * CONNECTED -> DISCONNECTED on any loss, with a reconnect scheduled by
  * capped, fully jittered exponential backoff until disconnect().
  */
+#include "owned-source.h"
 #include "realtime-private.h"
 #include "realtime-redact.h"
+#include "secret-file.h"
 #include "backoff.h"
 
 #include <libsoup/soup.h>
@@ -144,28 +146,6 @@ realtime_heartbeat_status_to_string (RealtimeHeartbeatStatus s)
   return "unknown";
 }
 
-/* --- small helpers shared by the realtime files --- */
-
-GSource *
-realtime_timeout_source_attach (GMainContext *context, guint ms,
-    GSourceFunc func, gpointer data)
-{
-  GSource *source = g_timeout_source_new (ms);
-
-  g_source_set_callback (source, func, data, NULL);
-  g_source_attach (source, context);
-  return source;
-}
-
-void
-realtime_source_clear (GSource **source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_clear_pointer (source, g_source_unref);
-  }
-}
-
 /* --- URL --- */
 
 /**
@@ -287,8 +267,8 @@ connection_free (Connection *conn)
     return;
   g_cancellable_cancel (conn->cancellable);
   g_clear_object (&conn->cancellable);
-  realtime_source_clear (&conn->heartbeat_source);
-  realtime_source_clear (&conn->heartbeat_timeout_source);
+  owned_source_clear (&conn->heartbeat_source);
+  owned_source_clear (&conn->heartbeat_timeout_source);
   if (conn->ws) {
     g_clear_signal_handler (&conn->message_id, conn->ws);
     g_clear_signal_handler (&conn->closed_id, conn->ws);
@@ -329,7 +309,7 @@ schedule_reconnect (RealtimeClient *self)
 {
   guint delay;
 
-  realtime_source_clear (&self->reconnect_source);
+  owned_source_clear (&self->reconnect_source);
   if (!self->wanted)
     return;
   /* A configuration error will not heal quickly: retry at the cap. */
@@ -337,8 +317,8 @@ schedule_reconnect (RealtimeClient *self)
                              : realtime_backoff_next (&self->backoff);
   self->stats.reconnects++;
   g_info ("client: reconnecting in %u ms", delay);
-  self->reconnect_source = realtime_timeout_source_attach (self->context, delay,
-      on_reconnect, self);
+  self->reconnect_source
+      = owned_source_timeout_attach (self->context, delay, on_reconnect, self);
 }
 
 /* Every loss of a connection comes through here, whatever its cause. */
@@ -412,9 +392,8 @@ on_heartbeat_tick (gpointer data)
   timeout = self->heartbeat_timeout ? self->heartbeat_timeout
                                     : self->heartbeat_interval;
   if (timeout != self->heartbeat_interval)
-    conn->heartbeat_timeout_source
-        = realtime_timeout_source_attach (self->context, timeout,
-            on_heartbeat_timeout, self);
+    conn->heartbeat_timeout_source = owned_source_timeout_attach (self->context,
+        timeout, on_heartbeat_timeout, self);
   g_debug ("client: heartbeat %s sent", conn->pending_heartbeat_ref);
   g_signal_emit (self, signals[SIGNAL_HEARTBEAT], 0, REALTIME_HEARTBEAT_SENT,
       0.0);
@@ -434,7 +413,7 @@ handle_heartbeat_reply (RealtimeClient *self, const RealtimeMessage *msg)
   }
   rtt = (g_get_monotonic_time () - conn->heartbeat_sent_us) / 1000.0;
   g_clear_pointer (&conn->pending_heartbeat_ref, g_free);
-  realtime_source_clear (&conn->heartbeat_timeout_source);
+  owned_source_clear (&conn->heartbeat_timeout_source);
   self->stats.heartbeats_ok++;
   self->stats.last_rtt_ms = rtt;
   g_debug ("client: heartbeat answered in %.1f ms", rtt);
@@ -624,7 +603,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   conn->error_id
       = g_signal_connect (ws, "error", G_CALLBACK (on_ws_error), self);
   /* Heartbeat state belongs to this connection and starts fresh. */
-  conn->heartbeat_source = realtime_timeout_source_attach (self->context,
+  conn->heartbeat_source = owned_source_timeout_attach (self->context,
       self->heartbeat_interval, on_heartbeat_tick, self);
   self->stats.connects++;
 
@@ -729,7 +708,7 @@ realtime_client_disconnect (RealtimeClient *self)
   g_return_if_fail (REALTIME_IS_CLIENT (self));
 
   self->wanted = FALSE;
-  realtime_source_clear (&self->reconnect_source);
+  owned_source_clear (&self->reconnect_source);
   realtime_backoff_reset (&self->backoff);
   if (!self->conn)
     return;
@@ -756,7 +735,7 @@ realtime_client_reconnect (RealtimeClient *self)
       _realtime_channel_socket_closed (g_ptr_array_index (self->channels, i),
           "reconnect requested");
   }
-  realtime_source_clear (&self->reconnect_source);
+  owned_source_clear (&self->reconnect_source);
   if (self->wanted && !self->conn)
     start_connect (self);
 }
@@ -799,8 +778,8 @@ flush_teardown (Flush *flush)
 {
   g_clear_signal_handler (&flush->heartbeat_id, flush->client);
   g_clear_signal_handler (&flush->state_id, flush->client);
-  realtime_source_clear (&flush->timeout_source);
-  realtime_source_clear (&flush->cancel_source);
+  owned_source_clear (&flush->timeout_source);
+  owned_source_clear (&flush->cancel_source);
 }
 
 static void
@@ -809,7 +788,7 @@ flush_free (gpointer data)
   Flush *flush = data;
 
   flush_teardown (flush);
-  realtime_source_clear (&flush->return_source);
+  owned_source_clear (&flush->return_source);
   g_clear_error (&flush->error);
   g_free (flush);
 }
@@ -841,9 +820,8 @@ flush_complete (GTask *task, GError *error)
 
   flush_teardown (flush);
   flush->error = error;
-  flush->return_source = g_idle_source_new ();
-  g_source_set_callback (flush->return_source, on_flush_return, task, NULL);
-  g_source_attach (flush->return_source, g_task_get_context (task));
+  flush->return_source = owned_source_idle_attach (g_task_get_context (task),
+      G_PRIORITY_DEFAULT_IDLE, on_flush_return, task, NULL);
 }
 
 static void
@@ -959,7 +937,7 @@ realtime_client_flush_async (RealtimeClient *self, guint timeout_ms,
   flush->state_id = g_signal_connect (self, "state-changed",
       G_CALLBACK (on_flush_state), task);
   if (timeout_ms > 0)
-    flush->timeout_source = realtime_timeout_source_attach (self->context,
+    flush->timeout_source = owned_source_timeout_attach (self->context,
         timeout_ms, on_flush_timeout, task);
   if (cancellable) {
     flush->cancel_source = g_cancellable_source_new (cancellable);
@@ -1212,7 +1190,7 @@ realtime_client_dispose (GObject *object)
   RealtimeClient *self = REALTIME_CLIENT (object);
 
   self->wanted = FALSE;
-  realtime_source_clear (&self->reconnect_source);
+  owned_source_clear (&self->reconnect_source);
   g_clear_pointer (&self->conn, connection_free);
   if (self->channels) {
     guint i;
@@ -1238,12 +1216,8 @@ realtime_client_finalize (GObject *object)
   g_clear_pointer (&self->channels, g_ptr_array_unref);
   g_clear_pointer (&self->topics, g_hash_table_unref);
   g_free (self->url);
-  if (self->api_key)
-    memset (self->api_key, 0, strlen (self->api_key));
-  g_free (self->api_key);
-  if (self->access_token)
-    memset (self->access_token, 0, strlen (self->access_token));
-  g_free (self->access_token);
+  gateway_secret_free (self->api_key);
+  gateway_secret_free (self->access_token);
   g_free (self->ca_file);
   g_free (self->ca_file_error);
   g_main_context_unref (self->context);

@@ -900,117 +900,96 @@ user_broadcast_payload (const gchar *user_event, const Slice *meta,
   return object_node_take (obj);
 }
 
-static RealtimeMessage *
-decode_push (const guint8 *data, gsize len, GError **error)
+/* What follows the topic and the event (or status) in a binary frame. */
+typedef enum
 {
-  Slice f[3], rest;
-  g_autofree gchar *join_ref = NULL;
-  g_autofree gchar *topic = NULL;
-  g_autofree gchar *event = NULL;
-  JsonNode *payload;
-  RealtimeMessage *msg;
+  BODY_PAYLOAD, /* the payload's JSON */
+  BODY_REPLY, /* the response's JSON, under a status */
+  BODY_USER_BROADCAST, /* a meta field, the encoding byte, the payload */
+} BinaryBody;
 
-  if (!split_frame (data, len, 3, 0, f, &rest, error)
-      || !slice_to_ref (&f[0], "join_ref", &join_ref, error)
-      || !(topic = slice_to_string (&f[1], "topic", error))
-      || !(event = slice_to_string (&f[2], "event", error))
-      || !(payload = slice_to_json (&rest, MAX_DEPTH - 1, "payload", error)))
-    return NULL;
-  msg = realtime_message_new (join_ref, NULL, topic, event, payload);
-  json_node_unref (payload);
-  return msg;
-}
-
-static RealtimeMessage *
-decode_reply (const guint8 *data, gsize len, GError **error)
+/* The layout of one kind of binary frame: the fields named by its length
+ * bytes are join_ref (when it has one), ref (when it has one), topic,
+ * event or status, and meta (user broadcasts). */
+typedef struct
 {
-  Slice f[4], rest;
-  g_autofree gchar *join_ref = NULL;
-  g_autofree gchar *ref = NULL;
-  g_autofree gchar *topic = NULL;
-  g_autofree gchar *status = NULL;
-  JsonNode *response, *payload;
+  gboolean has_join_ref;
+  gboolean has_ref;
+  BinaryBody body;
+} BinaryLayout;
+
+static const BinaryLayout binary_layouts[] = {
+  [REALTIME_BINARY_PUSH] = { TRUE, FALSE, BODY_PAYLOAD },
+  [REALTIME_BINARY_REPLY] = { TRUE, TRUE, BODY_REPLY },
+  [REALTIME_BINARY_BROADCAST] = { FALSE, FALSE, BODY_PAYLOAD },
+  [REALTIME_BINARY_USER_BROADCAST_PUSH] = { TRUE, TRUE, BODY_USER_BROADCAST },
+  [REALTIME_BINARY_USER_BROADCAST] = { FALSE, FALSE, BODY_USER_BROADCAST },
+};
+
+/* The payload a text frame would carry for a reply: the status and the
+ * response. */
+static JsonNode *
+reply_payload (const gchar *status, const Slice *response, GError **error)
+{
   JsonObject *obj;
-  RealtimeMessage *msg;
+  JsonNode *node = slice_to_json (response, MAX_DEPTH - 2, "response", error);
 
-  if (!split_frame (data, len, 4, 0, f, &rest, error)
-      || !slice_to_ref (&f[0], "join_ref", &join_ref, error)
-      || !slice_to_ref (&f[1], "ref", &ref, error)
-      || !(topic = slice_to_string (&f[2], "topic", error))
-      || !(status = slice_to_string (&f[3], "status", error))
-      || !(response = slice_to_json (&rest, MAX_DEPTH - 2, "response", error)))
+  if (!node)
     return NULL;
-
   obj = json_object_new ();
   json_object_set_string_member (obj, "status", status);
-  json_object_set_member (obj, "response", response);
-  payload = object_node_take (obj);
-  msg = realtime_message_new (join_ref, ref, topic, "phx_reply", payload);
-  json_node_unref (payload);
-  return msg;
+  json_object_set_member (obj, "response", node);
+  return object_node_take (obj);
 }
 
+/* Decodes a frame of the kind @layout describes into the message a text
+ * frame would carry. */
 static RealtimeMessage *
-decode_broadcast (const guint8 *data, gsize len, GError **error)
+decode_binary (const BinaryLayout *layout, const guint8 *data, gsize len,
+    GError **error)
 {
-  Slice f[2], rest;
-  g_autofree gchar *topic = NULL;
-  g_autofree gchar *event = NULL;
-  JsonNode *payload;
-  RealtimeMessage *msg;
-
-  if (!split_frame (data, len, 2, 0, f, &rest, error)
-      || !(topic = slice_to_string (&f[0], "topic", error))
-      || !(event = slice_to_string (&f[1], "event", error))
-      || !(payload = slice_to_json (&rest, MAX_DEPTH - 1, "payload", error)))
-    return NULL;
-  msg = realtime_message_new (NULL, NULL, topic, event, payload);
-  json_node_unref (payload);
-  return msg;
-}
-
-static RealtimeMessage *
-decode_user_broadcast_push (const guint8 *data, gsize len, GError **error)
-{
+  gboolean user = layout->body == BODY_USER_BROADCAST;
+  guint n_lens = (layout->has_join_ref ? 1 : 0) + (layout->has_ref ? 1 : 0) + 2
+      + (user ? 1 : 0);
   Slice f[5], rest;
   g_autofree gchar *join_ref = NULL;
   g_autofree gchar *ref = NULL;
   g_autofree gchar *topic = NULL;
-  g_autofree gchar *user_event = NULL;
+  g_autofree gchar *event_or_status = NULL;
+  const gchar *event;
   JsonNode *payload;
   RealtimeMessage *msg;
+  guint i = 0;
 
-  /* Lengths of join_ref, ref, topic, user_event, meta; then the encoding. */
-  if (!split_frame (data, len, 5, 1, f, &rest, error)
-      || !slice_to_ref (&f[0], "join_ref", &join_ref, error)
-      || !slice_to_ref (&f[1], "ref", &ref, error)
-      || !(topic = slice_to_string (&f[2], "topic", error))
-      || !(user_event = slice_to_string (&f[3], "event", error))
-      || !(payload
-          = user_broadcast_payload (user_event, &f[4], data[6], &rest, error)))
+  /* A user broadcast has one more header byte: the payload's encoding. */
+  if (!split_frame (data, len, n_lens, user ? 1 : 0, f, &rest, error)
+      || (layout->has_join_ref
+          && !slice_to_ref (&f[i++], "join_ref", &join_ref, error))
+      || (layout->has_ref && !slice_to_ref (&f[i++], "ref", &ref, error))
+      || !(topic = slice_to_string (&f[i++], "topic", error))
+      || !(event_or_status = slice_to_string (&f[i++],
+               layout->body == BODY_REPLY ? "status" : "event", error)))
     return NULL;
-  msg = realtime_message_new (join_ref, ref, topic, "broadcast", payload);
-  json_node_unref (payload);
-  return msg;
-}
 
-static RealtimeMessage *
-decode_user_broadcast (const guint8 *data, gsize len, GError **error)
-{
-  Slice f[3], rest;
-  g_autofree gchar *topic = NULL;
-  g_autofree gchar *user_event = NULL;
-  JsonNode *payload;
-  RealtimeMessage *msg;
-
-  /* Lengths of topic, user_event, meta; then the encoding. */
-  if (!split_frame (data, len, 3, 1, f, &rest, error)
-      || !(topic = slice_to_string (&f[0], "topic", error))
-      || !(user_event = slice_to_string (&f[1], "event", error))
-      || !(payload
-          = user_broadcast_payload (user_event, &f[2], data[4], &rest, error)))
+  switch (layout->body) {
+    case BODY_PAYLOAD:
+      event = event_or_status;
+      payload = slice_to_json (&rest, MAX_DEPTH - 1, "payload", error);
+      break;
+    case BODY_REPLY:
+      event = "phx_reply";
+      payload = reply_payload (event_or_status, &rest, error);
+      break;
+    case BODY_USER_BROADCAST:
+    default:
+      event = "broadcast";
+      payload = user_broadcast_payload (event_or_status, &f[i],
+          data[1 + n_lens], &rest, error);
+      break;
+  }
+  if (!payload)
     return NULL;
-  msg = realtime_message_new (NULL, NULL, topic, "broadcast", payload);
+  msg = realtime_message_new (join_ref, ref, topic, event, payload);
   json_node_unref (payload);
   return msg;
 }
@@ -1038,46 +1017,75 @@ realtime_codec_decode_binary (const guint8 *data, gsize len, GError **error)
         "empty binary frame");
     return NULL;
   }
-  switch (data[0]) {
-    case REALTIME_BINARY_PUSH:
-      return decode_push (data, len, error);
-    case REALTIME_BINARY_REPLY:
-      return decode_reply (data, len, error);
-    case REALTIME_BINARY_BROADCAST:
-      return decode_broadcast (data, len, error);
-    case REALTIME_BINARY_USER_BROADCAST_PUSH:
-      return decode_user_broadcast_push (data, len, error);
-    case REALTIME_BINARY_USER_BROADCAST:
-      return decode_user_broadcast (data, len, error);
-    default:
-      set_error (error, REALTIME_CODEC_ERROR_UNSUPPORTED, NULL, 0,
-          "binary frame of unknown kind %u (%" G_GSIZE_FORMAT " bytes)",
-          data[0], len);
-      return NULL;
+  if (data[0] >= G_N_ELEMENTS (binary_layouts)) {
+    set_error (error, REALTIME_CODEC_ERROR_UNSUPPORTED, NULL, 0,
+        "binary frame of unknown kind %u (%" G_GSIZE_FORMAT " bytes)", data[0],
+        len);
+    return NULL;
   }
+  return decode_binary (&binary_layouts[data[0]], data, len, error);
 }
 
 /* Encoders */
 
+/* Checks that no field of a binary frame is too long for its length
+ * byte; %NULL fields are empty. */
 static gboolean
-check_field (const gchar *value, const gchar *name, GError **error)
+check_fields (const gchar *const *fields, const gchar *const *names,
+    guint n_fields, GError **error)
 {
-  gsize n = value ? strlen (value) : 0;
+  guint i;
 
-  if (n > MAX_FIELD_LEN) {
-    set_error (error, REALTIME_CODEC_ERROR_TOO_LARGE, NULL, 0,
-        "%s is %" G_GSIZE_FORMAT " bytes, a binary frame allows at most %d",
-        name, n, MAX_FIELD_LEN);
-    return FALSE;
+  for (i = 0; i < n_fields; i++) {
+    gsize n = fields[i] ? strlen (fields[i]) : 0;
+
+    if (n > MAX_FIELD_LEN) {
+      set_error (error, REALTIME_CODEC_ERROR_TOO_LARGE, NULL, 0,
+          "%s is %" G_GSIZE_FORMAT " bytes, a binary frame allows at most %d",
+          names[i], n, MAX_FIELD_LEN);
+      return FALSE;
+    }
   }
   return TRUE;
 }
 
-static void
-append_field (GByteArray *frame, const gchar *value)
+/* JSON carried by a binary frame ends up one level below a text frame's
+ * payload, hence the depth. */
+static gboolean
+check_binary_json (const gchar *json, const gchar *name, GError **error)
 {
-  if (value)
-    g_byte_array_append (frame, (const guint8 *)value, strlen (value));
+  return check_json (json, strlen (json), MAX_DEPTH - 2, name, NULL, 0, error);
+}
+
+/* Lays out a checked binary frame of @kind: the kind byte, a length byte
+ * per field, the encoding byte (1: JSON), then the fields (%NULL ones
+ * empty) and @payload_json. */
+static GBytes *
+build_frame (guint8 kind, const gchar *const *fields, guint n_fields,
+    const gchar *payload_json)
+{
+  const guint8 encoding = 1;
+  GByteArray *frame;
+  gsize size = 2 + n_fields + strlen (payload_json);
+  guint i;
+
+  for (i = 0; i < n_fields; i++)
+    size += fields[i] ? strlen (fields[i]) : 0;
+  frame = g_byte_array_sized_new (size);
+  g_byte_array_append (frame, &kind, 1);
+  for (i = 0; i < n_fields; i++) {
+    guint8 n = fields[i] ? strlen (fields[i]) : 0;
+
+    g_byte_array_append (frame, &n, 1);
+  }
+  g_byte_array_append (frame, &encoding, 1);
+  for (i = 0; i < n_fields; i++)
+    if (fields[i])
+      g_byte_array_append (frame, (const guint8 *)fields[i],
+          strlen (fields[i]));
+  g_byte_array_append (frame, (const guint8 *)payload_json,
+      strlen (payload_json));
+  return g_byte_array_free_to_bytes (frame);
 }
 
 /**
@@ -1101,37 +1109,19 @@ realtime_codec_encode_user_broadcast_push (const gchar *join_ref,
     const gchar *ref, const gchar *topic, const gchar *user_event,
     const gchar *payload_json, GError **error)
 {
-  GByteArray *frame;
-  guint8 header[7];
+  static const gchar *const names[]
+      = { "join_ref", "ref", "topic", "event", "meta" };
+  const gchar *fields[] = { join_ref, ref, topic, user_event, NULL };
 
   g_return_val_if_fail (topic != NULL, NULL);
   g_return_val_if_fail (user_event != NULL, NULL);
   g_return_val_if_fail (payload_json != NULL, NULL);
 
-  if (!check_field (join_ref, "join_ref", error)
-      || !check_field (ref, "ref", error)
-      || !check_field (topic, "topic", error)
-      || !check_field (user_event, "event", error)
-      || !check_json (payload_json, strlen (payload_json), MAX_DEPTH - 2,
-          "payload", NULL, 0, error))
+  if (!check_fields (fields, names, G_N_ELEMENTS (fields), error)
+      || !check_binary_json (payload_json, "payload", error))
     return NULL;
-
-  header[0] = REALTIME_BINARY_USER_BROADCAST_PUSH;
-  header[1] = join_ref ? strlen (join_ref) : 0;
-  header[2] = ref ? strlen (ref) : 0;
-  header[3] = strlen (topic);
-  header[4] = strlen (user_event);
-  header[5] = 0;
-  header[6] = 1;
-  frame = g_byte_array_sized_new (sizeof (header) + header[1] + header[2]
-      + header[3] + header[4] + strlen (payload_json));
-  g_byte_array_append (frame, header, sizeof (header));
-  append_field (frame, join_ref);
-  append_field (frame, ref);
-  append_field (frame, topic);
-  append_field (frame, user_event);
-  append_field (frame, payload_json);
-  return g_byte_array_free_to_bytes (frame);
+  return build_frame (REALTIME_BINARY_USER_BROADCAST_PUSH, fields,
+      G_N_ELEMENTS (fields), payload_json);
 }
 
 /**
@@ -1152,8 +1142,8 @@ realtime_codec_encode_user_broadcast (const gchar *topic,
     const gchar *user_event, const gchar *meta_json, const gchar *payload_json,
     GError **error)
 {
-  GByteArray *frame;
-  guint8 header[5];
+  static const gchar *const names[] = { "topic", "event", "meta" };
+  const gchar *fields[3];
 
   g_return_val_if_fail (topic != NULL, NULL);
   g_return_val_if_fail (user_event != NULL, NULL);
@@ -1161,27 +1151,13 @@ realtime_codec_encode_user_broadcast (const gchar *topic,
 
   if (meta_json && !*meta_json)
     meta_json = NULL;
-  if (!check_field (topic, "topic", error)
-      || !check_field (user_event, "event", error)
-      || !check_field (meta_json, "meta", error)
-      || (meta_json
-          && !check_json (meta_json, strlen (meta_json), MAX_DEPTH - 2, "meta",
-              NULL, 0, error))
-      || !check_json (payload_json, strlen (payload_json), MAX_DEPTH - 2,
-          "payload", NULL, 0, error))
+  fields[0] = topic;
+  fields[1] = user_event;
+  fields[2] = meta_json;
+  if (!check_fields (fields, names, G_N_ELEMENTS (fields), error)
+      || (meta_json && !check_binary_json (meta_json, "meta", error))
+      || !check_binary_json (payload_json, "payload", error))
     return NULL;
-
-  header[0] = REALTIME_BINARY_USER_BROADCAST;
-  header[1] = strlen (topic);
-  header[2] = strlen (user_event);
-  header[3] = meta_json ? strlen (meta_json) : 0;
-  header[4] = 1;
-  frame = g_byte_array_sized_new (sizeof (header) + header[1] + header[2]
-      + header[3] + strlen (payload_json));
-  g_byte_array_append (frame, header, sizeof (header));
-  append_field (frame, topic);
-  append_field (frame, user_event);
-  append_field (frame, meta_json);
-  append_field (frame, payload_json);
-  return g_byte_array_free_to_bytes (frame);
+  return build_frame (REALTIME_BINARY_USER_BROADCAST, fields,
+      G_N_ELEMENTS (fields), payload_json);
 }

@@ -12,12 +12,6 @@
 
 G_BEGIN_DECLS
 
-/* Attaches a one-shot or repeating timeout to @context and returns the
- * owned source; clear it with realtime_source_clear(). */
-GSource *realtime_timeout_source_attach (GMainContext *context, guint ms,
-    GSourceFunc func, gpointer data);
-void realtime_source_clear (GSource **source);
-
 /* Client, for its channels and pushes. */
 GMainContext *_realtime_client_get_context (RealtimeClient *client);
 gchar *_realtime_client_next_ref (RealtimeClient *client);

@@ -1,6 +1,7 @@
 /* realtime-gateway
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include "owned-source.h"
 #include "realtime-private.h"
 
 struct _RealtimePush
@@ -37,7 +38,7 @@ realtime_push_free (RealtimePush *push)
 {
   if (!push)
     return;
-  realtime_source_clear (&push->timeout_source);
+  owned_source_clear (&push->timeout_source);
   g_free (push->event);
   g_free (push->ref);
   json_node_unref (push->payload);
@@ -93,7 +94,7 @@ send_attempt (RealtimePush *push, RealtimeClient *client, const gchar *topic,
 {
   RealtimeMessage msg;
 
-  realtime_source_clear (&push->timeout_source);
+  owned_source_clear (&push->timeout_source);
   if (!_realtime_client_is_connected (client))
     return FALSE;
 
@@ -109,7 +110,7 @@ send_attempt (RealtimePush *push, RealtimeClient *client, const gchar *topic,
     return FALSE;
   if (push->timeout_ms > 0)
     push->timeout_source
-        = realtime_timeout_source_attach (_realtime_client_get_context (client),
+        = owned_source_timeout_attach (_realtime_client_get_context (client),
             push->timeout_ms, on_timeout, push);
   return TRUE;
 }
@@ -134,7 +135,7 @@ realtime_push_reply (RealtimePush *push, RealtimePushStatus status,
 {
   g_autoptr (JsonNode) null = NULL;
 
-  realtime_source_clear (&push->timeout_source);
+  owned_source_clear (&push->timeout_source);
   if (!response)
     response = null = json_node_new (JSON_NODE_NULL);
   if (push->func)
@@ -144,5 +145,5 @@ realtime_push_reply (RealtimePush *push, RealtimePushStatus status,
 void
 realtime_push_cancel (RealtimePush *push)
 {
-  realtime_source_clear (&push->timeout_source);
+  owned_source_clear (&push->timeout_source);
 }

@@ -8,6 +8,7 @@
  */
 #include "realtime-token-watch.h"
 
+#include "owned-source.h"
 #include "realtime-private.h"
 #include "secret-file.h"
 
@@ -66,8 +67,8 @@ on_file_changed (GFileMonitor *monitor, GFile *file, GFile *other,
     default:
       return;
   }
-  realtime_source_clear (&watch->debounce);
-  watch->debounce = realtime_timeout_source_attach (watch->context, DEBOUNCE_MS,
+  owned_source_clear (&watch->debounce);
+  watch->debounce = owned_source_timeout_attach (watch->context, DEBOUNCE_MS,
       on_debounced, watch);
 }
 
@@ -130,7 +131,7 @@ realtime_token_watch_free (RealtimeTokenWatch *watch)
     g_file_monitor_cancel (watch->monitor);
     g_clear_object (&watch->monitor);
   }
-  realtime_source_clear (&watch->debounce);
+  owned_source_clear (&watch->debounce);
   g_main_context_unref (watch->context);
   g_clear_object (&watch->client);
   g_free (watch->path);

@@ -19,8 +19,8 @@ typedef struct _RealtimeTokenWatch RealtimeTokenWatch;
 
 /* Starts watching @path (resolved as secret files are) for @client (a
  * reference is taken). The caller has already set the first token. */
-RealtimeTokenWatch *realtime_token_watch_new (RealtimeClient *client,
-    const gchar *path);
+RealtimeTokenWatch *
+realtime_token_watch_new (RealtimeClient *client, const gchar *path);
 /* Stops watching: every source and handler goes with it. */
 void realtime_token_watch_free (RealtimeTokenWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealtimeTokenWatch, realtime_token_watch_free)

@@ -7,8 +7,4 @@
 
 #include <gst/gst.h>
 
-G_BEGIN_DECLS
-
 GST_ELEMENT_REGISTER_DECLARE (realtimesrc);
-
-G_END_DECLS
