@@ -57,7 +57,8 @@ COMMON=(-g -O1 -fno-omit-frame-pointer -std=gnu11
   -DPKGDATADIR='"/usr/share/realtime-gateway"'
   -DPKGSYSCONFDIR='"/etc/realtime-gateway"'
   -I"$SRC_ROOT/gateway/realtime" -I"$SRC_ROOT/gateway/contract"
-  -I"$SRC_ROOT/gateway/config" -I"$SRC_ROOT/gateway/ondemand" -I"$FUZZ_DIR"
+  -I"$SRC_ROOT/gateway/config" -I"$SRC_ROOT/gateway/ondemand"
+  -I"$SRC_ROOT/gateway/mainloop" -I"$FUZZ_DIR"
   "${PKG_CFLAGS[@]}")
 # shellcheck disable=SC2206  # word splitting wanted
 COMMON+=(${FUZZ_CFLAGS:-})
@@ -129,7 +130,8 @@ target fuzz-pipeline-def "${core[@]}" "${defs[@]}"
 realtime_all=(gateway/realtime/backoff.c gateway/realtime/realtime-codec.c
   gateway/realtime/realtime-redact.c gateway/realtime/realtime-push.c
   gateway/realtime/realtime-channel.c gateway/realtime/realtime-client.c
-  gateway/realtime/realtime-settings.c gateway/realtime/secret-file.c)
+  gateway/realtime/realtime-settings.c gateway/realtime/secret-file.c
+  gateway/mainloop/owned-source.c)
 target fuzz-config "${realtime_all[@]}" "${core[@]}" \
   gateway/config/key-file-loader.c gateway/config/gateway-config.c
 
