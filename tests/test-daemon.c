@@ -866,6 +866,572 @@ GST_START_TEST (test_presence_tracks_pipeline_states)
 
 GST_END_TEST;
 
+/* Waits for the log line that ends a reload (either way) after @before
+ * such lines. */
+static void
+wait_reload (const gchar *outcome, guint before)
+{
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      RT_WAIT_UNTIL (rt_gateway_process_count_log (f.gp, outcome) > before,
+          5000),
+      "no \"%s\" after SIGHUP", outcome);
+}
+
+static const gchar *capped_pipeline
+    = "[pipeline]\n"
+      "description=videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! fakesink\n"
+      "stop-timeout=2\n"
+      "default-ttl=10\nmax-ttl=10\n";
+
+/* HUP: a definition with problems keeps the whole old set (the log says
+ * which file and why); a changed definition applies from the next start,
+ * not to the run in progress; a removed one keeps running until stopped,
+ * then is unknown. */
+GST_START_TEST (test_hup_broken_changed_and_removed_definitions)
+{
+  guint n;
+  const RtReply *r;
+
+  write_pipeline ("gone", fast_pipeline);
+  run_daemon ();
+  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"a1\",\"ttl\":20}");
+  wait_reply ("fast", "playing", "a1", 5000);
+  request ("start", "{\"pipeline\":\"gone\",\"request_id\":\"a2\"}");
+  wait_reply ("gone", "playing", "a2", 5000);
+
+  /* A broken file next to a good new one and a changed one: refused. */
+  write_pipeline ("broken",
+      "[pipeline]\ndescription=videotestsrc ! nosuchelement ! fakesink\n");
+  write_pipeline ("newone", fast_pipeline);
+  write_pipeline ("fast", capped_pipeline);
+  n = rt_gateway_process_count_log (f.gp, "reload refused");
+  rt_gateway_process_signal (f.gp, SIGHUP);
+  wait_reload ("reload refused", n);
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      rt_gateway_process_count_log (f.gp, "broken.pipeline") >= 1
+          && rt_gateway_process_count_log (f.gp, "nosuchelement") >= 1,
+      "the log does not say which definition is broken, and why");
+  request ("status", "{\"pipeline\":\"newone\",\"request_id\":\"a3\"}");
+  r = wait_reply ("newone", "failed", "a3", 5000);
+  fail_unless (strstr (r->error, "unknown pipeline") != NULL, "%s", r->error);
+  request ("status", "{\"pipeline\":\"fast\",\"request_id\":\"a4\"}");
+  wait_reply ("fast", "playing", "a4", 5000);
+
+  /* Fixed: the new set is taken, "gone" removed from it. */
+  {
+    g_autofree gchar *broken
+        = rt_gateway_process_path (f.gp, "pipelines/broken.pipeline");
+    g_autofree gchar *gone
+        = rt_gateway_process_path (f.gp, "pipelines/gone.pipeline");
+    fail_unless (g_unlink (broken) == 0 && g_unlink (gone) == 0);
+  }
+  n = rt_gateway_process_count_log (f.gp, "reloaded");
+  rt_gateway_process_signal (f.gp, SIGHUP);
+  wait_reload ("reloaded", n);
+  request ("status", "{\"pipeline\":\"newone\",\"request_id\":\"a5\"}");
+  wait_reply ("newone", "stopped", "a5", 5000);
+
+  /* The changed definition: the run in progress kept the old one ... */
+  request ("status", "{\"pipeline\":\"fast\",\"request_id\":\"a6\"}");
+  wait_reply ("fast", "playing", "a6", 5000);
+  fail_unless_equals_int (find_reply (0, "fast", "stopped", NULL), -1);
+  /* ... the next start has the new one (max-ttl=10). */
+  request ("stop", "{\"pipeline\":\"fast\",\"request_id\":\"a7\"}");
+  wait_reply ("fast", "stopped", "a7", 10000);
+  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"a8\",\"ttl\":20}");
+  r = wait_reply ("fast", "failed", "a8", 5000);
+  fail_unless (strstr (r->error, "max-ttl") != NULL, "%s", r->error);
+  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"a9\",\"ttl\":5}");
+  wait_reply ("fast", "playing", "a9", 5000);
+
+  /* The removed definition: its run goes on, answering status and stop as
+   * before, until it is stopped; then it is unknown. */
+  request ("status", "{\"pipeline\":\"gone\",\"request_id\":\"a10\"}");
+  wait_reply ("gone", "playing", "a10", 5000);
+  fail_unless_equals_int (find_reply (0, "gone", "stopped", NULL), -1);
+  request ("stop", "{\"pipeline\":\"gone\",\"request_id\":\"a11\"}");
+  wait_reply ("gone", "stopped", "a11", 10000);
+  request ("start", "{\"pipeline\":\"gone\",\"request_id\":\"a12\"}");
+  r = wait_reply ("gone", "failed", "a12", 5000);
+  fail_unless (strstr (r->error, "unknown pipeline") != NULL, "%s", r->error);
+}
+
+GST_END_TEST;
+
+/* [events]: every event under its configured name, the replies under the
+ * configured reply name; the default names are not listened to. */
+GST_START_TEST (test_renamed_events)
+{
+  g_autoptr (RtReplyCollector) renamed
+      = rt_reply_collector_new (f.server, TOPIC, "cam_state");
+  const RtReply *r;
+
+  write_config (NULL,
+      "[events]\nstart=cam_go\nstop=cam_halt\nrenew=cam_extend\n"
+      "status=cam_report\nreply=cam_state\n");
+  rt_gateway_process_run (f.gp);
+  RT_GATEWAY_FAIL_UNLESS (f.gp, RT_WAIT_UNTIL (daemon_joined (), 15000),
+      "the daemon never joined");
+
+  /* The default names: nothing happens, nothing is answered. */
+  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"d1\"}");
+  request ("status", "{\"request_id\":\"d2\"}");
+  request ("stop", "{\"pipeline\":\"fast\",\"request_id\":\"d3\"}");
+  request ("renew", "{\"pipeline\":\"fast\",\"request_id\":\"d4\",\"ttl\":5}");
+
+  request ("cam_report", "{\"pipeline\":\"fast\",\"request_id\":\"e1\"}");
+  r = rt_reply_collector_wait (renamed, "fast", "stopped", "e1", 5000);
+  RT_GATEWAY_FAIL_UNLESS (f.gp, r != NULL, "no answer to the renamed status");
+  request ("cam_go", "{\"pipeline\":\"fast\",\"request_id\":\"e2\",\"ttl\":3}");
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      rt_reply_collector_wait (renamed, "fast", "playing", "e2", 5000) != NULL,
+      "no answer to the renamed start");
+  request ("cam_extend",
+      "{\"pipeline\":\"fast\",\"request_id\":\"e3\",\"ttl\":30}");
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      rt_reply_collector_wait (renamed, "fast", "playing", "e3", 5000) != NULL,
+      "no answer to the renamed renew");
+  /* Renewed: the 3 s lease did not end it. */
+  rt_test_run_for (3500);
+  fail_unless_equals_int (rt_reply_collector_count (renamed, "fast", "stopped",
+                              NULL),
+      1);
+  request ("cam_halt", "{\"pipeline\":\"fast\",\"request_id\":\"e4\"}");
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      rt_reply_collector_wait (renamed, "fast", "stopped", "e4", 10000) != NULL,
+      "no answer to the renamed stop");
+
+  /* Nothing ever under the default reply name, nothing for d1..d4. */
+  rt_reply_collector_poll (f.replies);
+  fail_unless_equals_int (rt_reply_collector_get_replies (f.replies)->len, 0);
+  fail_unless_equals_int (rt_reply_collector_count (renamed, NULL, NULL, "d1")
+          + rt_reply_collector_count (renamed, NULL, NULL, "d2")
+          + rt_reply_collector_count (renamed, NULL, NULL, "d3")
+          + rt_reply_collector_count (renamed, NULL, NULL, "d4"),
+      0);
+  fail_unless_equals_int (rt_server_count_frames (f.server, TOPIC,
+                              "pipeline_state"),
+      0);
+}
+
+GST_END_TEST;
+
+/* Every series README lists under "Signals, systemd, metrics". */
+static const gchar *const readme_series[]
+    = { "realtime_connected", "realtime_channel_joined",
+        "realtime_connects_total", "realtime_reconnects_total",
+        "realtime_joins_total", "realtime_channel_errors_total",
+        "realtime_heartbeats_sent_total", "realtime_heartbeats_ok_total",
+        "realtime_heartbeat_timeouts_total", "realtime_heartbeat_rtt_seconds",
+        "realtime_frames_received_total", "realtime_frames_sent_total",
+        "realtime_frames_dropped_total", "gateway_requests_total",
+        "gateway_requests_rejected_total", "process_resident_memory_bytes",
+        "process_open_fds", "process_threads", "gateway_main_loop_sources",
+        "gateway_pipeline_state{pipeline=\"fast\",state=\"stopped\"}",
+        "gateway_pipeline_starts_total{pipeline=\"fast\"}",
+        "gateway_pipeline_failures_total{pipeline=\"fast\"}",
+        "gateway_pipeline_restarts_total{pipeline=\"fast\"}",
+        "gateway_pipeline_first_buffer_seconds{pipeline=\"fast\"}", NULL };
+
+/* Waits until @name is above @floor; fails with both values otherwise. */
+#define WAIT_METRIC_ABOVE(name, floor, timeout_ms)                             \
+  G_STMT_START                                                                 \
+  {                                                                            \
+    gdouble _floor = (floor);                                                  \
+    RT_GATEWAY_FAIL_UNLESS (f.gp,                                              \
+        RT_WAIT_UNTIL (metric (name) > _floor, timeout_ms),                    \
+        "%s stayed at %g (not above %g)", name, metric (name), _floor);        \
+  }                                                                            \
+  G_STMT_END
+
+/* Every listed series is there, and the connection's counters move when
+ * their event happens. */
+GST_START_TEST (test_metrics_connection_series_move)
+{
+  guint i;
+  gdouble v;
+
+  run_daemon ();
+  WAIT_METRIC_ABOVE ("realtime_channel_joined", 0, 5000);
+  for (i = 0; readme_series[i]; i++)
+    RT_GATEWAY_FAIL_UNLESS (f.gp, metric (readme_series[i]) >= 0,
+        "%s missing from /metrics", readme_series[i]);
+  fail_unless_equals_int (metric ("realtime_connected"), 1);
+  fail_unless (metric ("process_resident_memory_bytes") > 1e6);
+  fail_unless (metric ("process_open_fds") > 3);
+  fail_unless (metric ("process_threads") >= 1);
+  fail_unless (metric ("gateway_main_loop_sources") >= 1);
+
+  /* Heartbeats sent and answered. */
+  v = metric ("realtime_heartbeats_ok_total");
+  WAIT_METRIC_ABOVE ("realtime_heartbeats_ok_total", v, 5000);
+  fail_unless (metric ("realtime_heartbeats_sent_total")
+      >= metric ("realtime_heartbeats_ok_total"));
+
+  /* A request: frames received and sent, requests counted. */
+  v = metric ("gateway_requests_total");
+  {
+    gdouble rx = metric ("realtime_frames_received_total");
+    gdouble tx = metric ("realtime_frames_sent_total");
+    request ("status", "{\"pipeline\":\"fast\",\"request_id\":\"m1\"}");
+    wait_reply ("fast", "stopped", "m1", 5000);
+    WAIT_METRIC_ABOVE ("realtime_frames_received_total", rx, 5000);
+    WAIT_METRIC_ABOVE ("realtime_frames_sent_total", tx, 5000);
+    WAIT_METRIC_ABOVE ("gateway_requests_total", v, 5000);
+  }
+  v = metric ("gateway_requests_rejected_total");
+  request ("start", "{\"pipeline\":\"nope\",\"request_id\":\"m2\"}");
+  wait_reply ("nope", "failed", "m2", 5000);
+  WAIT_METRIC_ABOVE ("gateway_requests_rejected_total", v, 5000);
+
+  /* The round trip follows the server's reply delay. */
+  rt_server_set_reply_delay (f.server, 300);
+  WAIT_METRIC_ABOVE ("realtime_heartbeat_rtt_seconds", 0.25, 6000);
+  rt_server_set_reply_delay (f.server, 0);
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      RT_WAIT_UNTIL (metric ("realtime_heartbeat_rtt_seconds") < 0.25, 6000),
+      "rtt stayed %g", metric ("realtime_heartbeat_rtt_seconds"));
+
+  /* Frames it cannot use are dropped and counted. */
+  v = metric ("realtime_frames_dropped_total");
+  rt_server_send_garbage (f.server);
+  WAIT_METRIC_ABOVE ("realtime_frames_dropped_total", v, 5000);
+
+  /* A channel error, then a rejoin. */
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      RT_WAIT_UNTIL (daemon_joined ()
+              && metric ("realtime_channel_joined") == 1,
+          10000),
+      "not joined after the garbage");
+  v = metric ("realtime_channel_errors_total");
+  {
+    gdouble joins = metric ("realtime_joins_total");
+    rt_server_send_phx_error (f.server, TOPIC);
+    WAIT_METRIC_ABOVE ("realtime_channel_errors_total", v, 5000);
+    WAIT_METRIC_ABOVE ("realtime_joins_total", joins, 10000);
+  }
+
+  /* Unanswered heartbeats time out; the connection is replaced. */
+  v = metric ("realtime_heartbeat_timeouts_total");
+  {
+    gdouble connects = metric ("realtime_connects_total");
+    gdouble reconnects = metric ("realtime_reconnects_total");
+    rt_server_set_answer_heartbeats (f.server, FALSE);
+    WAIT_METRIC_ABOVE ("realtime_heartbeat_timeouts_total", v, 8000);
+    rt_server_set_answer_heartbeats (f.server, TRUE);
+    WAIT_METRIC_ABOVE ("realtime_reconnects_total", reconnects, 8000);
+    WAIT_METRIC_ABOVE ("realtime_connects_total", connects, 8000);
+  }
+  WAIT_METRIC_ABOVE ("realtime_channel_joined", 0, 10000);
+}
+
+GST_END_TEST;
+
+/* The per-pipeline series move with their pipeline's runs. */
+GST_START_TEST (test_metrics_pipeline_series_move)
+{
+  run_daemon ();
+  fail_unless_equals_int (metric ("gateway_pipeline_failures_total{pipeline="
+                                  "\"fail\"}"),
+      0);
+  fail_unless_equals_int (metric ("gateway_pipeline_restarts_total{pipeline="
+                                  "\"fail\"}"),
+      0);
+  fail_unless_equals_int (metric ("gateway_pipeline_first_buffer_seconds{"
+                                  "pipeline=\"fast\"}"),
+      0);
+  request ("start", "{\"pipeline\":\"fast\",\"request_id\":\"p1\"}");
+  wait_reply ("fast", "playing", "p1", 5000);
+  fail_unless_equals_int (metric ("gateway_pipeline_starts_total{pipeline="
+                                  "\"fast\"}"),
+      1);
+  fail_unless_equals_int (metric ("gateway_pipeline_state{pipeline=\"fast\","
+                                  "state=\"playing\"}"),
+      1);
+  fail_unless_equals_int (metric ("gateway_pipeline_state{pipeline=\"fast\","
+                                  "state=\"stopped\"}"),
+      0);
+  fail_unless (
+      metric ("gateway_pipeline_first_buffer_seconds{pipeline=\"fast\"}") > 0);
+
+  /* max-restarts=2: three failed runs, two restarts. */
+  request ("start", "{\"pipeline\":\"fail\",\"request_id\":\"p2\"}");
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      RT_WAIT_UNTIL (rt_reply_collector_count (f.replies, "fail", "failed",
+                         NULL)
+              >= 3,
+          10000),
+      "the failing pipeline did not fail three times");
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      RT_WAIT_UNTIL (metric ("gateway_pipeline_failures_total{pipeline="
+                             "\"fail\"}")
+              == 3,
+          5000),
+      "failures_total %g",
+      metric ("gateway_pipeline_failures_total{pipeline="
+              "\"fail\"}"));
+  fail_unless_equals_int (metric ("gateway_pipeline_restarts_total{pipeline="
+                                  "\"fail\"}"),
+      2);
+  fail_unless_equals_int (metric ("gateway_pipeline_state{pipeline=\"fail\","
+                                  "state=\"failed\"}"),
+      1);
+  fail_unless_equals_int (metric ("gateway_pipeline_starts_total{pipeline="
+                                  "\"fail\"}"),
+      0);
+}
+
+GST_END_TEST;
+
+/* The connection the @n-th presence track came on, or 0. */
+static guint
+presence_track_conn (guint n)
+{
+  GPtrArray *frames = rt_server_get_frames (f.server);
+  guint i, seen = 0;
+
+  for (i = 0; i < frames->len; i++) {
+    RtServerFrame *fr = g_ptr_array_index (frames, i);
+    if (g_strcmp0 (fr->event, "presence") != 0
+        || g_strcmp0 (fr->topic, TOPIC) != 0
+        || g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (
+                                                                      fr->payload),
+                          "event", ""),
+               "track")
+            != 0)
+      continue;
+    if (seen++ == n)
+      return fr->conn_id;
+  }
+  return 0;
+}
+
+/* A new connection starts with an empty presence: after a reconnect (asked
+ * by USR1, or forced by the server dropping the socket) the gateway tracks
+ * itself again, on the new connection. */
+GST_START_TEST (test_presence_tracked_again_after_reconnect)
+{
+  guint accepted;
+
+  write_config (NULL, "presence=true\n");
+  rt_gateway_process_run (f.gp);
+  RT_GATEWAY_FAIL_UNLESS (f.gp, RT_WAIT_UNTIL (presence_track_conn (0), 15000),
+      "never tracked");
+
+  accepted = rt_server_get_n_accepted (f.server);
+  rt_gateway_process_signal (f.gp, SIGUSR1);
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      RT_WAIT_UNTIL (presence_track_conn (1) > accepted, 10000),
+      "not tracked again after USR1 (track 2 on conn %u, accepted before %u)",
+      presence_track_conn (1), accepted);
+
+  accepted = rt_server_get_n_accepted (f.server);
+  rt_server_drop_all (f.server);
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      RT_WAIT_UNTIL (presence_track_conn (2) > accepted, 10000),
+      "not tracked again after a dropped socket (track 3 on conn %u, "
+      "accepted before %u)",
+      presence_track_conn (2), accepted);
+  fail_unless (rejoined_after (accepted));
+}
+
+GST_END_TEST;
+
+/* The restart delays the daemon logged for @pipeline, in order. */
+static GArray *
+logged_restart_delays (const gchar *pipeline)
+{
+  g_autofree gchar *log = rt_gateway_process_read_log (f.gp);
+  g_autofree gchar *needle = g_strdup_printf ("%s: restarting in ", pipeline);
+  GArray *delays = g_array_new (FALSE, FALSE, sizeof (guint));
+  const gchar *p = log;
+
+  while ((p = strstr (p, needle))) {
+    guint ms, k;
+    p += strlen (needle);
+    if (sscanf (p, "%u ms (restart %u", &ms, &k) == 2) {
+      fail_unless_equals_int (k, delays->len + 1);
+      g_array_append_val (delays, ms);
+    }
+  }
+  return delays;
+}
+
+/* Times (us) at which the server got the replies of @pipeline in @state. */
+static GArray *
+reply_times (const gchar *pipeline, const gchar *state)
+{
+  GPtrArray *all = rt_reply_collector_get_replies (f.replies);
+  GArray *times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  guint i;
+
+  for (i = 0; i < all->len; i++) {
+    RtReply *r = g_ptr_array_index (all, i);
+    if (g_strcmp0 (r->pipeline, pipeline) == 0
+        && g_strcmp0 (r->state, state) == 0)
+      g_array_append_val (times, r->time_us);
+  }
+  return times;
+}
+
+/* restart=on-failure at the daemon, end to end: six pipelines whose source
+ * fails at once, started together. The delays each waited are drawn from a
+ * ceiling that doubles from restart-backoff-min (100 ms) up to
+ * restart-backoff-max, never below the minimum, differ between pipelines
+ * (jitter, so a fixed or plain doubling schedule fails here), are really
+ * waited, and stop after max-restarts. */
+GST_START_TEST (test_restart_delays_grow_jittered_and_stop)
+{
+  enum
+  {
+    N = 6,
+    MAX_RESTARTS = 5,
+    MIN_MS = 100,
+    MAX_MS = 1600
+  };
+  guint i, k, n_distinct = 0, above_second_ceiling = 0, below_ceiling = 0;
+  guint first_k3 = 0;
+  gboolean have_first = FALSE;
+
+  for (i = 0; i < N; i++) {
+    g_autofree gchar *name = g_strdup_printf ("rf%u", i);
+    g_autofree gchar *def
+        = g_strdup_printf ("[pipeline]\n"
+                           "description=filesrc "
+                           "location=/nonexistent/rt-restart-%u ! fakesink\n"
+                           "restart=on-failure\nrestart-backoff-min=%g\n"
+                           "restart-backoff-max=%g\nmax-restarts=%u\n",
+            i, MIN_MS / 1000.0, MAX_MS / 1000.0, MAX_RESTARTS);
+    write_pipeline (name, def);
+  }
+  run_daemon ();
+  for (i = 0; i < N; i++) {
+    g_autofree gchar *json
+        = g_strdup_printf ("{\"pipeline\":\"rf%u\",\"request_id\":\"x%u\"}", i,
+            i);
+    request ("start", json);
+  }
+  for (i = 0; i < N; i++) {
+    g_autofree gchar *name = g_strdup_printf ("rf%u", i);
+    RT_GATEWAY_FAIL_UNLESS (f.gp,
+        RT_WAIT_UNTIL (rt_reply_collector_count (f.replies, name, "failed",
+                           NULL)
+                == MAX_RESTARTS + 1,
+            20000),
+        "%s failed %u times", name,
+        rt_reply_collector_count (f.replies, name, "failed", NULL));
+  }
+  /* Given up: no restart after the last failure, even past the longest
+   * delay another restart could have had. */
+  rt_test_run_for (MAX_MS + 400);
+  for (i = 0; i < N; i++) {
+    g_autofree gchar *name = g_strdup_printf ("rf%u", i);
+    g_autofree gchar *restarts
+        = g_strdup_printf ("gateway_pipeline_restarts_total{pipeline=\"%s\"}",
+            name);
+    g_autoptr (GArray) delays = logged_restart_delays (name);
+    g_autoptr (GArray) failed = reply_times (name, "failed");
+    g_autoptr (GArray) starting = reply_times (name, "starting");
+
+    fail_unless_equals_int (failed->len, MAX_RESTARTS + 1);
+    fail_unless_equals_int (starting->len, MAX_RESTARTS + 1);
+    RT_GATEWAY_FAIL_UNLESS (f.gp, delays->len == MAX_RESTARTS,
+        "%s: %u restart delays logged", name, delays->len);
+    fail_unless_equals_int (metric (restarts), MAX_RESTARTS);
+    for (k = 0; k < MAX_RESTARTS; k++) {
+      guint d = g_array_index (delays, guint, k);
+      guint ceiling = MIN ((guint)MAX_MS, (guint)MIN_MS << k);
+      /* Waited from the failure to the restart's "starting". */
+      gint64 waited_ms = (g_array_index (starting, gint64, k + 1)
+                             - g_array_index (failed, gint64, k))
+          / 1000;
+
+      fail_unless (d >= MIN_MS && d <= ceiling,
+          "%s restart %u: %u ms outside [%u, %u]", name, k + 1, d, MIN_MS,
+          ceiling);
+      fail_unless (waited_ms >= (gint64)d - 30,
+          "%s restart %u: logged %u ms, came after %" G_GINT64_FORMAT " ms",
+          name, k + 1, d, waited_ms);
+      if (k >= 2) {
+        if (d > 2 * MIN_MS)
+          above_second_ceiling++;
+        if (d < ceiling)
+          below_ceiling++;
+        if (!have_first) {
+          first_k3 = d;
+          have_first = TRUE;
+        } else if (d != first_k3) {
+          n_distinct++;
+        }
+      }
+    }
+  }
+  /* The ceiling grew: some later delay is beyond what the second restart
+   * could draw (all six pipelines within 2 x min by chance: < 1e-10). */
+  fail_unless (above_second_ceiling > 0,
+      "no delay from the third restart on exceeded %u ms", 2 * MIN_MS);
+  /* Jittered: not the ceiling itself every time, not one value for all. */
+  fail_unless (below_ceiling > 0, "every delay was its ceiling");
+  fail_unless (n_distinct > 0, "every pipeline waited %u ms", first_k3);
+  fail_unless (rt_gateway_process_count_log (f.gp,
+                   "giving up after 5 "
+                   "restarts")
+      == N);
+}
+
+GST_END_TEST;
+
+/* [realtime] private=true: the join carries the access token, which the
+ * server must have authorised for the topic; without it the server's
+ * refusal is logged with its reason, and the join is retried. */
+GST_START_TEST (test_private_channel_join)
+{
+  write_config ("private=true\naccess-token-file=token\n", NULL);
+  rt_gateway_process_run (f.gp);
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      rt_gateway_process_wait_log (f.gp,
+          "Unauthorized: You do not have permissions to read from this "
+          "Channel topic: " CHANNEL,
+          15000),
+      "the refusal's reason is not in the log");
+  fail_unless_equals_int (rt_server_count_members (f.server, TOPIC), 0);
+  {
+    guint status = 0;
+    g_autofree gchar *body = http_get ("/healthz", &status);
+    fail_unless_equals_int (status, 503);
+  }
+
+  /* Authorised: the next attempt joins, and requests are answered. */
+  rt_server_authorise_token (f.server, TOPIC, RT_TEST_TOKEN);
+  RT_GATEWAY_FAIL_UNLESS (f.gp, RT_WAIT_UNTIL (daemon_joined (), 15000),
+      "never joined once the token was authorised");
+  request ("status", "{\"pipeline\":\"fast\",\"request_id\":\"v1\"}");
+  wait_reply ("fast", "stopped", "v1", 5000);
+}
+
+GST_END_TEST;
+
+/* Without an access-token file the join carries no token: the server
+ * checks the API key, which is not authorised here. */
+GST_START_TEST (test_private_channel_without_token_refused)
+{
+  rt_server_authorise_token (f.server, TOPIC, RT_TEST_TOKEN);
+  write_config ("private=true\n", NULL);
+  rt_gateway_process_run (f.gp);
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      rt_gateway_process_wait_log (f.gp,
+          "join rejected: Unauthorized: You do not have permissions to "
+          "read from this Channel topic: " CHANNEL,
+          15000),
+      "the refusal's reason is not in the log");
+  rt_test_run_for (1500);
+  fail_unless_equals_int (rt_server_count_members (f.server, TOPIC), 0);
+  fail_unless (rt_gateway_process_is_running (f.gp));
+}
+
+GST_END_TEST;
+
 static Suite *
 daemon_suite (void)
 {
@@ -891,6 +1457,14 @@ daemon_suite (void)
   tcase_add_test (tc, test_check_config_catches_errors);
   tcase_add_test (tc, test_usr1_reconnects_and_rejoins);
   tcase_add_test (tc, test_presence_tracks_pipeline_states);
+  tcase_add_test (tc, test_hup_broken_changed_and_removed_definitions);
+  tcase_add_test (tc, test_renamed_events);
+  tcase_add_test (tc, test_metrics_connection_series_move);
+  tcase_add_test (tc, test_metrics_pipeline_series_move);
+  tcase_add_test (tc, test_presence_tracked_again_after_reconnect);
+  tcase_add_test (tc, test_restart_delays_grow_jittered_and_stop);
+  tcase_add_test (tc, test_private_channel_join);
+  tcase_add_test (tc, test_private_channel_without_token_refused);
   return s;
 }
 

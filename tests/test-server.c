@@ -1074,6 +1074,80 @@ GST_START_TEST (test_reject_joins)
 
 GST_END_TEST;
 
+#define PRIVATE_CONFIG "{\"config\":{\"private\":true}"
+
+/* A private join needs a token read-authorised for the topic: the join's
+ * access_token, else the socket's API key. Refusals carry the service's
+ * reason and leave no membership; a public join is never checked. */
+GST_START_TEST (test_private_channel_needs_an_authorised_token)
+{
+  RtServer *server = server_new ();
+  Client *c = client_connect (server, "2.0.0");
+  Msg m;
+
+  rt_server_authorise_token (server, "realtime:vault", RT_TEST_TOKEN);
+
+  /* No token: the API key is not authorised. */
+  send_msg (c, "1", "1", "realtime:vault", "phx_join", PRIVATE_CONFIG "}");
+  wait_msg (c, "phx_reply", "1", &m);
+  fail_unless_equals_string (reply_status (&m), "error");
+  fail_unless_equals_string (json_object_get_string_member (reply_response (&m),
+                                 "reason"),
+      "Unauthorized: You do not have permissions to read from this Channel "
+      "topic: vault");
+  msg_clear (&m);
+  fail_unless_equals_int (rt_server_count_members (server, "realtime:vault"),
+      0);
+
+  /* A token authorised for another topic only. */
+  send_msg (c, "2", "2", "realtime:other", "phx_join",
+      PRIVATE_CONFIG ",\"access_token\":\"" RT_TEST_TOKEN "\"}");
+  wait_msg (c, "phx_reply", "2", &m);
+  fail_unless_equals_string (reply_status (&m), "error");
+  fail_unless (
+      strstr (json_object_get_string_member (reply_response (&m), "reason"),
+          "topic: other")
+      != NULL);
+  msg_clear (&m);
+
+  /* The same topic public: not checked. */
+  join (c, "realtime:other", NULL, "3");
+
+  /* The authorised token. */
+  send_msg (c, "4", "4", "realtime:vault", "phx_join",
+      PRIVATE_CONFIG ",\"access_token\":\"" RT_TEST_TOKEN "\"}");
+  wait_msg (c, "phx_reply", "4", &m);
+  fail_unless_equals_string (reply_status (&m), "ok");
+  msg_clear (&m);
+  fail_unless_equals_int (rt_server_count_members (server, "realtime:vault"),
+      1);
+
+  /* A pushed token that may not read closes the channel. */
+  send_msg (c, "4", "5", "realtime:vault", "access_token",
+      "{\"access_token\":\"" RT_TEST_TOKEN2 "\"}");
+  wait_msg (c, "system", NULL, &m);
+  fail_unless_equals_string (json_object_get_string_member (json_node_get_object (
+                                                                m.payload),
+                                 "message"),
+      "You do not have permissions to read from this Channel topic: vault");
+  msg_clear (&m);
+  wait_msg (c, "phx_close", "4", &m);
+  msg_clear (&m);
+  fail_unless_equals_int (rt_server_count_members (server, "realtime:vault"),
+      0);
+
+  client_free (c);
+
+  /* The API key itself may be authorised (a policy for the anon role). */
+  rt_server_authorise_token (server, "realtime:vault", RT_TEST_API_KEY);
+  c = client_connect (server, "1.0.0");
+  join (c, "realtime:vault", "{\"private\":true}", "1");
+  client_free (c);
+  rt_server_free (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_swallow_joins)
 {
   RtServer *server = server_new ();
@@ -1351,6 +1425,7 @@ server_suite (void)
   tcase_add_test (tc, test_rest_single_sends_kind4);
   tcase_add_test (tc, test_reject_joins);
   tcase_add_test (tc, test_swallow_joins);
+  tcase_add_test (tc, test_private_channel_needs_an_authorised_token);
   tcase_add_test (tc, test_reply_delay);
   tcase_add_test (tc, test_drop_all_closes_client_socket);
   tcase_add_test (tc, test_close_all_sends_code);

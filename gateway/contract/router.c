@@ -335,8 +335,13 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
     return;
   }
   if (req->pipeline) {
+    /* A reload waiting for this pipeline to stop applies before its next
+     * request, not at the next idle (which may come after it). */
+    apply_pending (self, req->pipeline);
     e = g_hash_table_lookup (self->entries, req->pipeline);
-    if (e && e->removed)
+    /* Removed by a reload but still running: it answers until it has
+     * stopped; only a new start finds it unknown. */
+    if (e && e->removed && kind == GATEWAY_REQUEST_START)
       e = NULL;
     if (!e && self->default_pipeline) {
       /* Other injectors may share the channel: not ours, not answered. */

@@ -72,6 +72,7 @@ typedef struct
   gboolean v2;
   SoupWebsocketConnection *ws;
   GHashTable *members; /* topic -> Member */
+  gchar *api_key; /* as presented at the upgrade; nullable */
 } Conn;
 
 /* Frames queued for one connection as the answer to one client frame, so a
@@ -143,6 +144,7 @@ struct _RtServer
   guint n_accepted;
   GPtrArray *frames; /* RtServerFrame */
   GHashTable *access_tokens; /* topic -> token */
+  GHashTable *authorised; /* "topic\ntoken" of private channels */
 
   gboolean answer_heartbeats;
   GList *join_faults; /* JoinFault */
@@ -724,6 +726,32 @@ conn_remove_member (Conn *conn, const gchar *topic)
 }
 
 /* ---------------------------------------------------------------------- */
+/* private channels */
+
+static gboolean
+token_authorised (RtServer *server, const gchar *topic, const gchar *token)
+{
+  gchar *key;
+  gboolean ok;
+
+  if (!token)
+    return FALSE;
+  key = g_strconcat (topic, "\n", token, NULL);
+  ok = g_hash_table_contains (server->authorised, key);
+  g_free (key);
+  return ok;
+}
+
+/* The service's words, naming the channel without its "realtime:". */
+static gchar *
+unauthorised_reason (const gchar *topic)
+{
+  return g_strdup_printf ("Unauthorized: You do not have permissions to read "
+                          "from this Channel topic: %s",
+      topic_name (topic));
+}
+
+/* ---------------------------------------------------------------------- */
 /* handling client frames */
 
 static JoinFault *
@@ -792,6 +820,21 @@ handle_join (Conn *conn, RtServerFrame *frame, Outbox *outbox)
   if (token)
     g_hash_table_replace (server->access_tokens, g_strdup (frame->topic),
         g_strdup (token));
+
+  /* As the service does: a private join is read-authorised for the join's
+   * access_token or, without one, for the API key of the socket. */
+  if (bool_member (config, "private", FALSE)
+      && !token_authorised (server, frame->topic,
+          token ? token : conn->api_key)) {
+    gchar *reason = unauthorised_reason (frame->topic);
+
+    g_message ("conn %u: private join on %s refused: %s not authorised",
+        conn->id, frame->topic, token ? "access token" : "API key");
+    outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
+        "error", reason_node (reason));
+    g_free (reason);
+    return;
+  }
 
   old = g_hash_table_lookup (conn->members, frame->topic);
   if (old) {
@@ -983,6 +1026,33 @@ handle_frame (Conn *conn, RtServerFrame *frame, Outbox *outbox)
           g_strdup (token));
     g_debug ("conn %u: access token %s for %s", conn->id,
         token ? "updated" : "missing", frame->topic);
+    /* A private channel is read-authorised anew for the new token; when it
+     * may not read any more, the service shuts the channel down. */
+    if (token && member->private_channel
+        && !token_authorised (server, frame->topic, token)) {
+      gchar *message = g_strdup_printf ("You do not have permissions to read "
+                                        "from this Channel topic: %s",
+          topic_name (frame->topic));
+      JsonObject *object = json_object_new ();
+      gchar *join_ref = g_strdup (member->join_ref);
+
+      g_message ("conn %u: access token not authorised for private %s: "
+                 "closing the channel",
+          conn->id, frame->topic);
+      json_object_set_string_member (object, "channel",
+          topic_name (frame->topic));
+      json_object_set_string_member (object, "extension", "system");
+      json_object_set_string_member (object, "message", message);
+      json_object_set_string_member (object, "status", "error");
+      outbox_add_message (outbox, conn, join_ref, NULL, frame->topic, "system",
+          object_node (object));
+      outbox_add_message (outbox, conn, join_ref, join_ref, frame->topic,
+          "phx_close", empty_object_node ());
+      conn_remove_member (conn, frame->topic);
+      g_free (join_ref);
+      g_free (message);
+      return;
+    }
     outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
         "ok", NULL);
   } else if (g_strcmp0 (frame->event, "presence") == 0) {
@@ -1267,6 +1337,7 @@ conn_free (Conn *conn)
   }
   g_list_free (topics);
   g_hash_table_unref (conn->members);
+  g_free (conn->api_key);
   if (conn->ws) {
     g_signal_handlers_disconnect_by_data (conn->ws, conn);
     g_object_unref (conn->ws);
@@ -1311,6 +1382,13 @@ websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
     vsn = g_hash_table_lookup (params, "vsn");
 
   conn = g_new0 (Conn, 1);
+  /* The gate read the header before the query; so does this. */
+  conn->api_key = g_strdup (
+      soup_message_headers_get_one (soup_server_message_get_request_headers (
+                                        msg),
+          "x-api-key"));
+  if (!conn->api_key && params)
+    conn->api_key = g_strdup (g_hash_table_lookup (params, "apikey"));
   conn->server = server;
   conn->id = ++server->next_conn_id;
   conn->v2 = g_strcmp0 (vsn, "2.0.0") == 0;
@@ -1815,6 +1893,8 @@ rt_server_new_full (const gchar *address, guint port, const gchar *api_key,
       = g_ptr_array_new_with_free_func ((GDestroyNotify)rt_server_frame_free);
   server->access_tokens
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  server->authorised
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   server->soup = soup_server_new ("server-header", "rt-server ", NULL);
 
   soup_server_add_handler (server->soup, WS_PATH, websocket_gate_cb, server,
@@ -1890,6 +1970,7 @@ rt_server_free (RtServer *server)
   g_list_free_full (server->join_faults, (GDestroyNotify)join_fault_free);
   g_ptr_array_unref (server->frames);
   g_hash_table_unref (server->access_tokens);
+  g_hash_table_unref (server->authorised);
   g_clear_object (&server->tls_certificate);
   g_main_context_unref (server->context);
   g_free (server->api_key);
@@ -2246,4 +2327,13 @@ rt_server_refuse_upgrades (RtServer *server, guint status, guint n)
 {
   server->refuse_status = status;
   server->refuse_remaining = n;
+}
+
+void
+rt_server_authorise_token (RtServer *server, const gchar *topic,
+    const gchar *token)
+{
+  g_return_if_fail (topic != NULL && token != NULL);
+
+  g_hash_table_add (server->authorised, g_strconcat (topic, "\n", token, NULL));
 }

@@ -114,6 +114,19 @@ void rt_server_send_phx_close (RtServer *server, const gchar *topic);
  * phx_close, as the server does on token expiry. */
 void rt_server_send_system_error (RtServer *server, const gchar *topic,
     const gchar *message);
+/* --- private channels ---
+ * As the service checks them: a phx_join whose config has "private": true
+ * is accepted only when its access_token (or, without one, the API key the
+ * socket presented) is read-authorised for the topic; otherwise it gets
+ * {"status":"error","response":{"reason":"Unauthorized: You do not have
+ * permissions to read from this Channel topic: <name>"}} (name without
+ * "realtime:") and no membership. An access_token push on a joined private
+ * channel with a token not authorised gets a system error with the same
+ * words (without "Unauthorized: "), then phx_close. No token is authorised
+ * for any topic until this says so (public joins are never checked). */
+void rt_server_authorise_token (RtServer *server, const gchar *topic,
+    const gchar *token);
+
 /* Refuses the next @n WebSocket upgrades with HTTP @status (401, 429, 500,
  * ...) and body {"error": "..."}; @n == 0 stops refusing. */
 void rt_server_refuse_upgrades (RtServer *server, guint status, guint n);
