@@ -337,10 +337,10 @@ attach_branch (GstRealtimeBranch *self, GstElement *branch, GstElement **slot)
   return NULL;
 }
 
-/* idle=black: the black source runs at a low rate but announces the caps
- * downstream negotiated last (@data: those, then the produced ones), so a
- * stop renegotiates nothing; caps queries are answered here, not by
- * downstream, which may insist on the full rate. */
+/* idle=black: the black source may run below the negotiated rate but
+ * announces the caps downstream negotiated last (@data: those, then the
+ * produced ones), a ceiling, so a stop renegotiates nothing; caps queries
+ * are answered here, not by downstream, which may insist on the full rate. */
 static GstPadProbeReturn
 idle_caps_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -381,7 +381,7 @@ warn_idle (GstRealtimeBranch *self, const gchar *why)
   self->idle_warned = TRUE;
 }
 
-/* Black frames at the last caps, no faster than idle-framerate. */
+/* Black frames at the last caps, at idle-framerate or theirs if lower. */
 static void
 show_idle (GstRealtimeBranch *self)
 {

@@ -31,8 +31,8 @@ G_DECLARE_FINAL_TYPE (GstRealtimeBranch, gst_realtime_branch, GST,
 GstRealtimeBranch *gst_realtime_branch_new (GstBin *bin, GstPad *ghost,
     const gchar *description, GPtrArray *params, GError **error);
 
-/* Shows black frames at most @fps_n/@fps_d while nothing runs, from now
- * on; a warning when they cannot be made. */
+/* Shows black frames while nothing runs, from now on: the last caps, at
+ * @fps_n/@fps_d or their rate when lower; a warning if none can be made. */
 void
 gst_realtime_branch_show_idle (GstRealtimeBranch *self, gint fps_n, gint fps_d);
 

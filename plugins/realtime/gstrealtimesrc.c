@@ -19,11 +19,13 @@
  * the realtime-gateway daemon does (the same code: params, leases,
  * restarts, `pipeline_state` replies). While stopped the inner source is
  * in NULL and out of the bin, so a camera is released; downstream stays
- * PLAYING and sees nothing, or black frames with `idle=black`. The client
- * runs on a thread of the element, so no main loop is needed, and a
- * network outage is a warning, never an error. The element answers to its
- * own name and to requests without "pipeline". The inner source gets the
- * bin's clock and base time, so timestamps stay continuous across cycles.
+ * PLAYING and sees nothing, or, with `idle=black`, black frames under the
+ * caps it already has, at #GstRealtimeSrc:idle-framerate or the negotiated
+ * framerate when lower, never faster. The client runs on a thread of the
+ * element, so no main loop is needed, and a network outage is a warning,
+ * never an error. The element answers to its own name and to requests
+ * without "pipeline". The inner source gets the bin's clock and base time,
+ * so timestamps stay continuous across cycles, black frames included.
  * Messages: `realtime-broadcast` (`event`, `payload`) and `realtime-state`
  * (`what`, `state`, `reason`). README.md, "The realtimesrc element", has
  * the details.
@@ -932,9 +934,10 @@ gst_realtime_src_class_init (GstRealtimeSrcClass *klass)
       g_param_spec_enum ("idle", "idle", "What downstream sees while stopped",
           gst_realtime_src_idle_get_type (), GST_REALTIME_SRC_IDLE_NOTHING,
           RW));
-  properties[PROP_IDLE_FRAMERATE] = gst_param_spec_fraction ("idle-framerate",
-      "idle-framerate", "Rate of the black frames", 1, 1000, 1000, 1,
-      DEFAULT_IDLE_FPS_N, DEFAULT_IDLE_FPS_D, RW);
+  properties[PROP_IDLE_FRAMERATE]
+      = gst_param_spec_fraction ("idle-framerate", "idle-framerate",
+          "Rate of the black frames (the negotiated one when lower)", 1, 1000,
+          1000, 1, DEFAULT_IDLE_FPS_N, DEFAULT_IDLE_FPS_D, RW);
   properties[PROP_STATS]
       = g_param_spec_boxed ("stats", "stats", "State and counters",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);

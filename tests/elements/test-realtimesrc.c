@@ -5,7 +5,8 @@
  * local realtime server on loopback: properties (and that they reach the
  * core: event names, max-ttl, restart policy, token file, heartbeat
  * timeout), state changes, the camera released while stopped, timestamps
- * across cycles, EOS, idle frames, bus messages, the ghost pad, secrets,
+ * across cycles, EOS, idle frames (their rate; through an encoder and a
+ * payloader and back to live), bus messages, the ghost pad, secrets,
  * one copy of every GType, no leaks. The lifecycle policy itself is tested
  * once, against a fake runner, by tests/test-controller.c.
  *
@@ -968,60 +969,297 @@ collect_events (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-GST_START_TEST (test_idle_black_frames_while_stopped)
+/* What passed a pad, in order: for each buffer, the stream it belongs to
+ * (stream-start events seen so far: 1 is the first), its size, and its
+ * PTS or, for RTP, its RTP timestamp. */
+typedef struct
+{
+  guint stream;
+  gsize size;
+  guint64 ts;
+} Record;
+
+typedef struct
+{
+  GMutex lock;
+  gboolean rtp;
+  gboolean drop; /* buffers stop here (nothing queues up) */
+  guint streams;
+  GArray *records;
+} PadLog;
+
+static void
+pad_log_add (PadLog *log, GstBuffer *buf)
+{
+  Record r = { log->streams, gst_buffer_get_size (buf), GST_BUFFER_PTS (buf) };
+  guint8 header[8];
+
+  if (log->rtp && gst_buffer_extract (buf, 0, header, 8) == 8)
+    r.ts = GST_READ_UINT32_BE (header + 4);
+  g_array_append_val (log->records, r);
+}
+
+static GstPadProbeReturn
+pad_log_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  PadLog *log = data;
+  guint i;
+
+  g_mutex_lock (&log->lock);
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info))
+        == GST_EVENT_STREAM_START)
+      log->streams++;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+
+    for (i = 0; i < gst_buffer_list_length (list); i++)
+      pad_log_add (log, gst_buffer_list_get (list, i));
+  } else {
+    pad_log_add (log, GST_PAD_PROBE_INFO_BUFFER (info));
+  }
+  g_mutex_unlock (&log->lock);
+  return log->drop && !(info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM)
+      ? GST_PAD_PROBE_DROP
+      : GST_PAD_PROBE_OK;
+}
+
+static PadLog *
+pad_log_new (GstPad *pad, gboolean rtp, gboolean drop)
+{
+  PadLog *log = g_new0 (PadLog, 1);
+
+  g_mutex_init (&log->lock);
+  log->rtp = rtp;
+  log->drop = drop;
+  log->records = g_array_new (FALSE, FALSE, sizeof (Record));
+  gst_pad_add_probe (pad,
+      GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST
+          | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      pad_log_probe, log, NULL);
+  return log;
+}
+
+/* Once the pad is gone. */
+static void
+pad_log_free (PadLog *log)
+{
+  g_array_unref (log->records);
+  g_mutex_clear (&log->lock);
+  g_free (log);
+}
+
+/* Buffers of @stream so far; the span of their timestamps to @span. */
+static guint
+pad_log_count (PadLog *log, guint stream, guint64 *span)
+{
+  guint64 first = 0, last = 0;
+  guint i, n = 0;
+
+  g_mutex_lock (&log->lock);
+  for (i = 0; i < log->records->len; i++) {
+    const Record *r = &g_array_index (log->records, Record, i);
+
+    if (r->stream != stream)
+      continue;
+    first = n++ ? first : r->ts;
+    last = r->ts;
+  }
+  g_mutex_unlock (&log->lock);
+  if (span)
+    *span = last - first;
+  return n;
+}
+
+/* Fails unless the timestamps never go back (RTP ones modulo 2^32) and
+ * never jump by more than @max_gap. */
+static void
+pad_log_check_continuous (PadLog *log, const gchar *what, guint64 max_gap)
+{
+  guint i;
+
+  g_mutex_lock (&log->lock);
+  for (i = 1; i < log->records->len; i++) {
+    const Record *a = &g_array_index (log->records, Record, i - 1);
+    const Record *b = &g_array_index (log->records, Record, i);
+    gint64 d
+        = log->rtp ? (gint32)(guint32)(b->ts - a->ts) : (gint64)(b->ts - a->ts);
+
+    fail_unless (d >= 0 && (guint64)d <= max_gap,
+        "%s: %" G_GUINT64_FORMAT " (stream %u) after %" G_GUINT64_FORMAT
+        " (stream %u)",
+        what, b->ts, b->stream, a->ts, a->stream);
+  }
+  g_mutex_unlock (&log->lock);
+}
+
+/* idle=black at @idle_fps/1 after the 50/1 camera: by their PTS, black
+ * frames of the camera's size come at min (idle-framerate, 50/1), after
+ * the camera's last frame, under the caps downstream already has. */
+static void
+check_black_rate (gint idle_fps, gint expected_fps)
 {
   GstElement *src = new_src (NULL);
   GstCaps *last_caps = NULL,
           *fake_caps = gst_caps_from_string (RT_FAKE_CAMERA_CAPS);
+  guint64 span = 0, min_gap = G_MAXUINT64, live_end = 0, prev = 0;
+  const guint64 one_s = GST_SECOND;
   GstHarness *h;
-  GstBuffer *buf;
+  PadLog *log;
   Watch *w;
-  gint64 end;
-  guint n = 0;
+  guint i, n = 0;
 
-  g_object_set (src, "idle", 1, "idle-framerate", 10, 1, NULL);
+  g_object_set (src, "idle", 1, "idle-framerate", idle_fps, 1, NULL);
   w = watch_new (src);
   h = start_harness (src);
   gst_pad_add_probe (h->sinkpad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       collect_events, &last_caps, NULL);
+  log = pad_log_new (h->sinkpad, FALSE, TRUE);
 
-  /* Before any start: black at whatever downstream takes. */
-  buf = pull_buffer (h, 3000);
-  fail_unless (buf != NULL, "no black frame before the first start");
-  gst_buffer_unref (buf);
-
+  /* Before any start: black at whatever downstream takes (stream 1). */
+  fail_unless (RT_WAIT_UNTIL (pad_log_count (log, 1, NULL) > 0, 3000),
+      "no black frame before the first start");
   wait_joined ();
   broadcast ("start", "{}");
-  fail_unless (RT_WAIT_UNTIL (source_is (src, "playing"), 3000));
-  fail_unless (
-      RT_WAIT_UNTIL (last_caps && gst_caps_is_equal (last_caps, fake_caps),
-          3000));
+  fail_unless (RT_WAIT_UNTIL (pad_log_count (log, 2, NULL) >= 3, 3000));
+  fail_unless (gst_caps_is_equal (last_caps, fake_caps));
   broadcast ("stop", "{}");
   fail_unless (RT_WAIT_UNTIL (source_is (src, "stopped"), 3000));
-  drain_buffers (h);
 
-  /* Stopped: black frames of the camera's size at about 10 per second,
-   * under the caps downstream already has. */
-  end = g_get_monotonic_time () + G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < end) {
-    rt_test_iterate (10);
-    while ((buf = gst_harness_try_pull (h))) {
-      fail_unless_equals_int (gst_buffer_get_size (buf), 16 * 16);
-      gst_buffer_unref (buf);
-      n++;
-    }
+  /* Stopped (stream 3): a second of running time of black frames. */
+  fail_unless (RT_WAIT_UNTIL (pad_log_count (log, 3, &span) >= 2
+                       && span >= GST_SECOND,
+                   5000),
+      "black frames did not span a second of running time");
+  g_mutex_lock (&log->lock);
+  for (i = 0; i < log->records->len; i++) {
+    const Record *r = &g_array_index (log->records, Record, i);
+
+    if (r->stream == 2)
+      live_end = r->ts;
+    if (r->stream != 3)
+      continue;
+    fail_unless_equals_int (r->size, 16 * 16);
+    fail_unless (r->ts >= live_end,
+        "black at %" GST_TIME_FORMAT
+        " before the camera's last frame at %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (r->ts), GST_TIME_ARGS (live_end));
+    if (n++)
+      min_gap = MIN (min_gap, r->ts - prev);
+    prev = r->ts;
   }
-  fail_unless (n >= 5 && n <= 15, "%u black frames in a second", n);
+  g_mutex_unlock (&log->lock);
+  pad_log_count (log, 3, &span);
+  GST_INFO ("idle-framerate %d/1: %u black frames over %" GST_TIME_FORMAT
+            ", closest %" GST_TIME_FORMAT " apart",
+      idle_fps, n, GST_TIME_ARGS (span), GST_TIME_ARGS (min_gap));
+  /* Never faster than the rate (to the microsecond of rounding)... */
+  fail_unless (min_gap + GST_USECOND >= one_s / expected_fps,
+      "black frames %" GST_TIME_FORMAT " apart", GST_TIME_ARGS (min_gap));
+  fail_unless ((n - 1) * one_s <= span * expected_fps + GST_MSECOND,
+      "%u black frames over %" GST_TIME_FORMAT, n, GST_TIME_ARGS (span));
+  /* ...and not much slower either. */
+  fail_unless ((n - 1) * one_s * 10 >= span * expected_fps * 9,
+      "%u black frames over %" GST_TIME_FORMAT, n, GST_TIME_ARGS (span));
+  /* The caps stay the camera's: its framerate is the ceiling. */
   fail_unless (gst_caps_is_equal (last_caps, fake_caps));
   fail_unless_equals_int (alive_fakes (w), 0);
   fail_unless_equals_int (w->warnings, 0);
   fail_unless_equals_int (w->errors, 0);
 
   stop_harness (h, src);
+  pad_log_free (log);
   gst_caps_unref (fake_caps);
   gst_clear_caps (&last_caps);
   watch_free (w);
   gst_object_unref (src);
+}
+
+GST_START_TEST (test_idle_black_frames_while_stopped)
+{
+  check_black_rate (10, 10);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_idle_black_never_above_the_negotiated_rate)
+{
+  check_black_rate (200, 50);
+}
+
+GST_END_TEST;
+
+/* idle=black ahead of an encoder and an RTP payloader: black, start,
+ * stop (black), start again. Timestamps into the encoder and RTP
+ * timestamps out of the payloader run on across the four streams; the
+ * encoder works in each; nothing posts an error. */
+GST_START_TEST (test_black_then_live_through_encoder_and_payloader)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = new_src (NULL), *tail, *e;
+  GError *error = NULL;
+  PadLog *raw, *encoded, *rtp;
+  GstMessage *msg;
+  GstBus *bus;
+  GstPad *pad;
+  guint phase, errors = 0;
+
+  g_object_set (src, "idle", 1, NULL);
+  tail
+      = gst_parse_bin_from_description ("videoconvert ! x264enc name=enc "
+                                        "tune=zerolatency "
+                                        "speed-preset=ultrafast key-int-max=10 "
+                                        "! rtph264pay name=pay ! "
+                                        "fakesink name=sink async=false",
+          TRUE, &error);
+  g_assert_no_error (error);
+  gst_bin_add_many (GST_BIN (pipeline), src, tail, NULL);
+  fail_unless (gst_element_link (src, tail));
+  e = gst_bin_get_by_name (GST_BIN (tail), "enc");
+  pad = gst_element_get_static_pad (e, "sink");
+  raw = pad_log_new (pad, FALSE, FALSE);
+  gst_object_unref (pad);
+  pad = gst_element_get_static_pad (e, "src");
+  encoded = pad_log_new (pad, FALSE, FALSE);
+  gst_object_unref (pad);
+  gst_object_unref (e);
+  e = gst_bin_get_by_name (GST_BIN (tail), "sink");
+  pad = gst_element_get_static_pad (e, "sink");
+  rtp = pad_log_new (pad, TRUE, FALSE);
+  gst_object_unref (pad);
+  gst_object_unref (e);
+
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+  /* Black before any start is stream 1; then start, stop, start. */
+  fail_unless (RT_WAIT_UNTIL (pad_log_count (encoded, 1, NULL) >= 3, 5000),
+      "no black frame encoded before the first start");
+  wait_joined ();
+  for (phase = 2; phase <= 4; phase++) {
+    broadcast (phase == 3 ? "stop" : "start", "{}");
+    fail_unless (RT_WAIT_UNTIL (pad_log_count (encoded, phase, NULL) >= 3
+                         && pad_log_count (rtp, phase, NULL) >= 3,
+                     5000),
+        "phase %u: nothing encoded and payloaded", phase);
+  }
+  set_null_promptly (pipeline);
+
+  pad_log_check_continuous (raw, "PTS into the encoder", 2 * GST_SECOND);
+  pad_log_check_continuous (rtp, "RTP timestamps", 2 * 90000);
+  bus = gst_element_get_bus (pipeline);
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
+    GST_ERROR ("%" GST_PTR_FORMAT, msg);
+    errors++;
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (errors, 0);
+
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  gst_object_unref (src);
+  pad_log_free (raw);
+  pad_log_free (encoded);
+  pad_log_free (rtp);
 }
 
 GST_END_TEST;
@@ -1515,6 +1753,7 @@ GST_START_TEST (test_renamed_events)
       = rt_reply_collector_new (server, TOPIC, "cam_state");
   gchar *name = NULL;
   GstHarness *h;
+  GstBuffer *buf;
 
   g_object_set (src, "start-event", "go", "stop-event", "halt", "renew-event",
       "extend", "status-event", "ask", "reply-event", "cam_state", NULL);
@@ -1526,15 +1765,30 @@ GST_START_TEST (test_renamed_events)
 
   /* The daemon's default names mean nothing here now. */
   broadcast ("start", "{\"request_id\":\"n0\"}");
+  rt_test_run_for (300);
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 0);
+  fail_unless (gst_harness_try_pull (h) == NULL);
   broadcast ("go", "{\"request_id\":\"n1\",\"ttl\":30}");
   fail_unless (rt_reply_collector_wait (renamed, "cam", "playing", "n1", 3000));
+  /* The renamed start runs the camera: frames downstream. */
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL, "no frame after the renamed start");
+  gst_buffer_unref (buf);
   broadcast ("extend", "{\"request_id\":\"n2\",\"ttl\":30}");
   fail_unless (rt_reply_collector_wait (renamed, "cam", "playing", "n2", 3000));
+  /* A default stop is ignored: the status after it still says playing. */
+  broadcast ("stop", "{\"request_id\":\"n5\"}");
   broadcast ("ask", "{\"request_id\":\"n3\"}");
   fail_unless (rt_reply_collector_wait (renamed, "cam", "playing", "n3", 3000));
+  fail_unless_equals_int (rt_fake_camera_get_open_now (), 1);
   broadcast ("halt", "{\"request_id\":\"n4\"}");
   fail_unless (rt_reply_collector_wait (renamed, "cam", "stopped", "n4", 3000));
+  /* The renamed stop released the camera. */
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, 3000));
+  fail_unless_equals_int (rt_fake_camera_get_closes (), 1);
   fail_unless_equals_int (rt_reply_collector_count (renamed, NULL, NULL, "n0"),
+      0);
+  fail_unless_equals_int (rt_reply_collector_count (renamed, NULL, NULL, "n5"),
       0);
   /* Nothing on the default reply event. */
   fail_unless_equals_int (count_reports (NULL, NULL, NULL), 0);
@@ -1725,6 +1979,59 @@ GST_START_TEST (test_source_ending_in_caps)
 
 GST_END_TEST;
 
+/* private=true: refused with the server's reason (a warning, last-error)
+ * while the join has no token the server authorised for the topic; with
+ * access-token-file naming an authorised token it joins and starts. */
+GST_START_TEST (test_private_channel)
+{
+  static const gchar *reason = "Unauthorized: You do not have permissions to "
+                               "read from this Channel topic: " CHANNEL;
+  GstElement *src = new_src (NULL);
+  Watch *w = watch_new (src);
+  GstHarness *h;
+  gchar *token_file = write_file ("token", RT_TEST_TOKEN "\n");
+  gchar *last_error;
+  GstBuffer *buf;
+
+  rt_server_authorise_token (server, TOPIC, RT_TEST_TOKEN);
+  g_object_set (src, "private", TRUE, NULL);
+  h = start_harness (src);
+  fail_unless (RT_WAIT_UNTIL (({
+    watch_poll (w);
+    strstr (w->warning_texts->str, reason) != NULL;
+  }),
+                   5000),
+      "no warning with the server's reason; warnings: %s",
+      w->warning_texts->str);
+  last_error = get_stats_string (src, "last-error");
+  fail_unless (strstr (last_error, reason) != NULL, "last-error: %s",
+      last_error);
+  g_free (last_error);
+  fail_unless_equals_int (rt_server_count_members (server, TOPIC), 0);
+  fail_if (channel_joined (src));
+  stop_harness (h, src);
+  watch_free (w);
+  gst_object_unref (src);
+
+  src = new_src (NULL);
+  g_object_set (src, "private", TRUE, "access-token-file", token_file, NULL);
+  h = start_harness (src);
+  wait_joined ();
+  fail_unless_equals_string (rt_server_get_last_access_token (server, TOPIC),
+      RT_TEST_TOKEN);
+  broadcast ("start", "{\"request_id\":\"pv1\"}");
+  buf = pull_buffer (h, 3000);
+  fail_unless (buf != NULL, "no buffer on the private channel");
+  gst_buffer_unref (buf);
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "pv1", NULL) == 1, 3000));
+  stop_harness (h, src);
+  gst_object_unref (src);
+  g_free (token_file);
+}
+
+GST_END_TEST;
+
 static void
 checked_setup (void)
 {
@@ -1760,6 +2067,8 @@ realtimesrc_suite (void)
   tcase_add_test (tc, test_params_reach_the_inner_element);
   tcase_add_test (tc, test_requests_for_other_pipelines_are_ignored);
   tcase_add_test (tc, test_idle_black_frames_while_stopped);
+  tcase_add_test (tc, test_idle_black_never_above_the_negotiated_rate);
+  tcase_add_test (tc, test_black_then_live_through_encoder_and_payloader);
   tcase_add_test (tc, test_inner_error_is_a_warning);
   tcase_add_test (tc, test_inner_eos_does_not_end_the_stream);
   tcase_add_test (tc, test_refusing_source_fails_the_start);
@@ -1779,6 +2088,7 @@ realtimesrc_suite (void)
   tcase_add_test (tc, test_heartbeat_timeout_honoured);
   tcase_add_test (tc, test_one_gtype_copy);
   tcase_add_test (tc, test_source_ending_in_caps);
+  tcase_add_test (tc, test_private_channel);
   return s;
 }
 
