@@ -497,7 +497,10 @@ static const gchar *slow_pipeline
       "identity sleep-time=1000000 ! fakesink\n"
       "stop-timeout=20\n";
 
-GST_START_TEST (test_second_term_exits_at_once)
+/* A first stop signal begins the graceful stop (EOS, bounded wait); a
+ * second one, TERM or INT, exits at once. */
+static void
+check_second_signal_exits_at_once (gint first_signal, gint second_signal)
 {
   gint64 t0;
 
@@ -505,17 +508,29 @@ GST_START_TEST (test_second_term_exits_at_once)
   run_daemon ();
   request ("start", "{\"pipeline\":\"slow\",\"request_id\":\"q1\"}");
   wait_reply ("slow", "playing", "q1", 5000);
-  rt_gateway_process_signal (f.gp, SIGTERM);
+  rt_gateway_process_signal (f.gp, first_signal);
   RT_GATEWAY_FAIL_UNLESS (f.gp,
       rt_gateway_process_wait_log (f.gp, "every pipeline gets EOS", 5000),
       "no stop began");
   t0 = g_get_monotonic_time ();
-  rt_gateway_process_signal (f.gp, SIGTERM);
+  rt_gateway_process_signal (f.gp, second_signal);
   RT_GATEWAY_FAIL_UNLESS (f.gp, rt_gateway_process_wait_exit (f.gp, 5000),
-      "the daemon did not exit on the second TERM");
+      "the daemon did not exit on the second stop signal");
   fail_unless ((g_get_monotonic_time () - t0) / 1000 < 3000);
   fail_unless_equals_int (rt_gateway_process_get_exit_status (f.gp), 1);
   fail_unless (rt_gateway_process_count_log (f.gp, "second stop signal") == 1);
+}
+
+GST_START_TEST (test_second_term_exits_at_once)
+{
+  check_second_signal_exits_at_once (SIGTERM, SIGTERM);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_second_int_exits_at_once)
+{
+  check_second_signal_exits_at_once (SIGINT, SIGINT);
 }
 
 GST_END_TEST;
@@ -1451,6 +1466,7 @@ daemon_suite (void)
   tcase_add_test (tc, test_hup_reloads_definitions);
   tcase_add_test (tc, test_term_finalises_file_and_exits_zero);
   tcase_add_test (tc, test_second_term_exits_at_once);
+  tcase_add_test (tc, test_second_int_exits_at_once);
   tcase_add_test (tc, test_systemd_notifications);
   tcase_add_test (tc, test_token_file_rotation_reaches_server);
   tcase_add_test (tc, test_healthz_and_metrics);
