@@ -12,15 +12,11 @@
 
 #include "fake-runner.h"
 #include "ondemand-controller.h"
+#include "state-recorder.h"
 
 #include <string.h>
 
-typedef struct
-{
-  OnDemandState state;
-  gchar *request_id;
-  gchar *error;
-} Event;
+typedef RtStateEvent Event;
 
 typedef struct
 {
@@ -30,29 +26,6 @@ typedef struct
   GPtrArray *events; /* Event* */
 } Fixture;
 
-static void
-event_free (gpointer data)
-{
-  Event *e = data;
-
-  g_free (e->request_id);
-  g_free (e->error);
-  g_free (e);
-}
-
-static void
-on_state_changed (OnDemandController *ctl, OnDemandState state,
-    const gchar *request_id, const gchar *error, gpointer user_data)
-{
-  Fixture *f = user_data;
-  Event *e = g_new0 (Event, 1);
-
-  e->state = state;
-  e->request_id = g_strdup (request_id);
-  e->error = g_strdup (error);
-  g_ptr_array_add (f->events, e);
-}
-
 /* A definition whose timeouts never fire unless a test shortens them. */
 static void
 fixture_init (Fixture *f)
@@ -61,7 +34,7 @@ fixture_init (Fixture *f)
   f->def = pipeline_def_new ("front");
   f->def->start_timeout_ms = 10000;
   f->def->stop_timeout_ms = 100;
-  f->events = g_ptr_array_new_with_free_func (event_free);
+  f->events = rt_state_events_new ();
 }
 
 static void
@@ -69,7 +42,7 @@ fixture_create (Fixture *f)
 {
   f->runner = rt_fake_runner_new ();
   f->ctl = on_demand_controller_new (f->def, ON_DEMAND_RUNNER (f->runner));
-  g_signal_connect (f->ctl, "state-changed", G_CALLBACK (on_state_changed), f);
+  rt_state_recorder_attach (f->ctl, f->events, NULL);
 }
 
 static void

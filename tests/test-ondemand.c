@@ -15,6 +15,7 @@
 #include "fake-camera.h"
 #include "ondemand-controller.h"
 #include "pipeline-runner.h"
+#include "state-recorder.h"
 
 #include <glib/gstdio.h>
 #include <gst/base/gstbasesink.h>
@@ -192,13 +193,8 @@ register_stuck_sink (void)
 /* ------------------------------------------------------------------ */
 /* Helpers */
 
-typedef struct
-{
-  OnDemandState state;
-  gchar *request_id;
-  gchar *error;
-  gint cameras_open; /* rtfakecamera devices open when it was reported */
-} Event;
+/* sample: rtfakecamera devices open when it was reported */
+typedef RtStateEvent Event;
 
 typedef struct
 {
@@ -209,30 +205,6 @@ typedef struct
   GPtrArray *events; /* Event* */
 } Fixture;
 
-static void
-event_free (gpointer data)
-{
-  Event *e = data;
-
-  g_free (e->request_id);
-  g_free (e->error);
-  g_free (e);
-}
-
-static void
-on_state_changed (OnDemandController *pipeline, OnDemandState state,
-    const gchar *request_id, const gchar *error, gpointer user_data)
-{
-  Fixture *f = user_data;
-  Event *e = g_new0 (Event, 1);
-
-  e->state = state;
-  e->request_id = g_strdup (request_id);
-  e->error = g_strdup (error);
-  e->cameras_open = rt_fake_camera_get_open_now ();
-  g_ptr_array_add (f->events, e);
-}
-
 /* An empty temporary directory for the definition and its output. */
 static void
 fixture_init_dir (Fixture *f)
@@ -242,7 +214,7 @@ fixture_init_dir (Fixture *f)
   memset (f, 0, sizeof (*f));
   f->dir = g_dir_make_tmp ("ondemand-XXXXXX", &error);
   fail_unless (f->dir != NULL, "tmp dir: %s", error ? error->message : "");
-  f->events = g_ptr_array_new_with_free_func (event_free);
+  f->events = rt_state_events_new ();
 }
 
 /* Writes front.pipeline with @body (the [pipeline] group header is
@@ -278,7 +250,7 @@ fixture_create (Fixture *f)
 {
   f->runner = on_demand_pipeline_runner_new (f->def);
   f->ctl = on_demand_controller_new (f->def, ON_DEMAND_RUNNER (f->runner));
-  g_signal_connect (f->ctl, "state-changed", G_CALLBACK (on_state_changed), f);
+  rt_state_recorder_attach (f->ctl, f->events, rt_fake_camera_get_open_now);
 }
 
 static void
@@ -840,7 +812,7 @@ GST_START_TEST (test_device_released_before_stopped)
   /* Closed, and the element gone, before "stopped" was reported: a
    * client may start another pipeline on the same device at once. */
   e = last_event (&f);
-  fail_unless_equals_int (e->cameras_open, 0);
+  fail_unless_equals_int (e->sample, 0);
   fail_unless_equals_int (rt_fake_camera_get_instances (), 0);
   fail_unless_equals_int (rt_fake_camera_get_closes (), 1);
   g_clear_object (&f.ctl);
@@ -855,7 +827,7 @@ GST_START_TEST (test_device_released_before_stopped)
   fail_unless (wait_state (&f, ON_DEMAND_STATE_PLAYING, 10000));
   on_demand_controller_stop (f.ctl, "r4");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
-  fail_unless_equals_int (last_event (&f)->cameras_open, 0);
+  fail_unless_equals_int (last_event (&f)->sample, 0);
   fail_unless_equals_int (rt_fake_camera_get_instances (), 1);
   fixture_clear (&f);
   fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_instances () == 0, 5000));
