@@ -8,6 +8,9 @@
 #include "test-util.h"
 
 #include "backoff.h"
+#include "reconnect-policy.h"
+
+#include <string.h>
 
 #define FLEET 100
 
@@ -262,6 +265,276 @@ GST_START_TEST (test_fleet_fifth_attempt_spread)
 
 GST_END_TEST;
 
+/* Draws @n delays for @kind from a fresh policy (one failure each, the
+ * policy reset in between when @fresh), checking each within [lo, hi]. */
+static void
+check_kind_range (RealtimeFailureKind kind, guint retry_after, guint lo,
+    guint hi, gboolean fresh)
+{
+  RealtimeReconnectPolicy p;
+  guint i, min = G_MAXUINT, max = 0;
+
+  realtime_reconnect_policy_init (&p, 1000, 30000);
+  realtime_reconnect_policy_set_seed (&p, 42);
+  for (i = 0; i < 500; i++) {
+    guint d;
+
+    if (fresh)
+      realtime_reconnect_policy_succeeded (&p);
+    d = realtime_reconnect_policy_next (&p, kind, retry_after);
+    fail_unless (d >= lo && d <= hi, "%s: delay %u outside [%u, %u]",
+        realtime_failure_kind_describe (kind), d, lo, hi);
+    min = MIN (min, d);
+    max = MAX (max, d);
+  }
+  /* Jittered: the draws use the range, not one value (unless Retry-After
+   * is what decides). */
+  if (hi > lo && retry_after == 0)
+    fail_unless (max - min >= (hi - lo) / 2, "%s: delays only %u..%u",
+        realtime_failure_kind_describe (kind), min, max);
+  realtime_reconnect_policy_clear (&p);
+}
+
+GST_START_TEST (test_policy_first_loss_is_fast)
+{
+  /* A robot that was joined and lost its own link retries within the
+   * base: the single robot is back in about a second. */
+  check_kind_range (REALTIME_FAILURE_LOST, 0, 0, 1000, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_refusals_at_cap)
+{
+  /* Refusals an operator must fix and an expired token wait at the cap,
+   * jittered over its upper half, from the first failure on. */
+  check_kind_range (REALTIME_FAILURE_REFUSED, 0, 15000, 30000, TRUE);
+  check_kind_range (REALTIME_FAILURE_REFUSED, 0, 15000, 30000, FALSE);
+  check_kind_range (REALTIME_FAILURE_TOKEN_EXPIRED, 0, 15000, 30000, TRUE);
+  check_kind_range (REALTIME_FAILURE_TOKEN_EXPIRED, 0, 15000, 30000, FALSE);
+}
+
+GST_END_TEST;
+
+/* The delay of the @n-th consecutive failure of @kinds[0..n], for a fleet
+ * of FLEET robots seeded apart: each must lie in [lo, hi], and together
+ * they must fill it (mean near the middle, both ends reached). */
+static void
+check_fleet_step (const RealtimeFailureKind *kinds, guint n, guint lo, guint hi)
+{
+  guint i, j, min = G_MAXUINT, max = 0;
+  gdouble sum = 0, mid = (lo + hi) / 2.0;
+
+  for (i = 0; i < FLEET * 10; i++) {
+    RealtimeReconnectPolicy p;
+    guint d = 0;
+
+    realtime_reconnect_policy_init (&p, 1000, 30000);
+    realtime_reconnect_policy_set_seed (&p, 1000 + i);
+    for (j = 0; j <= n; j++)
+      d = realtime_reconnect_policy_next (&p, kinds[j], 0);
+    fail_unless (d >= lo && d <= hi, "failure %u: %u outside [%u, %u]", n, d,
+        lo, hi);
+    min = MIN (min, d);
+    max = MAX (max, d);
+    sum += d;
+    realtime_reconnect_policy_clear (&p);
+  }
+  fail_unless (min < lo + (hi - lo) / 20 && max > hi - (hi - lo) / 20,
+      "failure %u: only %u..%u of [%u, %u]", n, min, max, lo, hi);
+  fail_unless (ABS (sum / (FLEET * 10) - mid) < (hi - lo) / 10.0 + 1,
+      "failure %u: mean %.0f, not near %.0f", n, sum / (FLEET * 10), mid);
+}
+
+GST_START_TEST (test_policy_lost_sequence)
+{
+  const RealtimeFailureKind lost[]
+      = { REALTIME_FAILURE_LOST, REALTIME_FAILURE_LOST, REALTIME_FAILURE_LOST,
+          REALTIME_FAILURE_LOST, REALTIME_FAILURE_LOST };
+
+  /* The lost link retries at once (within the base) ... */
+  check_fleet_step (lost, 0, 0, 1000);
+  /* ... a failed retry spreads the fleet over the whole window ... */
+  check_fleet_step (lost, 1, 0, 30000);
+  /* ... and each robot then keeps its place, retrying just under the
+   * cap: a fleet that lost the server returns at an even rate. */
+  check_fleet_step (lost, 2, 29000, 30000);
+  check_fleet_step (lost, 4, 29000, 30000);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_unavailable_and_rate_limit_spread)
+{
+  const RealtimeFailureKind unavailable[] = { REALTIME_FAILURE_UNAVAILABLE,
+    REALTIME_FAILURE_UNAVAILABLE, REALTIME_FAILURE_UNAVAILABLE };
+  const RealtimeFailureKind rate[]
+      = { REALTIME_FAILURE_LOST, REALTIME_FAILURE_RATE_LIMITED,
+          REALTIME_FAILURE_RATE_LIMITED, REALTIME_FAILURE_RATE_LIMITED };
+  const RealtimeFailureKind spread_then_rate[]
+      = { REALTIME_FAILURE_LOST, REALTIME_FAILURE_LOST, REALTIME_FAILURE_LOST,
+          REALTIME_FAILURE_RATE_LIMITED };
+
+  /* An overloaded server gets no quick retry: the window at once. */
+  check_fleet_step (unavailable, 0, 0, 30000);
+  check_fleet_step (unavailable, 1, 29000, 30000);
+  /* The first rate limit (after the quick retry of a short blip) spreads
+   * the refused robots over the whole window; another one waits at the
+   * cap. */
+  check_fleet_step (rate, 1, 0, 30000);
+  check_fleet_step (rate, 2, 15000, 30000);
+  check_fleet_step (rate, 3, 15000, 30000);
+  /* A robot already holding its place that meets a rate limit is moved
+   * to a new one over the window. */
+  check_fleet_step (spread_then_rate, 3, 0, 30000);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_success_starts_over)
+{
+  RealtimeReconnectPolicy p;
+  guint i;
+
+  realtime_reconnect_policy_init (&p, 1000, 30000);
+  realtime_reconnect_policy_set_seed (&p, 77);
+  for (i = 0; i < 200; i++) {
+    guint j;
+
+    /* A few failures of any kind, then success: the next loss is quick
+     * again. */
+    for (j = 0; j < i % 6; j++)
+      realtime_reconnect_policy_next (&p, j % 5, 0);
+    realtime_reconnect_policy_succeeded (&p);
+    fail_unless_equals_int (p.failures, 0);
+    fail_unless (
+        realtime_reconnect_policy_next (&p, REALTIME_FAILURE_LOST, 0) <= 1000);
+    realtime_reconnect_policy_succeeded (&p);
+  }
+  realtime_reconnect_policy_clear (&p);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_retry_after_spread)
+{
+  RealtimeReconnectPolicy p;
+  guint i, at_floor = 0, min = G_MAXUINT, max = 0;
+
+  /* 300 robots all told "Retry-After: 10" on their first 503: none comes
+   * back before 10 s, and they do not all come back at 10 s. */
+  for (i = 0; i < 300; i++) {
+    guint d;
+
+    realtime_reconnect_policy_init (&p, 1000, 30000);
+    realtime_reconnect_policy_set_seed (&p, 500 + i);
+    d = realtime_reconnect_policy_next (&p, REALTIME_FAILURE_UNAVAILABLE,
+        10000);
+    fail_unless (d >= 10000 && d <= 30000, "delay %u", d);
+    at_floor += d < 10100;
+    min = MIN (min, d);
+    max = MAX (max, d);
+    realtime_reconnect_policy_clear (&p);
+  }
+  fail_unless (at_floor < 15, "%u of 300 at Retry-After itself", at_floor);
+  fail_unless (max - min > 15000, "only %u..%u", min, max);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_retry_after)
+{
+  RealtimeFailureKind kinds[] = { REALTIME_FAILURE_LOST,
+    REALTIME_FAILURE_RATE_LIMITED, REALTIME_FAILURE_UNAVAILABLE,
+    REALTIME_FAILURE_REFUSED, REALTIME_FAILURE_TOKEN_EXPIRED };
+  guint k;
+
+  for (k = 0; k < G_N_ELEMENTS (kinds); k++) {
+    /* Never sooner than Retry-After ... */
+    check_kind_range (kinds[k], 12000, 12000, 30000, TRUE);
+    check_kind_range (kinds[k], 12000, 12000, 30000, FALSE);
+    /* ... which the cap caps: a Retry-After of an hour waits the cap. */
+    check_kind_range (kinds[k], 3600 * 1000, 30000, 30000, TRUE);
+    check_kind_range (kinds[k], 3600 * 1000, 30000, 30000, FALSE);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_never_above_cap)
+{
+  RealtimeReconnectPolicy p;
+  guint i;
+
+  realtime_reconnect_policy_init (&p, 250, 4000);
+  realtime_reconnect_policy_set_seed (&p, 9);
+  for (i = 0; i < 5000; i++) {
+    RealtimeFailureKind kind = g_random_int_range (0, 5);
+
+    fail_unless (realtime_reconnect_policy_next (&p, kind,
+                     g_random_boolean () ? g_random_int_range (0, 9000) : 0)
+        <= 4000);
+    if (i % 97 == 0)
+      realtime_reconnect_policy_succeeded (&p);
+  }
+  /* New bounds apply to the next delay. */
+  realtime_reconnect_policy_set_bounds (&p, 100, 700);
+  for (i = 0; i < 500; i++)
+    fail_unless (
+        realtime_reconnect_policy_next (&p, REALTIME_FAILURE_LOST, 0) <= 700);
+  realtime_reconnect_policy_succeeded (&p);
+  fail_unless (
+      realtime_reconnect_policy_next (&p, REALTIME_FAILURE_LOST, 0) <= 100);
+  realtime_reconnect_policy_clear (&p);
+  realtime_reconnect_policy_clear (&p);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_reproducible)
+{
+  RealtimeReconnectPolicy a, b;
+  guint i;
+
+  realtime_reconnect_policy_init (&a, 1000, 30000);
+  realtime_reconnect_policy_init (&b, 1000, 30000);
+  realtime_reconnect_policy_set_seed (&a, 5);
+  realtime_reconnect_policy_set_seed (&b, 5);
+  for (i = 0; i < 200; i++) {
+    RealtimeFailureKind kind = i % 5;
+
+    fail_unless_equals_int (realtime_reconnect_policy_next (&a, kind, 0),
+        realtime_reconnect_policy_next (&b, kind, 0));
+  }
+  realtime_reconnect_policy_clear (&a);
+  realtime_reconnect_policy_clear (&b);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_describe)
+{
+  guint k, j;
+
+  for (k = 0; k <= REALTIME_FAILURE_TOKEN_EXPIRED; k++) {
+    const gchar *d = realtime_failure_kind_describe (k);
+
+    fail_unless (d != NULL && strlen (d) > 10);
+    for (j = 0; j < k; j++)
+      fail_unless (g_strcmp0 (d, realtime_failure_kind_describe (j)) != 0);
+  }
+  /* The ones an operator must act on say what to fix. */
+  fail_unless (
+      strstr (realtime_failure_kind_describe (REALTIME_FAILURE_REFUSED), "key")
+      != NULL);
+  fail_unless (
+      strstr (realtime_failure_kind_describe (REALTIME_FAILURE_TOKEN_EXPIRED),
+          "token")
+      != NULL);
+}
+
+GST_END_TEST;
+
 static Suite *
 backoff_suite (void)
 {
@@ -278,6 +551,16 @@ backoff_suite (void)
   tcase_add_test (tc, test_clear_is_idempotent);
   tcase_add_test (tc, test_fleet_first_attempt_spread);
   tcase_add_test (tc, test_fleet_fifth_attempt_spread);
+  tcase_add_test (tc, test_policy_first_loss_is_fast);
+  tcase_add_test (tc, test_policy_refusals_at_cap);
+  tcase_add_test (tc, test_policy_retry_after);
+  tcase_add_test (tc, test_policy_lost_sequence);
+  tcase_add_test (tc, test_policy_unavailable_and_rate_limit_spread);
+  tcase_add_test (tc, test_policy_success_starts_over);
+  tcase_add_test (tc, test_policy_retry_after_spread);
+  tcase_add_test (tc, test_policy_never_above_cap);
+  tcase_add_test (tc, test_policy_reproducible);
+  tcase_add_test (tc, test_policy_describe);
   return s;
 }
 

@@ -55,6 +55,7 @@ rt_check "bad url scheme" expect_exit 2 "unsupported URL scheme" "$gw" listen --
 rt_check "missing key file" expect_exit 2 "No such file" "$gw" listen --url "$url" --channel x --api-key-file "$work/nope"
 rt_check "empty key file" expect_exit 2 "is empty" "$gw" listen --url "$url" --channel x --api-key-file "$work/empty"
 rt_check "negative interval" expect_exit 2 "heartbeat-interval" "$gw" listen "${common[@]}" --heartbeat-interval -1
+rt_check "zero connect timeout" expect_exit 2 "connect-timeout" "$gw" listen "${common[@]}" --connect-timeout 0
 rt_check "send needs --event" expect_exit 2 "--event is required" "$gw" send "${common[@]}"
 rt_check "send payload not JSON" expect_exit 2 "not JSON" "$gw" send "${common[@]}" --event e --payload '{nope'
 rt_check "help" expect_exit 0 "listen" "$gw" --help
@@ -62,10 +63,15 @@ rt_check "help" expect_exit 0 "listen" "$gw" --help
 rt_check "stray argument refused" expect_exit 2 "unexpected argument" "$gw" listen "${common[@]}" stray
 
 # The key may come from the environment; --verbose logs never show it.
+printf 'rtk-token-5ecret-b4e8c6d0\n' >"$work/token"
 REALTIME_API_KEY=$key rt_gateway_start listen listen --url "$url" --channel cli \
-  --verbose --heartbeat-interval 0.2
+  --verbose --heartbeat-interval 0.2 --access-token-file "$work/token"
 listen_pid=$RT_GATEWAY_PID
 rt_check "listen joins" rt_wait_for "$work/listen.err" "channel realtime:cli joined"
+# The token file is watched, as the daemon's is: a renewed token is used.
+printf 'rtk-token-5ecret-93ad51f7\n' >"$work/token.new"
+mv "$work/token.new" "$work/token"
+rt_check "listen follows the token file" rt_wait_for "$work/listen.err" "access token reloaded from"
 
 rt_check "send exits 0" expect_exit 0 "sent hello" "$gw" send "${common[@]}" --event hello --payload '{"n":1}'
 rt_check "send --ack exits 0" expect_exit 0 "acknowledged" "$gw" send "${common[@]}" --event acked --payload '[1,2]' --ack
@@ -77,6 +83,26 @@ rt_check "lines in order, exact format" diff <(head -n 2 "$work/listen.out") <(p
 printf 'wrong-key\n' >"$work/wrong"
 rt_check "send with a wrong key fails" expect_exit 1 "not joined in time" "$gw" send --url "$url" \
   --api-key-file "$work/wrong" --channel cli --event x --join-timeout 0.5 --backoff-max 0.1
+
+# A server that accepts TCP and never answers: each attempt is abandoned
+# at --connect-timeout and the next one follows.
+if command -v python3 >/dev/null; then
+  python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True); time.sleep(120)' >"$work/mute.port" &
+  mute_pid=$!
+  rt_track_pid "$mute_pid"
+  rt_wait_until test -s "$work/mute.port"
+  rt_gateway_start hang listen --url "http://127.0.0.1:$(cat "$work/mute.port")" \
+    --api-key-file "$work/key" --channel cli --connect-timeout 0.3 \
+    --backoff-min 0.01 --backoff-max 0.2
+  rt_check "listen abandons a hanging connect at --connect-timeout" \
+    rt_wait_for -n 4 "$work/hang.err" "connect-timeout \(300 ms\) reached"
+  rt_stop_pid "$RT_GATEWAY_PID"
+  rt_stop_pid "$mute_pid"
+else
+  rt_pass "listen abandons a hanging connect (skipped: no python3)"
+fi
 
 kill -TERM "$listen_pid"
 if wait "$listen_pid"; then rc=0; else rc=$?; fi

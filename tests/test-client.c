@@ -9,6 +9,7 @@
 
 #include "realtime-channel.h"
 #include "realtime-client.h"
+#include "reconnect-policy.h"
 #include "rt-server.h"
 
 #include <string.h>
@@ -390,8 +391,8 @@ GST_START_TEST (test_ten_reconnects_v1)
 
 GST_END_TEST;
 
-/* Handshake failures: 401 is a configuration error retried at the cap;
- * 429 backs off normally. */
+/* Handshake failures: 401 is a refusal retried at the cap (every kind:
+ * test-refusals.c); 500 backs off normally. */
 static gint64
 second_attempt_gap_ms (guint status)
 {
@@ -421,15 +422,17 @@ GST_START_TEST (test_handshake_401_is_config_error_at_cap)
   gap = second_attempt_gap_ms (401);
   /* At the cap: drawn from [300, 600] ms. */
   fail_unless (gap >= 280, "retried after %" G_GINT64_FORMAT " ms", gap);
-  fail_unless (rt_test_count_logs ("configuration error") >= 1);
+  fail_unless (rt_test_count_logs (
+                   realtime_failure_kind_describe (REALTIME_FAILURE_REFUSED))
+      >= 1);
   fail_unless (rt_test_count_logs ("HTTP 401") >= 1);
 }
 
 GST_END_TEST;
 
-GST_START_TEST (test_handshake_429_backs_off_normally)
+GST_START_TEST (test_handshake_500_backs_off_normally)
 {
-  gint64 gap = second_attempt_gap_ms (429);
+  gint64 gap = second_attempt_gap_ms (500);
 
   /* First delay drawn from [0, 5] ms, plus the handshake. */
   fail_unless (gap < 250, "retried after %" G_GINT64_FORMAT " ms", gap);
@@ -672,6 +675,275 @@ GST_START_TEST (test_stale_join_ref_dropped)
 
 GST_END_TEST;
 
+/* "broadcast-refused": "EVENT REQUEST_ID PIPELINE: REASON". */
+static void
+collect_refused (RealtimeChannel *ch, const gchar *event,
+    const gchar *request_id, const gchar *reason, const gchar *pipeline,
+    gpointer data)
+{
+  GPtrArray *got = data;
+
+  g_ptr_array_add (got,
+      g_strdup_printf ("%s %s %s: %s", event, request_id ? request_id : "-",
+          pipeline ? pipeline : "-", reason));
+}
+
+static gchar *
+nested_payload (const gchar *head, guint depth)
+{
+  GString *s = g_string_new (head);
+  guint i;
+
+  for (i = 0; i < depth; i++)
+    g_string_append_c (s, '[');
+  for (i = 0; i < depth; i++)
+    g_string_append_c (s, ']');
+  g_string_append_c (s, '}');
+  return g_string_free (s, FALSE);
+}
+
+static gchar *
+wide_payload (const gchar *head, guint members)
+{
+  GString *s = g_string_new (head);
+  guint i;
+
+  for (i = 0; i < members; i++)
+    g_string_append (s, i ? ",0" : "0");
+  g_string_append (s, "]}");
+  return g_string_free (s, FALSE);
+}
+
+/* A payload the codec refuses is never a "broadcast", but its envelope
+ * reaches "broadcast-refused" (detailed by event) with the reason and the
+ * request_id and pipeline when readable; a stale one is dropped. */
+GST_START_TEST (test_broadcast_refused_signal)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  RealtimeChannel *ch = join (c, "refused");
+  GPtrArray *got = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *refused = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *starts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *deep = nested_payload ("{\"request_id\":\"r4\",\"a\":", 65);
+  g_autofree gchar *wide = wide_payload ("{\"pipeline\":\"cam\",\"a\":[", 4097);
+  RealtimeClientStats before, after;
+
+  g_signal_connect (ch, "broadcast", G_CALLBACK (collect), got);
+  g_signal_connect (ch, "broadcast-refused", G_CALLBACK (collect_refused),
+      refused);
+  g_signal_connect (ch, "broadcast-refused::start",
+      G_CALLBACK (collect_refused), starts);
+  realtime_client_get_stats (c, &before);
+
+  rt_server_broadcast_raw (server, "realtime:refused", "start",
+      "{\"request_id\":\"r1\",\"pipeline\":\"cam\",\"params\":{\"s\":"
+      "\"a\\u0000b\"}}");
+  rt_server_broadcast_raw (server, "realtime:refused", "stop",
+      "{\"pipeline\":\"cam\",\"request_id\":\"x\\ud800\"}");
+  rt_server_broadcast_raw (server, "realtime:refused", "renew",
+      "{\"request_id\":\"r3\",\"ttl\":18446744073709552000}");
+  rt_server_broadcast_raw (server, "realtime:refused", "status", deep);
+  rt_server_broadcast_raw (server, "realtime:refused", "start", wide);
+  /* An older join's: not ours. */
+  rt_server_send_raw_text (server,
+      "[\"0\",null,\"realtime:refused\",\"broadcast\",{\"event\":\"start\","
+      "\"payload\":{\"x\":1e999}}]");
+  rt_server_broadcast (server, "realtime:refused", "after", "{}");
+  fail_unless (RT_WAIT_UNTIL (got->len == 1, 3000));
+  fail_unless_equals_int (refused->len, 5);
+  fail_unless_equals_string (g_ptr_array_index (refused, 0),
+      "start r1 cam: NUL character in a string");
+  fail_unless_equals_string (g_ptr_array_index (refused, 1),
+      "stop - cam: invalid escape");
+  fail_unless_equals_string (g_ptr_array_index (refused, 2),
+      "renew r3 -: number out of range");
+  fail_unless_equals_string (g_ptr_array_index (refused, 3),
+      "status r4 -: nested too deep");
+  fail_unless_equals_string (g_ptr_array_index (refused, 4),
+      "start - cam: too many members");
+  fail_unless_equals_int (starts->len, 2);
+  fail_unless_equals_string (g_ptr_array_index (got, 0), "after {}");
+  realtime_client_get_stats (c, &after);
+  fail_unless_equals_int (after.frames_dropped, before.frames_dropped + 6);
+  fail_unless (is_joined (ch));
+  g_ptr_array_unref (got);
+  g_ptr_array_unref (refused);
+  g_ptr_array_unref (starts);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* vsn 1.0.0 text frames as the service writes them (keys sorted, topic
+ * last) are read too. */
+GST_START_TEST (test_broadcast_refused_signal_v1)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_1_0_0);
+  RealtimeChannel *ch = join (c, "refused1");
+  GPtrArray *refused = g_ptr_array_new_with_free_func (g_free);
+
+  g_signal_connect (ch, "broadcast-refused", G_CALLBACK (collect_refused),
+      refused);
+  rt_server_send_raw_text (server,
+      "{\"event\":\"broadcast\",\"payload\":{\"event\":\"start\",\"payload\":"
+      "{\"port\":-1e999,\"request_id\":\"v1\"},\"type\":\"broadcast\"},"
+      "\"ref\":null,\"topic\":\"realtime:refused1\"}");
+  /* Another topic, and a refused message that is no broadcast: nothing. */
+  rt_server_send_raw_text (server,
+      "{\"event\":\"broadcast\",\"payload\":{\"event\":\"start\",\"payload\":"
+      "{\"port\":-1e999}},\"ref\":null,\"topic\":\"realtime:other\"}");
+  rt_server_send_raw_text (server,
+      "{\"event\":\"phx_reply\",\"payload\":{\"status\":\"ok\",\"response\":"
+      "{\"a\":\"\\u0000\"}},\"ref\":\"1\",\"topic\":\"realtime:refused1\"}");
+  fail_unless (RT_WAIT_UNTIL (refused->len == 1, 3000));
+  rt_test_run_for (100);
+  fail_unless_equals_int (refused->len, 1);
+  fail_unless_equals_string (g_ptr_array_index (refused, 0),
+      "start v1 -: number out of range");
+  g_ptr_array_unref (refused);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* {"request_id": ID, "data": "xxx..."} of @size bytes. */
+static gchar *
+big_payload (const gchar *request_id, gsize size)
+{
+  g_autofree gchar *head
+      = g_strdup_printf ("{\"request_id\":\"%s\",\"data\":\"", request_id);
+  GString *s = g_string_sized_new (size + 1);
+
+  g_string_append (s, head);
+  while (s->len + 2 < size)
+    g_string_append_c (s, 'x');
+  g_string_append (s, "\"}");
+  return g_string_free (s, FALSE);
+}
+
+/* Resident set of this process, bytes (VmRSS). */
+static gsize
+vm_rss (void)
+{
+  g_autofree gchar *status = NULL;
+  const gchar *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL)
+      || !(line = strstr (status, "VmRSS:")))
+    return 0;
+  return g_ascii_strtoull (line + 6, NULL, 10) * 1024;
+}
+
+/* Broadcasts up to the service's largest (3,000 KB) above max-message-size
+ * are refused with a reason on the same socket; a larger frame, which the
+ * service could never relay, is the only one that closes it; and
+ * max-message-size still says what is processed. Both versions. */
+GST_START_TEST (test_oversized_broadcast_refused_socket_kept)
+{
+  RealtimeVsn vsn;
+
+  for (vsn = REALTIME_VSN_1_0_0; vsn <= REALTIME_VSN_2_0_0; vsn++) {
+    RealtimeClient *c = new_client (vsn);
+    g_autofree gchar *name
+        = g_strdup_printf ("big%s", realtime_vsn_to_string (vsn));
+    g_autofree gchar *topic = g_strconcat ("realtime:", name, NULL);
+    RealtimeChannel *ch = join (c, name);
+    GPtrArray *got = g_ptr_array_new_with_free_func (g_free);
+    GPtrArray *refused = g_ptr_array_new_with_free_func (g_free);
+    g_autofree gchar *p15 = big_payload ("big-1", 1500 * 1000);
+    g_autofree gchar *p29 = big_payload ("big-2", 2900 * 1000);
+    g_autofree gchar *p4 = big_payload ("big-3", 4000 * 1000);
+    RealtimeClientStats before, after;
+    guint accepted = rt_server_get_n_accepted (server);
+    const gchar *r;
+
+    g_signal_connect (ch, "broadcast", G_CALLBACK (collect), got);
+    g_signal_connect (ch, "broadcast-refused", G_CALLBACK (collect_refused),
+        refused);
+    realtime_client_get_stats (c, &before);
+    rt_test_clear_logs ();
+    rt_server_broadcast (server, topic, "start", p15);
+    rt_server_broadcast (server, topic, "stop", p29);
+    rt_server_broadcast (server, topic, "after", "{}");
+    fail_unless (RT_WAIT_UNTIL (got->len == 1, 10000), "vsn %s",
+        realtime_vsn_to_string (vsn));
+    fail_unless_equals_int (refused->len, 2);
+    r = g_ptr_array_index (refused, 0);
+    fail_unless (g_str_has_prefix (r, "start big-1 -: message too large (15")
+            && g_str_has_suffix (r, " bytes, limit 1048576)"),
+        "%s", r);
+    r = g_ptr_array_index (refused, 1);
+    fail_unless (g_str_has_prefix (r, "stop big-2 -: message too large (29"),
+        "%s", r);
+    fail_unless (rt_test_count_logs ("max-message-size") >= 2);
+    realtime_client_get_stats (c, &after);
+    fail_unless_equals_int (after.reconnects, before.reconnects);
+    fail_unless_equals_int (after.connects, before.connects);
+    fail_unless_equals_int (rt_server_get_n_accepted (server), accepted);
+    fail_unless (is_joined (ch));
+
+    /* Processed when max-message-size allows it. */
+    g_object_set (c, "max-message-size", 3 * 1024 * 1024, NULL);
+    rt_server_broadcast (server, topic, "stop", p29);
+    fail_unless (RT_WAIT_UNTIL (got->len == 2, 10000));
+    fail_unless (g_str_has_prefix (g_ptr_array_index (got, 1),
+        "stop {\"request_id\":\"big-2\""));
+    g_object_set (c, "max-message-size", 1024 * 1024, NULL);
+
+    /* Above the socket's limit: closed, and the client comes back. */
+    rt_server_broadcast (server, topic, "start", p4);
+    fail_unless (RT_WAIT_UNTIL ((realtime_client_get_stats (c, &after),
+                                    after.reconnects > before.reconnects)
+                         && is_joined (ch),
+                     10000),
+        "a 4 MB frame did not close the socket");
+    fail_unless_equals_int (rt_server_get_n_accepted (server), accepted + 1);
+    fail_unless_equals_int (refused->len, 2);
+    g_ptr_array_unref (got);
+    g_ptr_array_unref (refused);
+    g_object_unref (c);
+  }
+}
+
+GST_END_TEST;
+
+/* Refusing large broadcasts costs one frame at a time: after 20 of 2.9 MB
+ * the process (client and in-process server) holds no more than a few
+ * frames' worth above what it held before. */
+GST_START_TEST (test_oversized_broadcasts_memory_bounded)
+{
+  RealtimeClient *c = new_client (REALTIME_VSN_2_0_0);
+  RealtimeChannel *ch = join (c, "bigmem");
+  GPtrArray *refused = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *payload = big_payload ("mem", 2900 * 1000);
+  RealtimeClientStats before, after;
+  gsize rss0, rss1;
+  guint i;
+
+  g_signal_connect (ch, "broadcast-refused", G_CALLBACK (collect_refused),
+      refused);
+  realtime_client_get_stats (c, &before);
+  rss0 = vm_rss ();
+  fail_unless (rss0 > 0);
+  for (i = 0; i < 20; i++) {
+    rt_server_broadcast (server, "realtime:bigmem", "start", payload);
+    fail_unless (RT_WAIT_UNTIL (refused->len == i + 1, 10000), "frame %u", i);
+  }
+  rss1 = vm_rss ();
+  g_print ("20 refused 2.9 MB broadcasts: VmRSS %.1f -> %.1f MiB\n",
+      rss0 / 1048576.0, rss1 / 1048576.0);
+  fail_unless (rss1 < rss0 + 4 * 2900 * 1000,
+      "VmRSS grew by %.1f MiB over 20 refused 2.9 MB broadcasts",
+      (rss1 - rss0) / 1048576.0);
+  realtime_client_get_stats (c, &after);
+  fail_unless_equals_int (after.reconnects, before.reconnects);
+  fail_unless (is_joined (ch));
+  g_ptr_array_unref (refused);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
 /* An unusable ca-file fails closed: no falling back to the system CAs. */
 static void
 collect_reason (RealtimeClient *c, RealtimeClientState state,
@@ -907,7 +1179,7 @@ client_suite (void)
   tcase_add_test (tc, test_ten_reconnects_v2);
   tcase_add_test (tc, test_ten_reconnects_v1);
   tcase_add_test (tc, test_handshake_401_is_config_error_at_cap);
-  tcase_add_test (tc, test_handshake_429_backs_off_normally);
+  tcase_add_test (tc, test_handshake_500_backs_off_normally);
   tcase_add_test (tc, test_wrong_key_never_connects);
   tcase_add_test (tc, test_api_key_in_header);
   tcase_add_test (tc, test_disconnect_stops_reconnecting);
@@ -916,6 +1188,10 @@ client_suite (void)
   tcase_add_test (tc, test_presence_track);
   tcase_add_test (tc, test_pushes_carry_current_join_ref);
   tcase_add_test (tc, test_stale_join_ref_dropped);
+  tcase_add_test (tc, test_broadcast_refused_signal);
+  tcase_add_test (tc, test_broadcast_refused_signal_v1);
+  tcase_add_test (tc, test_oversized_broadcast_refused_socket_kept);
+  tcase_add_test (tc, test_oversized_broadcasts_memory_bounded);
   tcase_add_test (tc, test_unusable_ca_file_never_connects);
   tcase_add_test (tc, test_flush_after_server_read);
   tcase_add_test (tc, test_flush_ignores_pending_heartbeat);

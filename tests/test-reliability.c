@@ -7,6 +7,7 @@
  */
 #include "test-util.h"
 
+#include "gateway-process.h"
 #include "realtime-channel.h"
 #include "realtime-client.h"
 #include "rt-server.h"
@@ -626,7 +627,9 @@ GST_START_TEST (test_rel10_backoff_grows_to_cap)
 
 GST_END_TEST;
 
-/* Row 11: an oversized frame is refused; the client recovers. */
+/* Row 11: a frame above max-message-size is refused with a log line and
+ * the socket kept; only a frame above the socket's limit (3 MiB + 64 KiB,
+ * more than the service relays) drops the link, and the client recovers. */
 GST_START_TEST (test_rel11_oversized_frame_refused)
 {
   RealtimeChannel *ch;
@@ -640,13 +643,19 @@ GST_START_TEST (test_rel11_oversized_frame_refused)
   fail_unless (RT_WAIT_UNTIL (rt_test_count_logs ("max-message-size") >= 1,
                    3000),
       "no log line about the oversized frame");
+  /* Still receiving afterwards, on the same socket. */
+  f.broadcasts = 0;
+  rt_server_broadcast (f.server, "realtime:big", "after", "{}");
+  fail_unless (RT_WAIT_UNTIL (f.broadcasts == 1, 3000));
+  fail_unless_equals_int (rt_server_get_n_accepted (f.server), accepted);
+  fail_unless (is_joined (ch));
+
+  rt_server_send_oversized (f.server, 4 * 1024 * 1024);
   fail_unless (RT_WAIT_UNTIL (rt_server_get_n_accepted (f.server) > accepted
                        && is_joined (ch),
-                   3000),
-      "no reconnect after the refused frame");
-  /* Still receiving afterwards. */
+                   5000),
+      "no reconnect after a frame above the socket's limit");
   f.broadcasts = 0;
-  fail_unless (RT_WAIT_UNTIL (is_joined (ch), 3000));
   rt_server_broadcast (f.server, "realtime:big", "after", "{}");
   fail_unless (RT_WAIT_UNTIL (f.broadcasts == 1, 3000));
 }
@@ -950,6 +959,119 @@ GST_START_TEST (test_rel16_v1_phx_error_rejoins)
 
 GST_END_TEST;
 
+static guint
+heartbeats_ok (void)
+{
+  RealtimeClientStats stats;
+
+  realtime_client_get_stats (f.client, &stats);
+  return stats.heartbeats_ok;
+}
+
+/* Liveness counts bytes: a 256 KiB broadcast dripping in over 5 s holds
+ * the heartbeat's reply back behind it (as a slow downlink does), with a
+ * heartbeat interval and timeout of 0.5 s. The bytes arriving prove the
+ * link alive: the socket stays, the broadcast arrives once. */
+GST_START_TEST (test_slow_large_frame_keeps_the_socket)
+{
+  RealtimeChannel *ch;
+  RealtimeClientStats stats;
+  guint accepted, ok;
+
+  g_object_set (f.client, "heartbeat-interval", 500, "heartbeat-timeout", 500,
+      NULL);
+  ch = connect_and_join ("drip");
+  accepted = rt_server_get_n_accepted (f.server);
+  /* A heartbeat exchange first, so the link is known to answer. */
+  fail_unless (RT_WAIT_UNTIL (f.heartbeats->len >= 2, 3000));
+  rt_server_drip_broadcast (f.server, "realtime:drip", "big", 256 * 1024, 5000);
+  fail_unless (RT_WAIT_UNTIL (f.broadcasts >= 1, 20000),
+      "the dripping broadcast never arrived");
+  /* And the link goes on: answered heartbeats after it. */
+  ok = heartbeats_ok ();
+  fail_unless (RT_WAIT_UNTIL (heartbeats_ok () > ok, 3000),
+      "no heartbeat answered after the large frame");
+  rt_test_run_for (300);
+  realtime_client_get_stats (f.client, &stats);
+  fail_unless_equals_int (f.broadcasts, 1);
+  fail_unless_equals_int (stats.heartbeat_timeouts, 0);
+  fail_unless_equals_int (rt_server_get_n_accepted (f.server), accepted);
+  fail_unless (is_joined (ch));
+  /* The reply was late: the bytes, not the reply, kept the link. */
+  fail_unless (stats.heartbeats_late >= 1, "no heartbeat was ever late");
+}
+
+GST_END_TEST;
+
+/* Presence after every rejoin, end to end with the daemon: the server's
+ * presence state shows the robot again after a forced reconnect and after
+ * a channel-level rejoin (phx_error, the socket staying up). */
+#define PRESENCE_CHANNEL "robot-presence"
+#define PRESENCE_TOPIC "realtime:" PRESENCE_CHANNEL
+#define PRESENCE_ID "test-robot"
+
+static gboolean
+robot_present (void)
+{
+  g_autoptr (JsonNode) state
+      = rt_server_dup_presence_state (f.server, PRESENCE_TOPIC);
+  JsonObject *all = json_node_get_object (state);
+  JsonObject *entry = json_object_has_member (all, PRESENCE_ID)
+      ? json_object_get_object_member (all, PRESENCE_ID)
+      : NULL;
+  JsonArray *metas = entry && json_object_has_member (entry, "metas")
+      ? json_object_get_array_member (entry, "metas")
+      : NULL;
+
+  return metas && json_array_get_length (metas) == 1;
+}
+
+static gboolean
+present_on_new_join (guint joins_before)
+{
+  return rt_server_count_frames (f.server, PRESENCE_TOPIC, "phx_join")
+      > joins_before
+      && rt_server_count_members (f.server, PRESENCE_TOPIC) == 1
+      && robot_present ();
+}
+
+GST_START_TEST (test_presence_after_every_rejoin)
+{
+  g_autoptr (RtGatewayProcess) gp = rt_gateway_process_new ("presence");
+  guint joins, accepted;
+
+  rt_gateway_process_write_file (gp, "pipelines/fast.pipeline",
+      "[pipeline]\ndescription=videotestsrc is-live=true ! fakesink\n");
+  rt_gateway_process_write_config (gp, rt_server_get_url (f.server),
+      PRESENCE_CHANNEL, NULL, "presence=true\n");
+  rt_gateway_process_run (gp);
+  RT_GATEWAY_FAIL_UNLESS (gp, RT_WAIT_UNTIL (robot_present (), 15000),
+      "never present");
+
+  /* A forced reconnect (SIGUSR1): a new socket, an empty presence. */
+  joins = rt_server_count_frames (f.server, PRESENCE_TOPIC, "phx_join");
+  accepted = rt_server_get_n_accepted (f.server);
+  rt_gateway_process_signal (gp, SIGUSR1);
+  RT_GATEWAY_FAIL_UNLESS (gp,
+      RT_WAIT_UNTIL (rt_server_get_n_accepted (f.server) > accepted
+              && present_on_new_join (joins),
+          10000),
+      "not present again after a reconnect");
+
+  /* A channel-level rejoin: the server's channel crashed, the socket
+   * stays. */
+  joins = rt_server_count_frames (f.server, PRESENCE_TOPIC, "phx_join");
+  accepted = rt_server_get_n_accepted (f.server);
+  rt_server_send_phx_error (f.server, PRESENCE_TOPIC);
+  fail_if (robot_present (), "the crashed channel kept its presence");
+  RT_GATEWAY_FAIL_UNLESS (gp,
+      RT_WAIT_UNTIL (present_on_new_join (joins), 10000),
+      "not present again after a rejoin on phx_error");
+  fail_unless_equals_int (rt_server_get_n_accepted (f.server), accepted);
+}
+
+GST_END_TEST;
+
 static Suite *
 reliability_suite (void)
 {
@@ -982,6 +1104,8 @@ reliability_suite (void)
   tcase_add_test (tc, test_rel16_phx_close_resubscribes);
   tcase_add_test (tc, test_rel16_system_error_resubscribes);
   tcase_add_test (tc, test_rel16_v1_phx_error_rejoins);
+  tcase_add_test (tc, test_slow_large_frame_keeps_the_socket);
+  tcase_add_test (tc, test_presence_after_every_rejoin);
   return s;
 }
 

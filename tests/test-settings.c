@@ -9,6 +9,7 @@
  */
 #include "test-util.h"
 
+#include "gateway-config.h"
 #include "realtime-channel.h"
 #include "realtime-client.h"
 #include "realtime-settings.h"
@@ -114,6 +115,9 @@ GST_START_TEST (test_defaults)
   fail_unless_equals_int (s.heartbeat_interval_ms,
       REALTIME_DEFAULT_HEARTBEAT_INTERVAL);
   fail_unless_equals_int (s.heartbeat_timeout_ms, 0);
+  fail_unless_equals_int (s.connect_timeout_ms,
+      REALTIME_DEFAULT_CONNECT_TIMEOUT);
+  fail_unless (REALTIME_DEFAULT_CONNECT_TIMEOUT <= 10000);
   fail_unless_equals_int (s.join_timeout_ms, REALTIME_DEFAULT_JOIN_TIMEOUT);
   fail_unless_equals_int (s.backoff_min_ms, REALTIME_DEFAULT_BACKOFF_MIN);
   fail_unless_equals_int (s.backoff_max_ms, REALTIME_DEFAULT_BACKOFF_MAX);
@@ -144,7 +148,7 @@ GST_START_TEST (test_every_setting_reaches_client)
   g_autofree gchar *url = NULL, *ca = NULL;
   gboolean in_header;
   RealtimeVsn vsn;
-  guint interval, timeout, join, bmin, bmax, size;
+  guint interval, timeout, connect, join, bmin, bmax, size;
 
   fail_unless (g_tls_backend_supports_tls (g_tls_backend_get_default ()),
       "GIO has no TLS backend: install glib-networking");
@@ -160,6 +164,7 @@ GST_START_TEST (test_every_setting_reaches_client)
   s.vsn = REALTIME_VSN_1_0_0;
   s.heartbeat_interval_ms = 1234;
   s.heartbeat_timeout_ms = 2345;
+  s.connect_timeout_ms = 4567;
   s.join_timeout_ms = 3456;
   s.backoff_min_ms = 45;
   s.backoff_max_ms = 5678;
@@ -171,14 +176,16 @@ GST_START_TEST (test_every_setting_reaches_client)
       REALTIME_CLIENT_STATE_DISCONNECTED);
   g_object_get (client, "url", &url, "ca-file", &ca, "api-key-in-header",
       &in_header, "vsn", &vsn, "heartbeat-interval", &interval,
-      "heartbeat-timeout", &timeout, "join-timeout", &join, "backoff-min",
-      &bmin, "backoff-max", &bmax, "max-message-size", &size, NULL);
+      "heartbeat-timeout", &timeout, "connect-timeout", &connect,
+      "join-timeout", &join, "backoff-min", &bmin, "backoff-max", &bmax,
+      "max-message-size", &size, NULL);
   fail_unless_equals_string (url, s.url);
   fail_unless_equals_string (ca, s.ca_file);
   fail_unless (in_header);
   fail_unless_equals_int (vsn, REALTIME_VSN_1_0_0);
   fail_unless_equals_int (interval, 1234);
   fail_unless_equals_int (timeout, 2345);
+  fail_unless_equals_int (connect, 4567);
   fail_unless_equals_int (join, 3456);
   fail_unless_equals_int (bmin, 45);
   fail_unless_equals_int (bmax, 5678);
@@ -245,6 +252,7 @@ typedef enum
   BAD_HEARTBEAT_INTERVAL_ZERO,
   BAD_HEARTBEAT_INTERVAL_HUGE,
   BAD_HEARTBEAT_TIMEOUT_HUGE,
+  BAD_CONNECT_TIMEOUT_ZERO,
   BAD_JOIN_TIMEOUT_ZERO,
   BAD_BACKOFF_MIN_ZERO,
   BAD_BACKOFF_MAX_ZERO,
@@ -307,6 +315,9 @@ spoil (RealtimeSettings *s, Bad bad)
     case BAD_HEARTBEAT_TIMEOUT_HUGE:
       s->heartbeat_timeout_ms = (guint)G_MAXINT + 1;
       return "heartbeat-timeout";
+    case BAD_CONNECT_TIMEOUT_ZERO:
+      s->connect_timeout_ms = 0;
+      return "connect-timeout";
     case BAD_JOIN_TIMEOUT_ZERO:
       s->join_timeout_ms = 0;
       return "join-timeout";
@@ -370,6 +381,36 @@ GST_START_TEST (test_bad_values_refused)
 
 GST_END_TEST;
 
+/* The daemon's [realtime] connect-timeout, in seconds like the other
+ * times; 0 is refused. */
+GST_START_TEST (test_config_connect_timeout)
+{
+  g_autofree gchar *path = NULL;
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GatewayConfig) config = NULL;
+
+  g_free (write_file ("apikey", RT_TEST_API_KEY "\n"));
+  path = write_file ("gateway.conf",
+      "[realtime]\nurl=http://127.0.0.1:4000\napi-key-file=apikey\n"
+      "channel=c\nconnect-timeout=2.5\n[gateway]\nid=r\n");
+  config = gateway_config_load (path, problems);
+  fail_unless (config != NULL, "refused: %s",
+      problems->len ? (gchar *)g_ptr_array_index (problems, 0) : "?");
+  fail_unless_equals_int (config->realtime.connect_timeout_ms, 2500);
+  g_clear_pointer (&config, gateway_config_free);
+
+  g_free (path);
+  path = write_file ("gateway.conf",
+      "[realtime]\nurl=http://127.0.0.1:4000\napi-key-file=apikey\n"
+      "channel=c\nconnect-timeout=0\n[gateway]\nid=r\n");
+  config = gateway_config_load (path, problems);
+  fail_unless (config == NULL);
+  fail_unless (problems->len >= 1
+      && strstr (g_ptr_array_index (problems, 0), "connect-timeout"));
+}
+
+GST_END_TEST;
+
 /* The bounds are the client's property ranges, at both ends. */
 GST_START_TEST (test_bounds_inclusive)
 {
@@ -380,6 +421,7 @@ GST_START_TEST (test_bounds_inclusive)
   base_settings (&s);
   s.heartbeat_interval_ms = 1;
   s.heartbeat_timeout_ms = G_MAXINT;
+  s.connect_timeout_ms = 1;
   s.join_timeout_ms = 1;
   s.backoff_min_ms = 7;
   s.backoff_max_ms = 7;
@@ -542,6 +584,7 @@ settings_suite (void)
   tcase_add_test (tc, test_api_key_directly);
   tcase_add_test (tc, test_bad_values_refused);
   tcase_add_test (tc, test_bounds_inclusive);
+  tcase_add_test (tc, test_config_connect_timeout);
   tcase_add_test (tc, test_token_watch_pushes_renewed_token);
   tcase_add_test (tc, test_token_watch_free_leaves_nothing);
   tcase_add_test (tc, test_token_watch_file_created_later);

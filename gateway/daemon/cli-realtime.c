@@ -10,6 +10,7 @@
 #include "realtime-channel.h"
 #include "realtime-client.h"
 #include "realtime-settings.h"
+#include "realtime-token-watch.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -34,6 +35,7 @@ typedef struct
   gchar *vsn;
   gdouble heartbeat_interval;
   gdouble heartbeat_timeout;
+  gdouble connect_timeout;
   gdouble join_timeout;
   gdouble backoff_min;
   gdouble backoff_max;
@@ -55,6 +57,7 @@ options_init (Options *o)
   *o = (Options){
     .heartbeat_interval = NAN,
     .heartbeat_timeout = NAN,
+    .connect_timeout = NAN,
     .join_timeout = NAN,
     .backoff_min = NAN,
     .backoff_max = NAN,
@@ -107,7 +110,9 @@ parse_options (int argc, char **argv, const gchar *what, gboolean is_send,
     { "api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &o->api_key_file,
         "File holding the API key (else $REALTIME_API_KEY)", "FILE" },
     { "access-token-file", 0, 0, G_OPTION_ARG_FILENAME, &o->access_token_file,
-        "File holding a user JWT sent with joins", "FILE" },
+        "File holding a user JWT sent with joins (watched: a renewed token "
+        "is used at once)",
+        "FILE" },
     { "api-key-in-header", 0, 0, G_OPTION_ARG_NONE, &o->api_key_in_header,
         "Send the API key as apikey/x-api-key headers, not in the URL", NULL },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
@@ -123,6 +128,10 @@ parse_options (int argc, char **argv, const gchar *what, gboolean is_send,
         "Seconds between heartbeats (default 25)", "SECONDS" },
     { "heartbeat-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->heartbeat_timeout,
         "Seconds a heartbeat may go unanswered (default: the interval)",
+        "SECONDS" },
+    { "connect-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->connect_timeout,
+        "Seconds for TCP, TLS and the WebSocket upgrade together (default "
+        "10)",
         "SECONDS" },
     { "join-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->join_timeout,
         "Seconds to wait for a join reply (default 10)", "SECONDS" },
@@ -199,6 +208,8 @@ make_client (Options *o, GError **error)
           &settings.heartbeat_interval_ms, error)
       || !seconds_to_ms ("heartbeat-timeout", o->heartbeat_timeout,
           &settings.heartbeat_timeout_ms, error)
+      || !seconds_to_ms ("connect-timeout", o->connect_timeout,
+          &settings.connect_timeout_ms, error)
       || !seconds_to_ms ("join-timeout", o->join_timeout,
           &settings.join_timeout_ms, error)
       || !seconds_to_ms ("backoff-min", o->backoff_min,
@@ -311,6 +322,17 @@ open_channel (RealtimeClient *client, const Options *o)
   return channel;
 }
 
+/* The access-token file followed as the daemon follows it: a renewed
+ * token is pushed to the channel and used by every later join, and read
+ * at once when the server says the token expired. %NULL without a file. */
+static RealtimeTokenWatch *
+watch_token_file (RealtimeClient *client, const Options *o)
+{
+  return o->access_token_file
+      ? realtime_token_watch_new (client, o->access_token_file)
+      : NULL;
+}
+
 /* Runs @loop until it quits, or SIGINT or SIGTERM arrives. */
 static void
 run_until_signal (GMainLoop *loop)
@@ -329,6 +351,7 @@ realtime_cli_listen (int argc, char **argv)
   Options o;
   g_autoptr (RealtimeClient) client = NULL;
   g_autoptr (GMainLoop) loop = NULL;
+  RealtimeTokenWatch *watch;
   RealtimeChannel *channel;
 
   client = start_command (argc, argv, "listen",
@@ -337,6 +360,7 @@ realtime_cli_listen (int argc, char **argv)
     return EXIT_USAGE;
 
   loop = g_main_loop_new (NULL, FALSE);
+  watch = watch_token_file (client, &o);
   channel = open_channel (client, &o);
   g_signal_connect (channel, "broadcast", G_CALLBACK (on_broadcast), NULL);
   realtime_channel_subscribe (channel);
@@ -344,6 +368,7 @@ realtime_cli_listen (int argc, char **argv)
 
   run_until_signal (loop);
 
+  realtime_token_watch_free (watch);
   realtime_channel_unsubscribe (channel);
   realtime_client_disconnect (client);
   options_clear (&o);
@@ -440,6 +465,7 @@ realtime_cli_send (int argc, char **argv)
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (JsonNode) payload = NULL;
   SendState st = { 0 };
+  RealtimeTokenWatch *watch;
   guint deadline, join_timeout, i;
   int ret = 0;
 
@@ -456,6 +482,7 @@ realtime_cli_send (int argc, char **argv)
   }
 
   loop = g_main_loop_new (NULL, FALSE);
+  watch = watch_token_file (client, &o);
   st.loop = loop;
   st.client = client;
   st.o = &o;
@@ -493,6 +520,7 @@ realtime_cli_send (int argc, char **argv)
         o.ack ? " (acknowledged)" : "");
   }
   g_clear_error (&st.error);
+  realtime_token_watch_free (watch);
   realtime_channel_unsubscribe (st.channel);
   realtime_client_disconnect (client);
   g_clear_object (&st.cancellable);

@@ -139,6 +139,27 @@ realtime_backoff_at_cap (RealtimeBackoff *backoff)
 }
 
 /**
+ * realtime_backoff_draw:
+ * @backoff: a backoff
+ * @low: smallest delay
+ * @high: largest delay (raised to @low if below it)
+ *
+ * Draws from the jitter source of @backoff without advancing the attempt
+ * counter, for rules that pick their own window.
+ *
+ * Returns: a delay in ms, uniform in [low, high].
+ */
+guint
+realtime_backoff_draw (RealtimeBackoff *backoff, guint low, guint high)
+{
+  g_return_val_if_fail (backoff != NULL, 0);
+
+  if (high <= low)
+    return low;
+  return low + draw (backoff, high - low);
+}
+
+/**
  * realtime_backoff_reset:
  * @backoff: a backoff
  *

@@ -32,6 +32,9 @@ guint realtime_backoff_peek_ceiling (const RealtimeBackoff *backoff);
 guint realtime_backoff_next (RealtimeBackoff *backoff);
 /* A delay drawn from [cap/2, cap], for failures that retry at the cap. */
 guint realtime_backoff_at_cap (RealtimeBackoff *backoff);
+/* A delay drawn uniformly from [low, high] (high raised to low if below);
+ * does not advance the attempt counter. */
+guint realtime_backoff_draw (RealtimeBackoff *backoff, guint low, guint high);
 void realtime_backoff_reset (RealtimeBackoff *backoff);
 
 G_END_DECLS

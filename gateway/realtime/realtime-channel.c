@@ -7,14 +7,17 @@
  * is joined whenever the socket is open: a join counts only on the server's
  * ok reply to that join's ref; an error reply, no reply within join-timeout,
  * phx_error, phx_close or a system error make it ERRORED and a rejoin is
- * scheduled with jittered backoff. A lost socket makes it ERRORED and the
+ * scheduled by the reconnect policy, by the kind of the failure (a refused
+ * join by its reason; an expired token at the cap unless a newer token is
+ * known, which is then used at once). A lost socket makes it ERRORED and the
  * client's next open rejoins it at once. Every push carries the current
  * join_ref, and (vsn 2.0.0) messages stamped with an older one are dropped.
  */
 #include "owned-source.h"
 #include "realtime-private.h"
-#include "backoff.h"
 #include "realtime-redact.h"
+#include "realtime-refusal.h"
+#include "reconnect-policy.h"
 
 #include <string.h>
 
@@ -38,7 +41,13 @@ struct _RealtimeChannel
   RealtimePush *join_push;
   RealtimePush *leave_push;
   GSource *rejoin_source;
-  RealtimeBackoff rejoin_backoff;
+  RealtimeReconnectPolicy rejoin_policy;
+  /* The client's token generation this channel last gave the server (in
+   * its join or an access_token push). */
+  guint token_generation;
+  /* Ended or refused because the token expired, waiting for a newer one:
+   * a new token rejoins at once. */
+  gboolean token_expired;
 
   /* Pushes sent and awaiting a reply (RealtimePush*). */
   GList *in_flight;
@@ -65,6 +74,7 @@ enum
 {
   SIGNAL_STATE_CHANGED,
   SIGNAL_BROADCAST,
+  SIGNAL_BROADCAST_REFUSED,
   SIGNAL_PRESENCE,
   N_SIGNALS
 };
@@ -195,20 +205,59 @@ on_rejoin (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Asks the policy when to rejoin after a failure of @kind and says so: a
+ * refusal once, with what the operator must fix (@reason says what
+ * happened). */
 static void
-schedule_rejoin (RealtimeChannel *self)
+schedule_rejoin (RealtimeChannel *self, RealtimeFailureKind kind,
+    const gchar *reason)
 {
   guint delay;
 
   owned_source_clear (&self->rejoin_source);
   if (!self->wanted || !self->client)
     return;
-  delay = realtime_backoff_next (&self->rejoin_backoff);
-  g_info ("channel %s: rejoin in %u ms", self->topic, delay);
+  delay = realtime_reconnect_policy_next (&self->rejoin_policy, kind, 0);
+  if (kind == REALTIME_FAILURE_LOST)
+    g_info ("channel %s: rejoin in %u ms", self->topic, delay);
+  else
+    g_log (G_LOG_DOMAIN,
+        kind == REALTIME_FAILURE_REFUSED
+                || kind == REALTIME_FAILURE_TOKEN_EXPIRED
+            ? G_LOG_LEVEL_WARNING
+            : G_LOG_LEVEL_MESSAGE,
+        "channel %s: %s [%s]: %s; rejoining in %u ms", self->topic, reason,
+        realtime_failure_kind_to_string (kind),
+        realtime_failure_kind_describe (kind), delay);
   self->rejoin_source
       = owned_source_timeout_attach (_realtime_client_get_context (
                                          self->client),
           delay, on_rejoin, self);
+}
+
+/* The server said the access token expired (a refused join, or the
+ * system message that ends a joined channel); the channel is ERRORED and
+ * wanted. Whoever watches the token file is asked for a newer token: with
+ * one, the channel rejoins with it at once (_realtime_channel_token_changed);
+ * without, it retries at the cap and says what to do. */
+static void
+token_expired (RealtimeChannel *self, const gchar *reason)
+{
+  self->token_expired = TRUE;
+  _realtime_client_token_expired (self->client);
+  if (!self->token_expired || !self->wanted || !self->client)
+    return; /* rejoining with the newer token already, or gone */
+  if (_realtime_client_get_token_generation (self->client)
+      != self->token_generation) {
+    /* A newer token, but no socket to rejoin on yet. */
+    g_message ("channel %s: %s; a newer access token is set and will be "
+               "used to rejoin",
+        self->topic, reason);
+    self->token_expired = FALSE;
+    schedule_rejoin (self, REALTIME_FAILURE_LOST, reason);
+    return;
+  }
+  schedule_rejoin (self, REALTIME_FAILURE_TOKEN_EXPIRED, reason);
 }
 
 static void
@@ -217,12 +266,14 @@ on_join_reply (RealtimePush *push, RealtimePushStatus status,
 {
   RealtimeChannel *self = user_data;
   g_autofree gchar *reason = NULL;
+  RealtimeFailureKind kind = REALTIME_FAILURE_LOST;
 
   if (status == REALTIME_PUSH_OK) {
     /* The join is done: a later reply with its ref is not about it. */
     clear_join (self);
     self->joins++;
-    realtime_backoff_reset (&self->rejoin_backoff);
+    self->token_expired = FALSE;
+    realtime_reconnect_policy_succeeded (&self->rejoin_policy);
     set_state (self, REALTIME_CHANNEL_STATE_JOINED, "join acknowledged");
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_JOINS]);
     if (self->client)
@@ -250,15 +301,24 @@ on_join_reply (RealtimePush *push, RealtimePushStatus status,
     if (response && JSON_NODE_HOLDS_OBJECT (response))
       r = json_object_get_member (json_node_get_object (response), "reason");
     if (r && JSON_NODE_HOLDS_VALUE (r)
-        && json_node_get_value_type (r) == G_TYPE_STRING)
+        && json_node_get_value_type (r) == G_TYPE_STRING) {
+      kind = realtime_refusal_from_join_reason (json_node_get_string (r));
       reason = g_strdup_printf ("join rejected: %s",
           (safe = realtime_escape_untrusted (json_node_get_string (r), 200)));
-    else
+    } else {
       reason = g_strdup ("join rejected");
+    }
   }
   clear_join (self);
   set_state (self, REALTIME_CHANNEL_STATE_ERRORED, reason);
-  schedule_rejoin (self);
+  if (!self->client)
+    return;
+  /* The server drops the socket after some refusals (join rate). */
+  _realtime_client_join_refused (self->client, kind);
+  if (kind == REALTIME_FAILURE_TOKEN_EXPIRED)
+    token_expired (self, reason);
+  else
+    schedule_rejoin (self, kind, reason);
 }
 
 static JsonNode *
@@ -308,6 +368,7 @@ send_join (RealtimeChannel *self)
   if (!self->client || !_realtime_client_is_connected (self->client))
     return;
 
+  self->token_generation = _realtime_client_get_token_generation (self->client);
   self->join_push = realtime_push_new ("phx_join", build_join_payload (self),
       _realtime_client_get_join_timeout (self->client), on_join_reply, self);
   set_state (self, REALTIME_CHANNEL_STATE_JOINING, "join sent");
@@ -356,7 +417,7 @@ realtime_channel_subscribe (RealtimeChannel *self)
     case REALTIME_CHANNEL_STATE_CLOSED:
       break;
   }
-  realtime_backoff_reset (&self->rejoin_backoff);
+  realtime_reconnect_policy_succeeded (&self->rejoin_policy);
   if (self->client && _realtime_client_is_connected (self->client))
     send_join (self);
 }
@@ -665,8 +726,11 @@ is_current_join (RealtimeChannel *self, const RealtimeMessage *msg)
   return jr == NULL || g_strcmp0 (jr, self->join_ref) == 0;
 }
 
+/* The server ended the channel (phx_close, a system error); @kind says
+ * when to rejoin. */
 static void
-server_ended_channel (RealtimeChannel *self, const gchar *reason)
+server_ended_channel (RealtimeChannel *self, RealtimeFailureKind kind,
+    const gchar *reason)
 {
   clear_join (self);
   fail_in_flight (self, REALTIME_ERROR_CLOSED, reason);
@@ -679,7 +743,10 @@ server_ended_channel (RealtimeChannel *self, const gchar *reason)
   }
   if (self->wanted) {
     set_state (self, REALTIME_CHANNEL_STATE_ERRORED, reason);
-    schedule_rejoin (self);
+    if (kind == REALTIME_FAILURE_TOKEN_EXPIRED && self->client)
+      token_expired (self, reason);
+    else
+      schedule_rejoin (self, kind, reason);
   } else {
     set_state (self, REALTIME_CHANNEL_STATE_CLOSED, reason);
   }
@@ -741,6 +808,13 @@ _realtime_channel_handle_message (RealtimeChannel *self,
   }
 
   if (g_strcmp0 (msg->event, "phx_error") == 0) {
+    JsonObject *obj = JSON_NODE_HOLDS_OBJECT (msg->payload)
+        ? json_node_get_object (msg->payload)
+        : NULL;
+    const gchar *why = obj
+        ? json_object_get_string_member_with_default (obj, "reason", NULL)
+        : NULL;
+
     if (!is_current_join (self, msg)
         || (self->state != REALTIME_CHANNEL_STATE_JOINED
             && self->state != REALTIME_CHANNEL_STATE_JOINING))
@@ -749,14 +823,22 @@ _realtime_channel_handle_message (RealtimeChannel *self,
     clear_join (self);
     fail_in_flight (self, REALTIME_ERROR_DISCONNECTED, "channel error");
     set_state (self, REALTIME_CHANNEL_STATE_ERRORED, "phx_error from server");
-    schedule_rejoin (self);
+    if (realtime_refusal_is_token_expired (why) && self->wanted
+        && self->client) {
+      g_autofree gchar *safe = realtime_escape_untrusted (why, 200);
+      g_autofree gchar *reason
+          = g_strdup_printf ("phx_error from server: %s", safe);
+      token_expired (self, reason);
+    } else {
+      schedule_rejoin (self, REALTIME_FAILURE_LOST, "phx_error from server");
+    }
   } else if (g_strcmp0 (msg->event, "phx_close") == 0) {
     if (!is_current_join (self, msg))
       return;
     if (self->state == REALTIME_CHANNEL_STATE_CLOSED
         || self->state == REALTIME_CHANNEL_STATE_ERRORED)
       return;
-    server_ended_channel (self, "closed by server");
+    server_ended_channel (self, REALTIME_FAILURE_LOST, "closed by server");
   } else if (g_strcmp0 (msg->event, "system") == 0) {
     JsonObject *obj = JSON_NODE_HOLDS_OBJECT (msg->payload)
         ? json_node_get_object (msg->payload)
@@ -773,10 +855,14 @@ _realtime_channel_handle_message (RealtimeChannel *self,
       g_autofree gchar *reason
           = g_strdup_printf ("system error from server: %s",
               (safe = realtime_escape_untrusted (text, 200)));
-      g_message ("channel %s: %s", self->topic, reason);
+      RealtimeFailureKind kind = realtime_refusal_from_system_message (text);
+
+      /* A refusal is logged with what to fix when the rejoin is set. */
+      if (kind == REALTIME_FAILURE_LOST || !self->wanted)
+        g_message ("channel %s: %s", self->topic, reason);
       if (self->state == REALTIME_CHANNEL_STATE_JOINED
           || self->state == REALTIME_CHANNEL_STATE_JOINING)
-        server_ended_channel (self, reason);
+        server_ended_channel (self, kind, reason);
     } else {
       g_autofree gchar *safe_text = realtime_escape_untrusted (text, 200);
       g_debug ("channel %s: system message: %s", self->topic, safe_text);
@@ -797,11 +883,35 @@ _realtime_channel_handle_message (RealtimeChannel *self,
   }
 }
 
+/* A broadcast the client could not decode, reported as far as it could be
+ * read: emitted like a broadcast would have been (same stale and state
+ * guards), so that a request still gets its answer. */
+void
+_realtime_channel_handle_refused (RealtimeChannel *self,
+    const RealtimeRefusedBroadcast *refused)
+{
+  g_autoptr (RealtimeChannel) hold = g_object_ref (self);
+
+  if (refused->join_ref && g_strcmp0 (refused->join_ref, self->join_ref) != 0) {
+    g_debug ("channel %s: refused broadcast for stale join_ref %s dropped",
+        self->topic, refused->join_ref);
+    return;
+  }
+  if (self->state != REALTIME_CHANNEL_STATE_JOINED
+      && self->state != REALTIME_CHANNEL_STATE_JOINING)
+    return;
+  /* try_string: see handle_broadcast(). */
+  g_signal_emit (self, signals[SIGNAL_BROADCAST_REFUSED],
+      g_quark_try_string (refused->event), refused->event, refused->request_id,
+      refused->reason, refused->pipeline);
+}
+
 void
 _realtime_channel_socket_opened (RealtimeChannel *self)
 {
-  /* A fresh socket: rejoin at once, the schedule starts over. */
-  realtime_backoff_reset (&self->rejoin_backoff);
+  /* A fresh socket: rejoin at once. The ladder goes on (it starts over
+   * at a join): the socket's own reconnect has already waited as the last
+   * failure asked. */
   if (self->wanted && self->state != REALTIME_CHANNEL_STATE_JOINING
       && self->state != REALTIME_CHANNEL_STATE_JOINED)
     send_join (self);
@@ -840,6 +950,21 @@ _realtime_channel_token_changed (RealtimeChannel *self)
   g_autoptr (JsonBuilder) b = NULL;
   RealtimePush *push;
 
+  /* Waiting at the cap for a token newer than the expired one: here it
+   * is, rejoin with it now. */
+  if (self->token_expired && self->wanted
+      && self->state == REALTIME_CHANNEL_STATE_ERRORED && self->client) {
+    self->token_expired = FALSE;
+    if (_realtime_client_is_connected (self->client)) {
+      g_message ("channel %s: a newer access token is set: rejoining with "
+                 "it now",
+          self->topic);
+      send_join (self);
+    } else {
+      owned_source_clear (&self->rejoin_source);
+    }
+    return;
+  }
   /* Later joins build their payload from the client's token; joined
    * channels are told now. */
   if (self->state != REALTIME_CHANNEL_STATE_JOINED || !self->client
@@ -855,7 +980,9 @@ _realtime_channel_token_changed (RealtimeChannel *self)
   json_builder_end_object (b);
   push = realtime_push_new ("access_token", json_builder_get_root (b), 0, NULL,
       NULL);
-  realtime_push_send (push, self->client, self->topic, self->join_ref);
+  if (realtime_push_send (push, self->client, self->topic, self->join_ref))
+    self->token_generation
+        = _realtime_client_get_token_generation (self->client);
   realtime_push_free (push);
   g_info ("channel %s: access token pushed", self->topic);
 }
@@ -869,8 +996,7 @@ _realtime_channel_new (RealtimeClient *client, const gchar *name)
 
   self->client = client;
   _realtime_client_get_backoff (client, &min_ms, &max_ms);
-  realtime_backoff_clear (&self->rejoin_backoff);
-  realtime_backoff_init (&self->rejoin_backoff, min_ms, max_ms);
+  realtime_reconnect_policy_set_bounds (&self->rejoin_policy, min_ms, max_ms);
   return self;
 }
 
@@ -895,8 +1021,8 @@ realtime_channel_init (RealtimeChannel *self)
   self->state = REALTIME_CHANNEL_STATE_CLOSED;
   self->presence_key = g_strdup ("");
   g_queue_init (&self->buffer);
-  realtime_backoff_init (&self->rejoin_backoff, REALTIME_DEFAULT_BACKOFF_MIN,
-      REALTIME_DEFAULT_BACKOFF_MAX);
+  realtime_reconnect_policy_init (&self->rejoin_policy,
+      REALTIME_DEFAULT_BACKOFF_MIN, REALTIME_DEFAULT_BACKOFF_MAX);
 }
 
 static void
@@ -918,7 +1044,7 @@ realtime_channel_finalize (GObject *object)
 {
   RealtimeChannel *self = REALTIME_CHANNEL (object);
 
-  realtime_backoff_clear (&self->rejoin_backoff);
+  realtime_reconnect_policy_clear (&self->rejoin_policy);
   g_free (self->name);
   g_free (self->topic);
   g_free (self->presence_key);
@@ -1048,6 +1174,24 @@ realtime_channel_class_init (RealtimeChannelClass *klass)
   signals[SIGNAL_BROADCAST] = g_signal_new ("broadcast",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL,
       NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
+
+  /**
+   * RealtimeChannel::broadcast-refused:
+   * @event: the broadcast event name (also the signal detail)
+   * @request_id: (nullable): the payload's "request_id" when it could be
+   *   read as a plain string (realtime_codec_peek_refused())
+   * @reason: why the broadcast was refused, short and stable ("nested too
+   *   deep", "message too large (N bytes, limit M)"...)
+   * @pipeline: (nullable): the payload's "pipeline", read likewise
+   *
+   * A broadcast on this topic that was not delivered: the codec refused its
+   * payload, or it was above the client's max-message-size. Emitted instead
+   * of #RealtimeChannel::broadcast, so that its sender can be answered.
+   */
+  signals[SIGNAL_BROADCAST_REFUSED] = g_signal_new ("broadcast-refused",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL,
+      NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+      G_TYPE_STRING);
 
   /**
    * RealtimeChannel::presence:

@@ -48,6 +48,13 @@ G_DECLARE_FINAL_TYPE (RealtimeChannel, realtime_channel, REALTIME, CHANNEL,
  *       "broadcast::start" sees only "start"):
  *       (const gchar *event, JsonNode *payload); payload is the broadcast's
  *       inner payload (JSON null when absent)
+ *   "broadcast-refused" (detailed like "broadcast"): (const gchar *event,
+ *       const gchar *request_id, const gchar *reason,
+ *       const gchar *pipeline); a broadcast that was not delivered because
+ *       the codec refused its payload (realtime_codec_error_reason()) or it
+ *       was above max-message-size; request_id and pipeline are the
+ *       payload's members when they could be read as plain strings, else
+ *       NULL
  *   "presence" (const gchar *event, JsonNode *payload): presence_state and
  *       presence_diff
  */

@@ -5,13 +5,15 @@
  * connection-scoped struct that also owns its heartbeat and everything else
  * that must die with it. State machine: DISCONNECTED -> CONNECTING ->
  * CONNECTED -> DISCONNECTED on any loss, with a reconnect scheduled by
- * capped, fully jittered exponential backoff until disconnect().
+ * the reconnect policy, by the kind of the failure, until disconnect().
  */
+#include "link-bytes.h"
 #include "owned-source.h"
 #include "realtime-private.h"
 #include "realtime-redact.h"
+#include "realtime-refusal.h"
+#include "reconnect-policy.h"
 #include "secret-file.h"
-#include "backoff.h"
 
 #include <libsoup/soup.h>
 #include <string.h>
@@ -22,6 +24,7 @@ typedef struct
   guint id;
   GCancellable *cancellable;
   SoupMessage *msg; /* the handshake */
+  GSource *connect_timeout_source; /* armed until the socket is open */
   SoupWebsocketConnection *ws;
   gulong message_id;
   gulong closed_id;
@@ -30,7 +33,16 @@ typedef struct
   GSource *heartbeat_timeout_source; /* armed per heartbeat sent */
   gchar *pending_heartbeat_ref;
   gint64 heartbeat_sent_us;
+  /* Bytes received on the socket when the pending heartbeat went out, or
+   * at its last check: more since means the link is alive. */
+  guint64 heartbeat_bytes;
+  gboolean heartbeat_bytes_known;
   gchar *error_reason; /* why libsoup is about to close, if it said */
+  /* A join on this connection was refused and none joined since: if the
+   * server then drops the socket (it does on ClientJoinRateLimitReached),
+   * the reconnect waits as that refusal says. */
+  gboolean refused;
+  RealtimeFailureKind refusal;
 } Connection;
 
 struct _RealtimeClient
@@ -49,6 +61,7 @@ struct _RealtimeClient
   gchar *ca_file;
   guint heartbeat_interval;
   guint heartbeat_timeout;
+  guint connect_timeout;
   guint join_timeout;
   guint backoff_min;
   guint backoff_max;
@@ -62,8 +75,8 @@ struct _RealtimeClient
   guint next_conn_id;
   guint64 next_ref;
   GSource *reconnect_source;
-  RealtimeBackoff backoff;
-  gboolean config_error; /* last handshake failed with 401/403/404 */
+  RealtimeReconnectPolicy policy;
+  guint token_generation; /* bumped by every new access token */
   gchar *ca_file_error; /* set when ca-file cannot be used: never connect */
 
   GPtrArray *channels; /* RealtimeChannel*, owned, creation order */
@@ -83,6 +96,7 @@ enum
   PROP_CA_FILE,
   PROP_HEARTBEAT_INTERVAL,
   PROP_HEARTBEAT_TIMEOUT,
+  PROP_CONNECT_TIMEOUT,
   PROP_JOIN_TIMEOUT,
   PROP_BACKOFF_MIN,
   PROP_BACKOFF_MAX,
@@ -96,6 +110,7 @@ enum
 {
   SIGNAL_STATE_CHANGED,
   SIGNAL_HEARTBEAT,
+  SIGNAL_TOKEN_EXPIRED,
   N_SIGNALS
 };
 
@@ -267,6 +282,7 @@ connection_free (Connection *conn)
     return;
   g_cancellable_cancel (conn->cancellable);
   g_clear_object (&conn->cancellable);
+  owned_source_clear (&conn->connect_timeout_source);
   owned_source_clear (&conn->heartbeat_source);
   owned_source_clear (&conn->heartbeat_timeout_source);
   if (conn->ws) {
@@ -304,46 +320,101 @@ on_reconnect (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Asks the policy when to try again after a failure of @kind, and says
+ * so: a refusal once, at warning level when the operator must act, with
+ * what to fix (@reason says what happened). */
 static void
-schedule_reconnect (RealtimeClient *self)
+schedule_reconnect (RealtimeClient *self, RealtimeFailureKind kind,
+    guint retry_after_ms, const gchar *reason)
 {
   guint delay;
 
   owned_source_clear (&self->reconnect_source);
   if (!self->wanted)
     return;
-  /* A configuration error will not heal quickly: retry at the cap. */
-  delay = self->config_error ? realtime_backoff_at_cap (&self->backoff)
-                             : realtime_backoff_next (&self->backoff);
+  delay = realtime_reconnect_policy_next (&self->policy, kind, retry_after_ms);
   self->stats.reconnects++;
-  g_info ("client: reconnecting in %u ms", delay);
+  if (kind == REALTIME_FAILURE_LOST)
+    g_info ("client: reconnecting in %u ms", delay);
+  else
+    g_log (G_LOG_DOMAIN,
+        kind == REALTIME_FAILURE_REFUSED ? G_LOG_LEVEL_WARNING
+                                         : G_LOG_LEVEL_MESSAGE,
+        "client: %s [%s]: %s; reconnecting in %u ms", reason,
+        realtime_failure_kind_to_string (kind),
+        realtime_failure_kind_describe (kind), delay);
   self->reconnect_source
       = owned_source_timeout_attach (self->context, delay, on_reconnect, self);
 }
 
-/* Every loss of a connection comes through here, whatever its cause. */
+/* Every end of a connection or of an attempt comes through here, whatever
+ * its cause: @kind and @retry_after_ms say when to try again. */
 static void
-connection_lost (RealtimeClient *self, const gchar *reason)
+connection_failed (RealtimeClient *self, RealtimeFailureKind kind,
+    guint retry_after_ms, const gchar *reason)
 {
   g_autoptr (RealtimeClient) hold = g_object_ref (self);
   guint i;
 
+  /* Dropped right after a refused join: wait as the refusal says. */
+  if (kind == REALTIME_FAILURE_LOST && self->conn && self->conn->refused)
+    kind = self->conn->refusal;
   g_clear_pointer (&self->conn, connection_free);
   set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED, reason);
   for (i = 0; i < self->channels->len; i++)
     _realtime_channel_socket_closed (g_ptr_array_index (self->channels, i),
         reason);
-  schedule_reconnect (self);
+  schedule_reconnect (self, kind, retry_after_ms, reason);
+}
+
+static void
+connection_lost (RealtimeClient *self, const gchar *reason)
+{
+  connection_failed (self, REALTIME_FAILURE_LOST, 0, reason);
 }
 
 /* --- heartbeat --- */
 
-static void
+/* Bytes received on the connection's TCP socket so far; FALSE when that
+ * cannot be known. */
+static gboolean
+link_bytes (Connection *conn, guint64 *bytes)
+{
+  return conn->ws
+      && link_bytes_received (soup_websocket_connection_get_io_stream (
+                                  conn->ws),
+          bytes);
+}
+
+/* A heartbeat's reply can queue behind a large frame still arriving on a
+ * slow downlink: bytes received since the heartbeat went out (or since the
+ * last check) prove that the link is alive, so the wait goes on. */
+static gboolean
+link_still_receiving (RealtimeClient *self, Connection *conn, gdouble waited)
+{
+  guint64 now;
+
+  if (!conn->heartbeat_bytes_known || !link_bytes (conn, &now)
+      || now <= conn->heartbeat_bytes)
+    return FALSE;
+  self->stats.heartbeats_late++;
+  g_info ("client: heartbeat %s unanswered after %.0f ms, but "
+          "%" G_GUINT64_FORMAT
+          " bytes arrived meanwhile: the link is alive, still waiting",
+      conn->pending_heartbeat_ref, waited, now - conn->heartbeat_bytes);
+  conn->heartbeat_bytes = now;
+  return TRUE;
+}
+
+/* Returns: TRUE when the connection was dropped. */
+static gboolean
 heartbeat_timed_out (RealtimeClient *self)
 {
   Connection *conn = self->conn;
   gdouble waited = (g_get_monotonic_time () - conn->heartbeat_sent_us) / 1000.0;
 
+  if (link_still_receiving (self, conn, waited))
+    return FALSE;
   self->stats.heartbeat_timeouts++;
   g_message ("client: heartbeat %s unanswered after %.0f ms: the link is "
              "dead, reconnecting",
@@ -353,15 +424,26 @@ heartbeat_timed_out (RealtimeClient *self)
   /* The signal handler may have disconnected us. */
   if (self->conn == conn)
     connection_lost (self, "heartbeat timeout");
+  return TRUE;
+}
+
+static guint
+heartbeat_timeout_ms (RealtimeClient *self)
+{
+  return self->heartbeat_timeout ? self->heartbeat_timeout
+                                 : self->heartbeat_interval;
 }
 
 static gboolean
 on_heartbeat_timeout (gpointer data)
 {
   RealtimeClient *self = data;
+  Connection *conn = self->conn;
 
-  g_clear_pointer (&self->conn->heartbeat_timeout_source, g_source_unref);
-  heartbeat_timed_out (self);
+  g_clear_pointer (&conn->heartbeat_timeout_source, g_source_unref);
+  if (!heartbeat_timed_out (self))
+    conn->heartbeat_timeout_source = owned_source_timeout_attach (self->context,
+        heartbeat_timeout_ms (self), on_heartbeat_timeout, self);
   return G_SOURCE_REMOVE;
 }
 
@@ -378,19 +460,20 @@ on_heartbeat_tick (gpointer data)
      * timer running: wait for it, without piling up heartbeats. */
     if (conn->heartbeat_timeout_source)
       return G_SOURCE_CONTINUE;
-    /* Still unanswered at the next tick: dead. */
+    /* Still unanswered at the next tick: dead, unless still receiving
+     * (then the source lives on, else it was destroyed with conn). */
     heartbeat_timed_out (self);
-    return G_SOURCE_CONTINUE; /* the source was destroyed with conn */
+    return G_SOURCE_CONTINUE;
   }
 
   conn->pending_heartbeat_ref = _realtime_client_next_ref (self);
   conn->heartbeat_sent_us = g_get_monotonic_time ();
+  conn->heartbeat_bytes_known = link_bytes (conn, &conn->heartbeat_bytes);
   msg = realtime_message_new (NULL, conn->pending_heartbeat_ref, "phoenix",
       "heartbeat", NULL);
   _realtime_client_send (self, msg);
   self->stats.heartbeats_sent++;
-  timeout = self->heartbeat_timeout ? self->heartbeat_timeout
-                                    : self->heartbeat_interval;
+  timeout = heartbeat_timeout_ms (self);
   if (timeout != self->heartbeat_interval)
     conn->heartbeat_timeout_source = owned_source_timeout_attach (self->context,
         timeout, on_heartbeat_timeout, self);
@@ -423,6 +506,21 @@ handle_heartbeat_reply (RealtimeClient *self, const RealtimeMessage *msg)
 
 /* --- socket events --- */
 
+/* The hosted service relays broadcasts of up to 3,000 KB: frames up to
+ * this size, envelope included, are read (and above max-message-size
+ * refused without closing the socket, so no broadcaster can force a
+ * reconnect); only a larger frame, which the service could never have
+ * relayed, closes it. */
+#define FRAME_LIMIT (3 * 1024 * 1024 + 64 * 1024)
+
+/* The socket's limit: libsoup closes it on a larger frame, before reading
+ * it. */
+static guint
+frame_limit (RealtimeClient *self)
+{
+  return MAX (FRAME_LIMIT, self->max_message_size);
+}
+
 static void
 dispatch (RealtimeClient *self, RealtimeMessage *msg)
 {
@@ -442,23 +540,71 @@ dispatch (RealtimeClient *self, RealtimeMessage *msg)
   _realtime_channel_handle_message (channel, msg);
 }
 
+/* What a frame that is not delivered becomes: when it is a broadcast on
+ * a topic of ours (read by realtime_codec_peek_refused(), without decoding
+ * it), its channel reports it refused for @reason, so that a request is
+ * still answered. Returns the channel's topic, or %NULL when the frame is
+ * dropped unreported; *@refused receives what was read. */
+static RealtimeChannel *
+refused_channel (RealtimeClient *self, gint type, gconstpointer data,
+    gsize size, const gchar *reason, RealtimeRefusedBroadcast **refused)
+{
+  if (type != SOUP_WEBSOCKET_DATA_TEXT && self->vsn != REALTIME_VSN_2_0_0)
+    return NULL;
+  *refused = realtime_codec_peek_refused (self->vsn,
+      type != SOUP_WEBSOCKET_DATA_TEXT, data, size, reason);
+  return *refused ? g_hash_table_lookup (self->topics, (*refused)->topic)
+                  : NULL;
+}
+
+/* A frame above max-message-size but within the socket's limit: never
+ * decoded (memory stays bounded by the one frame libsoup holds), only its
+ * envelope read; the socket stays up. */
+static void
+refuse_too_large (RealtimeClient *self, gint type, gconstpointer data,
+    gsize size)
+{
+  g_autoptr (RealtimeRefusedBroadcast) refused = NULL;
+  g_autofree gchar *reason
+      = g_strdup_printf ("message too large (%" G_GSIZE_FORMAT
+                         " bytes, limit %u)",
+          size, self->max_message_size);
+  RealtimeChannel *channel
+      = refused_channel (self, type, data, size, reason, &refused);
+
+  self->stats.frames_dropped++;
+  if (channel) {
+    g_autofree gchar *event = realtime_escape_untrusted (refused->event, 64);
+    g_message ("client: frame of %" G_GSIZE_FORMAT " bytes is above "
+               "max-message-size (%u): not processed; broadcast \"%s\" on "
+               "%s reported refused (a request is answered), socket kept",
+        size, self->max_message_size, event, refused->topic);
+    _realtime_channel_handle_refused (channel, refused);
+  } else {
+    g_message ("client: frame of %" G_GSIZE_FORMAT " bytes is above "
+               "max-message-size (%u): dropped (no broadcast on a topic of "
+               "ours could be read in it), socket kept",
+        size, self->max_message_size);
+  }
+}
+
 static void
 on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
     gpointer user_data)
 {
   RealtimeClient *self = user_data;
   g_autoptr (RealtimeMessage) msg = NULL;
+  g_autoptr (RealtimeRefusedBroadcast) refused = NULL;
   g_autoptr (GError) error = NULL;
+  RealtimeChannel *channel = NULL;
+  const gchar *reason;
   gsize size;
   gconstpointer data = g_bytes_get_data (message, &size);
   g_autoptr (RealtimeClient) hold = g_object_ref (self);
 
   self->stats.frames_received++;
   if (size > self->max_message_size) {
-    self->stats.frames_dropped++;
-    g_warning ("client: frame of %" G_GSIZE_FORMAT " bytes is above "
-               "max-message-size (%u): dropped",
-        size, self->max_message_size);
+    refuse_too_large (self, type, data, size);
     return;
   }
   if (type == SOUP_WEBSOCKET_DATA_TEXT)
@@ -471,9 +617,16 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
 
   if (!msg) {
     self->stats.frames_dropped++;
+    reason = realtime_codec_error_reason (error);
+    if (reason)
+      channel = refused_channel (self, type, data, size, reason, &refused);
     g_message ("client: undecodable frame of %" G_GSIZE_FORMAT
-               " bytes dropped (%u so far): %s",
-        size, self->stats.frames_dropped, error->message);
+               " bytes dropped (%u so far)%s: %s",
+        size, self->stats.frames_dropped,
+        channel ? ", reported to its channel as a refused broadcast" : "",
+        error->message);
+    if (channel)
+      _realtime_channel_handle_refused (channel, refused);
     return;
   }
   dispatch (self, msg);
@@ -487,13 +640,13 @@ on_ws_error (SoupWebsocketConnection *ws, GError *error, gpointer user_data)
   if (g_error_matches (error, SOUP_WEBSOCKET_ERROR,
           SOUP_WEBSOCKET_CLOSE_TOO_BIG)) {
     /* libsoup refuses the frame and drops the socket without reading it,
-     * so memory stays bounded by max-message-size. */
+     * so memory stays bounded by the frame limit. */
     self->stats.frames_dropped++;
-    g_warning ("client: the server sent a frame above max-message-size "
-               "(%u bytes): refused, reconnecting",
-        self->max_message_size);
+    g_message ("client: the server sent a frame above %u bytes, more than "
+               "the service relays: refused, reconnecting",
+        frame_limit (self));
     g_free (self->conn->error_reason);
-    self->conn->error_reason = g_strdup ("frame above max-message-size");
+    self->conn->error_reason = g_strdup ("frame above the socket's limit");
     return;
   }
   g_message ("client: websocket error: %s", error->message);
@@ -551,13 +704,34 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
     guint status = soup_message_get_status (conn->msg);
     g_autofree gchar *safe = realtime_client_dup_redacted_url (self);
     g_autofree gchar *reason = NULL;
+    RealtimeFailureKind kind = realtime_refusal_from_http_status (status);
+    guint retry_after_ms = 0;
 
-    self->config_error = status == 401 || status == 403 || status == 404;
-    if (self->config_error) {
-      reason = g_strdup_printf ("handshake refused with HTTP %u", status);
-      g_warning ("client: %s by %s: check the URL and the API key (a "
-                 "configuration error, retrying at the backoff cap)",
-          reason, safe);
+    if (kind != REALTIME_FAILURE_LOST) {
+      const gchar *header = NULL;
+      g_autofree gchar *wait = NULL;
+
+      self->stats.refusals++;
+      if (kind == REALTIME_FAILURE_RATE_LIMITED
+          || kind == REALTIME_FAILURE_UNAVAILABLE) {
+        header
+            = soup_message_headers_get_one (soup_message_get_response_headers (
+                                                conn->msg),
+                "Retry-After");
+        retry_after_ms
+            = realtime_refusal_parse_retry_after (header, g_get_real_time ());
+      }
+      if (retry_after_ms > 0)
+        wait = g_strdup_printf (", Retry-After %u ms", retry_after_ms);
+      else if (header) {
+        g_autofree gchar *text = realtime_escape_untrusted (header, 40);
+        wait = g_strdup_printf (", Retry-After \"%s\" unusable or past", text);
+      }
+      /* Logged once, with what to fix, when the reconnect is scheduled. */
+      reason = g_strdup_printf ("handshake refused with HTTP %u by %s%s",
+          status, safe, wait ? wait : "");
+      connection_failed (self, kind, retry_after_ms, reason);
+      return;
     } else if (status >= 100) {
       reason = g_strdup_printf ("handshake failed with HTTP %u", status);
       g_message ("client: %s by %s", reason, safe);
@@ -573,12 +747,12 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
           g_string_append_printf (why, "%s%s", why->len ? ", " : "",
               fc->values[f].value_nick);
       g_type_class_unref (fc);
-      /* Like a bad key: it will not heal by itself, retry at the cap. */
-      self->config_error = TRUE;
-      reason = g_strdup_printf ("TLS certificate not trusted (%s)", why->str);
-      g_warning ("client: %s by %s: set ca-file to the CA that signed it "
-                 "(a configuration error, retrying at the backoff cap)",
-          reason, safe);
+      /* Like a bad key: it will not heal by itself. */
+      reason = g_strdup_printf ("TLS certificate of %s not trusted (%s): set "
+                                "ca-file to the CA that signed it",
+          safe, why->str);
+      connection_failed (self, REALTIME_FAILURE_REFUSED, 0, reason);
+      return;
     } else {
       g_autofree gchar *text = realtime_redact_text (error->message,
           (const gchar *[]){ self->api_key, self->access_token, NULL });
@@ -589,10 +763,10 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
 
-  self->config_error = FALSE;
+  owned_source_clear (&conn->connect_timeout_source);
   conn->ws = ws;
   soup_websocket_connection_set_max_incoming_payload_size (ws,
-      self->max_message_size);
+      frame_limit (self));
   /* Liveness is the Phoenix heartbeat with its reply timeout; libsoup's
    * pings have no pong timeout. */
   soup_websocket_connection_set_keepalive_interval (ws, 0);
@@ -619,8 +793,26 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
         any_wanted = TRUE;
     }
     if (!any_wanted)
-      realtime_backoff_reset (&self->backoff);
+      realtime_reconnect_policy_succeeded (&self->policy);
   }
+}
+
+static gboolean
+on_connect_timeout (gpointer data)
+{
+  RealtimeClient *self = data;
+  g_autofree gchar *safe = realtime_client_dup_redacted_url (self);
+  g_autofree gchar *reason = NULL;
+
+  g_clear_pointer (&self->conn->connect_timeout_source, g_source_unref);
+  self->stats.connect_timeouts++;
+  reason = g_strdup_printf ("connect-timeout (%u ms) reached before the "
+                            "websocket to %s was open: attempt abandoned",
+      self->connect_timeout, safe);
+  g_message ("client: %s", reason);
+  /* Freeing the connection cancels the handshake. */
+  connection_lost (self, reason);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -635,18 +827,15 @@ start_connect (RealtimeClient *self)
   g_return_if_fail (self->conn == NULL);
 
   if (self->ca_file_error) {
-    self->config_error = TRUE;
     set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED, self->ca_file_error);
-    schedule_reconnect (self);
+    schedule_reconnect (self, REALTIME_FAILURE_REFUSED, 0, self->ca_file_error);
     return;
   }
   url = realtime_build_websocket_url (self->url, self->vsn,
       self->api_key_in_header ? NULL : self->api_key, &error);
   if (!url) {
-    g_warning ("client: %s", error->message);
-    self->config_error = TRUE;
     set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED, error->message);
-    schedule_reconnect (self);
+    schedule_reconnect (self, REALTIME_FAILURE_REFUSED, 0, error->message);
     return;
   }
 
@@ -656,10 +845,10 @@ start_connect (RealtimeClient *self)
   conn->cancellable = g_cancellable_new ();
   conn->msg = soup_message_new ("GET", url);
   if (!conn->msg) {
+    g_object_unref (conn->cancellable);
     g_free (conn);
-    g_warning ("client: the realtime URL is not usable");
-    self->config_error = TRUE;
-    schedule_reconnect (self);
+    schedule_reconnect (self, REALTIME_FAILURE_REFUSED, 0,
+        "the realtime URL is not usable");
     return;
   }
   if (self->api_key_in_header && self->api_key) {
@@ -672,6 +861,9 @@ start_connect (RealtimeClient *self)
   safe = realtime_redact_url (url);
   g_info ("client: connecting to %s (attempt %u)", safe, conn->id);
   set_state (self, REALTIME_CLIENT_STATE_CONNECTING, "connecting");
+  /* TCP, TLS and the upgrade together; libsoup's own limits are longer. */
+  conn->connect_timeout_source = owned_source_timeout_attach (self->context,
+      self->connect_timeout, on_connect_timeout, self);
 
   weak = g_new0 (GWeakRef, 1);
   g_weak_ref_init (weak, self);
@@ -709,7 +901,7 @@ realtime_client_disconnect (RealtimeClient *self)
 
   self->wanted = FALSE;
   owned_source_clear (&self->reconnect_source);
-  realtime_backoff_reset (&self->backoff);
+  realtime_reconnect_policy_succeeded (&self->policy);
   if (!self->conn)
     return;
   g_clear_pointer (&self->conn, connection_free);
@@ -1039,8 +1231,9 @@ realtime_client_set_access_token (RealtimeClient *self, const gchar *token)
 
   if (g_strcmp0 (token, self->access_token) == 0)
     return;
-  g_free (self->access_token);
+  gateway_secret_free (self->access_token);
   self->access_token = g_strdup (token);
+  self->token_generation++;
   g_info ("client: access token %s", token ? "updated" : "cleared");
   for (i = 0; i < self->channels->len; i++)
     _realtime_channel_token_changed (g_ptr_array_index (self->channels, i));
@@ -1127,7 +1320,30 @@ _realtime_client_get_access_token (RealtimeClient *self)
 void
 _realtime_client_channel_joined (RealtimeClient *self)
 {
-  realtime_backoff_reset (&self->backoff);
+  realtime_reconnect_policy_succeeded (&self->policy);
+  if (self->conn)
+    self->conn->refused = FALSE;
+}
+
+void
+_realtime_client_join_refused (RealtimeClient *self, RealtimeFailureKind kind)
+{
+  if (!self->conn || kind == REALTIME_FAILURE_LOST)
+    return;
+  self->conn->refused = TRUE;
+  self->conn->refusal = kind;
+}
+
+guint
+_realtime_client_get_token_generation (RealtimeClient *self)
+{
+  return self->token_generation;
+}
+
+void
+_realtime_client_token_expired (RealtimeClient *self)
+{
+  g_signal_emit (self, signals[SIGNAL_TOKEN_EXPIRED], 0);
 }
 
 void
@@ -1144,9 +1360,12 @@ realtime_client_init (RealtimeClient *self)
 {
   self->vsn = REALTIME_VSN_2_0_0;
   self->heartbeat_interval = REALTIME_DEFAULT_HEARTBEAT_INTERVAL;
+  self->connect_timeout = REALTIME_DEFAULT_CONNECT_TIMEOUT;
   self->join_timeout = REALTIME_DEFAULT_JOIN_TIMEOUT;
   self->backoff_min = REALTIME_DEFAULT_BACKOFF_MIN;
   self->backoff_max = REALTIME_DEFAULT_BACKOFF_MAX;
+  realtime_reconnect_policy_init (&self->policy, self->backoff_min,
+      self->backoff_max);
   self->max_message_size = REALTIME_DEFAULT_MAX_MESSAGE_SIZE;
   self->push_buffer_size = REALTIME_DEFAULT_PUSH_BUFFER_SIZE;
   self->channels = g_ptr_array_new_with_free_func (g_object_unref);
@@ -1161,10 +1380,11 @@ realtime_client_constructed (GObject *object)
 
   G_OBJECT_CLASS (realtime_client_parent_class)->constructed (object);
 
-  realtime_backoff_init (&self->backoff, self->backoff_min, self->backoff_max);
   g_main_context_push_thread_default (self->context);
+  /* No I/O timeout of libsoup's own (its default is 60 s): connect-timeout
+   * bounds an attempt, the heartbeat an open socket. */
   self->session
-      = soup_session_new_with_options ("timeout", 30, "idle-timeout", 60, NULL);
+      = soup_session_new_with_options ("timeout", 0, "idle-timeout", 60, NULL);
   g_main_context_pop_thread_default (self->context);
   if (self->ca_file) {
     g_autoptr (GError) error = NULL;
@@ -1212,7 +1432,7 @@ realtime_client_finalize (GObject *object)
 {
   RealtimeClient *self = REALTIME_CLIENT (object);
 
-  realtime_backoff_clear (&self->backoff);
+  realtime_reconnect_policy_clear (&self->policy);
   g_clear_pointer (&self->channels, g_ptr_array_unref);
   g_clear_pointer (&self->topics, g_hash_table_unref);
   g_free (self->url);
@@ -1236,7 +1456,7 @@ realtime_client_set_property (GObject *object, guint prop_id,
       self->url = g_value_dup_string (value);
       break;
     case PROP_API_KEY:
-      g_free (self->api_key);
+      gateway_secret_free (self->api_key);
       self->api_key = g_value_dup_string (value);
       break;
     case PROP_API_KEY_IN_HEADER:
@@ -1261,19 +1481,24 @@ realtime_client_set_property (GObject *object, guint prop_id,
     case PROP_JOIN_TIMEOUT:
       self->join_timeout = g_value_get_uint (value);
       break;
+    case PROP_CONNECT_TIMEOUT:
+      self->connect_timeout = g_value_get_uint (value);
+      break;
     case PROP_BACKOFF_MIN:
       self->backoff_min = g_value_get_uint (value);
-      self->backoff.base_ms = self->backoff_min;
+      realtime_reconnect_policy_set_bounds (&self->policy, self->backoff_min,
+          self->backoff_max);
       break;
     case PROP_BACKOFF_MAX:
       self->backoff_max = g_value_get_uint (value);
-      self->backoff.cap_ms = self->backoff_max;
+      realtime_reconnect_policy_set_bounds (&self->policy, self->backoff_min,
+          self->backoff_max);
       break;
     case PROP_MAX_MESSAGE_SIZE:
       self->max_message_size = g_value_get_uint (value);
       if (self->conn && self->conn->ws)
         soup_websocket_connection_set_max_incoming_payload_size (self->conn->ws,
-            self->max_message_size);
+            frame_limit (self));
       break;
     case PROP_PUSH_BUFFER_SIZE:
       self->push_buffer_size = g_value_get_uint (value);
@@ -1310,6 +1535,9 @@ realtime_client_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_JOIN_TIMEOUT:
       g_value_set_uint (value, self->join_timeout);
+      break;
+    case PROP_CONNECT_TIMEOUT:
+      g_value_set_uint (value, self->connect_timeout);
       break;
     case PROP_BACKOFF_MIN:
       g_value_set_uint (value, self->backoff_min);
@@ -1369,6 +1597,11 @@ realtime_client_class_init (RealtimeClientClass *klass)
       = g_param_spec_uint ("heartbeat-timeout", "Heartbeat timeout",
           "Milliseconds a heartbeat may stay unanswered (0: the interval)", 0,
           G_MAXINT, 0, rw);
+  props[PROP_CONNECT_TIMEOUT]
+      = g_param_spec_uint ("connect-timeout", "Connect timeout",
+          "Milliseconds for TCP connect, TLS handshake and WebSocket upgrade "
+          "together; past it the attempt is abandoned and retried",
+          1, G_MAXINT, REALTIME_DEFAULT_CONNECT_TIMEOUT, rw);
   props[PROP_JOIN_TIMEOUT] = g_param_spec_uint ("join-timeout", "Join timeout",
       "Milliseconds to wait for a join or push reply", 1, G_MAXINT,
       REALTIME_DEFAULT_JOIN_TIMEOUT, rw);
@@ -1379,8 +1612,10 @@ realtime_client_class_init (RealtimeClientClass *klass)
       "Cap of the reconnect backoff in milliseconds", 1, G_MAXINT,
       REALTIME_DEFAULT_BACKOFF_MAX, rw);
   props[PROP_MAX_MESSAGE_SIZE] = g_param_spec_uint ("max-message-size",
-      "Max message size", "Largest frame accepted, in bytes", 1024,
-      64 * 1024 * 1024, REALTIME_DEFAULT_MAX_MESSAGE_SIZE, rw);
+      "Max message size",
+      "Largest message processed, in bytes; larger ones (up to the socket's "
+      "limit of at least 3 MiB + 64 KiB) are refused without closing it",
+      1024, 64 * 1024 * 1024, REALTIME_DEFAULT_MAX_MESSAGE_SIZE, rw);
   props[PROP_PUSH_BUFFER_SIZE]
       = g_param_spec_uint ("push-buffer-size", "Push buffer size",
           "Pushes kept per channel while not joined (oldest dropped)", 1,
@@ -1407,4 +1642,16 @@ realtime_client_class_init (RealtimeClientClass *klass)
   signals[SIGNAL_HEARTBEAT] = g_signal_new ("heartbeat",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 2, REALTIME_TYPE_HEARTBEAT_STATUS, G_TYPE_DOUBLE);
+
+  /**
+   * RealtimeClient::token-expired:
+   *
+   * The server ended a channel, or refused a join, because the access
+   * token expired. A handler may set a newer token at once
+   * (RealtimeTokenWatch re-reads its file); the channel then rejoins with
+   * it, or, when the token is still the expired one, retries at the cap.
+   */
+  signals[SIGNAL_TOKEN_EXPIRED]
+      = g_signal_new ("token-expired", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

@@ -53,6 +53,7 @@ typedef enum
 
 /* Defaults, all times in milliseconds. */
 #define REALTIME_DEFAULT_HEARTBEAT_INTERVAL 25000
+#define REALTIME_DEFAULT_CONNECT_TIMEOUT 10000
 #define REALTIME_DEFAULT_JOIN_TIMEOUT 10000
 #define REALTIME_DEFAULT_BACKOFF_MIN 1000
 #define REALTIME_DEFAULT_BACKOFF_MAX 30000
@@ -76,7 +77,13 @@ G_DECLARE_FINAL_TYPE (RealtimeClient, realtime_client, REALTIME, CLIENT,
  *   "vsn"                 RealtimeVsn (2.0.0)
  *   "ca-file"             string: PEM file of trusted CAs (else system CAs)
  *   "heartbeat-interval"  uint ms (25000)
- *   "heartbeat-timeout"   uint ms (0 = same as the interval)
+ *   "heartbeat-timeout"   uint ms (0 = same as the interval); a
+ *                         heartbeat unanswered this long closes the socket
+ *                         unless bytes arrived on it meanwhile (a large
+ *                         frame still arriving on a slow link)
+ *   "connect-timeout"     uint ms (10000): TCP connect, TLS handshake and
+ *                         WebSocket upgrade together; past it the attempt
+ *                         is abandoned and the backoff continues
  *   "join-timeout"        uint ms (10000)
  *   "backoff-min"         uint ms (1000)
  *   "backoff-max"         uint ms (30000)
@@ -88,6 +95,17 @@ G_DECLARE_FINAL_TYPE (RealtimeClient, realtime_client, REALTIME, CLIENT,
  *   "state-changed" (RealtimeClientState state, const gchar *reason)
  *   "heartbeat" (RealtimeHeartbeatStatus status, gdouble rtt_ms): rtt is 0
  *       for SENT, the round trip for OK, the time waited for TIMEOUT
+ *   "token-expired" (): the server said that the access token expired; a
+ *       handler may set a newer one (realtime_client_set_access_token())
+ *       before the channel decides how soon to rejoin. RealtimeTokenWatch
+ *       re-reads its file here.
+ *
+ * Reconnects and rejoins follow RealtimeReconnectPolicy (reconnect-policy.h)
+ * by the kind of each failure: handshake 401/403/404 and join refusals an
+ * operator must fix at the cap, 429/503 no sooner than their Retry-After
+ * (capped by backoff-max), rate limits and server shortages by their own
+ * rules, everything else on the normal ladder. Each refusal is logged once,
+ * with what to fix.
  */
 
 RealtimeClient *realtime_client_new (const gchar *url, const gchar *api_key);
@@ -132,6 +150,9 @@ typedef struct
   guint frames_sent;
   guint frames_dropped; /* malformed, unknown, oversized, stale */
   gdouble last_rtt_ms;
+  guint connect_timeouts; /* attempts abandoned at connect-timeout */
+  guint refusals; /* handshakes refused (401/403/404/429/503) */
+  guint heartbeats_late; /* unanswered in time, but bytes were arriving */
 } RealtimeClientStats;
 
 void

@@ -9,6 +9,7 @@
 #include "realtime-client.h"
 #include "realtime-channel.h"
 #include "realtime-push.h"
+#include "reconnect-policy.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,15 @@ void _realtime_client_get_backoff (RealtimeClient *client, guint *min_ms,
 const gchar *_realtime_client_get_access_token (RealtimeClient *client);
 /* A channel joined: the reconnect schedule starts over. */
 void _realtime_client_channel_joined (RealtimeClient *client);
+/* A join on the current connection was refused (@kind): if the server
+ * drops the socket next, the reconnect waits as @kind says. */
+void _realtime_client_join_refused (RealtimeClient *client,
+    RealtimeFailureKind kind);
+/* Bumped by every change of the access token: a channel compares it with
+ * the one it joined with to know whether a newer token exists. */
+guint _realtime_client_get_token_generation (RealtimeClient *client);
+/* Emits "token-expired", so that a newer token can be set now. */
+void _realtime_client_token_expired (RealtimeClient *client);
 void _realtime_client_count_dropped (RealtimeClient *client);
 
 /* Channel, for its client. */
@@ -36,6 +46,9 @@ _realtime_channel_new (RealtimeClient *client, const gchar *name);
 void _realtime_channel_detach (RealtimeChannel *channel);
 void _realtime_channel_handle_message (RealtimeChannel *channel,
     const RealtimeMessage *msg);
+/* A broadcast the client refused: "broadcast-refused". */
+void _realtime_channel_handle_refused (RealtimeChannel *channel,
+    const RealtimeRefusedBroadcast *refused);
 void _realtime_channel_socket_opened (RealtimeChannel *channel);
 void
 _realtime_channel_socket_closed (RealtimeChannel *channel, const gchar *reason);

@@ -29,6 +29,7 @@ realtime_settings_init (RealtimeSettings *settings)
     .vsn = REALTIME_VSN_2_0_0,
     .heartbeat_interval_ms = REALTIME_DEFAULT_HEARTBEAT_INTERVAL,
     .heartbeat_timeout_ms = 0,
+    .connect_timeout_ms = REALTIME_DEFAULT_CONNECT_TIMEOUT,
     .join_timeout_ms = REALTIME_DEFAULT_JOIN_TIMEOUT,
     .backoff_min_ms = REALTIME_DEFAULT_BACKOFF_MIN,
     .backoff_max_ms = REALTIME_DEFAULT_BACKOFF_MAX,
@@ -103,6 +104,7 @@ check_settings (const RealtimeSettings *s, GError **error)
   if (!check_range ("heartbeat-interval", s->heartbeat_interval_ms, "ms", error)
       || !check_range ("heartbeat-timeout", s->heartbeat_timeout_ms, "ms",
           error)
+      || !check_range ("connect-timeout", s->connect_timeout_ms, "ms", error)
       || !check_range ("join-timeout", s->join_timeout_ms, "ms", error)
       || !check_range ("backoff-min", s->backoff_min_ms, "ms", error)
       || !check_range ("backoff-max", s->backoff_max_ms, "ms", error)
@@ -174,7 +176,8 @@ realtime_settings_make_client (const RealtimeSettings *settings, GError **error)
       key, "api-key-in-header", settings->api_key_in_header, "vsn",
       settings->vsn, "ca-file", settings->ca_file, "heartbeat-interval",
       settings->heartbeat_interval_ms, "heartbeat-timeout",
-      settings->heartbeat_timeout_ms, "join-timeout", settings->join_timeout_ms,
+      settings->heartbeat_timeout_ms, "connect-timeout",
+      settings->connect_timeout_ms, "join-timeout", settings->join_timeout_ms,
       "backoff-min", settings->backoff_min_ms, "backoff-max",
       settings->backoff_max_ms, "max-message-size", settings->max_message_size,
       NULL);

@@ -24,6 +24,7 @@ typedef struct
   RealtimeVsn vsn;
   guint heartbeat_interval_ms;
   guint heartbeat_timeout_ms; /* 0: the interval */
+  guint connect_timeout_ms; /* TCP + TLS + upgrade */
   guint join_timeout_ms;
   guint backoff_min_ms;
   guint backoff_max_ms;

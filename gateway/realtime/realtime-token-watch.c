@@ -4,7 +4,9 @@
  * realtime-token-watch.c: an access-token file followed with a
  * GFileMonitor. Writers save in several steps (truncate, write, or a
  * temporary file renamed over the old one), so every event restarts a
- * short timer and the file is read once it has been quiet.
+ * short timer and the file is read once it has been quiet. When the server
+ * says the token expired, the file is read at once: a renewal the monitor
+ * missed (or that is still being debounced) is not waited for.
  */
 #include "realtime-token-watch.h"
 
@@ -21,6 +23,7 @@ struct _RealtimeTokenWatch
   GMainContext *context; /* owned: where the timer runs */
   GFileMonitor *monitor; /* owned, nullable: the file could not be watched */
   gulong changed_id;
+  gulong expired_id; /* the client's "token-expired" */
   GSource *debounce; /* owned, nullable: armed by a change */
 };
 
@@ -29,6 +32,7 @@ reload (RealtimeTokenWatch *watch)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GatewaySecret) token = NULL;
+  guint generation;
 
   token = gateway_secret_file_read (watch->path, &error);
   if (!token) {
@@ -37,8 +41,21 @@ reload (RealtimeTokenWatch *watch)
         error->message);
     return;
   }
+  generation = _realtime_client_get_token_generation (watch->client);
   realtime_client_set_access_token (watch->client, token);
-  g_message ("access token reloaded from %s", watch->path);
+  if (_realtime_client_get_token_generation (watch->client) != generation)
+    g_message ("access token reloaded from %s", watch->path);
+  else
+    g_info ("access-token-file %s holds the token already in use", watch->path);
+}
+
+static void
+on_token_expired (RealtimeClient *client, gpointer user_data)
+{
+  RealtimeTokenWatch *watch = user_data;
+
+  owned_source_clear (&watch->debounce);
+  reload (watch);
 }
 
 static gboolean
@@ -109,8 +126,10 @@ realtime_token_watch_new (RealtimeClient *client, const gchar *path)
         G_CALLBACK (on_file_changed), watch);
   else
     g_warning ("access-token-file: cannot watch %s: %s; a renewed token "
-               "will not be picked up",
+               "is read only when the server says the token expired",
         watch->path, error->message);
+  watch->expired_id = g_signal_connect (client, "token-expired",
+      G_CALLBACK (on_token_expired), watch);
   return watch;
 }
 
@@ -131,6 +150,7 @@ realtime_token_watch_free (RealtimeTokenWatch *watch)
     g_file_monitor_cancel (watch->monitor);
     g_clear_object (&watch->monitor);
   }
+  g_clear_signal_handler (&watch->expired_id, watch->client);
   owned_source_clear (&watch->debounce);
   g_main_context_unref (watch->context);
   g_clear_object (&watch->client);

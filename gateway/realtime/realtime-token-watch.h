@@ -7,7 +7,9 @@
  * join. A file that becomes unreadable or empty keeps the current token
  * and says so in the log (never the token). Runs on the thread-default
  * GMainContext at construction; changes are debounced briefly so that a
- * file written in several steps is read once.
+ * file written in several steps is read once. When the server says the
+ * token expired (the client's "token-expired"), the file is read at once,
+ * so a channel rejoins with a renewed token or knows there is none.
  */
 #pragma once
 

@@ -63,6 +63,7 @@ typedef struct
   gboolean presence_enabled;
   gchar *presence_key;
   JsonNode *presence_meta; /* NULL until tracked */
+  gchar *access_token; /* of the join, or the last access_token push */
 } Member;
 
 typedef struct
@@ -73,6 +74,9 @@ typedef struct
   SoupWebsocketConnection *ws;
   GHashTable *members; /* topic -> Member */
   gchar *api_key; /* as presented at the upgrade; nullable */
+  /* While a frame drips out (rt_server_drip_broadcast), every other frame
+   * waits here (OutFrame), in order; NULL otherwise. */
+  GPtrArray *held;
 } Conn;
 
 /* Frames queued for one connection as the answer to one client frame, so a
@@ -152,8 +156,31 @@ struct _RtServer
   GList *delayed; /* DelayedReply */
   guint refuse_status;
   guint refuse_remaining;
+  gchar *refuse_retry_after; /* nullable: the refusals' Retry-After */
   guint64 presence_ref_counter;
+
+  guint hang_remaining;
+  GList *hung; /* GIOStream: accepted, never answered */
+  GArray *upgrade_times; /* gint64, monotonic µs of every upgrade request */
+  GHashTable *expired_tokens; /* token -> gint64 real time of expiry (µs) */
+  GList *laters; /* Later: sources acting on one connection afterwards */
 };
+
+/* Something to do on one connection after the current frame's answer went
+ * out: drop it (ClientJoinRateLimitReached), or write the next piece of a
+ * dripping frame. */
+typedef struct
+{
+  RtServer *server;
+  guint conn_id;
+  GSource *source;
+  GCancellable *cancellable; /* of a piece being written */
+  GBytes *drip; /* the whole frame, header included; NULL: a disconnect */
+  gsize offset;
+  gsize piece;
+  guint pause_ms;
+  gboolean orphaned; /* freed while a write ran: that write frees it */
+} Later;
 
 /* ---------------------------------------------------------------------- */
 /* small helpers */
@@ -189,6 +216,7 @@ member_free (Member *member)
   g_free (member->presence_key);
   if (member->presence_meta)
     json_node_unref (member->presence_meta);
+  g_free (member->access_token);
   g_free (member);
 }
 
@@ -445,6 +473,8 @@ conn_is_open (Conn *conn)
       == SOUP_WEBSOCKET_STATE_OPEN;
 }
 
+static void outbox_add (GPtrArray *frames, gboolean binary, GBytes *bytes);
+
 static void
 conn_send_bytes (Conn *conn, gboolean binary, GBytes *bytes)
 {
@@ -453,6 +483,11 @@ conn_send_bytes (Conn *conn, gboolean binary, GBytes *bytes)
 
   if (!conn_is_open (conn))
     return;
+  if (conn->held) {
+    /* Behind the frame still dripping out, as on a slow downlink. */
+    outbox_add (conn->held, binary, g_bytes_ref (bytes));
+    return;
+  }
   if (binary)
     soup_websocket_connection_send_binary (conn->ws, data, len);
   else
@@ -752,6 +787,136 @@ unauthorised_reason (const gchar *topic)
 }
 
 /* ---------------------------------------------------------------------- */
+/* later, on one connection */
+
+static void
+later_free (Later *later)
+{
+  if (later->source) {
+    g_source_destroy (later->source);
+    g_clear_pointer (&later->source, g_source_unref);
+  }
+  if (later->cancellable && !later->orphaned) {
+    /* A write still running uses the frame: it finishes (cancelled) and
+     * frees the rest. */
+    later->orphaned = TRUE;
+    g_cancellable_cancel (later->cancellable);
+    return;
+  }
+  g_clear_object (&later->cancellable);
+  if (later->drip)
+    g_bytes_unref (later->drip);
+  g_free (later);
+}
+
+static void
+later_done (Later *later)
+{
+  later->server->laters = g_list_remove (later->server->laters, later);
+  later_free (later);
+}
+
+static void
+later_arm (Later *later, guint ms, GSourceFunc func)
+{
+  if (later->source) {
+    g_source_destroy (later->source);
+    g_source_unref (later->source);
+  }
+  later->source = g_timeout_source_new (ms);
+  g_source_set_callback (later->source, func, later, NULL);
+  g_source_attach (later->source, later->server->context);
+}
+
+static Later *
+later_new (RtServer *server, Conn *conn)
+{
+  Later *later = g_new0 (Later, 1);
+
+  later->server = server;
+  later->conn_id = conn->id;
+  server->laters = g_list_prepend (server->laters, later);
+  return later;
+}
+
+static gboolean
+on_disconnect_due (gpointer data)
+{
+  Later *later = data;
+  Conn *conn = find_conn (later->server, later->conn_id);
+
+  if (conn && conn_is_open (conn)) {
+    g_message ("conn %u: disconnected after a join over the join rate",
+        conn->id);
+    soup_websocket_connection_close (conn->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
+        NULL);
+  }
+  later_done (later);
+  return G_SOURCE_REMOVE;
+}
+
+/* As the service does on ClientJoinRateLimitReached: the socket goes,
+ * after the join's error reply. */
+static void
+disconnect_soon (Conn *conn)
+{
+  Later *later = later_new (conn->server, conn);
+
+  later_arm (later, conn->server->reply_delay_ms + 20, on_disconnect_due);
+}
+
+/* The service's words for an expired token ("Token has expired N seconds
+ * ago"), or NULL when @token has not expired. */
+static gchar *
+expired_message (RtServer *server, const gchar *token)
+{
+  gpointer when;
+
+  if (!token
+      || !g_hash_table_lookup_extended (server->expired_tokens, token, NULL,
+          &when))
+    return NULL;
+  return g_strdup_printf ("Token has expired %" G_GINT64_FORMAT " seconds ago",
+      (g_get_real_time () - *(gint64 *)when) / G_USEC_PER_SEC);
+}
+
+/* Ends a joined channel as the service's shutdown_response does: a system
+ * error with @message, then phx_close; through @outbox, or at once. */
+static void
+shutdown_member (Conn *conn, const gchar *topic, const gchar *message,
+    Outbox *outbox)
+{
+  Member *member = g_hash_table_lookup (conn->members, topic);
+  JsonObject *object = json_object_new ();
+  JsonNode *system, *close;
+
+  json_object_set_string_member (object, "channel", topic_name (topic));
+  json_object_set_string_member (object, "extension", "system");
+  json_object_set_string_member (object, "message", message);
+  json_object_set_string_member (object, "status", "error");
+  system = object_node (object);
+  close = empty_object_node ();
+  if (outbox) {
+    outbox_add_text (outbox->frames,
+        encode_text (conn->v2, member->join_ref, NULL, topic, "system",
+            system));
+    outbox_add_text (outbox->frames,
+        encode_text (conn->v2, member->join_ref, member->join_ref, topic,
+            "phx_close", close));
+  } else {
+    conn_send_text (conn,
+        encode_text (conn->v2, member->join_ref, NULL, topic, "system",
+            system));
+    conn_send_text (conn,
+        encode_text (conn->v2, member->join_ref, member->join_ref, topic,
+            "phx_close", close));
+  }
+  json_node_unref (system);
+  json_node_unref (close);
+  conn_remove_member (conn, topic);
+}
+
+/* ---------------------------------------------------------------------- */
 /* handling client frames */
 
 static JoinFault *
@@ -814,7 +979,25 @@ handle_join (Conn *conn, RtServerFrame *frame, Outbox *outbox)
         conn->id, frame->topic, fault->remaining);
     outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
         "error", reason_node (fault->reason));
+    if (g_str_has_prefix (fault->reason, "ClientJoinRateLimitReached"))
+      disconnect_soon (conn);
     return;
+  }
+
+  {
+    gchar *expired = expired_message (server, token);
+
+    if (expired) {
+      gchar *reason = g_strconcat ("InvalidJWTToken: ", expired, NULL);
+
+      g_message ("conn %u: join on %s refused: expired access token", conn->id,
+          frame->topic);
+      outbox_add_reply (outbox, conn, frame->join_ref, frame->ref, frame->topic,
+          "error", reason_node (reason));
+      g_free (reason);
+      g_free (expired);
+      return;
+    }
   }
 
   if (token)
@@ -851,6 +1034,7 @@ handle_join (Conn *conn, RtServerFrame *frame, Outbox *outbox)
   member->ack = bool_member (broadcast, "ack", FALSE);
   member->private_channel = bool_member (config, "private", FALSE);
   member->presence_enabled = bool_member (presence, "enabled", FALSE);
+  member->access_token = g_strdup (token);
   member->presence_key = g_strdup (string_member (presence, "key"));
   if (!member->presence_key || !*member->presence_key) {
     g_free (member->presence_key);
@@ -1021,11 +1205,24 @@ handle_frame (Conn *conn, RtServerFrame *frame, Outbox *outbox)
         : NULL;
     const gchar *token = string_member (payload, "access_token");
 
-    if (token)
+    gchar *expired = expired_message (server, token);
+
+    if (token) {
       g_hash_table_replace (server->access_tokens, g_strdup (frame->topic),
           g_strdup (token));
+      g_free (member->access_token);
+      member->access_token = g_strdup (token);
+    }
     g_debug ("conn %u: access token %s for %s", conn->id,
         token ? "updated" : "missing", frame->topic);
+    if (expired) {
+      g_message ("conn %u: expired access token pushed on %s: closing the "
+                 "channel",
+          conn->id, frame->topic);
+      shutdown_member (conn, frame->topic, expired, outbox);
+      g_free (expired);
+      return;
+    }
     /* A private channel is read-authorised anew for the new token; when it
      * may not read any more, the service shuts the channel down. */
     if (token && member->private_channel
@@ -1338,6 +1535,8 @@ conn_free (Conn *conn)
   g_list_free (topics);
   g_hash_table_unref (conn->members);
   g_free (conn->api_key);
+  if (conn->held)
+    g_ptr_array_unref (conn->held);
   if (conn->ws) {
     g_signal_handlers_disconnect_by_data (conn->ws, conn);
     g_object_unref (conn->ws);
@@ -1437,15 +1636,27 @@ websocket_gate_cb (SoupServer *soup, SoupServerMessage *msg, const char *path,
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const gchar *vsn = query ? g_hash_table_lookup (query, "vsn") : NULL;
   const gchar *key;
+  gboolean upgrade
+      = soup_message_headers_header_contains (headers, "Upgrade", "websocket");
 
-  if (server->refuse_remaining > 0
-      && soup_message_headers_header_contains (headers, "Upgrade",
-          "websocket")) {
+  if (upgrade) {
+    gint64 now = g_get_monotonic_time ();
+
+    g_array_append_val (server->upgrade_times, now);
+  }
+  if (server->refuse_remaining > 0 && upgrade) {
     server->refuse_remaining--;
-    g_message ("upgrade on %s refused with %u (fault injection), %u left", path,
-        server->refuse_status, server->refuse_remaining);
+    g_message ("upgrade on %s refused with %u%s%s (fault injection), %u left",
+        path, server->refuse_status,
+        server->refuse_retry_after ? ", Retry-After " : "",
+        server->refuse_retry_after ? server->refuse_retry_after : "",
+        server->refuse_remaining);
     set_json_response (msg, server->refuse_status, "error",
         "refused by test server");
+    if (server->refuse_retry_after)
+      soup_message_headers_replace (soup_server_message_get_response_headers (
+                                        msg),
+          "Retry-After", server->refuse_retry_after);
     return;
   }
 
@@ -1773,6 +1984,16 @@ on_incoming (GSocket *listen_socket, GIOCondition condition, gpointer user_data)
   /* Replies are small frames; Nagle would hold them back. */
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   connection = g_socket_connection_factory_create_connection (socket);
+  if (server->hang_remaining > 0) {
+    /* Accepted, then never a byte back: no TLS, no upgrade answer. */
+    server->hang_remaining--;
+    g_message ("connection accepted and left hanging (fault injection), %u "
+               "left",
+        server->hang_remaining);
+    server->hung = g_list_prepend (server->hung, connection);
+    g_object_unref (socket);
+    return G_SOURCE_CONTINUE;
+  }
   local = g_socket_get_local_address (socket, NULL);
   remote = g_socket_get_remote_address (socket, NULL);
   if (server->tls_certificate) {
@@ -1895,6 +2116,9 @@ rt_server_new_full (const gchar *address, guint port, const gchar *api_key,
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   server->authorised
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  server->upgrade_times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  server->expired_tokens
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   server->soup = soup_server_new ("server-header", "rt-server ", NULL);
 
   soup_server_add_handler (server->soup, WS_PATH, websocket_gate_cb, server,
@@ -1949,6 +2173,15 @@ rt_server_free (RtServer *server)
   }
   g_list_free_full (server->delayed, (GDestroyNotify)delayed_reply_free);
   server->delayed = NULL;
+  g_list_free_full (server->laters, (GDestroyNotify)later_free);
+  server->laters = NULL;
+  while (server->hung) {
+    GIOStream *stream = server->hung->data;
+
+    server->hung = g_list_delete_link (server->hung, server->hung);
+    g_io_stream_close (stream, NULL, NULL);
+    g_object_unref (stream);
+  }
 
   while (server->conns) {
     Conn *conn = server->conns->data;
@@ -1971,6 +2204,9 @@ rt_server_free (RtServer *server)
   g_ptr_array_unref (server->frames);
   g_hash_table_unref (server->access_tokens);
   g_hash_table_unref (server->authorised);
+  g_array_unref (server->upgrade_times);
+  g_hash_table_unref (server->expired_tokens);
+  g_free (server->refuse_retry_after);
   g_clear_object (&server->tls_certificate);
   g_main_context_unref (server->context);
   g_free (server->api_key);
@@ -2073,6 +2309,46 @@ rt_server_broadcast (RtServer *server, const gchar *topic, const gchar *event,
   fan_out (server, &b);
   json_node_unref (text);
   json_node_unref (payload);
+}
+
+/* A JSON string literal of @text. */
+static gchar *
+json_quote (const gchar *text)
+{
+  JsonNode *node = json_node_init_string (json_node_alloc (), text);
+  gchar *quoted = json_to_string (node, FALSE);
+
+  json_node_unref (node);
+  return quoted;
+}
+
+void
+rt_server_broadcast_raw (RtServer *server, const gchar *topic,
+    const gchar *event, const gchar *payload_json)
+{
+  GBytes *kind4 = encode_kind4 (topic, event, "{}", ENC_JSON,
+      (const guint8 *)payload_json, strlen (payload_json));
+  gchar *qtopic = json_quote (topic), *qevent = json_quote (event);
+  GList *l;
+
+  g_return_if_fail (kind4 != NULL);
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+
+    if (!g_hash_table_contains (conn->members, topic))
+      continue;
+    if (conn->v2)
+      conn_send_bytes (conn, TRUE, kind4);
+    else
+      conn_send_text (conn,
+          g_strdup_printf ("{\"event\":\"broadcast\",\"payload\":{\"event\":"
+                           "%s,\"payload\":%s,\"type\":\"broadcast\"},"
+                           "\"ref\":null,\"topic\":%s}",
+              qevent, payload_json, qtopic));
+  }
+  g_bytes_unref (kind4);
+  g_free (qtopic);
+  g_free (qevent);
 }
 
 void
@@ -2325,8 +2601,210 @@ rt_server_send_system_error (RtServer *server, const gchar *topic,
 void
 rt_server_refuse_upgrades (RtServer *server, guint status, guint n)
 {
+  rt_server_refuse_upgrades_retry_after (server, status, n, NULL);
+}
+
+void
+rt_server_refuse_upgrades_retry_after (RtServer *server, guint status, guint n,
+    const gchar *retry_after)
+{
   server->refuse_status = status;
   server->refuse_remaining = n;
+  g_free (server->refuse_retry_after);
+  server->refuse_retry_after = g_strdup (retry_after);
+}
+
+void
+rt_server_hang_upgrades (RtServer *server, guint n)
+{
+  server->hang_remaining = n;
+}
+
+guint
+rt_server_get_n_hung (RtServer *server)
+{
+  return g_list_length (server->hung);
+}
+
+GArray *
+rt_server_get_upgrade_times (RtServer *server)
+{
+  return server->upgrade_times;
+}
+
+void
+rt_server_expire_token (RtServer *server, const gchar *token)
+{
+  gint64 *when = g_new (gint64, 1);
+  GList *l;
+
+  g_return_if_fail (token != NULL);
+
+  *when = g_get_real_time ();
+  g_hash_table_replace (server->expired_tokens, g_strdup (token), when);
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    GList *topics = g_hash_table_get_keys (conn->members), *t;
+
+    for (t = topics; t; t = t->next) {
+      gchar *topic = g_strdup (t->data);
+      Member *member = g_hash_table_lookup (conn->members, topic);
+      gchar *message = expired_message (server, member->access_token);
+
+      if (message && conn_is_open (conn)) {
+        g_message ("conn %u: access token on %s expired: closing the channel",
+            conn->id, topic);
+        shutdown_member (conn, topic, message, NULL);
+      }
+      g_free (message);
+      g_free (topic);
+    }
+    g_list_free (topics);
+  }
+}
+
+JsonNode *
+rt_server_dup_presence_state (RtServer *server, const gchar *topic)
+{
+  return presence_state (server, topic);
+}
+
+/* One piece of a dripping frame written: the next after a pause, or, at
+ * the end, the frames held back meanwhile. */
+static gboolean on_drip_due (gpointer data);
+
+static void
+on_drip_written (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Later *later = data;
+  GError *error = NULL;
+  gsize written = 0;
+  gboolean ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source),
+      result, &written, &error);
+  Conn *conn;
+
+  if (later->orphaned) {
+    /* The server or the connection went away meanwhile. */
+    g_clear_error (&error);
+    later_free (later);
+    return;
+  }
+  g_clear_object (&later->cancellable);
+  conn = find_conn (later->server, later->conn_id);
+  if (!ok || !conn) {
+    g_message ("conn %u: dripping frame abandoned: %s", later->conn_id,
+        error ? error->message : "connection gone");
+    g_clear_error (&error);
+    later_done (later);
+    return;
+  }
+  later->offset += written;
+  if (later->offset < g_bytes_get_size (later->drip)) {
+    later_arm (later, later->pause_ms, on_drip_due);
+    return;
+  }
+  g_message ("conn %u: dripping frame of %" G_GSIZE_FORMAT " bytes done",
+      conn->id, later->offset);
+  {
+    GPtrArray *held = conn->held;
+
+    conn->held = NULL;
+    send_frames (conn, held);
+    g_ptr_array_unref (held);
+  }
+  later_done (later);
+}
+
+static gboolean
+on_drip_due (gpointer data)
+{
+  Later *later = data;
+  Conn *conn = find_conn (later->server, later->conn_id);
+  gsize size = g_bytes_get_size (later->drip);
+  const guint8 *bytes = g_bytes_get_data (later->drip, NULL);
+
+  g_clear_pointer (&later->source, g_source_unref);
+  if (!conn || !conn_is_open (conn)) {
+    later_done (later);
+    return G_SOURCE_REMOVE;
+  }
+  later->cancellable = g_cancellable_new ();
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (
+                                       soup_websocket_connection_get_io_stream (
+                                           conn->ws)),
+      bytes + later->offset, MIN (later->piece, size - later->offset),
+      G_PRIORITY_DEFAULT, later->cancellable, on_drip_written, later);
+  return G_SOURCE_REMOVE;
+}
+
+/* An unmasked server text frame (RFC 6455 5.2) around @text. */
+static GBytes *
+text_frame (const gchar *text)
+{
+  gsize len = strlen (text);
+  GByteArray *frame = g_byte_array_sized_new (len + 10);
+  guint8 head[10];
+  guint n = 0, i;
+
+  head[n++] = 0x81; /* FIN, text */
+  if (len < 126) {
+    head[n++] = (guint8)len;
+  } else if (len < 65536) {
+    head[n++] = 126;
+    head[n++] = (guint8)(len >> 8);
+    head[n++] = (guint8)len;
+  } else {
+    head[n++] = 127;
+    for (i = 0; i < 8; i++)
+      head[n++] = (guint8)((guint64)len >> (56 - 8 * i));
+  }
+  g_byte_array_append (frame, head, n);
+  g_byte_array_append (frame, (const guint8 *)text, len);
+  return g_byte_array_free_to_bytes (frame);
+}
+
+void
+rt_server_drip_broadcast (RtServer *server, const gchar *topic,
+    const gchar *event, gsize payload_size, guint duration_ms)
+{
+  GList *l;
+
+  for (l = server->conns; l; l = l->next) {
+    Conn *conn = l->data;
+    Member *member = g_hash_table_lookup (conn->members, topic);
+    JsonObject *inner = json_object_new ();
+    JsonNode *payload, *node;
+    gchar *fill, *text;
+    Later *later;
+    guint pieces = MAX (duration_ms / 50, 1);
+
+    if (!member || !conn_is_open (conn) || conn->held) {
+      json_object_unref (inner);
+      continue;
+    }
+    fill = g_malloc (payload_size + 1);
+    memset (fill, 'x', payload_size);
+    fill[payload_size] = '\0';
+    json_object_set_string_member (inner, "data", fill);
+    g_free (fill);
+    node = object_node (inner);
+    payload = broadcast_text_payload (event, node);
+    json_node_unref (node);
+    text = encode_text (conn->v2, NULL, NULL, topic, "broadcast", payload);
+    json_node_unref (payload);
+
+    later = later_new (server, conn);
+    later->drip = text_frame (text);
+    g_free (text);
+    later->piece = (g_bytes_get_size (later->drip) + pieces - 1) / pieces;
+    later->pause_ms = MAX (duration_ms / pieces, 1);
+    conn->held = out_frames_new ();
+    g_message ("conn %u: dripping a %" G_GSIZE_FORMAT "-byte broadcast frame "
+               "over %u ms in %u pieces",
+        conn->id, g_bytes_get_size (later->drip), duration_ms, pieces);
+    /* After what libsoup has queued already went out. */
+    later_arm (later, 20, on_drip_due);
+  }
 }
 
 void

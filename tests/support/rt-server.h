@@ -80,6 +80,12 @@ rt_server_get_last_access_token (RtServer *server, const gchar *topic);
  * @payload_json is JSON text. */
 void rt_server_broadcast (RtServer *server, const gchar *topic,
     const gchar *event, const gchar *payload_json);
+/* The same with @payload_json sent verbatim, never parsed: JSON json-glib
+ * cannot read (a lone surrogate escape) or would change (\u0000) reaches
+ * v2 members in a kind 4 frame and v1 members in a text frame written as
+ * the service writes it (keys sorted, topic last). */
+void rt_server_broadcast_raw (RtServer *server, const gchar *topic,
+    const gchar *event, const gchar *payload_json);
 
 /* --- fault injection --- */
 /* Closes every socket's transport without a close frame. */
@@ -90,7 +96,8 @@ void rt_server_close_all (RtServer *server, gushort code);
 void rt_server_set_answer_heartbeats (RtServer *server, gboolean answer);
 /* The next @n phx_join requests get {"status":"error","response":
  * {"reason": reason}}. When @topic is non-NULL only joins on that topic
- * count. */
+ * count. A reason starting "ClientJoinRateLimitReached" also closes the
+ * socket after the reply, as the service does. */
 void rt_server_reject_joins (RtServer *server, const gchar *topic, guint n,
     const gchar *reason);
 /* The next @n phx_join requests (on @topic, or any when NULL) get no reply
@@ -130,5 +137,36 @@ void rt_server_authorise_token (RtServer *server, const gchar *topic,
 /* Refuses the next @n WebSocket upgrades with HTTP @status (401, 429, 500,
  * ...) and body {"error": "..."}; @n == 0 stops refusing. */
 void rt_server_refuse_upgrades (RtServer *server, guint status, guint n);
+/* The same with a "Retry-After: @retry_after" header (seconds or an HTTP
+ * date, verbatim; %NULL: none). */
+void rt_server_refuse_upgrades_retry_after (RtServer *server, guint status,
+    guint n, const gchar *retry_after);
+/* The next @n accepted TCP connections are held open and never answered:
+ * no TLS handshake, no upgrade reply (a connect that hangs). */
+void rt_server_hang_upgrades (RtServer *server, guint n);
+/* Connections held by rt_server_hang_upgrades() so far. */
+guint rt_server_get_n_hung (RtServer *server);
+/* g_get_monotonic_time() of every WebSocket upgrade request that reached
+ * the server (refused or accepted; hung ones never do), in order.
+ * Transfer none. */
+GArray *rt_server_get_upgrade_times (RtServer *server);
+
+/* The access token @token expires now, as the service handles it: every
+ * channel joined with it (or given it by an access_token push) gets a
+ * system error "Token has expired N seconds ago" then phx_close; later
+ * joins with it are refused with "InvalidJWTToken: Token has expired N
+ * seconds ago", and a push of it closes the channel the same way. */
+void rt_server_expire_token (RtServer *server, const gchar *token);
+
+/* Sends every member of @topic one broadcast @event whose payload is
+ * {"data": "xxx..."} of @payload_size characters, written onto the socket
+ * in pieces over @duration_ms (a slow downlink); frames the server sends
+ * that connection meanwhile (heartbeat replies, ...) wait behind it. */
+void rt_server_drip_broadcast (RtServer *server, const gchar *topic,
+    const gchar *event, gsize payload_size, guint duration_ms);
+
+/* The presence state of @topic as a new client would get it
+ * (key -> {"metas": [...]}). Transfer full. */
+JsonNode *rt_server_dup_presence_state (RtServer *server, const gchar *topic);
 
 G_END_DECLS
