@@ -10,6 +10,7 @@
 #include "test-util.h"
 
 #include "gateway-process.h"
+#include "pipeline-def.h"
 #include "reply-collector.h"
 #include "rt-server.h"
 
@@ -354,6 +355,75 @@ GST_START_TEST (test_lease_expires_and_renew_extends)
     /* Renewed at 1.2 s for 2 s more: not before 3 s. */
     fail_unless (lived >= 2.9, "stopped after %.2f s", lived);
   }
+}
+
+GST_END_TEST;
+
+/* Leases by default: the shipped test-pattern-rtp-raw, a network sender,
+ * has default-ttl=60 and max-ttl=3600 (checked on the file as shipped). A
+ * minute per run is too long for this suite, so the daemon runs the
+ * test's own copy of that file with only default-ttl lowered to 3 s: a
+ * start without ttl stops with "lease expired" after its default lease,
+ * and renewals every 1.5 s (default-ttl / 2, what a dashboard does every
+ * 30 s) keep it playing past that lease. */
+#define LEASED "test-pattern-rtp-raw"
+
+GST_START_TEST (test_shipped_network_pipeline_lease_by_default)
+{
+  const gchar *dir = g_getenv ("RT_PIPELINES_DIR");
+  g_autofree gchar *path = NULL;
+  g_autoptr (PipelineDef) def = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree gchar *copy = NULL;
+  const RtReply *r;
+  gint64 t0;
+  gdouble lived;
+  guint i, stops;
+
+  fail_unless (dir != NULL, "RT_PIPELINES_DIR is not set");
+  path = g_build_filename (dir, LEASED ".pipeline", NULL);
+  def = pipeline_def_load (path, NULL, FALSE, NULL);
+  fail_unless (def != NULL, "%s does not load", path);
+  fail_unless_equals_int (def->default_ttl_s, 60);
+  fail_unless_equals_int (def->max_ttl_s, 3600);
+  fail_unless (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL));
+  g_key_file_set_value (kf, "pipeline", "default-ttl", "3");
+  copy = g_key_file_to_data (kf, NULL, NULL);
+  write_pipeline (LEASED, copy);
+  run_daemon ();
+
+  /* Nobody renews: stopped by itself after the default lease. */
+  t0 = g_get_monotonic_time ();
+  request ("start", "{\"pipeline\":\"" LEASED "\",\"request_id\":\"n1\"}");
+  wait_reply (LEASED, "playing", "n1", 10000);
+  r = wait_reply (LEASED, "stopped", NULL, 10000);
+  lived = (g_get_monotonic_time () - t0) / 1e6;
+  fail_unless_equals_string (r->error, "lease expired");
+  fail_unless (lived >= 2.95, "stopped after %.2f s", lived);
+
+  /* Renewed every default-ttl / 2: still playing at twice the lease. */
+  stops = rt_reply_collector_count (f.replies, LEASED, "stopped", NULL);
+  request ("start", "{\"pipeline\":\"" LEASED "\",\"request_id\":\"n2\"}");
+  wait_reply (LEASED, "playing", "n2", 10000);
+  for (i = 1; i <= 4; i++) {
+    g_autofree gchar *id = g_strdup_printf ("n2-renew-%u", i);
+    g_autofree gchar *renew
+        = g_strdup_printf ("{\"pipeline\":\"" LEASED
+                           "\",\"request_id\":\"%s\",\"ttl\":3}",
+            id);
+
+    rt_test_run_for (1500);
+    request ("renew", renew);
+    wait_reply (LEASED, "playing", id, 5000);
+  }
+  fail_unless_equals_int (rt_reply_collector_count (f.replies, LEASED,
+                              "stopped", NULL),
+      stops);
+  request ("status", "{\"pipeline\":\"" LEASED "\",\"request_id\":\"n3\"}");
+  wait_reply (LEASED, "playing", "n3", 5000);
+  request ("stop", "{\"pipeline\":\"" LEASED "\",\"request_id\":\"n4\"}");
+  r = wait_reply (LEASED, "stopped", "n4", 10000);
+  fail_unless (r->error == NULL, "stopped with %s", r->error);
 }
 
 GST_END_TEST;
@@ -1033,21 +1103,24 @@ GST_START_TEST (test_renamed_events)
 GST_END_TEST;
 
 /* Every series README lists under "Signals, systemd, metrics". */
-static const gchar *const readme_series[]
-    = { "realtime_connected", "realtime_channel_joined",
-        "realtime_connects_total", "realtime_reconnects_total",
-        "realtime_joins_total", "realtime_channel_errors_total",
-        "realtime_heartbeats_sent_total", "realtime_heartbeats_ok_total",
-        "realtime_heartbeat_timeouts_total", "realtime_heartbeat_rtt_seconds",
-        "realtime_frames_received_total", "realtime_frames_sent_total",
-        "realtime_frames_dropped_total", "gateway_requests_total",
-        "gateway_requests_rejected_total", "process_resident_memory_bytes",
-        "process_open_fds", "process_threads", "gateway_main_loop_sources",
-        "gateway_pipeline_state{pipeline=\"fast\",state=\"stopped\"}",
-        "gateway_pipeline_starts_total{pipeline=\"fast\"}",
-        "gateway_pipeline_failures_total{pipeline=\"fast\"}",
-        "gateway_pipeline_restarts_total{pipeline=\"fast\"}",
-        "gateway_pipeline_first_buffer_seconds{pipeline=\"fast\"}", NULL };
+static const gchar *const readme_series[] = { "realtime_connected",
+  "realtime_channel_joined", "realtime_connects_total",
+  "realtime_reconnects_total", "realtime_joins_total",
+  "realtime_channel_errors_total", "realtime_heartbeats_sent_total",
+  "realtime_heartbeats_ok_total", "realtime_heartbeat_timeouts_total",
+  "realtime_heartbeat_rtt_seconds", "realtime_frames_received_total",
+  "realtime_frames_sent_total", "realtime_frames_dropped_total",
+  "gateway_requests_total", "gateway_requests_rejected_total",
+  "gateway_outbound_rate_limit", "gateway_outbound_messages_total",
+  "gateway_outbound_answers_total", "gateway_outbound_answers_coalesced_total",
+  "gateway_outbound_delayed_total", "gateway_outbound_wait_seconds_total",
+  "gateway_outbound_pending", "process_resident_memory_bytes",
+  "process_open_fds", "process_threads", "gateway_main_loop_sources",
+  "gateway_pipeline_state{pipeline=\"fast\",state=\"stopped\"}",
+  "gateway_pipeline_starts_total{pipeline=\"fast\"}",
+  "gateway_pipeline_failures_total{pipeline=\"fast\"}",
+  "gateway_pipeline_restarts_total{pipeline=\"fast\"}",
+  "gateway_pipeline_first_buffer_seconds{pipeline=\"fast\"}", NULL };
 
 /* Waits until @name is above @floor; fails with both values otherwise. */
 #define WAIT_METRIC_ABOVE(name, floor, timeout_ms)                             \
@@ -1172,9 +1245,11 @@ GST_START_TEST (test_metrics_pipeline_series_move)
 
   /* max-restarts=2: three failed runs, two restarts. */
   request ("start", "{\"pipeline\":\"fail\",\"request_id\":\"p2\"}");
+  /* Counted by the metric: under the outbound budget, failed answers
+   * within a second may be coalesced with the restarts' starting. */
   RT_GATEWAY_FAIL_UNLESS (f.gp,
-      RT_WAIT_UNTIL (rt_reply_collector_count (f.replies, "fail", "failed",
-                         NULL)
+      RT_WAIT_UNTIL (metric ("gateway_pipeline_failures_total{pipeline="
+                             "\"fail\"}")
               >= 3,
           10000),
       "the failing pipeline did not fail three times");
@@ -1320,7 +1395,12 @@ GST_START_TEST (test_restart_delays_grow_jittered_and_stop)
             i, MIN_MS / 1000.0, MAX_MS / 1000.0, MAX_RESTARTS);
     write_pipeline (name, def);
   }
-  run_daemon ();
+  /* The times of every transition's answer are measured: an outbound
+   * budget that these 72 answers never reach, so none is coalesced. */
+  write_config (NULL, "send-rate=1000\nsend-burst=1000\n");
+  rt_gateway_process_run (f.gp);
+  RT_GATEWAY_FAIL_UNLESS (f.gp, RT_WAIT_UNTIL (daemon_joined (), 15000),
+      "the daemon never joined the channel");
   for (i = 0; i < N; i++) {
     g_autofree gchar *json
         = g_strdup_printf ("{\"pipeline\":\"rf%u\",\"request_id\":\"x%u\"}", i,
@@ -1397,6 +1477,228 @@ GST_START_TEST (test_restart_delays_grow_jittered_and_stop)
 
 GST_END_TEST;
 
+/* The messages the daemon sent on the channel (broadcasts and presence),
+ * as the times the server received them. */
+static GArray *
+outbound_times (guint *n_presence)
+{
+  GPtrArray *frames = rt_server_get_frames (f.server);
+  GArray *times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  guint i;
+
+  *n_presence = 0;
+  for (i = 0; i < frames->len; i++) {
+    RtServerFrame *fr = g_ptr_array_index (frames, i);
+    gboolean presence = g_strcmp0 (fr->event, "presence") == 0;
+
+    if (g_strcmp0 (fr->topic, TOPIC) != 0
+        || (!presence && g_strcmp0 (fr->event, "broadcast") != 0))
+      continue;
+    g_array_append_val (times, fr->time_us);
+    *n_presence += presence;
+  }
+  return times;
+}
+
+/* The most of @times (in order) within any one second. */
+static guint
+max_per_second (GArray *times)
+{
+  guint i, j = 0, most = 0;
+
+  for (i = 0; i < times->len; i++) {
+    gint64 t = g_array_index (times, gint64, i);
+    while (g_array_index (times, gint64, j) <= t - G_USEC_PER_SEC)
+      j++;
+    most = MAX (most, i - j + 1);
+  }
+  return most;
+}
+
+static void
+string_free (gpointer s)
+{
+  g_string_free (s, TRUE);
+}
+
+/* request_id -> the states of the replies that answered it, in order
+ * ("starting,playing"), across every reply's request_ids. */
+static GHashTable *
+answers_by_request (void)
+{
+  GHashTable *by_id
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, string_free);
+  GPtrArray *all;
+  guint i, k;
+
+  rt_reply_collector_poll (f.replies);
+  all = rt_reply_collector_get_replies (f.replies);
+  for (i = 0; i < all->len; i++) {
+    RtReply *r = g_ptr_array_index (all, i);
+
+    for (k = 0; r->request_ids && r->request_ids[k]; k++) {
+      GString *s = g_hash_table_lookup (by_id, r->request_ids[k]);
+      if (!s) {
+        s = g_string_new (NULL);
+        g_hash_table_insert (by_id, g_strdup (r->request_ids[k]), s);
+      }
+      g_string_append_printf (s, "%s%s", s->len ? "," : "", r->state);
+    }
+  }
+  return by_id;
+}
+
+#define FLOOD_N 500
+#define FLOOD_PIPELINES 3
+
+/* The last reply on @pipeline's state that is no rejection. */
+static const RtReply *
+last_state_reply (const gchar *pipeline)
+{
+  GPtrArray *all = rt_reply_collector_get_replies (f.replies);
+  guint i;
+
+  for (i = all->len; i > 0; i--) {
+    RtReply *r = g_ptr_array_index (all, i - 1);
+    if (g_strcmp0 (r->pipeline, pipeline) == 0
+        && g_strcmp0 (r->state, "failed") != 0)
+      return r;
+  }
+  return NULL;
+}
+
+/* Every request answered, and each pipeline's last answer the state its
+ * last request asked for, carrying that request. */
+static gboolean
+flood_settled (const gchar *const *expected, const guint *last_id)
+{
+  g_autoptr (GHashTable) answers = answers_by_request ();
+  guint i, p;
+
+  for (i = 0; i < FLOOD_N; i++) {
+    g_autofree gchar *id = g_strdup_printf ("f%u", i);
+    if (!g_hash_table_contains (answers, id))
+      return FALSE;
+  }
+  for (p = 0; p < FLOOD_PIPELINES; p++) {
+    g_autofree gchar *name = g_strdup_printf ("fl%u", p);
+    g_autofree gchar *id = g_strdup_printf ("f%u", last_id[p]);
+    const RtReply *r = last_state_reply (name);
+
+    if (!r || g_strcmp0 (r->state, expected[p]) != 0 || !r->request_ids
+        || !g_strv_contains ((const gchar *const *)r->request_ids, id))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The outbound budget (the default: 10 messages per second, presence
+ * included), end to end: 500 requests in one second, start and stop
+ * alternating on three pipelines, one in fifty refused. The server never
+ * receives more than 10 messages from the daemon in any second; every
+ * request is answered, once (a start or stop answered starting or
+ * stopping is answered again with its outcome, as without a budget);
+ * each pipeline ends in the state its last request asked for; and the
+ * coalescing shows in /metrics. */
+GST_START_TEST (test_flood_answered_within_the_budget)
+{
+  static const gchar *const flood_pipeline
+      = "[pipeline]\n"
+        "description=videotestsrc is-live=true ! "
+        "video/x-raw,width=64,height=48,framerate=30/1 ! fakesink\n"
+        "stop-timeout=2\n";
+  const gchar *expected[FLOOD_PIPELINES] = { NULL, NULL, NULL };
+  guint last_id[FLOOD_PIPELINES] = { 0, 0, 0 };
+  guint n_valid[FLOOD_PIPELINES] = { 0, 0, 0 };
+  g_autoptr (GHashTable) answers = NULL;
+  g_autoptr (GArray) times = NULL;
+  guint i, p, n_presence, most;
+  gint64 t0;
+
+  for (p = 0; p < FLOOD_PIPELINES; p++) {
+    g_autofree gchar *name = g_strdup_printf ("fl%u", p);
+    write_pipeline (name, flood_pipeline);
+  }
+  write_config (NULL, "presence=true\n");
+  rt_gateway_process_run (f.gp);
+  RT_GATEWAY_FAIL_UNLESS (f.gp, RT_WAIT_UNTIL (daemon_joined (), 15000),
+      "the daemon never joined the channel");
+
+  t0 = g_get_monotonic_time ();
+  for (i = 0; i < FLOOD_N; i++) {
+    g_autofree gchar *json = NULL;
+    gboolean bad = i % 50 == 25;
+    gboolean start = n_valid[i % FLOOD_PIPELINES] % 2 == 0;
+
+    p = i % FLOOD_PIPELINES;
+    json = g_strdup_printf ("{\"pipeline\":\"fl%u\",\"request_id\":\"f%u\"%s}",
+        p, i, bad ? ",\"params\":{\"nope\":1}" : "");
+    request (bad || start ? "start" : "stop", json);
+    if (!bad) {
+      n_valid[p]++;
+      expected[p] = start ? "playing" : "stopped";
+      last_id[p] = i;
+    }
+    /* 500 in one second, the server reading the daemon meanwhile. */
+    while (g_get_monotonic_time () < t0 + (gint64)(i + 1) * 2000)
+      rt_test_iterate (1);
+  }
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      RT_WAIT_UNTIL (flood_settled (expected, last_id), 60000),
+      "the flood did not settle: %s",
+      rt_replies_describe (rt_reply_collector_get_replies (f.replies), 0, 60));
+  /* Nothing more to come (an older state, say). */
+  rt_test_run_for (1500);
+  fail_unless (flood_settled (expected, last_id));
+
+  times = outbound_times (&n_presence);
+  most = max_per_second (times);
+  g_message ("flood: %u messages (%u presence) for %u requests, at most %u "
+             "in one second",
+      times->len, n_presence, FLOOD_N, most);
+  RT_GATEWAY_FAIL_UNLESS (f.gp, most <= 10,
+      "%u messages within one second, the budget is 10", most);
+  fail_unless (n_presence >= 1, "presence never tracked");
+  /* Far fewer messages than answers: coalesced. */
+  RT_GATEWAY_FAIL_UNLESS (f.gp, times->len < FLOOD_N / 4,
+      "%u messages for %u requests", times->len, FLOOD_N);
+
+  answers = answers_by_request ();
+  for (i = 0; i < FLOOD_N; i++) {
+    g_autofree gchar *id = g_strdup_printf ("f%u", i);
+    GString *s = g_hash_table_lookup (answers, id);
+    const gchar *states = s->str;
+
+    if (i % 50 == 25) {
+      fail_unless_equals_string (states, "failed");
+      continue;
+    }
+    /* Once; again only when the request was still being served (its
+     * answer was starting or stopping) and its outcome came, which may
+     * have been coalesced with a later request's state. */
+    fail_unless (!strchr (states, ',')
+            || ((g_str_has_prefix (states, "starting,")
+                    || g_str_has_prefix (states, "stopping,"))
+                && !strchr (strchr (states, ',') + 1, ',')),
+        "request %s answered %s", id, states);
+  }
+  for (p = 0; p < FLOOD_PIPELINES; p++) {
+    g_autofree gchar *series
+        = g_strdup_printf ("gateway_pipeline_state{pipeline=\"fl%u\",state=\"%"
+                           "s\"}",
+            p, expected[p]);
+    fail_unless_equals_int (metric (series), 1);
+  }
+  fail_unless (metric ("gateway_outbound_answers_coalesced_total") > 0);
+  fail_unless (metric ("gateway_outbound_delayed_total") > 0);
+  fail_unless (metric ("gateway_outbound_wait_seconds_total") > 0);
+  fail_unless_equals_int (metric ("gateway_outbound_rate_limit"), 10);
+  fail_unless_equals_int (metric ("gateway_outbound_pending"), 0);
+  fail_unless (metric ("gateway_outbound_messages_total") >= times->len);
+}
+
+GST_END_TEST;
+
 /* [realtime] private=true: the join carries the access token, which the
  * server must have authorised for the topic; without it the server's
  * refusal is logged with its reason, and the join is retried. */
@@ -1459,6 +1761,7 @@ daemon_suite (void)
   tcase_add_test (tc, test_start_playing_stop_finalises_mp4);
   tcase_add_test (tc, test_bad_requests_rejected);
   tcase_add_test (tc, test_lease_expires_and_renew_extends);
+  tcase_add_test (tc, test_shipped_network_pipeline_lease_by_default);
   tcase_add_test (tc, test_failing_pipeline_restarts_then_gives_up);
   tcase_add_test (tc, test_start_timeout_fails);
   tcase_add_test (tc, test_stop_during_start);
@@ -1479,6 +1782,7 @@ daemon_suite (void)
   tcase_add_test (tc, test_metrics_pipeline_series_move);
   tcase_add_test (tc, test_presence_tracked_again_after_reconnect);
   tcase_add_test (tc, test_restart_delays_grow_jittered_and_stop);
+  tcase_add_test (tc, test_flood_answered_within_the_budget);
   tcase_add_test (tc, test_private_channel_join);
   tcase_add_test (tc, test_private_channel_without_token_refused);
   return s;

@@ -82,8 +82,8 @@ assert_round_trip (const RealtimeMessage *msg)
  * silently dropping the next character. The message then held a string
  * that is not UTF-8 (which GLib string functions, GRegex and the JSON
  * generator assume), and its re-encoded frame was refused by the codec
- * itself. A lone surrogate escape must be refused like any other
- * malformed JSON. */
+ * itself. A lone surrogate escape must be refused (as an invalid escape,
+ * whose sender is still answered). */
 GST_START_TEST (test_codec_lone_surrogate_refused)
 {
   static const gchar *const frames[] = {
@@ -109,7 +109,7 @@ GST_START_TEST (test_codec_lone_surrogate_refused)
       fail ("frame %u with a lone surrogate escape was accepted", i);
     }
     fail_unless (g_error_matches (error, REALTIME_CODEC_ERROR,
-                     REALTIME_CODEC_ERROR_MALFORMED),
+                     REALTIME_CODEC_ERROR_INVALID_ESCAPE),
         "frame %u: %s", i, error ? error->message : "no error");
     g_clear_error (&error);
   }
@@ -136,7 +136,7 @@ GST_START_TEST (test_codec_lone_surrogate_in_binary_refused)
     fail ("kind 4 with a lone surrogate escape was accepted");
   }
   fail_unless (g_error_matches (error, REALTIME_CODEC_ERROR,
-      REALTIME_CODEC_ERROR_MALFORMED));
+      REALTIME_CODEC_ERROR_INVALID_ESCAPE));
   g_clear_error (&error);
   g_byte_array_unref (frame);
 }

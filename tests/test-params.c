@@ -213,6 +213,8 @@ GST_START_TEST (test_type_names)
   fail_unless_equals_string (gateway_param_type_to_string (
                                  GATEWAY_PARAM_STRING),
       "string");
+  fail_unless_equals_string (gateway_param_type_to_string (GATEWAY_PARAM_HOST),
+      "host");
 }
 
 GST_END_TEST;
@@ -284,6 +286,22 @@ GST_START_TEST (test_declaration_errors_name_the_key)
   assert_declaration_refused ("[param:bad name]\nelement=e\nproperty=p\n"
                               "type=int\n",
       "[param:bad name] the name must be");
+  /* A host is a host: no pattern, length or prefix to widen or wrap it. */
+  assert_declaration_refused ("[param:h]\nelement=e\nproperty=p\ntype=host\n"
+                              "pattern=^.*$\n",
+      "[param:h] pattern: not used with type=host");
+  assert_declaration_refused ("[param:h]\nelement=e\nproperty=p\ntype=host\n"
+                              "max-length=300\n",
+      "[param:h] max-length: not used with type=host");
+  assert_declaration_refused ("[param:h]\nelement=e\nproperty=p\ntype=host\n"
+                              "prefix=x\n",
+      "[param:h] prefix: not used with type=host");
+  assert_declaration_refused ("[param:h]\nelement=e\nproperty=p\ntype=host\n"
+                              "default=0.0.0.0\n",
+      "[param:h] default: \"0.0.0.0\" is not a host: the unspecified");
+  assert_declaration_refused ("[param:h]\nelement=e\nproperty=p\ntype=host\n"
+                              "default=10.0.0.1:5000\n",
+      "[param:h] default: \"10.0.0.1:5000\" is not a host: a port");
 }
 
 GST_END_TEST;
@@ -634,6 +652,105 @@ assert_request_refused (GPtrArray *params, const gchar *text, gint code,
   g_error_free (error);
 }
 
+#define HOST_PARAM "[param:host]\nelement=sink\nproperty=host\ntype=host\n"
+
+GST_START_TEST (test_host_accepts_addresses_and_names)
+{
+  g_autoptr (GatewayParam) p = param_new (HOST_PARAM "default=127.0.0.1\n");
+  g_autofree gchar *label63 = g_strnfill (63, 'a');
+  g_autofree gchar *name253 = NULL;
+  g_autofree gchar *json253 = NULL;
+  g_autofree gchar *json63 = g_strdup_printf ("\"%s.example\"", label63);
+  static const gchar *const good[]
+      = { "\"127.0.0.1\"", "\"192.168.1.20\"", "\"255.255.255.255\"",
+          /* Multicast groups: RTP to a group is a normal setup. */
+          "\"239.1.2.3\"", "\"ff02::1\"", "\"::1\"", "\"2001:db8::5\"",
+          "\"2001:DB8:0:0:0:0:0:5\"", "\"::ffff:192.0.2.1\"", "\"localhost\"",
+          "\"relay\"", "\"relay.example.com\"", "\"a-b.c0\"", "\"1.2.3.a\"",
+          "\"0a.example\"", "\"xn--bcher-kva.example\"",
+          "\"RELAY.Example.COM\"", NULL };
+  guint i;
+
+  fail_unless_equals_int (p->type, GATEWAY_PARAM_HOST);
+  fail_unless (gateway_param_value_type (p) == G_TYPE_STRING);
+  fail_unless_equals_string (g_value_get_string (&p->default_value),
+      "127.0.0.1");
+  for (i = 0; good[i]; i++)
+    assert_accepts (p, good[i]);
+  assert_accepts (p, json63);
+
+  /* 253 bytes in all: 63 + 1 + 63 + 1 + 63 + 1 + 61. */
+  name253
+      = g_strdup_printf ("%s.%s.%s.%.61s", label63, label63, label63, label63);
+  fail_unless_equals_int (strlen (name253), 253);
+  json253 = g_strdup_printf ("\"%s\"", name253);
+  assert_accepts (p, json253);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_host_refuses_what_is_not_a_host)
+{
+  g_autoptr (GatewayParam) p = param_new (HOST_PARAM);
+  g_autofree gchar *label63 = g_strnfill (63, 'a');
+  g_autofree gchar *label64 = g_strnfill (64, 'a');
+  g_autofree gchar *json254 = g_strdup_printf ("\"%s.%s.%s.%.62s\"", label63,
+      label63, label63, label63);
+  g_autofree gchar *json64 = g_strdup_printf ("\"%s.example\"", label64);
+  static const struct
+  {
+    const gchar *json, *reason;
+  } bad[] = {
+    { "\"..\"", "label 1 is empty" },
+    { "\"a..b\"", "label 2 is empty" },
+    { "\".a\"", "label 1 is empty" },
+    { "\"relay.example.com.\"", "label 4 is empty" },
+    { "\"\"", "empty" },
+    /* Valid IPv6 and IPv4 literals, but they send nowhere. */
+    { "\"::\"", "the unspecified address sends nowhere" },
+    { "\"0:0:0:0:0:0:0:0\"", "the unspecified address" },
+    { "\"0.0.0.0\"", "the unspecified address sends nowhere" },
+    /* Digits and dots are an IPv4 address or nothing. */
+    { "\"1.2.3.4.5\"", "not an IPv4 address" },
+    { "\"1.2.3\"", "not an IPv4 address" },
+    { "\"256.1.1.1\"", "not an IPv4 address" },
+    { "\"01.2.3.4\"", "not an IPv4 address" },
+    { "\"123\"", "not an IPv4 address" },
+    { "\"a.123\"", "the last label is all digits" },
+    { "\"127.0.0.1:5002\"", "a port is not part of a host" },
+    { "\"relay.example.com:80\"", "a port is not part of a host" },
+    { "\"[::1]\"", "without brackets" },
+    { "\"[::1]:5000\"", "without brackets" },
+    { "\"fe80::1%eth0\"", "zone" },
+    { "\"2001:db8::g\"", "not an IPv6 address" },
+    { "\"1:2:3:4:5:6:7:8:9\"", "not an IPv6 address" },
+    { "\"-relay.example\"", "label 1 starts or ends with \"-\"" },
+    { "\"relay-.example\"", "label 1 starts or ends with \"-\"" },
+    { "\"a_b.example\"", "label 1 holds a character" },
+    { "\"a b\"", "label 1 holds a character" },
+    { "\"relay.example.com/x\"", "label 3 holds a character" },
+    { "\"rtsp://relay\"", "port" },
+    { "\"10.0.0.1 \"", "label 4 holds a character" },
+    { "\"a\\nb\"", "label 1 holds a character" },
+    { "\"\\u00e9.example\"", "label 1 holds a character" },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    assert_refused (p, bad[i].json, GATEWAY_ERROR_PATTERN, bad[i].reason);
+  /* The message names the param and quotes the value. */
+  assert_refused (p, "\"1.2.3.4.5\"", GATEWAY_ERROR_PATTERN,
+      "param \"host\": \"1.2.3.4.5\" is not a host");
+  assert_refused (p, json64, GATEWAY_ERROR_OUT_OF_BOUNDS,
+      "label 1 is 64 bytes, longer than 63");
+  assert_refused (p, json254, GATEWAY_ERROR_OUT_OF_BOUNDS,
+      "254 bytes, longer than 253");
+  assert_refused (p, "42", GATEWAY_ERROR_BAD_TYPE, "expected a string");
+  assert_refused (p, "[\"10.0.0.1\"]", GATEWAY_ERROR_BAD_TYPE, NULL);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_request_values)
 {
   g_autoptr (GPtrArray) params = declarations ();
@@ -864,10 +981,7 @@ GST_START_TEST (test_apply_udpsink_host_port)
   g_autoptr (GstBin) bin
       = launch ("videotestsrc ! rtpvrawpay ! "
                 "udpsink name=sink host=127.0.0.1 port=5000");
-  g_autoptr (GatewayParam) host
-      = param_new ("[param:host]\nelement=sink\n"
-                   "property=host\ntype=string\nmax-length=253\n"
-                   "pattern=^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$\n");
+  g_autoptr (GatewayParam) host = param_new (HOST_PARAM);
   g_autoptr (GatewayParam) port
       = param_new ("[param:port]\nelement=sink\n"
                    "property=port\ntype=int\nmin=1\nmax=65535\n");
@@ -882,6 +996,10 @@ GST_START_TEST (test_apply_udpsink_host_port)
   g_object_get (sink, "host", &h, "port", &p, NULL);
   fail_unless_equals_string (h, "10.0.0.7");
   fail_unless_equals_int (p, 6000);
+  g_clear_pointer (&h, g_free);
+  apply_json (host, bin, "\"ff02::1\"");
+  g_object_get (sink, "host", &h, NULL);
+  fail_unless_equals_string (h, "ff02::1");
 }
 
 GST_END_TEST;
@@ -1093,6 +1211,9 @@ GST_START_TEST (test_check_target_errors)
   assert_target_refused ("[param:p]\nelement=udp\nproperty=port\n"
                          "type=double\n",
       bin, "[param:p] type:");
+  assert_target_refused ("[param:p]\nelement=udp\nproperty=port\n"
+                         "type=host\n",
+      bin, "[param:p] type: type=host cannot set udp.port");
 }
 
 GST_END_TEST;
@@ -1127,6 +1248,8 @@ params_suite (void)
   tcase_add_test (validate, test_string_refuses_invalid_utf8);
   tcase_add_test (validate, test_string_length_in_bytes);
   tcase_add_test (validate, test_error_quotes_short_escaped_prefix);
+  tcase_add_test (validate, test_host_accepts_addresses_and_names);
+  tcase_add_test (validate, test_host_refuses_what_is_not_a_host);
   tcase_add_test (validate, test_request_values);
   tcase_add_test (validate, test_request_without_params);
   tcase_add_test (validate, test_request_refusals);

@@ -535,7 +535,7 @@ GST_START_TEST (test_unknown_group_lists_expected)
 {
   assert_problem (MINIMAL "[pipelines]\nx=1\n", FALSE,
       "p.pipeline: [pipelines] unknown group (expected [pipeline], "
-      "[param:NAME])");
+      "[param:NAME], [webrtc])");
   assert_problem (MINIMAL "warmth=1\n", FALSE,
       "p.pipeline: [pipeline] warmth: unknown key (known: description, "
       "summary,");
@@ -781,6 +781,7 @@ GST_START_TEST (test_shipped_param_patterns)
       "{\"host\":\"viewer.example.com\"}"));
   fail_unless (shipped_accepts ("test-pattern-rtp", "{\"host\":\"::1\"}"));
   fail_if (shipped_accepts ("test-pattern-rtp", "{\"host\":\"a b\"}"));
+  fail_if (shipped_accepts ("test-pattern-rtp", "{\"host\":\"1.2.3.4.5\"}"));
   fail_if (shipped_accepts ("test-pattern-rtp",
       "{\"host\":\"x ! filesink location=/tmp/pwned\"}"));
   fail_if (shipped_accepts ("test-pattern-rtp", "{\"port\":0}"));
@@ -821,6 +822,98 @@ GST_START_TEST (test_shipped_param_patterns)
 
 GST_END_TEST;
 
+/* Every shipped param bound to a "host" property is declared type=host,
+ * and takes addresses and names but nothing else (params.h). */
+GST_START_TEST (test_shipped_host_params_are_hosts)
+{
+  static const gchar *const with_host[]
+      = { "test-pattern-rtp", "test-pattern-rtp-raw", "camera-rtp", NULL };
+  static const gchar *const good[] = { "192.168.1.20", "::1", "2001:db8::7",
+    "viewer.example.com", "239.0.0.1", "localhost", NULL };
+  g_autofree gchar *label63 = g_strnfill (63, 'a');
+  g_autofree gchar *label64 = g_strnfill (64, 'a');
+  g_autofree gchar *name254
+      = g_strdup_printf ("%s.%s.%s.%.62s", label63, label63, label63, label63);
+  g_autofree gchar *long_label = g_strdup_printf ("%s.example", label64);
+  const gchar *const bad[] = { "..", "::", "0.0.0.0", "1.2.3.4.5",
+    "127.0.0.1:5002", "[::1]", "a..b", name254, long_label, NULL };
+  g_autofree gchar *dir = shipped_dir ();
+  const gchar *dirs[] = { dir, NULL };
+  g_autoptr (GHashTable) defs
+      = pipeline_def_load_dirs (dirs, test_vars, FALSE, NULL);
+  GHashTableIter iter;
+  gpointer name, value;
+  guint i, j, hosts = 0;
+
+  g_hash_table_iter_init (&iter, defs);
+  while (g_hash_table_iter_next (&iter, &name, &value)) {
+    PipelineDef *def = value;
+
+    for (i = 0; i < def->params->len; i++) {
+      const GatewayParam *param = g_ptr_array_index (def->params, i);
+
+      if (g_strcmp0 (param->property, "host") != 0)
+        continue;
+      fail_unless_equals_string (gateway_param_type_to_string (param->type),
+          "host");
+      hosts++;
+    }
+  }
+  fail_unless_equals_int (hosts, g_strv_length ((gchar **)with_host));
+
+  for (i = 0; with_host[i]; i++) {
+    for (j = 0; good[j]; j++) {
+      g_autofree gchar *json = g_strdup_printf ("{\"host\":\"%s\"}", good[j]);
+
+      fail_unless (shipped_accepts (with_host[i], json), "%s refused %s",
+          with_host[i], good[j]);
+    }
+    for (j = 0; bad[j]; j++) {
+      g_autofree gchar *json = g_strdup_printf ("{\"host\":\"%s\"}", bad[j]);
+
+      fail_if (shipped_accepts (with_host[i], json), "%s accepted %s",
+          with_host[i], bad[j]);
+    }
+  }
+}
+
+GST_END_TEST;
+
+/* Every shipped definition that sends video over the network ends by
+ * itself when nobody renews it: default-ttl 60 s (a dashboard renews every
+ * 30 s), max-ttl 3600 s. Only the file recorder has no lease; a new
+ * shipped definition needs one unless it is added to that list. */
+GST_START_TEST (test_shipped_network_pipelines_have_leases)
+{
+  static const gchar *const local_only[] = { "test-pattern-file", NULL };
+  static const gchar *const network[] = { "test-pattern-rtp",
+    "test-pattern-rtp-raw", "camera-rtp", "camera-srt", "camera-rtsp", NULL };
+  g_autofree gchar *dir = shipped_dir ();
+  const gchar *dirs[] = { dir, NULL };
+  g_autoptr (GHashTable) defs
+      = pipeline_def_load_dirs (dirs, test_vars, FALSE, NULL);
+  GHashTableIter iter;
+  gpointer name, value;
+  guint i;
+
+  for (i = 0; network[i]; i++)
+    fail_unless (g_hash_table_contains (defs, network[i]), "no %s", network[i]);
+  g_hash_table_iter_init (&iter, defs);
+  while (g_hash_table_iter_next (&iter, &name, &value)) {
+    PipelineDef *def = value;
+
+    if (g_strv_contains (local_only, name)) {
+      fail_unless_equals_int (def->default_ttl_s, 0);
+      continue;
+    }
+    fail_unless (def->default_ttl_s == 60 && def->max_ttl_s == 3600,
+        "%s: default-ttl %u, max-ttl %u", (gchar *)name, def->default_ttl_s,
+        def->max_ttl_s);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 pipeline_def_suite (void)
 {
@@ -853,6 +946,8 @@ pipeline_def_suite (void)
   tcase_add_test (tc, test_shipped_pipelines_load);
   tcase_add_test (tc, test_shipped_file_param_cannot_escape);
   tcase_add_test (tc, test_shipped_param_patterns);
+  tcase_add_test (tc, test_shipped_host_params_are_hosts);
+  tcase_add_test (tc, test_shipped_network_pipelines_have_leases);
   return s;
 }
 

@@ -453,25 +453,33 @@ GST_START_TEST (test_state_payload_exact)
 {
   g_autoptr (JsonNode) params
       = json ("{\"bitrate\":2500,\"pattern\":\"ball\"}");
-  g_autoptr (JsonNode) full
-      = gateway_state_payload_new ("front", "playing", "r1", NULL, params);
+  g_autoptr (JsonNode) full = gateway_state_payload_new ("front", "playing",
+      (const gchar *[]){ "r1", NULL }, NULL, params);
   g_autoptr (JsonNode) failed = gateway_state_payload_new ("front", "failed",
       NULL, "param \"bitrate\": 99999 is above the maximum 8000", NULL);
   g_autoptr (JsonNode) nothing
       = gateway_state_payload_new (NULL, "failed", NULL, NULL, NULL);
+  g_autoptr (JsonNode) coalesced = gateway_state_payload_new ("front",
+      "stopped", (const gchar *[]){ "r1", "r2", "r3", NULL }, NULL, NULL);
 
   assert_payload (full,
       "{\"pipeline\":\"front\",\"state\":\"playing\","
-      "\"request_id\":\"r1\",\"error\":null,"
+      "\"request_id\":\"r1\",\"request_ids\":[\"r1\"],\"error\":null,"
       "\"params\":{\"bitrate\":2500,\"pattern\":\"ball\"}}");
   assert_payload (failed,
       "{\"pipeline\":\"front\",\"state\":\"failed\","
-      "\"request_id\":null,"
+      "\"request_id\":null,\"request_ids\":[],"
       "\"error\":\"param \\\"bitrate\\\": 99999 is above the maximum 8000\","
       "\"params\":{}}");
   assert_payload (nothing,
       "{\"pipeline\":null,\"state\":\"failed\","
-      "\"request_id\":null,\"error\":null,\"params\":{}}");
+      "\"request_id\":null,\"request_ids\":[],\"error\":null,"
+      "\"params\":{}}");
+  /* Coalesced answers: request_id is the last of request_ids. */
+  assert_payload (coalesced,
+      "{\"pipeline\":\"front\",\"state\":\"stopped\","
+      "\"request_id\":\"r3\",\"request_ids\":[\"r1\",\"r2\",\"r3\"],"
+      "\"error\":null,\"params\":{}}");
   /* The caller's params are not taken over. */
   json_object_set_int_member (json_node_get_object (params), "bitrate", 1);
   fail_unless_equals_int64 (json_object_get_int_member (

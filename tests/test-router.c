@@ -150,7 +150,8 @@ GST_START_TEST (test_renamed_events_end_to_end)
   fail_unless_equals_int (rt_fake_runner_get_stop_count (runner), 0);
 
   request ("halt", "{\"pipeline\":\"cam\",\"request_id\":\"e4\"}");
-  wait_reply ("cam", "stopping", "e4");
+  /* Four answers in a second spent the outbound budget's burst: stopping
+   * and stopped may be coalesced into one answer, the latest state. */
   wait_reply ("cam", "stopped", "e4");
   fail_unless_equals_int (rt_fake_runner_get_stop_count (runner), 1);
   /* Every reply went out under the renamed reply event, none under the

@@ -202,7 +202,8 @@ GST_START_TEST (test_collector_sees_replies_across_a_clear)
       5000));
 
   send (ch, "pipeline_state",
-      "{\"pipeline\":\"cam\",\"state\":\"starting\",\"request_id\":\"a\"}");
+      "{\"pipeline\":\"cam\",\"state\":\"starting\",\"request_id\":\"a\","
+      "\"request_ids\":[\"a\"],\"error\":null,\"params\":{}}");
   send (ch, "other_event",
       "{\"pipeline\":\"cam\",\"state\":\"playing\",\"request_id\":\"a\"}");
   r = rt_reply_collector_wait (c, "cam", "starting", "a", 5000);
@@ -216,7 +217,7 @@ GST_START_TEST (test_collector_sees_replies_across_a_clear)
   rt_server_clear_frames (server);
   send (ch, "pipeline_state",
       "{\"pipeline\":\"cam\",\"state\":\"failed\",\"request_id\":\"b\","
-      "\"error\":\"no\"}");
+      "\"request_ids\":[\"b\"],\"error\":\"no\",\"params\":{}}");
   r = rt_reply_collector_wait_from (c, 1, NULL, "failed", NULL, 5000);
   fail_unless (r != NULL);
   fail_unless_equals_string (r->error, "no");

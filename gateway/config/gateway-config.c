@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "key-file-loader.h"
+#include "send-budget.h"
 
 /**
  * gateway_config_resolve_file:
@@ -60,14 +61,15 @@ static const gchar *const known_groups[]
 
 static const gchar *const realtime_keys[] = { "url", "api-key-file",
   "access-token-file", "api-key-in-header", "ca-file", "channel", "private",
-  "vsn", "heartbeat-interval", "heartbeat-timeout", "join-timeout",
-  "backoff-min", "backoff-max", "max-message-size", NULL };
+  "vsn", "heartbeat-interval", "heartbeat-timeout", "connect-timeout",
+  "join-timeout", "backoff-min", "backoff-max", "max-message-size", NULL };
 
-static const gchar *const gateway_keys[] = { "id", "pipelines-dirs",
-  "recordings-dir", "presence", "metrics-address", NULL };
+static const gchar *const gateway_keys[]
+    = { "id", "pipelines-dirs", "recordings-dir", "presence", "metrics-address",
+        "send-rate", "send-burst", NULL };
 
-static const gchar *const event_keys[]
-    = { "start", "stop", "renew", "status", "reply", NULL };
+static const gchar *const event_keys[] = { "start", "stop", "renew", "status",
+  "reply", "describe", "catalog", NULL };
 
 /* A file named by the key, resolved, or NULL when the key is not set. */
 static gchar *
@@ -123,6 +125,8 @@ load_realtime (KeyFileLoader *l, GatewayConfig *c)
       &rt->heartbeat_interval_ms);
   key_file_loader_get_seconds (l, "realtime", "heartbeat-timeout", 0,
       &rt->heartbeat_timeout_ms);
+  key_file_loader_get_seconds (l, "realtime", "connect-timeout", 1,
+      &rt->connect_timeout_ms);
   key_file_loader_get_seconds (l, "realtime", "join-timeout", 1,
       &rt->join_timeout_ms);
   key_file_loader_get_seconds (l, "realtime", "backoff-min", 1,
@@ -185,6 +189,17 @@ load_gateway (KeyFileLoader *l, GatewayConfig *c)
   c->recordings_dir = gateway_config_resolve_file (c,
       recordings ? recordings : "/var/lib/realtime-gateway/recordings", FALSE);
   key_file_loader_get_bool (l, "gateway", "presence", &c->presence);
+  /* The outbound budget (send-budget.h); the burst is at most the rate. */
+  c->send_rate = SEND_BUDGET_DEFAULT_RATE;
+  c->send_burst = SEND_BUDGET_DEFAULT_BURST;
+  key_file_loader_get_uint (l, "gateway", "send-rate", 1, SEND_BUDGET_RATE_MAX,
+      &c->send_rate);
+  if (!key_file_loader_get_uint (l, "gateway", "send-burst", 1,
+          SEND_BUDGET_RATE_MAX, &c->send_burst))
+    c->send_burst = MIN (c->send_burst, c->send_rate);
+  else if (c->send_burst > c->send_rate)
+    key_file_loader_problem (l, "gateway", "send-burst",
+        "%u is above send-rate %u", c->send_burst, c->send_rate);
   c->metrics_address
       = key_file_loader_get_string (l, "gateway", "metrics-address", FALSE);
   if (c->metrics_address) {
@@ -219,11 +234,15 @@ load_events (KeyFileLoader *l, GatewayConfig *c)
   c->ev_renew = get_event (l, "renew", "renew");
   c->ev_status = get_event (l, "status", "status");
   c->ev_reply = get_event (l, "reply", "pipeline_state");
+  c->ev_describe = get_event (l, "describe", "describe");
+  c->ev_catalog = get_event (l, "catalog", "catalog");
   names[0] = c->ev_start;
   names[1] = c->ev_stop;
   names[2] = c->ev_renew;
   names[3] = c->ev_status;
   names[4] = c->ev_reply;
+  names[5] = c->ev_describe;
+  names[6] = c->ev_catalog;
   for (i = 0; i < G_N_ELEMENTS (names); i++) {
     if (!event_name_ok (names[i]))
       key_file_loader_problem (l, "events", event_keys[i],
@@ -306,6 +325,8 @@ gateway_config_free (GatewayConfig *c)
   g_free (c->ev_renew);
   g_free (c->ev_status);
   g_free (c->ev_reply);
+  g_free (c->ev_describe);
+  g_free (c->ev_catalog);
   g_free (c);
 }
 

@@ -30,6 +30,8 @@ typedef struct
   gchar *recordings_dir; /* resolved */
   gboolean presence;
   gchar *metrics_address; /* nullable: off */
+  guint send_rate; /* messages per second on the channel, at most */
+  guint send_burst; /* of them back to back */
 
   /* [events] */
   gchar *ev_start;
@@ -37,6 +39,8 @@ typedef struct
   gchar *ev_renew;
   gchar *ev_status;
   gchar *ev_reply;
+  gchar *ev_describe;
+  gchar *ev_catalog; /* describe's answer */
 } GatewayConfig;
 
 /* Loads @path. Every problem is appended to @problems as one line

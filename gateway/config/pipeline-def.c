@@ -15,6 +15,7 @@
 
 #include "key-file-loader.h"
 #include "request.h"
+#include "webrtc-pipeline.h"
 
 #define PIPELINE_GROUP "pipeline"
 #define PARAM_GROUP_PREFIX "param:"
@@ -26,11 +27,12 @@
 #define DEFAULT_MAX_RESTARTS 5
 
 static const gchar *const known_groups[]
-    = { PIPELINE_GROUP, PARAM_GROUP_PREFIX "*", NULL };
+    = { PIPELINE_GROUP, PARAM_GROUP_PREFIX "*", WEBRTC_OUTPUT_GROUP, NULL };
 
-static const gchar *const pipeline_keys[] = { "description", "summary",
-  "start-timeout", "stop-timeout", "default-ttl", "max-ttl", "restart",
-  "restart-backoff-min", "restart-backoff-max", "max-restarts", "warm", NULL };
+static const gchar *const pipeline_keys[]
+    = { "description", "summary", "start-timeout", "stop-timeout",
+        "default-ttl", "max-ttl", "restart", "restart-backoff-min",
+        "restart-backoff-max", "max-restarts", "warm", "output", NULL };
 
 /* The keys of a [param:*] group that may hold ${VAR}: the description and
  * the fixed text around string values (a directory, an extension). Not
@@ -150,6 +152,23 @@ parse_description (KeyFileLoader *l, PipelineDef *def, const gchar *const *vars)
     key_file_loader_problem (l, PIPELINE_GROUP, "description", "empty");
 }
 
+/* output=sink (the default) or webrtc, with its [webrtc] group. */
+static void
+parse_output (KeyFileLoader *l, PipelineDef *def)
+{
+  g_autofree gchar *output
+      = key_file_loader_get_value (l, PIPELINE_GROUP, "output");
+
+  if (output && strcmp (output, "webrtc") == 0)
+    def->webrtc = webrtc_output_def_load (l);
+  else if (output && strcmp (output, "sink") != 0)
+    key_file_loader_problem (l, PIPELINE_GROUP, "output",
+        "unknown output \"%s\" (sink or webrtc)", output);
+  else if (g_key_file_has_group (l->key_file, WEBRTC_OUTPUT_GROUP))
+    key_file_loader_problem (l, WEBRTC_OUTPUT_GROUP, NULL,
+        "only for output=webrtc");
+}
+
 static void
 parse_pipeline_group (KeyFileLoader *l, PipelineDef *def,
     const gchar *const *vars)
@@ -199,6 +218,7 @@ parse_pipeline_group (KeyFileLoader *l, PipelineDef *def,
         "unknown policy \"%s\" (never or on-failure)", restart);
 
   key_file_loader_get_bool (l, PIPELINE_GROUP, "warm", &def->warm);
+  parse_output (l, def);
 }
 
 /* Substitutes @vars in the keys of @group that may hold ${VAR}, in the
@@ -276,8 +296,9 @@ check_on_elements (KeyFileLoader *l, PipelineDef *def)
   /* FATAL_ERRORS: a missing element or an impossible link must fail here
    * rather than give back a half-built pipeline with a "recoverable"
    * error. */
-  parsed = gst_parse_launch_full (def->description, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, &error);
+  parsed = def->webrtc ? webrtc_pipeline_build (def, &error)
+                       : gst_parse_launch_full (def->description, NULL,
+                           GST_PARSE_FLAG_FATAL_ERRORS, &error);
   if (!parsed || error) {
     key_file_loader_problem (l, PIPELINE_GROUP, "description",
         "does not parse: %s", error ? error->message : "no element");
@@ -546,6 +567,7 @@ pipeline_def_unref (PipelineDef *def)
   g_free (def->description);
   g_free (def->summary);
   g_ptr_array_unref (def->params);
+  webrtc_output_def_free (def->webrtc);
   g_free (def);
 }
 

@@ -16,6 +16,11 @@
  *   restart-backoff-max=30
  *   max-restarts=5          restarts after failures before giving up
  *   warm=false              keep parsed and in READY between runs
+ *   output=sink             sink: the description ends in its own sink;
+ *                           webrtc: it ends with one unlinked src pad of
+ *                           raw video, and the gateway adds the encoder
+ *                           and one webrtcbin per viewer session
+ *                           ([webrtc] group: webrtc-output-def.h)
  *
  *   [param:NAME]            see params.h
  *
@@ -29,6 +34,7 @@
 #include <gst/gst.h>
 
 #include "params.h"
+#include "webrtc-output-def.h"
 
 G_BEGIN_DECLS
 
@@ -55,6 +61,7 @@ typedef struct
   guint max_restarts;
   gboolean warm;
   GPtrArray *params; /* GatewayParam*, in file order */
+  WebrtcOutputDef *webrtc; /* nullable: output=webrtc */
 } PipelineDef;
 
 #define PIPELINE_DEF_DEFAULT_START_TIMEOUT_MS 10000

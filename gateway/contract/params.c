@@ -12,6 +12,7 @@
  * because a typo that silently widens a bound is a hole.
  */
 #include "params.h"
+#include "host-address.h"
 #include "untrusted.h"
 
 #include <math.h>
@@ -37,7 +38,7 @@ static const gchar *const known_keys[]
  * @type: a parameter type
  *
  * Returns: the name of @type as written in a definition file ("int",
- *   "uint", "double", "boolean", "enum", "string").
+ *   "uint", "double", "boolean", "enum", "string", "host").
  */
 const gchar *
 gateway_param_type_to_string (GatewayParamType type)
@@ -55,6 +56,8 @@ gateway_param_type_to_string (GatewayParamType type)
       return "enum";
     case GATEWAY_PARAM_STRING:
       return "string";
+    case GATEWAY_PARAM_HOST:
+      return "host";
   }
   return "unknown";
 }
@@ -64,7 +67,7 @@ param_type_from_string (const gchar *str, GatewayParamType *type)
 {
   GatewayParamType t;
 
-  for (t = GATEWAY_PARAM_INT; t <= GATEWAY_PARAM_STRING; t++) {
+  for (t = GATEWAY_PARAM_INT; t <= GATEWAY_PARAM_HOST; t++) {
     if (g_strcmp0 (str, gateway_param_type_to_string (t)) == 0) {
       *type = t;
       return TRUE;
@@ -78,7 +81,8 @@ param_type_from_string (const gchar *str, GatewayParamType *type)
  * @param: a declared parameter
  *
  * Returns: the #GType of values validated for @param: gint64 (int),
- *   guint64 (uint), gdouble, gboolean, or a string (enum and string).
+ *   guint64 (uint), gdouble, gboolean, or a string (enum, string and
+ *   host).
  */
 GType
 gateway_param_value_type (const GatewayParam *param)
@@ -94,6 +98,7 @@ gateway_param_value_type (const GatewayParam *param)
       return G_TYPE_BOOLEAN;
     case GATEWAY_PARAM_ENUM:
     case GATEWAY_PARAM_STRING:
+    case GATEWAY_PARAM_HOST:
       return G_TYPE_STRING;
   }
   g_return_val_if_reached (G_TYPE_INVALID);
@@ -366,7 +371,8 @@ parse_default (GatewayParam *param, GKeyFile *kf, Problems *p)
         g_value_set_boolean (&value, strcmp (raw, "true") == 0);
       break;
     case GATEWAY_PARAM_ENUM:
-    case GATEWAY_PARAM_STRING: {
+    case GATEWAY_PARAM_STRING:
+    case GATEWAY_PARAM_HOST: {
       gchar *s = get_string (kf, p, "default");
 
       ok = s != NULL;
@@ -484,15 +490,15 @@ gateway_param_new_from_key_file (GKeyFile *kf, const gchar *group,
   type = get_raw (kf, group, "type");
   if (!type) {
     problem (&p, "type",
-        "missing: int, uint, double, boolean, enum or "
-        "string");
+        "missing: int, uint, double, boolean, enum, string or "
+        "host");
     problems_to_error (&p, error);
     return NULL;
   }
   if (!param_type_from_string (type, &param->type)) {
     problem (&p, "type",
         "unknown type \"%s\" (int, uint, double, boolean, "
-        "enum or string)",
+        "enum, string or host)",
         type);
     problems_to_error (&p, error);
     return NULL;
@@ -512,6 +518,7 @@ gateway_param_new_from_key_file (GKeyFile *kf, const gchar *group,
       parse_string_rules (param, kf, &p);
       break;
     case GATEWAY_PARAM_BOOLEAN:
+    case GATEWAY_PARAM_HOST:
       break;
   }
   parse_default (param, kf, &p);
@@ -693,6 +700,16 @@ validate_value (const GatewayParam *param, const GValue *value, GError **error)
       }
       return validate_string (param, str, error);
     }
+    case GATEWAY_PARAM_HOST: {
+      const gchar *str = g_value_get_string (value);
+
+      if (!str) {
+        g_set_error_literal (error, GATEWAY_ERROR, GATEWAY_ERROR_BAD_TYPE,
+            "no string");
+        return FALSE;
+      }
+      return gateway_host_address_check (str, error);
+    }
   }
   g_return_val_if_reached (FALSE);
 }
@@ -707,8 +724,9 @@ validate_value (const GatewayParam *param, const GValue *value, GError **error)
  *
  * Checks @node against @param: its JSON type exactly (integers only for
  * int and uint, integer or fractional numbers for double, true/false for
- * boolean, strings for enum and string), then bounds, choices, length,
- * encoding and pattern. Messages start with `param "NAME": `.
+ * boolean, strings for enum, string and host), then bounds, choices,
+ * length, encoding and pattern, or for host gateway_host_address_check().
+ * Messages start with `param "NAME": `.
  *
  * Returns: %TRUE with @value holding the value as
  *   gateway_param_value_type(); %FALSE with @value left unset
@@ -765,6 +783,7 @@ gateway_param_validate (const GatewayParam *param, JsonNode *node,
       break;
     case GATEWAY_PARAM_ENUM:
     case GATEWAY_PARAM_STRING:
+    case GATEWAY_PARAM_HOST:
       if (!gateway_json_holds (node, G_TYPE_STRING)) {
         expected = "a string";
         break;
@@ -883,6 +902,7 @@ check_compatible (const GatewayParam *param, GParamSpec *pspec, GError **error)
           || pspec_is_caps (pspec);
       break;
     case GATEWAY_PARAM_STRING:
+    case GATEWAY_PARAM_HOST:
       ok = G_IS_PARAM_SPEC_STRING (pspec);
       break;
   }
@@ -992,7 +1012,8 @@ convert_value (const GatewayParam *param, GParamSpec *pspec,
       g_value_set_boolean (&tmp, g_value_get_boolean (value));
       break;
     case GATEWAY_PARAM_ENUM:
-    case GATEWAY_PARAM_STRING: {
+    case GATEWAY_PARAM_STRING:
+    case GATEWAY_PARAM_HOST: {
       const gchar *str = g_value_get_string (value);
 
       if (G_IS_PARAM_SPEC_ENUM (pspec) && param->type == GATEWAY_PARAM_ENUM) {

@@ -13,6 +13,7 @@
  *   element=enc            element name in the description (name=enc)
  *   property=bitrate       property of that element
  *   type=uint              int | uint | double | boolean | enum | string
+ *                          | host
  *   min=100                int, uint, double: inclusive bounds
  *   max=8000
  *   values=smpte;ball      enum: the allowed strings (set with the
@@ -24,6 +25,11 @@
  *   default=2500           used when a request leaves it out; without a
  *                          default the description's own value is used
  *   description=...        one line for operators
+ *
+ * type=host takes none of the type-specific keys: its value must be an IP
+ * address or an RFC 1123 host name and nothing else (host-address.h: no
+ * port, no brackets, no zone, not 0.0.0.0 or ::), set on a string
+ * property such as udpsink's "host".
  */
 #pragma once
 
@@ -42,6 +48,7 @@ typedef enum
   GATEWAY_PARAM_BOOLEAN,
   GATEWAY_PARAM_ENUM,
   GATEWAY_PARAM_STRING,
+  GATEWAY_PARAM_HOST, /* a string that is an IP literal or host name */
 } GatewayParamType;
 
 const gchar *gateway_param_type_to_string (GatewayParamType type);
@@ -64,7 +71,7 @@ typedef struct
 } GatewayParam;
 
 /* The GType of validated values: gint64 (int), guint64 (uint), gdouble,
- * gboolean, gchararray (enum and string, the value as sent). */
+ * gboolean, gchararray (enum, string and host, the value as sent). */
 GType gateway_param_value_type (const GatewayParam *param);
 
 /* Parses the group "param:NAME" of @kf. Errors say which key is wrong. */

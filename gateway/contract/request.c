@@ -36,6 +36,8 @@ gateway_request_kind_to_string (GatewayRequestKind kind)
       return "renew";
     case GATEWAY_REQUEST_STATUS:
       return "status";
+    case GATEWAY_REQUEST_DESCRIBE:
+      return "describe";
   }
   return "unknown";
 }
@@ -50,14 +52,23 @@ member (JsonObject *object, const gchar *name)
   return node && !JSON_NODE_HOLDS_NULL (node) ? node : NULL;
 }
 
-/* What request_id_is_valid() accepts, for error messages. */
+/* What gateway_request_id_is_valid() accepts, for error messages. */
 #define REQUEST_ID_RULE                                                        \
   "1 to " G_STRINGIFY (GATEWAY_REQUEST_ID_MAX) " printable ASCII characters"
 
-static gboolean
-request_id_is_valid (const gchar *id)
+/**
+ * gateway_request_id_is_valid:
+ * @id: a request_id read from a payload
+ *
+ * Returns: %TRUE when @id is 1 to %GATEWAY_REQUEST_ID_MAX printable ASCII
+ *   characters, the only request_id an answer ever carries back
+ */
+gboolean
+gateway_request_id_is_valid (const gchar *id)
 {
   gsize i;
+
+  g_return_val_if_fail (id != NULL, FALSE);
 
   for (i = 0; id[i]; i++) {
     if (i >= GATEWAY_REQUEST_ID_MAX || (guchar)id[i] < 0x20
@@ -100,7 +111,7 @@ parse_string_member (JsonObject *object, const gchar *name,
 static gboolean
 parse_request_id (JsonObject *object, GatewayRequest *request, GError **error)
 {
-  return parse_string_member (object, "request_id", request_id_is_valid,
+  return parse_string_member (object, "request_id", gateway_request_id_is_valid,
       REQUEST_ID_RULE, &request->request_id, error);
 }
 
@@ -110,7 +121,8 @@ parse_pipeline (JsonObject *object, GatewayRequest *request, GError **error)
   if (!parse_string_member (object, "pipeline", pipeline_def_name_is_valid,
           "1 to 64 of A-Z a-z 0-9 _ -", &request->pipeline, error))
     return FALSE;
-  if (!request->pipeline && request->kind != GATEWAY_REQUEST_STATUS) {
+  if (!request->pipeline && request->kind != GATEWAY_REQUEST_STATUS
+      && request->kind != GATEWAY_REQUEST_DESCRIBE) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_INVALID_REQUEST,
         "missing \"pipeline\"");
     return FALSE;
@@ -335,25 +347,39 @@ add_string_or_null (JsonBuilder *builder, const gchar *name, const gchar *value)
  * @pipeline: (nullable): the pipeline's name (JSON null when the request
  *   named none that could be read)
  * @state: "starting", "playing", "stopping", "stopped" or "failed"
- * @request_id: (nullable): the request being answered
+ * @request_ids: (nullable) (array zero-terminated=1): the requests this
+ *   message answers, in order; %NULL or empty when it answers none
  * @error: (nullable): the reason, for failed (and unrequested stops)
  * @params: (nullable) (transfer none): the params in effect, a JSON object
  *
+ * One message may answer several requests when answers were coalesced
+ * under the outbound budget (answer-queue.h).
+ *
  * Returns: (transfer full): the "pipeline_state" payload with exactly the
- *   members pipeline, state, request_id, error and params
+ *   members pipeline, state, request_id (the last of @request_ids, or
+ *   null), request_ids (an array, maybe empty), error and params
  */
 JsonNode *
 gateway_state_payload_new (const gchar *pipeline, const gchar *state,
-    const gchar *request_id, const gchar *error, JsonNode *params)
+    const gchar *const *request_ids, const gchar *error, JsonNode *params)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
+  const gchar *last = NULL;
+  guint i;
 
   g_return_val_if_fail (state != NULL, NULL);
 
   json_builder_begin_object (builder);
   add_string_or_null (builder, "pipeline", pipeline);
   add_string_or_null (builder, "state", state);
-  add_string_or_null (builder, "request_id", request_id);
+  for (i = 0; request_ids && request_ids[i]; i++)
+    last = request_ids[i];
+  add_string_or_null (builder, "request_id", last);
+  json_builder_set_member_name (builder, "request_ids");
+  json_builder_begin_array (builder);
+  for (i = 0; request_ids && request_ids[i]; i++)
+    json_builder_add_string_value (builder, request_ids[i]);
+  json_builder_end_array (builder);
   add_string_or_null (builder, "error", error);
   json_builder_set_member_name (builder, "params");
   if (params && JSON_NODE_HOLDS_OBJECT (params)) {

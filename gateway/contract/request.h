@@ -10,7 +10,9 @@
  *   stop   {"pipeline","request_id"?}
  *   renew  {"pipeline","ttl","request_id"?}
  *   status {"request_id"?}                      (pipeline optional)
- *   pipeline_state {"pipeline","state","request_id","error","params"}
+ *   describe {"request_id"?}                    (pipeline optional)
+ *   pipeline_state {"pipeline","state","request_id","request_ids","error",
+ *                   "params"}
  */
 #pragma once
 
@@ -26,6 +28,7 @@ typedef enum
   GATEWAY_REQUEST_STOP,
   GATEWAY_REQUEST_RENEW,
   GATEWAY_REQUEST_STATUS,
+  GATEWAY_REQUEST_DESCRIBE, /* the catalog: describe.h */
 } GatewayRequestKind;
 
 const gchar *gateway_request_kind_to_string (GatewayRequestKind kind);
@@ -50,15 +53,22 @@ typedef struct
  * most 64 members (start only); unknown top-level members are ignored.
  * On error, @request_id_out (if given) receives the request_id when it
  * could be read, so the rejection can still carry it. */
+/* 1..128 printable ASCII characters: the request_ids a request may carry
+ * and an answer echoes. */
+gboolean gateway_request_id_is_valid (const gchar *id);
+
 GatewayRequest *gateway_request_parse (GatewayRequestKind kind,
     JsonNode *payload, gchar **request_id_out, GError **error);
 void gateway_request_free (GatewayRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GatewayRequest, gateway_request_free)
 
-/* {"pipeline","state","request_id","error","params"}: @request_id and
- * @error may be NULL (JSON null); @params (transfer none) may be NULL
- * (empty object). */
+/* {"pipeline","state","request_id","request_ids","error","params"}:
+ * @request_ids is NULL-terminated (NULL or empty: answers none; several
+ * when answers were coalesced), "request_id" is its last element (JSON
+ * null when empty); @error may be NULL (JSON null); @params (transfer
+ * none) may be NULL (empty object). One request: (const gchar *[]){ id,
+ * NULL }, which answers none when id is NULL. */
 JsonNode *gateway_state_payload_new (const gchar *pipeline, const gchar *state,
-    const gchar *request_id, const gchar *error, JsonNode *params);
+    const gchar *const *request_ids, const gchar *error, JsonNode *params);
 
 G_END_DECLS

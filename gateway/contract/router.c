@@ -13,6 +13,8 @@
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "gateway"
 
+#include "answer-queue.h"
+#include "describe.h"
 #include "request.h"
 #include "untrusted.h"
 
@@ -34,13 +36,19 @@ struct _GatewayRouter
   GMainContext *context; /* thread-default at construction */
   RealtimeChannel *channel;
   gulong broadcast_id;
+  gulong broadcast_refused_id;
+  gulong channel_state_id;
+  /* Every message sent on the channel goes through it: the budget. */
+  GatewayAnswerQueue *outbound;
   gchar *ev_start, *ev_stop, *ev_renew, *ev_status, *ev_reply;
+  gchar *ev_describe, *ev_catalog, *id;
   gchar *default_pipeline; /* nullable: see set_default_pipeline */
 
   GHashTable *entries; /* name -> Entry* */
   gboolean shutting_down;
   GTask *shutdown_task;
   guint shutdown_pending;
+  gboolean shutdown_draining; /* pipelines done; last answers still queued */
 
   GatewayRouterStats stats;
 };
@@ -55,28 +63,43 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (GatewayRouter, gateway_router, G_TYPE_OBJECT);
 
+/* Answers with a pipeline's state, through the outbound budget: coalesced
+ * with the pipeline's waiting answer when requests outrun it. */
 static void
 send_reply (GatewayRouter *self, const gchar *pipeline, const gchar *state,
     const gchar *request_id, const gchar *error, JsonNode *params)
 {
-  g_autoptr (JsonNode) payload
-      = gateway_state_payload_new (pipeline, state, request_id, error, params);
-
-  g_message ("pipeline %s: %s%s%s%s%s", pipeline ? pipeline : "(none)", state,
+  g_message ("pipeline %s: %s%s%s%s%s", pipeline, state,
       request_id ? " request " : "", request_id ? request_id : "",
       error ? ": " : "", error ? error : "");
-  realtime_channel_send_broadcast (self->channel, self->ev_reply, payload, NULL,
-      NULL, NULL);
+  gateway_answer_queue_push_state (self->outbound, pipeline, state, request_id,
+      error, params);
 }
 
+/* A rejection, coalesced with those of the same pipeline and reason. Names
+ * that are no pipeline of ours share one lane, so made-up names cannot
+ * crowd out the real pipelines' answers. */
 static void
 reject (GatewayRouter *self, const gchar *pipeline, const gchar *request_id,
     const gchar *reason)
 {
+  gboolean ours = pipeline && g_hash_table_contains (self->entries, pipeline);
+
   self->stats.rejected++;
   g_message ("router: request %s rejected: %s",
       request_id ? request_id : "(no request_id)", reason);
-  send_reply (self, pipeline, "failed", request_id, reason, NULL);
+  gateway_answer_queue_push_failure (self->outbound, ours ? pipeline : NULL,
+      pipeline, request_id, reason);
+}
+
+/* The queue's way out: one broadcast on the channel, now. */
+static void
+send_now (const gchar *event, JsonNode *payload, gpointer user_data)
+{
+  GatewayRouter *self = user_data;
+
+  realtime_channel_send_broadcast (self->channel, event, payload, NULL, NULL,
+      NULL);
 }
 
 static void
@@ -269,6 +292,29 @@ handle_status (GatewayRouter *self, GatewayRequest *req, Entry *e)
     reply_current (self, g_ptr_array_index (all, i), req->request_id);
 }
 
+/* The catalog of @e's pipeline, or of every pipeline (describe.h). */
+static void
+handle_describe (GatewayRouter *self, GatewayRequest *req, Entry *e)
+{
+  g_autoptr (GPtrArray) all = e ? NULL : gateway_router_get_pipelines (self);
+  g_autoptr (GPtrArray) defs = g_ptr_array_new ();
+  g_autoptr (JsonNode) catalog = NULL;
+  guint i;
+
+  if (e)
+    g_ptr_array_add (defs, on_demand_controller_get_def (e->pipeline));
+  for (i = 0; all && i < all->len; i++)
+    g_ptr_array_add (defs,
+        on_demand_controller_get_def (g_ptr_array_index (all, i)));
+  catalog = gateway_catalog_new (self->id ? self->id : self->default_pipeline,
+      req->request_id, defs);
+  g_message ("catalog of %u pipelines%s%s", defs->len,
+      req->request_id ? " request " : "",
+      req->request_id ? req->request_id : "");
+  gateway_answer_queue_push_message (self->outbound, "catalog",
+      self->ev_catalog, catalog);
+}
+
 /* realtimesrc's addressing: a copy of @payload naming @name when it names
  * no pipeline (absent or null), @payload itself otherwise. The payload is
  * shared with other handlers: it is copied, never changed. */
@@ -317,6 +363,8 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
     kind = GATEWAY_REQUEST_RENEW;
   else if (g_strcmp0 (event, self->ev_status) == 0)
     kind = GATEWAY_REQUEST_STATUS;
+  else if (g_strcmp0 (event, self->ev_describe) == 0)
+    kind = GATEWAY_REQUEST_DESCRIBE;
   else {
     g_autofree gchar *safe = gateway_quote_untrusted (event);
     g_debug ("router: event %s is not for us", safe);
@@ -325,6 +373,7 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
 
   /* Status without a pipeline stays a question to every pipeline. */
   addressed = self->default_pipeline && kind != GATEWAY_REQUEST_STATUS
+          && kind != GATEWAY_REQUEST_DESCRIBE
       ? address_payload (payload, self->default_pipeline)
       : (payload ? json_node_ref (payload) : NULL);
   req = gateway_request_parse (kind, addressed, &request_id, &error);
@@ -377,7 +426,49 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
     case GATEWAY_REQUEST_STATUS:
       handle_status (self, req, e);
       break;
+    case GATEWAY_REQUEST_DESCRIBE:
+      handle_describe (self, req, e);
+      break;
   }
+}
+
+/* A broadcast the client refused before it was a request (the codec's
+ * guards, or above max-message-size): a request event still gets exactly
+ * one answer, "failed" with the reason, carrying what could be read of it.
+ * Unknown events stay unanswered, as in on_broadcast(). */
+static void
+on_broadcast_refused (RealtimeChannel *channel, const gchar *event,
+    const gchar *request_id, const gchar *reason, const gchar *pipeline,
+    gpointer user_data)
+{
+  GatewayRouter *self = user_data;
+  const gchar *requests[] = { self->ev_start, self->ev_stop, self->ev_renew,
+    self->ev_status, self->ev_describe };
+  const gchar *name = self->default_pipeline;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (requests); i++)
+    if (g_strcmp0 (event, requests[i]) == 0)
+      break;
+  if (i == G_N_ELEMENTS (requests)) {
+    g_autofree gchar *safe = gateway_quote_untrusted (event);
+    g_debug ("router: refused event %s is not for us", safe);
+    return;
+  }
+  if (request_id && !gateway_request_id_is_valid (request_id))
+    request_id = NULL;
+  if (pipeline && pipeline_def_name_is_valid (pipeline)) {
+    if (self->default_pipeline
+        && !g_hash_table_contains (self->entries, pipeline)) {
+      /* Other injectors may share the channel: not ours, not answered. */
+      g_debug ("router: refused request for pipeline %s, not ours: ignored",
+          pipeline);
+      return;
+    }
+    name = pipeline;
+  }
+  self->stats.requests++;
+  reject (self, name, request_id, reason);
 }
 
 /**
@@ -423,6 +514,22 @@ gateway_router_set_default_pipeline (GatewayRouter *self, const gchar *name)
 
   g_free (self->default_pipeline);
   self->default_pipeline = g_strdup (name);
+}
+
+/**
+ * gateway_router_set_id:
+ * @router: a router
+ * @id: (nullable): the robot's id, as its presence key
+ *
+ * Names the robot in "catalog" answers (router.h).
+ */
+void
+gateway_router_set_id (GatewayRouter *self, const gchar *id)
+{
+  g_return_if_fail (GATEWAY_IS_ROUTER (self));
+
+  g_free (self->id);
+  self->id = g_strdup (id);
 }
 
 /**
@@ -508,6 +615,46 @@ gateway_router_get_stats (GatewayRouter *self, GatewayRouterStats *stats)
   *stats = self->stats;
 }
 
+/* Completes the shutdown once the last answers have left: sent, or
+ * unsendable because the channel is not joined. */
+static void
+shutdown_when_sent (GatewayRouter *self)
+{
+  GatewayAnswerQueueStats st;
+  GTask *task;
+
+  gateway_answer_queue_get_stats (self->outbound, &st);
+  self->shutdown_draining
+      = st.pending > 0 && gateway_answer_queue_is_open (self->outbound);
+  if (self->shutdown_draining || !self->shutdown_task)
+    return;
+  task = g_steal_pointer (&self->shutdown_task);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static void
+on_outbound_drained (gpointer user_data)
+{
+  GatewayRouter *self = user_data;
+
+  if (self->shutdown_draining)
+    shutdown_when_sent (self);
+}
+
+static void
+on_channel_state (RealtimeChannel *channel, RealtimeChannelState state,
+    const gchar *reason, gpointer user_data)
+{
+  GatewayRouter *self = user_data;
+
+  /* Only a joined channel sends; meanwhile answers wait and coalesce. */
+  gateway_answer_queue_set_open (self->outbound,
+      state == REALTIME_CHANNEL_STATE_JOINED);
+  if (self->shutdown_draining)
+    shutdown_when_sent (self);
+}
+
 static void
 on_pipeline_shut (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -515,11 +662,8 @@ on_pipeline_shut (GObject *source, GAsyncResult *result, gpointer user_data)
 
   on_demand_controller_shutdown_finish (ON_DEMAND_CONTROLLER (source), result,
       NULL);
-  if (--self->shutdown_pending == 0 && self->shutdown_task) {
-    GTask *task = g_steal_pointer (&self->shutdown_task);
-    g_task_return_boolean (task, TRUE);
-    g_object_unref (task);
-  }
+  if (--self->shutdown_pending == 0)
+    shutdown_when_sent (self);
   g_object_unref (self);
 }
 
@@ -547,11 +691,8 @@ gateway_router_shutdown (GatewayRouter *self, GAsyncReadyCallback callback,
     on_demand_controller_shutdown (e->pipeline, on_pipeline_shut,
         g_object_ref (self));
   }
-  if (--self->shutdown_pending == 0) {
-    GTask *t = g_steal_pointer (&self->shutdown_task);
-    g_task_return_boolean (t, TRUE);
-    g_object_unref (t);
-  }
+  if (--self->shutdown_pending == 0)
+    shutdown_when_sent (self);
 }
 
 gboolean
@@ -585,9 +726,56 @@ gateway_router_new (RealtimeChannel *channel, const GatewayEventNames *events)
   self->ev_renew = g_strdup (events->renew);
   self->ev_status = g_strdup (events->status);
   self->ev_reply = g_strdup (events->reply);
+  self->ev_describe
+      = g_strdup (events->describe ? events->describe : "describe");
+  self->ev_catalog = g_strdup (events->catalog ? events->catalog : "catalog");
+  self->outbound = gateway_answer_queue_new (self->context,
+      send_budget_new (SEND_BUDGET_DEFAULT_RATE, SEND_BUDGET_DEFAULT_BURST),
+      self->ev_reply, send_now, self);
+  gateway_answer_queue_set_drained_func (self->outbound, on_outbound_drained,
+      self);
+  gateway_answer_queue_set_open (self->outbound,
+      realtime_channel_get_state (channel) == REALTIME_CHANNEL_STATE_JOINED);
+  self->channel_state_id = g_signal_connect (channel, "state-changed",
+      G_CALLBACK (on_channel_state), self);
   self->broadcast_id = g_signal_connect (channel, "broadcast",
       G_CALLBACK (on_broadcast), self);
+  self->broadcast_refused_id = g_signal_connect (channel, "broadcast-refused",
+      G_CALLBACK (on_broadcast_refused), self);
   return self;
+}
+
+/**
+ * gateway_router_set_send_budget:
+ * @router: a router
+ * @rate: messages per second on the channel, at most, in any one-second
+ *   window (1..%SEND_BUDGET_RATE_MAX)
+ * @burst: how many of them may leave back to back (1..@rate)
+ *
+ * Sets the channel's outbound budget (send-budget.h); the default is
+ * %SEND_BUDGET_DEFAULT_RATE with a burst of %SEND_BUDGET_DEFAULT_BURST.
+ */
+void
+gateway_router_set_send_budget (GatewayRouter *self, guint rate, guint burst)
+{
+  g_return_if_fail (GATEWAY_IS_ROUTER (self));
+
+  gateway_answer_queue_set_budget (self->outbound,
+      send_budget_new (rate, burst));
+}
+
+/**
+ * gateway_router_get_outbound:
+ * @router: a router
+ *
+ * Returns: (transfer none): the queue every message on the channel goes
+ *   through (presence too), under the outbound budget
+ */
+GatewayAnswerQueue *
+gateway_router_get_outbound (GatewayRouter *self)
+{
+  g_return_val_if_fail (GATEWAY_IS_ROUTER (self), NULL);
+  return self->outbound;
 }
 
 static void
@@ -602,11 +790,16 @@ gateway_router_dispose (GObject *object)
 {
   GatewayRouter *self = GATEWAY_ROUTER (object);
 
-  if (self->channel)
+  if (self->channel) {
     g_clear_signal_handler (&self->broadcast_id, self->channel);
-  g_clear_object (&self->channel);
+    g_clear_signal_handler (&self->broadcast_refused_id, self->channel);
+    g_clear_signal_handler (&self->channel_state_id, self->channel);
+  }
   if (self->entries)
     g_hash_table_remove_all (self->entries);
+  /* Before the channel: what still waits cannot be sent any more. */
+  g_clear_pointer (&self->outbound, gateway_answer_queue_free);
+  g_clear_object (&self->channel);
   G_OBJECT_CLASS (gateway_router_parent_class)->dispose (object);
 }
 
@@ -621,6 +814,9 @@ gateway_router_finalize (GObject *object)
   g_free (self->ev_renew);
   g_free (self->ev_status);
   g_free (self->ev_reply);
+  g_free (self->ev_describe);
+  g_free (self->ev_catalog);
+  g_free (self->id);
   g_free (self->default_pipeline);
   g_clear_pointer (&self->context, g_main_context_unref);
   G_OBJECT_CLASS (gateway_router_parent_class)->finalize (object);

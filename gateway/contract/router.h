@@ -10,6 +10,7 @@
 
 #include <glib-object.h>
 
+#include "answer-queue.h"
 #include "ondemand-controller.h"
 #include "realtime-channel.h"
 
@@ -31,11 +32,14 @@ typedef struct
   const gchar *renew; /* "renew" */
   const gchar *status; /* "status" */
   const gchar *reply; /* "pipeline_state" */
+  const gchar *describe; /* "describe" (NULL: the default) */
+  const gchar *catalog; /* "catalog", describe's answer (NULL: the default) */
 } GatewayEventNames;
 
 #define GATEWAY_EVENT_NAMES_DEFAULT                                            \
   {                                                                            \
-    "start", "stop", "renew", "status", "pipeline_state"                       \
+    "start", "stop", "renew", "status", "pipeline_state", "describe",          \
+        "catalog"                                                              \
   }
 
 /* Runs on the thread-default GMainContext at construction (the channel's).
@@ -56,6 +60,10 @@ void gateway_router_add_controller (GatewayRouter *router,
 void
 gateway_router_set_default_pipeline (GatewayRouter *router, const gchar *name);
 
+/* The robot's id in "catalog" answers (the daemon's presence key); without
+ * one, the default pipeline's name (realtimesrc), else JSON null. */
+void gateway_router_set_id (GatewayRouter *router, const gchar *id);
+
 /* Installs pipeline definitions (name -> PipelineDef*, transfer none):
  * new names are added; a changed or removed definition replaces or drops a
  * stopped pipeline at once and a running one when it next stops. */
@@ -64,6 +72,13 @@ gateway_router_set_definitions (GatewayRouter *router, GHashTable *definitions);
 
 /* Returns: (transfer container): the pipelines, sorted by name. */
 GPtrArray *gateway_router_get_pipelines (GatewayRouter *router);
+
+/* The channel's outbound budget (send-budget.h): at most @rate messages in
+ * any second, @burst back to back; every answer, catalog and presence
+ * update goes through gateway_router_get_outbound(). */
+void
+gateway_router_set_send_budget (GatewayRouter *router, guint rate, guint burst);
+GatewayAnswerQueue *gateway_router_get_outbound (GatewayRouter *router);
 
 typedef struct
 {

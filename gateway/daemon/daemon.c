@@ -210,8 +210,12 @@ daemon_setup (Daemon *d, GatewayCheckedConfig *checked)
   g_object_set (d->channel, "private", config->private_, NULL);
 
   events = (GatewayEventNames){ config->ev_start, config->ev_stop,
-    config->ev_renew, config->ev_status, config->ev_reply };
+    config->ev_renew, config->ev_status, config->ev_reply, config->ev_describe,
+    config->ev_catalog };
   d->router = gateway_router_new (d->channel, &events);
+  gateway_router_set_send_budget (d->router, config->send_rate,
+      config->send_burst);
+  gateway_router_set_id (d->router, config->id);
   gateway_router_set_definitions (d->router, checked->defs);
 
   if (config->presence)

@@ -99,6 +99,8 @@ gateway_metrics_render (GatewayMetrics *m)
   GString *out = g_string_new (NULL);
   RealtimeClientStats cs;
   GatewayRouterStats rs;
+  GatewayAnswerQueueStats os;
+  GatewayAnswerQueue *outbound = gateway_router_get_outbound (m->router);
   g_autoptr (GPtrArray) pipelines = gateway_router_get_pipelines (m->router);
   guint joins, i;
   static const OnDemandState states[] = { ON_DEMAND_STATE_STOPPED,
@@ -107,6 +109,7 @@ gateway_metrics_render (GatewayMetrics *m)
 
   realtime_client_get_stats (m->client, &cs);
   gateway_router_get_stats (m->router, &rs);
+  gateway_answer_queue_get_stats (outbound, &os);
   g_object_get (m->channel, "joins", &joins, NULL);
 
   metric (out, "realtime_connected", "gauge", "1 when the WebSocket is open",
@@ -149,6 +152,24 @@ gateway_metrics_render (GatewayMetrics *m)
       "Requests received on the channel", rs.requests);
   metric (out, "gateway_requests_rejected_total", "counter",
       "Requests rejected with a reason", rs.rejected);
+  /* The outbound budget (send-rate, send-burst): answer-queue.h. */
+  metric (out, "gateway_outbound_rate_limit", "gauge",
+      "Messages per second the channel may carry (send-rate)",
+      send_budget_get_rate (gateway_answer_queue_get_budget (outbound)));
+  metric (out, "gateway_outbound_messages_total", "counter",
+      "Messages sent on the channel: answers, catalogs and presence",
+      os.messages);
+  metric (out, "gateway_outbound_answers_total", "counter",
+      "Answers to send: pipeline states and rejections", os.answers);
+  metric (out, "gateway_outbound_answers_coalesced_total", "counter",
+      "Answers that joined a message already waiting for the budget",
+      os.coalesced);
+  metric (out, "gateway_outbound_delayed_total", "counter",
+      "Messages that waited for the budget (or for the join)", os.delayed);
+  metric (out, "gateway_outbound_wait_seconds_total", "counter",
+      "Time messages waited to be sent, summed", os.wait_seconds);
+  metric (out, "gateway_outbound_pending", "gauge",
+      "Messages waiting for the budget now", os.pending);
 
   g_string_append (out,
       "# HELP gateway_pipeline_state 1 for the state "

@@ -4,12 +4,16 @@
  * presence.c: presence tracking, rate-limited. A join tracks at once (the
  * server forgot us); a state change waits until the last track is at least
  * PRESENCE_MIN_INTERVAL_MS old, and changes meanwhile share that one
- * track.
+ * track. A track due then goes through the channel's outbound budget
+ * (the router's queue): while it waits for a token it stays one track,
+ * made with the newest states when it leaves.
  */
 #include "presence.h"
 
 /* The server closes a channel past 5 presence calls per 30 s. */
 #define PRESENCE_MIN_INTERVAL_MS 6500
+/* Our lane in the router's outbound queue. */
+#define PRESENCE_LANE "presence"
 
 struct _GatewayPresence
 {
@@ -45,19 +49,29 @@ presence_meta (GatewayPresence *p)
   return json_builder_get_root (b);
 }
 
-static gboolean
-on_due (gpointer data)
+/* Our turn in the outbound budget: one track, with the newest states. */
+static void
+send_track (gpointer data)
 {
   GatewayPresence *p = data;
   g_autoptr (JsonNode) meta = NULL;
 
-  p->due_id = 0;
   /* Not joined: the next join tracks. */
   if (realtime_channel_get_state (p->channel) != REALTIME_CHANNEL_STATE_JOINED)
-    return G_SOURCE_REMOVE;
+    return;
   meta = presence_meta (p);
   realtime_channel_track (p->channel, meta);
   p->last_track_us = g_get_monotonic_time ();
+}
+
+static gboolean
+on_due (gpointer data)
+{
+  GatewayPresence *p = data;
+
+  p->due_id = 0;
+  gateway_answer_queue_push_latest (gateway_router_get_outbound (p->router),
+      PRESENCE_LANE, send_track, p);
   return G_SOURCE_REMOVE;
 }
 
@@ -109,6 +123,10 @@ gateway_presence_free (GatewayPresence *p)
   if (!p)
     return;
   g_clear_handle_id (&p->due_id, g_source_remove);
+  /* A track waiting for the budget must not call us back. */
+  if (gateway_router_get_outbound (p->router))
+    gateway_answer_queue_cancel (gateway_router_get_outbound (p->router),
+        PRESENCE_LANE);
   g_clear_object (&p->channel);
   g_clear_object (&p->router);
   g_free (p->id);

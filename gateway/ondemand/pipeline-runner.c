@@ -44,6 +44,7 @@
 #include "gateway-error.h"
 #include "owned-source.h"
 #include "params.h"
+#include "webrtc-pipeline.h"
 
 #include <gst/video/video.h>
 
@@ -296,8 +297,9 @@ instance_new (OnDemandPipelineRunner *self, GError **error)
   GstElement *parsed;
   guint i;
 
-  parsed = gst_parse_launch_full (def->description, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, &local);
+  parsed = def->webrtc ? webrtc_pipeline_build (def, &local)
+                       : gst_parse_launch_full (def->description, NULL,
+                           GST_PARSE_FLAG_FATAL_ERRORS, &local);
   if (!parsed) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PIPELINE,
         "cannot parse the description: %s", local->message);

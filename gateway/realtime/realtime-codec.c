@@ -209,6 +209,48 @@ set_error (GError **error, RealtimeCodecError code, const gchar *data,
   g_free (what);
 }
 
+/* Refusals: valid JSON a guard refuses, and their short, stable reasons,
+ * which go back to the sender in the answer to a refused request. */
+static const struct
+{
+  RealtimeCodecError code;
+  const gchar *reason;
+} refusals[] = {
+  { REALTIME_CODEC_ERROR_TOO_DEEP, "nested too deep" },
+  { REALTIME_CODEC_ERROR_TOO_MANY_MEMBERS, "too many members" },
+  { REALTIME_CODEC_ERROR_NUMBER_OUT_OF_RANGE, "number out of range" },
+  { REALTIME_CODEC_ERROR_NUL_CHARACTER, "NUL character in a string" },
+  { REALTIME_CODEC_ERROR_INVALID_ESCAPE, "invalid escape" },
+};
+
+static const gchar *
+refusal_reason (RealtimeCodecError code)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (refusals); i++)
+    if (refusals[i].code == code)
+      return refusals[i].reason;
+  return NULL;
+}
+
+/**
+ * realtime_codec_error_reason:
+ * @error: (nullable): an error from a decode
+ *
+ * Returns: (nullable): the short, stable reason of a refusal (valid JSON
+ *   refused by a guard: "nested too deep", "too many members", "number out
+ *   of range", "NUL character in a string" or "invalid escape"), or %NULL
+ *   when @error is not one
+ */
+const gchar *
+realtime_codec_error_reason (const GError *error)
+{
+  if (!error || error->domain != REALTIME_CODEC_ERROR)
+    return NULL;
+  return refusal_reason (error->code);
+}
+
 /* Strict JSON scanner (RFC 8259). Recursion is bounded by MAX_DEPTH, so
  * the stack use is bounded whatever the input. UTF-8 is checked before. */
 
@@ -217,7 +259,8 @@ typedef struct
   const guchar *p;
   const guchar *end;
   guint max_depth;
-  const gchar *reason; /* why scanning failed, when it is not plain syntax */
+  /* Why scanning failed: MALFORMED for plain syntax, else a refusal. */
+  RealtimeCodecError refusal;
 } JsonScan;
 
 static gboolean scan_value (JsonScan *s, guint depth);
@@ -304,7 +347,7 @@ scan_number (JsonScan *s)
       return FALSE;
   }
   if (!number_in_range (start, s->p, is_integer)) {
-    s->reason = "holds a number out of range";
+    s->refusal = REALTIME_CODEC_ERROR_NUMBER_OUT_OF_RANGE;
     s->p = start;
     return FALSE;
   }
@@ -350,26 +393,28 @@ scan_string (JsonScan *s)
           return FALSE;
         /* json-glib cuts strings at \u0000: "a\u0000b" would reach a
          * handler as "a". Refuse it rather than deliver a changed value. */
-        if (u == 0)
+        if (u == 0) {
+          s->refusal = REALTIME_CODEC_ERROR_NUL_CHARACTER;
           return FALSE;
+        }
         /* json-glib 1.6 turns a lone surrogate into invalid UTF-8 (and
          * drops the character after it), and leaks memory on a malformed
          * pair: only a high surrogate followed by an escaped low one is a
          * character. */
         if (u >= 0xdc00 && u <= 0xdfff) {
-          s->reason = "holds a lone surrogate escape";
+          s->refusal = REALTIME_CODEC_ERROR_INVALID_ESCAPE;
           return FALSE;
         }
         if (u >= 0xd800 && u <= 0xdbff) {
           if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u') {
-            s->reason = "holds a lone surrogate escape";
+            s->refusal = REALTIME_CODEC_ERROR_INVALID_ESCAPE;
             return FALSE;
           }
           s->p += 2;
           if (!scan_hex4 (s, &low))
             return FALSE;
           if (low < 0xdc00 || low > 0xdfff) {
-            s->reason = "holds a lone surrogate escape";
+            s->refusal = REALTIME_CODEC_ERROR_INVALID_ESCAPE;
             return FALSE;
           }
         }
@@ -391,7 +436,7 @@ scan_container (JsonScan *s, guint depth, gboolean is_object)
   guint members = 0;
 
   if (depth > s->max_depth) {
-    s->reason = "is nested too deep";
+    s->refusal = REALTIME_CODEC_ERROR_TOO_DEEP;
     return FALSE;
   }
   s->p++;
@@ -413,7 +458,7 @@ scan_container (JsonScan *s, guint depth, gboolean is_object)
     /* json-glib builds the whole tree before anyone can check it: a frame
      * of 90k tiny members would cost tens of MiB of heap per frame. */
     if (++members > REALTIME_CODEC_MAX_MEMBERS) {
-      s->reason = "has too many members in one object or array";
+      s->refusal = REALTIME_CODEC_ERROR_TOO_MANY_MEMBERS;
       return FALSE;
     }
     if (!scan_value (s, depth))
@@ -462,8 +507,9 @@ static gboolean
 check_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
     const gchar *frame, gsize frame_len, GError **error)
 {
-  JsonScan s
-      = { (const guchar *)data, (const guchar *)data + len, max_depth, NULL };
+  JsonScan s = { (const guchar *)data, (const guchar *)data + len, max_depth,
+    REALTIME_CODEC_ERROR_MALFORMED };
+  const gchar *reason;
 
   if (len > G_MAXSSIZE || !g_utf8_validate (data, (gssize)len, NULL)) {
     set_error (error, REALTIME_CODEC_ERROR_MALFORMED, frame, frame_len,
@@ -476,10 +522,15 @@ check_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
     if (s.p == s.end)
       return TRUE;
   }
-  set_error (error, REALTIME_CODEC_ERROR_MALFORMED, frame, frame_len,
-      "%s %s (at byte %" G_GSIZE_FORMAT ")", what,
-      s.reason ? s.reason : "is not valid JSON",
-      (gsize)(s.p - (const guchar *)data));
+  reason = refusal_reason (s.refusal);
+  if (reason)
+    set_error (error, s.refusal, frame, frame_len,
+        "%s refused: %s (at byte %" G_GSIZE_FORMAT ")", what, reason,
+        (gsize)(s.p - (const guchar *)data));
+  else
+    set_error (error, REALTIME_CODEC_ERROR_MALFORMED, frame, frame_len,
+        "%s is not valid JSON (at byte %" G_GSIZE_FORMAT ")", what,
+        (gsize)(s.p - (const guchar *)data));
   return FALSE;
 }
 
@@ -1024,6 +1075,366 @@ realtime_codec_decode_binary (const guint8 *data, gsize len, GError **error)
     return NULL;
   }
   return decode_binary (&binary_layouts[data[0]], data, len, error);
+}
+
+/* Envelopes of refused broadcasts
+ *
+ * A frame a guard refused (or too large to process) is never built into a
+ * tree, but its sender deserves an answer: one linear pass over the bytes
+ * finds the topic, the broadcast's event and two members of its payload.
+ * Nothing recurses and nothing grows with the input: values off the path
+ * to those members are skipped by counting brackets, and the only copies
+ * are of a few short plain strings. The whole frame is walked because
+ * members may come in any order (the service writes vsn 1.0.0 frames with
+ * "topic" last). */
+
+typedef struct
+{
+  const guchar *p;
+  const guchar *end;
+  gchar *frame_event; /* "broadcast" for a broadcast */
+  RealtimeRefusedBroadcast *out;
+} Peek;
+
+/* A string at the cursor, not copied: plain when it holds no escape and
+ * only printable ASCII. */
+typedef struct
+{
+  const guchar *start;
+  gsize len;
+  gboolean plain;
+} PeekString;
+
+/* Reads the value of the member @key (the cursor is on it). */
+typedef gboolean (*PeekMemberFunc) (Peek *k, const PeekString *key);
+
+static void
+peek_ws (Peek *k)
+{
+  while (k->p < k->end
+      && (*k->p == ' ' || *k->p == '\t' || *k->p == '\n' || *k->p == '\r'))
+    k->p++;
+}
+
+static gboolean
+peek_char (Peek *k, guchar c)
+{
+  peek_ws (k);
+  if (k->p >= k->end || *k->p != c)
+    return FALSE;
+  k->p++;
+  return TRUE;
+}
+
+static gboolean
+peek_string (Peek *k, PeekString *str)
+{
+  peek_ws (k);
+  if (k->p >= k->end || *k->p != '"')
+    return FALSE;
+  str->start = ++k->p;
+  str->plain = TRUE;
+  while (k->p < k->end && *k->p != '"') {
+    if (*k->p == '\\') {
+      str->plain = FALSE;
+      k->p++;
+    } else if (*k->p < 0x20 || *k->p > 0x7e) {
+      str->plain = FALSE;
+    }
+    if (k->p < k->end)
+      k->p++;
+  }
+  if (k->p >= k->end)
+    return FALSE;
+  str->len = k->p - str->start;
+  k->p++;
+  return TRUE;
+}
+
+static gboolean
+peek_string_is (const PeekString *str, const gchar *word)
+{
+  return str->plain && str->len == strlen (word)
+      && memcmp (str->start, word, str->len) == 0;
+}
+
+/* A copy of @str when it is plain and short, else %NULL. */
+static gchar *
+peek_string_dup (const guchar *start, gsize len, gboolean plain)
+{
+  gsize i;
+
+  if (!plain || len > REALTIME_CODEC_PEEK_STRING_MAX)
+    return NULL;
+  for (i = 0; i < len; i++)
+    if (start[i] < 0x20 || start[i] > 0x7e)
+      return NULL;
+  return g_strndup ((const gchar *)start, len);
+}
+
+static gboolean
+peek_is_scalar (guchar c)
+{
+  return g_ascii_isalnum (c) || c == '-' || c == '+' || c == '.';
+}
+
+/* Skips one value of any depth, counting brackets rather than
+ * recursing. */
+static gboolean
+peek_skip (Peek *k)
+{
+  gsize depth = 0;
+  PeekString str;
+
+  do {
+    peek_ws (k);
+    if (k->p >= k->end)
+      return FALSE;
+    switch (*k->p) {
+      case '"':
+        if (!peek_string (k, &str))
+          return FALSE;
+        break;
+      case '{':
+      case '[':
+        depth++;
+        k->p++;
+        break;
+      case '}':
+      case ']':
+        if (depth-- == 0)
+          return FALSE;
+        k->p++;
+        break;
+      case ',':
+      case ':':
+        if (depth == 0)
+          return FALSE;
+        k->p++;
+        break;
+      default:
+        if (!peek_is_scalar (*k->p))
+          return FALSE;
+        while (k->p < k->end && peek_is_scalar (*k->p))
+          k->p++;
+        break;
+    }
+  } while (depth > 0);
+  return TRUE;
+}
+
+/* A plain string value becomes *@out, anything else %NULL (and is
+ * skipped): the last occurrence of a member wins, as in json-glib. */
+static gboolean
+peek_string_value (Peek *k, gchar **out)
+{
+  PeekString str;
+
+  g_clear_pointer (out, g_free);
+  peek_ws (k);
+  if (k->p >= k->end || *k->p != '"')
+    return peek_skip (k);
+  if (!peek_string (k, &str))
+    return FALSE;
+  *out = peek_string_dup (str.start, str.len, str.plain);
+  return TRUE;
+}
+
+/* Hands each member of the object at the cursor to @func; any other value
+ * is skipped. */
+static gboolean
+peek_object (Peek *k, PeekMemberFunc func)
+{
+  PeekString key;
+
+  peek_ws (k);
+  if (k->p >= k->end || *k->p != '{')
+    return peek_skip (k);
+  k->p++;
+  if (peek_char (k, '}'))
+    return TRUE;
+  do {
+    if (!peek_string (k, &key) || !peek_char (k, ':') || !func (k, &key))
+      return FALSE;
+  } while (peek_char (k, ','));
+  return peek_char (k, '}');
+}
+
+/* The broadcast's own payload: the request. */
+static gboolean
+peek_request_member (Peek *k, const PeekString *key)
+{
+  if (peek_string_is (key, "request_id"))
+    return peek_string_value (k, &k->out->request_id);
+  if (peek_string_is (key, "pipeline"))
+    return peek_string_value (k, &k->out->pipeline);
+  return peek_skip (k);
+}
+
+static gboolean
+peek_request (Peek *k)
+{
+  g_clear_pointer (&k->out->request_id, g_free);
+  g_clear_pointer (&k->out->pipeline, g_free);
+  return peek_object (k, peek_request_member);
+}
+
+/* A "broadcast" message's payload: {"type","event","payload"}. */
+static gboolean
+peek_broadcast_member (Peek *k, const PeekString *key)
+{
+  if (peek_string_is (key, "event"))
+    return peek_string_value (k, &k->out->event);
+  if (peek_string_is (key, "payload"))
+    return peek_request (k);
+  return peek_skip (k);
+}
+
+static gboolean
+peek_broadcast (Peek *k)
+{
+  g_clear_pointer (&k->out->event, g_free);
+  g_clear_pointer (&k->out->request_id, g_free);
+  g_clear_pointer (&k->out->pipeline, g_free);
+  return peek_object (k, peek_broadcast_member);
+}
+
+/* vsn 1.0.0: {"join_ref"?, "ref", "topic", "event", "payload"}. */
+static gboolean
+peek_v1_member (Peek *k, const PeekString *key)
+{
+  if (peek_string_is (key, "topic"))
+    return peek_string_value (k, &k->out->topic);
+  if (peek_string_is (key, "event"))
+    return peek_string_value (k, &k->frame_event);
+  if (peek_string_is (key, "join_ref"))
+    return peek_string_value (k, &k->out->join_ref);
+  if (peek_string_is (key, "payload"))
+    return peek_broadcast (k);
+  return peek_skip (k);
+}
+
+/* vsn 2.0.0: [join_ref, ref, topic, event, payload]. */
+static gboolean
+peek_v2 (Peek *k)
+{
+  return peek_char (k, '[') && peek_string_value (k, &k->out->join_ref)
+      && peek_char (k, ',') && peek_skip (k) && peek_char (k, ',')
+      && peek_string_value (k, &k->out->topic) && peek_char (k, ',')
+      && peek_string_value (k, &k->frame_event) && peek_char (k, ',')
+      && peek_broadcast (k) && peek_char (k, ']');
+}
+
+static gchar *
+slice_peek (const Slice *slice)
+{
+  return peek_string_dup (slice->p, slice->len, TRUE);
+}
+
+/* Binary kind 2 (topic, event, the broadcast payload's JSON) or kind 4
+ * (topic, the broadcast's event, meta, the payload's encoding and the
+ * payload): the strings are in the header. */
+static gboolean
+peek_binary (Peek *k, const guint8 *data, gsize len)
+{
+  Slice f[3], rest;
+
+  if (len == 0
+      || (data[0] != REALTIME_BINARY_BROADCAST
+          && data[0] != REALTIME_BINARY_USER_BROADCAST))
+    return FALSE;
+  if (data[0] == REALTIME_BINARY_BROADCAST) {
+    if (!split_frame (data, len, 2, 0, f, &rest, NULL))
+      return FALSE;
+    k->out->topic = slice_peek (&f[0]);
+    k->frame_event = slice_peek (&f[1]);
+    k->p = rest.p;
+    k->end = rest.p + rest.len;
+    return peek_broadcast (k);
+  }
+  if (!split_frame (data, len, 3, 1, f, &rest, NULL))
+    return FALSE;
+  k->out->topic = slice_peek (&f[0]);
+  k->out->event = slice_peek (&f[1]);
+  k->frame_event = g_strdup ("broadcast");
+  /* Encoding 1 is JSON; a raw payload carries no request to read. */
+  if (data[4] == 1) {
+    k->p = rest.p;
+    k->end = rest.p + rest.len;
+    return peek_request (k);
+  }
+  return TRUE;
+}
+
+/**
+ * realtime_refused_broadcast_free:
+ * @refused: (nullable): what was read of a refused broadcast
+ *
+ * Frees @refused and everything it holds.
+ */
+void
+realtime_refused_broadcast_free (RealtimeRefusedBroadcast *refused)
+{
+  if (!refused)
+    return;
+  g_free (refused->join_ref);
+  g_free (refused->topic);
+  g_free (refused->event);
+  g_free (refused->request_id);
+  g_free (refused->pipeline);
+  g_free (refused->reason);
+  g_free (refused);
+}
+
+/**
+ * realtime_codec_peek_refused:
+ * @vsn: the protocol version of the socket
+ * @binary: whether the frame is a binary one (else text)
+ * @data: the frame
+ * @len: its length in bytes
+ * @reason: why it is refused (copied into the result)
+ *
+ * Reads the envelope of a broadcast that is not decoded (refused by a
+ * guard, see realtime_codec_error_reason(), or too large to process) in
+ * one linear pass without building anything: its topic and join_ref, the
+ * broadcast's event, and the "request_id" and "pipeline" members of its
+ * payload. Each is taken only when it is a plain string (no escape,
+ * printable ASCII, at most %REALTIME_CODEC_PEEK_STRING_MAX bytes), so
+ * nothing a guard refused is ever copied. The frame need not be valid
+ * JSON past the members read.
+ *
+ * Returns: (transfer full) (nullable): what was read, or %NULL when the
+ *   frame is no broadcast whose topic and event could be read
+ */
+RealtimeRefusedBroadcast *
+realtime_codec_peek_refused (RealtimeVsn vsn, gboolean binary,
+    gconstpointer data, gsize len, const gchar *reason)
+{
+  RealtimeRefusedBroadcast *out;
+  Peek k = { data, (const guchar *)data + len, NULL, NULL };
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (reason != NULL, NULL);
+
+  out = g_new0 (RealtimeRefusedBroadcast, 1);
+  k.out = out;
+  /* Whatever was read before a syntax error counts: the refusal may be the
+   * reason the rest does not parse. */
+  if (binary)
+    peek_binary (&k, data, len);
+  else if (vsn == REALTIME_VSN_1_0_0)
+    peek_object (&k, peek_v1_member);
+  else
+    peek_v2 (&k);
+  if (!out->topic || !out->event
+      || g_strcmp0 (k.frame_event, "broadcast") != 0) {
+    g_free (k.frame_event);
+    realtime_refused_broadcast_free (out);
+    return NULL;
+  }
+  g_free (k.frame_event);
+  out->reason = g_strdup (reason);
+  return out;
 }
 
 /* Encoders */

@@ -47,12 +47,27 @@ typedef enum
 #define REALTIME_CODEC_ERROR (realtime_codec_error_quark ())
 GQuark realtime_codec_error_quark (void);
 
+/* The last five codes are refusals: valid JSON that a guard refuses
+ * because it could not be delivered intact or at a bounded cost. The frame
+ * is never built into a tree; realtime_codec_error_reason() says why in a
+ * few stable words and realtime_codec_peek_refused() reads what it can of
+ * its envelope, so that a refused request can still be answered. */
 typedef enum
 {
   REALTIME_CODEC_ERROR_MALFORMED, /* not JSON, wrong shape, bad lengths */
   REALTIME_CODEC_ERROR_UNSUPPORTED, /* unknown binary kind */
   REALTIME_CODEC_ERROR_TOO_LARGE, /* a field over its limit */
+  REALTIME_CODEC_ERROR_TOO_DEEP, /* nesting above 64 levels */
+  REALTIME_CODEC_ERROR_TOO_MANY_MEMBERS, /* an object or array above 4096 */
+  REALTIME_CODEC_ERROR_NUMBER_OUT_OF_RANGE, /* beyond int64 or double */
+  REALTIME_CODEC_ERROR_NUL_CHARACTER, /* a \u0000 escape */
+  REALTIME_CODEC_ERROR_INVALID_ESCAPE, /* a lone or malformed surrogate */
 } RealtimeCodecError;
+
+/* Returns the short, stable reason of a refusal ("nested too deep", "too
+ * many members", "number out of range", "NUL character in a string",
+ * "invalid escape"), or %NULL when @error is no refusal of the codec. */
+const gchar *realtime_codec_error_reason (const GError *error);
 
 /**
  * RealtimeMessage:
@@ -99,6 +114,44 @@ RealtimeMessage *realtime_codec_decode_text (RealtimeVsn vsn, const gchar *data,
 /* Decodes one binary frame (vsn 2.0.0 only): kinds 0 to 4. */
 RealtimeMessage *
 realtime_codec_decode_binary (const guint8 *data, gsize len, GError **error);
+
+/**
+ * RealtimeRefusedBroadcast:
+ * @join_ref: (nullable): the frame's join_ref, when a plain string
+ * @topic: the frame's topic
+ * @event: the broadcast's own event (the inner "event", e.g. "start")
+ * @request_id: (nullable): the broadcast payload's "request_id", when a
+ *   plain string (see realtime_codec_peek_refused())
+ * @pipeline: (nullable): the broadcast payload's "pipeline", likewise
+ * @reason: why the frame was refused
+ *
+ * What could be read of a broadcast that was not decoded: refused by a
+ * guard of the codec, or too large to be processed.
+ */
+typedef struct
+{
+  gchar *join_ref;
+  gchar *topic;
+  gchar *event;
+  gchar *request_id;
+  gchar *pipeline;
+  gchar *reason;
+} RealtimeRefusedBroadcast;
+
+void realtime_refused_broadcast_free (RealtimeRefusedBroadcast *refused);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealtimeRefusedBroadcast,
+    realtime_refused_broadcast_free)
+
+/* Longest string realtime_codec_peek_refused() copies out of a frame. */
+#define REALTIME_CODEC_PEEK_STRING_MAX 255
+
+/* Reads the envelope of a broadcast frame (text of @vsn, or binary kind 2
+ * or 4 when @binary) without decoding it: one linear pass, no tree, a few
+ * short copies. Strings are taken only when plain: no escape, printable
+ * ASCII, at most REALTIME_CODEC_PEEK_STRING_MAX bytes. Returns %NULL when
+ * the frame is no broadcast whose topic and event can be read so. */
+RealtimeRefusedBroadcast *realtime_codec_peek_refused (RealtimeVsn vsn,
+    gboolean binary, gconstpointer data, gsize len, const gchar *reason);
 
 /* Encodes a kind 3 user broadcast push (what realtime-js sends for
  * channel.send()). @payload_json is the JSON text of the payload.

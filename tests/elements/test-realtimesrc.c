@@ -1746,6 +1746,54 @@ GST_START_TEST (test_max_ttl_refused_with_the_daemons_reason)
 
 GST_END_TEST;
 
+/* Leases by default: a start without ttl on an element left at its
+ * defaults ends by itself after default-ttl (60 s: the property's default,
+ * as the shipped network definitions), back to idle with "lease expired",
+ * and no sooner. The renewal side is test-daemon's. */
+static gboolean
+drained_until_stopped (GstHarness *h)
+{
+  drain_buffers (h);
+  return count_reports ("stopped", NULL, NULL) > 0;
+}
+
+GST_START_TEST (test_default_lease_ends_a_start_without_ttl)
+{
+  GstElement *src = new_src (NULL);
+  GParamSpec *pspec
+      = g_object_class_find_property (G_OBJECT_GET_CLASS (src), "default-ttl");
+  GstHarness *h;
+  gchar *error = NULL;
+  guint ttl = 0;
+  gint64 t0;
+  gdouble lived;
+
+  fail_unless_equals_int (G_PARAM_SPEC_UINT (pspec)->default_value, 60);
+  g_object_get (src, "default-ttl", &ttl, NULL);
+  fail_unless_equals_int (ttl, 60);
+  h = start_harness (src);
+  wait_joined ();
+  broadcast ("start", "{\"request_id\":\"d1\"}");
+  fail_unless (
+      RT_WAIT_UNTIL (count_reports ("playing", "d1", NULL) == 1, 5000));
+  t0 = g_get_monotonic_time ();
+  fail_unless (RT_WAIT_UNTIL (drained_until_stopped (h), 90000),
+      "still running 90 s after a start without ttl");
+  lived = (g_get_monotonic_time () - t0) / 1e6;
+  fail_unless_equals_int (count_reports ("stopped", NULL, &error), 1);
+  fail_unless_equals_string (error, "lease expired");
+  g_free (error);
+  fail_unless (lived >= 59.0, "stopped after %.1f s", lived);
+  fail_unless (RT_WAIT_UNTIL (source_is (src, "stopped"), 5000));
+  fail_unless_equals_int (rt_fake_camera_get_opens (),
+      rt_fake_camera_get_closes ());
+
+  stop_harness (h, src);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_renamed_events)
 {
   GstElement *src = new_src (NULL);
@@ -2082,6 +2130,7 @@ realtimesrc_suite (void)
   tcase_add_test (tc, test_eos_from_the_application_while_stopped);
   tcase_add_test (tc, test_eos_from_the_application_while_started);
   tcase_add_test (tc, test_max_ttl_refused_with_the_daemons_reason);
+  tcase_add_test (tc, test_default_lease_ends_a_start_without_ttl);
   tcase_add_test (tc, test_renamed_events);
   tcase_add_test (tc, test_restarts_jittered_capped_and_limited);
   tcase_add_test (tc, test_replaced_token_file_reaches_the_channel);

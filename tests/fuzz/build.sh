@@ -130,6 +130,8 @@ target fuzz-pipeline-def "${core[@]}" "${defs[@]}"
 realtime_all=(gateway/realtime/backoff.c gateway/realtime/realtime-codec.c
   gateway/realtime/realtime-redact.c gateway/realtime/realtime-push.c
   gateway/realtime/realtime-channel.c gateway/realtime/realtime-client.c
+  gateway/realtime/realtime-refusal.c gateway/realtime/link-bytes.c
+  gateway/realtime/reconnect-policy.c
   gateway/realtime/realtime-settings.c gateway/realtime/secret-file.c
   gateway/mainloop/owned-source.c)
 target fuzz-config "${realtime_all[@]}" "${core[@]}" \

@@ -25,6 +25,7 @@
  */
 #include "fuzz-common.h"
 
+#include "host-address.h"
 #include "params.h"
 #include "pipeline-def.h"
 #include "realtime-codec.h"
@@ -224,6 +225,10 @@ check_values (GHashTable *values)
         }
         break;
       }
+      case GATEWAY_PARAM_HOST:
+        FUZZ_ASSERT (gateway_host_address_check (g_value_get_string (v), NULL),
+            "%s: not a host", p->name);
+        break;
     }
   }
 }
@@ -245,7 +250,7 @@ check_params (GatewayRequest *request)
     FUZZ_ASSERT (strlen (error->message) < 512, "%zu-byte error message",
         strlen (error->message));
     reply = gateway_state_payload_new (request->pipeline, "failed",
-        request->request_id, error->message, NULL);
+        (const gchar *[]){ request->request_id, NULL }, error->message, NULL);
     check_reply (reply);
     return;
   }
@@ -266,7 +271,7 @@ check_params (GatewayRequest *request)
       "echoed params validate to other values");
 
   reply = gateway_state_payload_new (request->pipeline, "starting",
-      request->request_id, NULL, echoed);
+      (const gchar *[]){ request->request_id, NULL }, NULL, echoed);
   check_reply (reply);
 }
 
@@ -319,8 +324,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         strlen (error->message));
     FUZZ_ASSERT (!request_id || request_id_ok (request_id),
         "an invalid request_id handed back with a rejection");
-    reply = gateway_state_payload_new (NULL, "failed", request_id,
-        error->message, NULL);
+    reply = gateway_state_payload_new (NULL, "failed",
+        (const gchar *[]){ request_id, NULL }, error->message, NULL);
     check_reply (reply);
     return 0;
   }

@@ -2,10 +2,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * reply-collector.c: replies read off the local server's frames
- * (reply-collector.h).
+ * (reply-collector.h), each held to its schema in docs/schema.
  */
 #include "reply-collector.h"
 
+#include "schema-check.h"
 #include "test-util.h"
 
 #include <string.h>
@@ -15,6 +16,7 @@ struct _RtReplyCollector
   RtServer *server;
   gchar *topic; /* nullable: any */
   gchar *event;
+  gchar *schema; /* the docs/schema file every reply must match */
   GPtrArray *replies; /* RtReply* */
   /* Where the last poll stopped in the server's frames: their number and
    * the last one read, to notice rt_server_clear_frames(). */
@@ -31,6 +33,7 @@ reply_free (RtReply *r)
   g_free (r->pipeline);
   g_free (r->state);
   g_free (r->request_id);
+  g_strfreev (r->request_ids);
   g_free (r->error);
   if (r->payload)
     json_node_unref (r->payload);
@@ -46,6 +49,81 @@ dup_string_member (JsonObject *o, const gchar *name)
       || json_node_get_value_type (n) != G_TYPE_STRING)
     return NULL;
   return g_strdup (json_node_get_string (n));
+}
+
+/* The strings of the array member @name (others skipped), or NULL when
+ * it is not an array. */
+static gchar **
+dup_string_array_member (JsonObject *o, const gchar *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  GPtrArray *out;
+  JsonArray *a;
+  guint i;
+
+  if (!n || !JSON_NODE_HOLDS_ARRAY (n))
+    return NULL;
+  a = json_node_get_array (n);
+  out = g_ptr_array_new ();
+  for (i = 0; i < json_array_get_length (a); i++) {
+    JsonNode *e = json_array_get_element (a, i);
+    if (JSON_NODE_HOLDS_VALUE (e)
+        && json_node_get_value_type (e) == G_TYPE_STRING)
+      g_ptr_array_add (out, g_strdup (json_node_get_string (e)));
+  }
+  g_ptr_array_add (out, NULL);
+  return (gchar **)g_ptr_array_free (out, FALSE);
+}
+
+/* Fails the running test when @payload, a @what seen in @frame, does not
+ * match the schema file @schema: the contract of docs/CONTRACT.md. */
+static void
+check_contract (const gchar *schema, const gchar *what,
+    const RtServerFrame *frame, JsonNode *payload)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *json = NULL;
+
+  if (rt_schema_set_validate (rt_schema_set_get_default (), schema, payload,
+          &error))
+    return;
+  json = json_to_string (payload, FALSE);
+  ck_abort_msg ("a %s on %s (connection %u) does not match docs/schema/%s: "
+                "%s; payload: %.400s",
+      what, frame->topic, frame->conn_id, schema, error->message, json);
+}
+
+/* A presence track in @frame is held to docs/schema/presence.json. */
+static void
+check_presence (RtReplyCollector *c, const RtServerFrame *frame)
+{
+  g_autofree gchar *event = NULL;
+  JsonObject *outer;
+  JsonNode *meta;
+
+  if (g_strcmp0 (frame->event, "presence") != 0 || !frame->payload
+      || !JSON_NODE_HOLDS_OBJECT (frame->payload)
+      || (c->topic && g_strcmp0 (frame->topic, c->topic) != 0))
+    return;
+  outer = json_node_get_object (frame->payload);
+  meta = json_object_get_member (outer, "payload");
+  event = dup_string_member (outer, "event");
+  if (g_strcmp0 (event, "track") != 0 || !meta)
+    return;
+  check_contract ("presence.json", "presence track", frame, meta);
+}
+
+/* The schema of the messages of @event: the one named for it, else
+ * pipeline_state's (a reply event renamed by [events] reply= or the
+ * element's reply-event). */
+static gchar *
+schema_for_event (const gchar *event)
+{
+  g_autofree gchar *named = g_strconcat (event, ".json", NULL);
+
+  if (rt_schema_set_has (rt_schema_set_get_default (), named))
+    return g_steal_pointer (&named);
+  return g_strdup ("pipeline_state.json");
 }
 
 /* The reply in @frame, or NULL when it is not a broadcast of our event. */
@@ -70,6 +148,7 @@ reply_from_frame (RtReplyCollector *c, const RtServerFrame *frame)
   node = json_object_get_member (outer, "payload");
   if (!node)
     return NULL;
+  check_contract (c->schema, c->event, frame, node);
   r = g_new0 (RtReply, 1);
   r->topic = g_strdup (frame->topic);
   r->event = g_strdup (c->event);
@@ -79,6 +158,7 @@ reply_from_frame (RtReplyCollector *c, const RtServerFrame *frame)
     r->pipeline = dup_string_member (inner, "pipeline");
     r->state = dup_string_member (inner, "state");
     r->request_id = dup_string_member (inner, "request_id");
+    r->request_ids = dup_string_array_member (inner, "request_ids");
     r->error = dup_string_member (inner, "error");
   }
   json = json_to_string (node, FALSE);
@@ -99,6 +179,7 @@ rt_reply_collector_new (RtServer *server, const gchar *topic,
   c->server = server;
   c->topic = g_strdup (topic);
   c->event = g_strdup (event ? event : "pipeline_state");
+  c->schema = schema_for_event (c->event);
   c->replies = g_ptr_array_new_with_free_func ((GDestroyNotify)reply_free);
   /* From now on: what the server already holds is not ours. */
   c->n_read = frames->len;
@@ -119,6 +200,7 @@ rt_reply_collector_free (RtReplyCollector *c)
   g_ptr_array_unref (c->replies);
   g_free (c->topic);
   g_free (c->event);
+  g_free (c->schema);
   g_free (c);
 }
 
@@ -143,6 +225,8 @@ rt_reply_collector_poll (RtReplyCollector *c)
 
     if (r)
       g_ptr_array_add (c->replies, r);
+    else
+      check_presence (c, g_ptr_array_index (frames, i));
   }
   c->n_read = frames->len;
   if (frames->len) {
@@ -173,7 +257,10 @@ matches (const RtReply *r, const gchar *pipeline, const gchar *state,
 {
   return (!pipeline || g_strcmp0 (r->pipeline, pipeline) == 0)
       && (!state || g_strcmp0 (r->state, state) == 0)
-      && (!request_id || g_strcmp0 (r->request_id, request_id) == 0);
+      && (!request_id || g_strcmp0 (r->request_id, request_id) == 0
+          || (r->request_ids
+              && g_strv_contains ((const gchar *const *)r->request_ids,
+                  request_id)));
 }
 
 guint
@@ -236,10 +323,14 @@ rt_replies_describe (GPtrArray *replies, guint from, guint max)
   for (i = from; i < replies->len && i - from < max; i++) {
     RtReply *r = g_ptr_array_index (replies, i);
 
-    g_string_append_printf (s, "%s[%s pipeline=%s request_id=%s error=%.200s]",
+    g_string_append_printf (s, "%s[%s pipeline=%s request_id=%s error=%.200s",
         i > from ? " " : "", r->state ? r->state : "null",
         r->pipeline ? r->pipeline : "null",
         r->request_id ? r->request_id : "null", r->error ? r->error : "null");
+    if (r->request_ids && g_strv_length (r->request_ids) > 1)
+      g_string_append_printf (s, " request_ids=%u",
+          g_strv_length (r->request_ids));
+    g_string_append_c (s, ']');
   }
   if (replies->len > from + max)
     g_string_append_printf (s, " ... (%u replies)", replies->len - from);

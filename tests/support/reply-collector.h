@@ -11,6 +11,13 @@
  *
  * Every reading call polls the server first; the waits iterate the
  * thread-default main context (the server's) with a bounded timeout.
+ *
+ * The contract is checked on the way (schema-check.h): every reply must
+ * match docs/schema/EVENT.json when there is one, else
+ * docs/schema/pipeline_state.json (a renamed reply event), and every
+ * presence track seen on the topic docs/schema/presence.json; a message
+ * that does not fails the running test at once (ck_abort_msg) with the
+ * reason and the payload.
  */
 #pragma once
 
@@ -29,6 +36,10 @@ typedef struct
   gchar *pipeline; /* nullable */
   gchar *state; /* nullable */
   gchar *request_id; /* nullable */
+  /* "request_ids", the requests answered (several when coalesced under
+   * the outbound budget); NULL when absent. A @request_id given to the
+   * calls below matches any of them. */
+  gchar **request_ids;
   gchar *error; /* nullable */
   JsonNode *payload; /* the reply's payload, as sent */
   gsize size; /* of the payload as compact JSON, bytes */
