@@ -5,7 +5,8 @@
 #                                     the tests and the demo need, only those
 #                                     missing (apt-get update only then)
 # rt_build BUILD_DIR [MESON_OPTION...] configure (or reconfigure) and build
-# rt_npm_ci                           npm ci in tests/interop
+# rt_npm_ci                           npm ci in tests/interop, console (the
+#                                     pinned esbuild) and tests/browser
 #
 # RT_ROOT is the repository root; every path here is relative to it.
 
@@ -16,12 +17,13 @@ export RT_ROOT
 RT_DEBIAN_PACKAGES=(
   meson ninja-build pkg-config gcc
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev
-  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-rtsp
-  gstreamer1.0-plugins-base-apps libsystemd-dev
+  gstreamer1.0-plugins-base-apps gstreamer1.0-nice libsystemd-dev
   glib-networking ca-certificates curl valgrind clang-format
   clang libclang-rt-14-dev llvm-14 python3 iproute2 ethtool
+  chromium
 )
 
 rt_log() {
@@ -87,7 +89,11 @@ rt_build() {
 }
 
 rt_npm_ci() {
-  rt_log "npm ci in tests/interop"
-  (cd "$RT_ROOT/tests/interop" \
-    && timeout 600 npm ci --no-audit --no-fund --loglevel=error </dev/null)
+  local dir
+  for dir in tests/interop console tests/browser; do
+    rt_log "npm ci in $dir"
+    (cd "$RT_ROOT/$dir" \
+      && timeout 600 npm ci --no-audit --no-fund --loglevel=error </dev/null) \
+      || return 1
+  done
 }

@@ -5,6 +5,7 @@
  */
 #include "check-config.h"
 #include "cli-realtime.h"
+#include "console-serve.h"
 #include "daemon.h"
 
 #include <glib.h>
@@ -24,6 +25,7 @@ usage (FILE *out)
       "  send      send one broadcast on a channel\n"
       "  run       the gateway service: broadcasts drive on-demand pipelines\n"
       "  check-config  check the configuration and pipeline definitions\n"
+      "  console   serve the operator's web console and print its URL\n"
       "\n"
       "Run 'realtime-gateway COMMAND --help' for the options of a command.\n"
       "Secrets are read from files (--api-key-file) or the environment\n"
@@ -59,6 +61,8 @@ main (int argc, char **argv)
     return gateway_daemon_run (argc - 1, argv + 1);
   if (strcmp (argv[1], "check-config") == 0)
     return gateway_daemon_check_config (argc - 1, argv + 1);
+  if (strcmp (argv[1], "console") == 0)
+    return gateway_console_serve (argc - 1, argv + 1);
 
   fprintf (stderr, "realtime-gateway: unknown command \"%s\"\n\n", argv[1]);
   usage (stderr);

@@ -76,6 +76,9 @@ G_DEFINE_ENUM_TYPE (GstRealtimeSrcRestart, gst_realtime_src_restart,
 #define DEFAULT_SOURCE "videotestsrc is-live=true"
 #define DEFAULT_IDLE_FPS_N 5
 #define DEFAULT_IDLE_FPS_D 1
+/* A start without ttl ends (back to idle) after a minute unless renewed, as
+ * the shipped network definitions do: a vanished operator stops streaming. */
+#define DEFAULT_TTL_S 60
 #define FAREWELL_TIMEOUT_MS 400 /* for the server to confirm the last reply */
 #define SHUTDOWN_GRACE_MS 2000 /* beyond stop-timeout, for the router */
 #define MAX_DRAIN_ITERATIONS 1000 /* callbacks run as the thread ends */
@@ -129,6 +132,7 @@ struct _GstRealtimeSrc
   RealtimeSettings settings;
   PipelineDef *def; /* description = source; name and params at start */
   GatewayEventNames events; /* owned strings */
+  guint send_rate, send_burst; /* the outbound budget (send-budget.h) */
   gchar *channel;
   gboolean private_channel;
   gchar *params_file;
@@ -476,6 +480,8 @@ control_new (GstRealtimeSrc *self)
       ctl->token_watch = realtime_token_watch_new (ctl->client,
           self->settings.access_token_file);
     ctl->router = gateway_router_new (ctl->channel, &self->events);
+    gateway_router_set_send_budget (ctl->router, self->send_rate,
+        self->send_burst);
   }
   GST_OBJECT_UNLOCK (self);
   if (ctl->client) {
@@ -804,12 +810,15 @@ gst_realtime_src_init (GstRealtimeSrc *self)
   /* The defaults are the core's, except for strings the pspecs give. */
   realtime_settings_init (&self->settings);
   self->def = pipeline_def_new (FALLBACK_PIPELINE_NAME);
+  self->def->default_ttl_s = DEFAULT_TTL_S;
   for (i = PROP_FIELDS; i < n_props; i++)
     if (G_IS_PARAM_SPEC_STRING (properties[i]))
       set_string (field_of (self, i),
           G_PARAM_SPEC_STRING (properties[i])->default_value);
   self->idle_fps_n = DEFAULT_IDLE_FPS_N;
   self->idle_fps_d = DEFAULT_IDLE_FPS_D;
+  self->send_rate = SEND_BUDGET_DEFAULT_RATE;
+  self->send_burst = SEND_BUDGET_DEFAULT_BURST;
   reset_stats (self);
 
   /* A source, whatever the children say. */
@@ -878,6 +887,9 @@ gst_realtime_src_class_init (GstRealtimeSrcClass *klass)
       REALTIME_DEFAULT_HEARTBEAT_INTERVAL);
   add_uint (SETTING (heartbeat_timeout_ms), "heartbeat-timeout",
       "Unanswered heartbeat timeout, ms (0: the interval)", 0, G_MAXINT, 0);
+  add_uint (SETTING (connect_timeout_ms), "connect-timeout",
+      "TCP+TLS+upgrade timeout, ms", 1, G_MAXINT,
+      REALTIME_DEFAULT_CONNECT_TIMEOUT);
   add_uint (SETTING (backoff_min_ms), "backoff-min", "Reconnect backoff, ms", 1,
       G_MAXINT, REALTIME_DEFAULT_BACKOFF_MIN);
   add_uint (SETTING (backoff_max_ms), "backoff-max", "Cap of backoff-min, ms",
@@ -902,7 +914,8 @@ gst_realtime_src_class_init (GstRealtimeSrcClass *klass)
   add_uint (DEF (stop_timeout_ms), "stop-timeout", "EOS drain on stop, ms", 1,
       3600000, def->stop_timeout_ms);
   add_uint (DEF (default_ttl_s), "default-ttl",
-      "Lease of a start without ttl, s (0: none)", 0, GATEWAY_TTL_MAX_S, 0);
+      "Lease of a start without ttl, s (0: none)", 0, GATEWAY_TTL_MAX_S,
+      DEFAULT_TTL_S);
   add_uint (DEF (max_ttl_s), "max-ttl", "Longest lease allowed, s (0: any)", 0,
       GATEWAY_TTL_MAX_S, 0);
   add_field (DEF (restart),
@@ -928,6 +941,14 @@ gst_realtime_src_class_init (GstRealtimeSrcClass *klass)
   add_string (SELF (events.status), "status-event", "Status event",
       events.status);
   add_string (SELF (events.reply), "reply-event", "Reply event", events.reply);
+  add_uint (SELF (send_rate), "send-rate", "Messages per second sent, at most",
+      1, SEND_BUDGET_RATE_MAX, SEND_BUDGET_DEFAULT_RATE);
+  add_uint (SELF (send_burst), "send-burst", "Of them back to back (<= rate)",
+      1, SEND_BUDGET_RATE_MAX, SEND_BUDGET_DEFAULT_BURST);
+  add_string (SELF (events.describe), "describe-event", "Describe event",
+      events.describe);
+  add_string (SELF (events.catalog), "catalog-event", "Describe's answer",
+      events.catalog);
 
   /* While stopped; and the stats (fields: README.md). */
   add_field (SELF (idle),
