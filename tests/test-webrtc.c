@@ -1,0 +1,756 @@
+/* realtime-gateway
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * test-webrtc.c: WebRTC viewing signalled over the channel, end to end.
+ * The robot side is the core as the daemon runs it (client, channel,
+ * router with pipeline definitions, the WebRTC signalling listener) on the
+ * local realtime server; the viewer is a second webrtcbin in this process
+ * (support/webrtc-viewer.h) whose page is the test: it broadcasts watch,
+ * answer and candidates through the server and reads the robot's offer,
+ * candidates and session states from the frames the server received.
+ * Media is real (x264enc, webrtcbin, libnice on this host) and counted
+ * as decoded frames.
+ */
+#include "test-util.h"
+
+#include "fake-camera.h"
+#include "pipeline-runner.h"
+#include "realtime-client.h"
+#include "reply-collector.h"
+#include "router.h"
+#include "rt-server.h"
+#include "turn-server.h"
+#include "webrtc-signalling.h"
+#include "webrtc-viewer.h"
+
+#include <string.h>
+
+#define CHANNEL "webrtc-test"
+#define TOPIC "realtime:" CHANNEL
+#define WAIT_MS 20000
+
+/* Key frames only when asked (a new viewer, a PLI): 16x16 frames at 50
+ * fps from the fake camera. */
+#define CAM_DEF                                                                \
+  "[pipeline]\n"                                                               \
+  "description=rtfakecamera name=src\n"                                        \
+  "output=webrtc\n"                                                            \
+  "start-timeout=20\n"                                                         \
+  "[webrtc]\n"                                                                 \
+  "encoder=x264enc name=encoder tune=zerolatency speed-preset=ultrafast "      \
+  "key-int-max=100000 ! video/x-h264,profile=constrained-baseline,"            \
+  "level=(string)3.1\n"                                                        \
+  "max-viewers=2\n"
+/* A source that never produces: the pipeline never plays, so a session
+ * on it never gets an offer. */
+#define STUCK_DEF                                                              \
+  "[pipeline]\n"                                                               \
+  "description=rtfakecamera name=src block=true\n"                             \
+  "output=webrtc\n"                                                            \
+  "start-timeout=60\n"
+#define PLAIN_DEF                                                              \
+  "[pipeline]\n"                                                               \
+  "description=rtfakecamera name=src ! fakesink\n"
+
+typedef struct
+{
+  RtServer *server;
+  RealtimeClient *client;
+  RealtimeChannel *channel;
+  GatewayRouter *router;
+  WebrtcSignalling *signalling;
+  RtReplyCollector *states; /* session_state */
+  RtReplyCollector *offers;
+  RtReplyCollector *candidates;
+  gchar *dir;
+} Fixture;
+
+static Fixture f;
+
+/* A viewer and the signalling its page would do. */
+typedef struct
+{
+  const gchar *id;
+  RtWebrtcViewer *viewer;
+  guint next_candidates; /* robot candidates replies already used */
+  gboolean answered;
+} Peer;
+
+static void
+setup (void)
+{
+  GError *error = NULL;
+
+  memset (&f, 0, sizeof f);
+  rt_fake_camera_register ();
+  rt_fake_camera_reset ();
+  f.server = rt_server_new (0, RT_TEST_API_KEY, &error);
+  g_assert_no_error (error);
+  f.client = g_object_new (REALTIME_TYPE_CLIENT, "url",
+      rt_server_get_url (f.server), "api-key", RT_TEST_API_KEY,
+      "heartbeat-interval", 5000, "backoff-min", 10, "backoff-max", 100, NULL);
+  f.channel = realtime_client_channel (f.client, CHANNEL);
+  f.states = rt_reply_collector_new (f.server, TOPIC, "session_state");
+  f.offers = rt_reply_collector_new (f.server, TOPIC, "offer");
+  f.candidates = rt_reply_collector_new (f.server, TOPIC, "candidates");
+  f.dir = g_dir_make_tmp ("test-webrtc-XXXXXX", &error);
+  g_assert_no_error (error);
+  rt_test_write_file (f.dir, "cam.pipeline", CAM_DEF);
+  rt_test_write_file (f.dir, "stuck.pipeline", STUCK_DEF);
+  rt_test_write_file (f.dir, "plain.pipeline", PLAIN_DEF);
+}
+
+static void
+teardown (void)
+{
+  g_clear_object (&f.signalling);
+  if (f.router) {
+    gateway_router_shutdown (f.router, NULL, NULL);
+    RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS);
+  }
+  g_clear_object (&f.router);
+  rt_reply_collector_free (f.states);
+  rt_reply_collector_free (f.offers);
+  rt_reply_collector_free (f.candidates);
+  realtime_client_disconnect (f.client);
+  g_clear_object (&f.client);
+  g_clear_pointer (&f.server, rt_server_free);
+  rt_test_rm_rf (f.dir);
+  g_free (f.dir);
+  rt_test_run_for (50);
+}
+
+/* The robot: router with the definitions, signalling with @settings
+ * (NULL: defaults), joined. */
+static void
+start_robot (const WebrtcSettings *settings)
+{
+  const GatewayEventNames events = GATEWAY_EVENT_NAMES_DEFAULT;
+  const gchar *dirs[] = { f.dir, NULL };
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) defs = NULL;
+  WebrtcSettings defaults;
+
+  defs = pipeline_def_load_dirs (dirs, NULL, TRUE, problems);
+  if (problems->len > 0)
+    fail ("definition problem: %s", (gchar *)problems->pdata[0]);
+  f.router = gateway_router_new (f.channel, &events);
+  gateway_router_set_definitions (f.router, defs);
+  webrtc_settings_init (&defaults);
+  f.signalling = webrtc_signalling_new (f.channel, f.router,
+      settings ? settings : &defaults);
+  webrtc_settings_clear (&defaults);
+  realtime_channel_subscribe (f.channel);
+  realtime_client_connect (f.client);
+  fail_unless (RT_WAIT_UNTIL (realtime_channel_get_state (f.channel)
+          == REALTIME_CHANNEL_STATE_JOINED,
+      5000));
+}
+
+static void
+send_event (const gchar *event, const gchar *json)
+{
+  rt_server_broadcast (f.server, TOPIC, event, json);
+}
+
+static const gchar *
+payload_string (const RtReply *r, const gchar *name)
+{
+  JsonObject *o = json_node_get_object (r->payload);
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_string (n) : NULL;
+}
+
+/* The first collected reply at or after @from for @session (and @state
+ * and @request_id when not NULL), or NULL. */
+static const RtReply *
+find_reply (RtReplyCollector *c, guint from, const gchar *session,
+    const gchar *state, const gchar *request_id)
+{
+  GPtrArray *all;
+  guint i;
+
+  rt_reply_collector_poll (c);
+  all = rt_reply_collector_get_replies (c);
+  for (i = from; i < all->len; i++) {
+    const RtReply *r = g_ptr_array_index (all, i);
+
+    if (g_strcmp0 (payload_string (r, "session_id"), session) != 0)
+      continue;
+    if (state && g_strcmp0 (r->state, state) != 0)
+      continue;
+    if (request_id && g_strcmp0 (r->request_id, request_id) != 0)
+      continue;
+    return r;
+  }
+  return NULL;
+}
+
+static gchar *
+describe_states (void)
+{
+  return rt_replies_describe (rt_reply_collector_get_replies (f.states), 0, 40);
+}
+
+/* Waits for a session_state of @session; fails the test without one. */
+static const RtReply *
+wait_state (const gchar *session, const gchar *state, const gchar *request_id)
+{
+  const RtReply *r = NULL;
+
+  if (!RT_WAIT_UNTIL ((r = find_reply (f.states, 0, session, state, request_id))
+              != NULL,
+          WAIT_MS)) {
+    g_autofree gchar *seen = describe_states ();
+    fail ("no %s state for session %s (request %s); seen: %s", state,
+        session ? session : "(null)", request_id ? request_id : "-", seen);
+  }
+  return r;
+}
+
+/* The answer to a message sent now: the first state for @session with
+ * @request_id. */
+static const RtReply *
+wait_answer (const gchar *session, const gchar *request_id)
+{
+  return wait_state (session, NULL, request_id);
+}
+
+static void
+watch (const gchar *session, const gchar *pipeline, const gchar *request_id)
+{
+  g_autofree gchar *json
+      = g_strdup_printf ("{\"session_id\":\"%s\",\"pipeline\":\"%s\",\"request_"
+                         "id\":\"%s\"}",
+          session, pipeline, request_id);
+
+  send_event ("watch", json);
+}
+
+static void
+send_answer (const gchar *session, const gchar *sdp, const gchar *request_id)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *json = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "session_id");
+  json_builder_add_string_value (b, session);
+  json_builder_set_member_name (b, "sdp");
+  json_builder_add_string_value (b, sdp);
+  json_builder_set_member_name (b, "request_id");
+  json_builder_add_string_value (b, request_id);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json = json_to_string (root, FALSE);
+  send_event ("answer", json);
+}
+
+/* One round of the page's work: the offer to the viewer, the viewer's
+ * answer to the robot, candidates both ways. Returns TRUE (for use in
+ * RT_WAIT_UNTIL conditions). */
+static gboolean
+pump (Peer *p)
+{
+  GPtrArray *all;
+  g_autofree gchar *mine = NULL;
+  guint i;
+
+  if (!p->answered) {
+    const RtReply *offer = find_reply (f.offers, 0, p->id, NULL, NULL);
+    g_autofree gchar *answer = NULL;
+
+    if (!offer)
+      return TRUE;
+    if (!(answer = rt_webrtc_viewer_dup_answer (p->viewer))) {
+      static GHashTable *offered = NULL;
+
+      if (!offered)
+        offered = g_hash_table_new (g_direct_hash, g_direct_equal);
+      if (!g_hash_table_contains (offered, p->viewer)) {
+        g_hash_table_add (offered, p->viewer);
+        rt_webrtc_viewer_set_offer (p->viewer, payload_string (offer, "sdp"));
+      }
+      return TRUE;
+    }
+    send_answer (p->id, answer, "a-1");
+    p->answered = TRUE;
+  }
+  rt_reply_collector_poll (f.candidates);
+  all = rt_reply_collector_get_replies (f.candidates);
+  for (i = p->next_candidates; i < all->len; i++) {
+    const RtReply *r = g_ptr_array_index (all, i);
+    JsonArray *array;
+    guint j;
+
+    if (g_strcmp0 (payload_string (r, "session_id"), p->id) != 0)
+      continue;
+    array = json_object_get_array_member (json_node_get_object (r->payload),
+        "candidates");
+    for (j = 0; j < json_array_get_length (array); j++) {
+      JsonObject *c = json_array_get_object_element (array, j);
+
+      rt_webrtc_viewer_add_candidate (p->viewer,
+          json_object_get_int_member (c, "sdpMLineIndex"),
+          json_object_get_string_member (c, "candidate"));
+    }
+  }
+  p->next_candidates = all->len;
+  mine = rt_webrtc_viewer_take_candidates (p->viewer);
+  if (mine) {
+    g_autofree gchar *json
+        = g_strdup_printf ("{\"session_id\":\"%s\",\"candidates\":%s}", p->id,
+            mine);
+    send_event ("candidates", json);
+  }
+  return TRUE;
+}
+
+/* Watches @pipeline as @p until "watching" and decoded frames. */
+static void
+connect_peer (Peer *p, const gchar *pipeline, const gchar *turn_uri,
+    gboolean relay_only)
+{
+  p->viewer = rt_webrtc_viewer_new (turn_uri, relay_only);
+  watch (p->id, pipeline, "w-1");
+  wait_state (p->id, "offering", "w-1");
+  if (!RT_WAIT_UNTIL (pump (p)
+              && find_reply (f.states, 0, p->id, "watching", NULL),
+          WAIT_MS)) {
+    g_autofree gchar *seen = describe_states ();
+    fail ("session %s never watching; seen: %s", p->id, seen);
+  }
+  fail_unless (RT_WAIT_UNTIL (pump (p)
+                       && rt_webrtc_viewer_get_frames (p->viewer) >= 10,
+                   WAIT_MS),
+      "session %s: %u frames decoded", p->id,
+      rt_webrtc_viewer_get_frames (p->viewer));
+}
+
+static void
+unwatch (const gchar *session, const gchar *request_id)
+{
+  g_autofree gchar *json
+      = g_strdup_printf ("{\"session_id\":\"%s\",\"request_id\":\"%s\"}",
+          session, request_id);
+
+  send_event ("unwatch", json);
+}
+
+static OnDemandController *
+controller (const gchar *name)
+{
+  g_autoptr (GPtrArray) all = gateway_router_get_pipelines (f.router);
+  guint i;
+
+  for (i = 0; i < all->len; i++)
+    if (g_strcmp0 (on_demand_controller_get_name (all->pdata[i]), name) == 0)
+      return all->pdata[i]; /* the router keeps it */
+  return NULL;
+}
+
+/* The running GstPipeline of @name (transfer full), or NULL. */
+static GstElement *
+robot_pipeline (const gchar *name)
+{
+  GstElement *pipeline = NULL;
+
+  g_object_get (on_demand_controller_get_runner (controller (name)), "pipeline",
+      &pipeline, NULL);
+  return pipeline;
+}
+
+static GstPadProbeReturn
+count_key_frames (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  if (!GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info),
+          GST_BUFFER_FLAG_DELTA_UNIT))
+    g_atomic_int_inc ((gint *)user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+static gint key_frames;
+
+GST_START_TEST (test_watch_media_pli_unwatch_releases_camera)
+{
+  Peer p = { "viewer-one-1" };
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) encoder = NULL;
+  g_autoptr (GstPad) enc_src = NULL;
+  g_autofree gchar *caps = NULL;
+  WebrtcSessionStats stats;
+  WebrtcSession *session;
+  const RtReply *offer;
+  guint frames, requests;
+  gint keys;
+
+  start_robot (NULL);
+  connect_peer (&p, "cam", NULL, FALSE);
+
+  /* The offer: H.264 constrained baseline as browsers expect it. */
+  offer = find_reply (f.offers, 0, p.id, NULL, NULL);
+  fail_unless (strstr (payload_string (offer, "sdp"), "H264/90000") != NULL);
+  fail_unless (strstr (payload_string (offer, "sdp"), "profile-level-id=42e01f")
+      != NULL);
+  fail_unless_equals_string (payload_string (offer, "pipeline"), "cam");
+  caps = rt_webrtc_viewer_dup_caps (p.viewer);
+  fail_unless (caps && g_str_has_prefix (caps, "video/x-raw"), "%s", caps);
+  /* Candidates went out in batches, not one broadcast each. */
+  fail_unless (rt_reply_collector_get_replies (f.candidates)->len >= 1);
+  fail_unless_equals_int (rt_fake_camera_get_open_now (), 1);
+
+  /* A picture-loss request from the viewer reaches the encoder as a
+   * force-key-unit and a key frame comes out, although the encoder makes
+   * none on its own (key-int-max=100000). */
+  pipeline = robot_pipeline ("cam");
+  encoder = gst_bin_get_by_name (GST_BIN (pipeline), "encoder");
+  enc_src = gst_element_get_static_pad (encoder, "src");
+  g_atomic_int_set (&key_frames, 0);
+  gst_pad_add_probe (enc_src, GST_PAD_PROBE_TYPE_BUFFER, count_key_frames,
+      &key_frames, NULL);
+  frames = rt_webrtc_viewer_get_frames (p.viewer);
+  fail_unless (
+      RT_WAIT_UNTIL (rt_webrtc_viewer_get_frames (p.viewer) >= frames + 25,
+          WAIT_MS));
+  session = webrtc_signalling_get_session (f.signalling, p.id);
+  webrtc_session_get_stats (session, &stats);
+  requests = stats.key_unit_requests;
+  keys = g_atomic_int_get (&key_frames);
+  rt_webrtc_viewer_request_key_unit (p.viewer);
+  fail_unless (RT_WAIT_UNTIL ((webrtc_session_get_stats (session, &stats),
+                                  stats.key_unit_requests > requests),
+                   WAIT_MS),
+      "no key-unit request reached the branch");
+  fail_unless (RT_WAIT_UNTIL (g_atomic_int_get (&key_frames) > keys, WAIT_MS),
+      "no key frame after the PLI");
+  frames = rt_webrtc_viewer_get_frames (p.viewer);
+  fail_unless (
+      RT_WAIT_UNTIL (rt_webrtc_viewer_get_frames (p.viewer) >= frames + 10,
+          WAIT_MS));
+
+  /* The end of the only session releases the camera. */
+  unwatch (p.id, "u-1");
+  wait_state (p.id, "ended", "u-1");
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS),
+      "the camera is still open");
+  fail_unless (
+      RT_WAIT_UNTIL (on_demand_controller_get_state (controller ("cam"))
+              == ON_DEMAND_STATE_STOPPED,
+          WAIT_MS));
+  fail_unless_equals_int (webrtc_signalling_count_sessions (f.signalling, NULL),
+      0);
+  /* Idempotent: unwatching again answers the same. */
+  unwatch (p.id, "u-2");
+  fail_unless_equals_string (wait_answer (p.id, "u-2")->state, "ended");
+  rt_webrtc_viewer_free (p.viewer);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+block_forever (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_two_viewers_one_blocked_and_too_many)
+{
+  Peer a = { "viewer-aaaa-1" };
+  Peer b = { "viewer-bbbb-1" };
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) branch = NULL;
+  g_autoptr (GstElement) queue = NULL;
+  g_autoptr (GstPad) queue_src = NULL;
+  guint frames_a, frames_b;
+  const RtReply *r;
+
+  start_robot (NULL);
+  connect_peer (&a, "cam", NULL, FALSE);
+  connect_peer (&b, "cam", NULL, FALSE);
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 1);
+
+  /* max-viewers=2: a third is refused, touching nothing. */
+  watch ("viewer-cccc-1", "cam", "w-3");
+  r = wait_answer ("viewer-cccc-1", "w-3");
+  fail_unless_equals_string (r->state, "failed");
+  fail_unless_equals_string (r->error, "too many viewers");
+
+  /* B's branch stops taking media (a viewer that cannot keep up): its
+   * leaky queue drops, and A goes on. */
+  pipeline = robot_pipeline ("cam");
+  branch = gst_bin_get_by_name (GST_BIN (pipeline), "viewer-viewer-bbbb-1");
+  fail_unless (branch != NULL);
+  queue = gst_bin_get_by_name (GST_BIN (branch), "queue");
+  queue_src = gst_element_get_static_pad (queue, "src");
+  gst_pad_add_probe (queue_src, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
+      block_forever, NULL, NULL);
+  frames_a = rt_webrtc_viewer_get_frames (a.viewer);
+  fail_unless (RT_WAIT_UNTIL (pump (&a)
+                       && rt_webrtc_viewer_get_frames (a.viewer)
+                           >= frames_a + 100,
+                   WAIT_MS),
+      "viewer A stalled behind the blocked viewer B (%u frames)",
+      rt_webrtc_viewer_get_frames (a.viewer) - frames_a);
+  frames_b = rt_webrtc_viewer_get_frames (b.viewer);
+  rt_test_run_for (300);
+  fail_unless (rt_webrtc_viewer_get_frames (b.viewer) <= frames_b + 5);
+
+  /* One leaving keeps the camera for the other; the last one releases
+   * it. */
+  unwatch (b.id, "u-b");
+  wait_state (b.id, "ended", "u-b");
+  frames_a = rt_webrtc_viewer_get_frames (a.viewer);
+  fail_unless (
+      RT_WAIT_UNTIL (rt_webrtc_viewer_get_frames (a.viewer) >= frames_a + 25,
+          WAIT_MS));
+  fail_unless_equals_int (rt_fake_camera_get_open_now (), 1);
+  unwatch (a.id, "u-a");
+  wait_state (a.id, "ended", "u-a");
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS));
+  rt_webrtc_viewer_free (a.viewer);
+  rt_webrtc_viewer_free (b.viewer);
+}
+
+GST_END_TEST;
+
+/* Sends @event with @json and returns the error of the answer to
+ * @request_id for @session (NULL: the answer has no session_id). */
+static const RtReply *
+ask (const gchar *event, const gchar *json, const gchar *session,
+    const gchar *request_id)
+{
+  send_event (event, json);
+  return wait_answer (session, request_id);
+}
+
+static void
+assert_refused (const RtReply *r, const gchar *state, const gchar *words)
+{
+  fail_unless (r->error != NULL, "no reason given");
+  fail_unless (strstr (r->error, words) != NULL, "reason \"%s\" lacks \"%s\"",
+      r->error, words);
+  if (state)
+    fail_unless_equals_string (r->state, state);
+}
+
+GST_START_TEST (test_hostile_signalling_answered_with_reasons)
+{
+  Peer p = { "viewer-good-1" };
+  g_autofree gchar *big = NULL;
+  g_autofree gchar *json = NULL;
+  GString *flood;
+  guint i;
+
+  start_robot (NULL);
+
+  /* Shapes and ids. */
+  assert_refused (ask ("watch", "[1,2]", NULL, NULL), "failed",
+      "must be a JSON object");
+  assert_refused (ask ("watch",
+                      "{\"session_id\":\"short\",\"pipeline\":\"cam\","
+                      "\"request_id\":\"h1\"}",
+                      NULL, "h1"),
+      "failed", "session_id");
+  assert_refused (ask ("watch",
+                      "{\"session_id\":\"hostile-0001\",\"pipeline\":\"nope\","
+                      "\"request_id\":\"h2\"}",
+                      "hostile-0001", "h2"),
+      "failed", "unknown pipeline");
+  assert_refused (ask ("watch",
+                      "{\"session_id\":\"hostile-0002\",\"pipeline\":\"plain\","
+                      "\"request_id\":\"h3\"}",
+                      "hostile-0002", "h3"),
+      "failed", "no WebRTC output");
+  assert_refused (ask ("watch",
+                      "{\"session_id\":\"hostile-0003\",\"pipeline\":\"cam\","
+                      "\"params\":{\"x\":1},\"request_id\":\"h4\"}",
+                      "hostile-0003", "h4"),
+      "failed", "x");
+
+  /* Unknown sessions. */
+  assert_refused (ask ("answer",
+                      "{\"session_id\":\"nobody-00001\",\"sdp\":\"v=0\\r\\n\","
+                      "\"request_id\":\"h5\"}",
+                      "nobody-00001", "h5"),
+      NULL, "");
+  assert_refused (ask ("candidates",
+                      "{\"session_id\":\"nobody-00001\",\"candidates\":[],"
+                      "\"request_id\":\"h6\"}",
+                      "nobody-00001", "h6"),
+      "ended", "unknown session");
+  assert_refused (ask ("watch_renew",
+                      "{\"session_id\":\"nobody-00001\",\"ttl\":5,"
+                      "\"request_id\":\"h7\"}",
+                      "nobody-00001", "h7"),
+      "ended", "unknown session");
+
+  /* A session that has no offer yet (its pipeline never plays): an
+   * answer and candidates are refused, the session stays. */
+  watch ("stuck-000001", "stuck", "h8");
+  wait_state ("stuck-000001", "offering", "h8");
+  assert_refused (ask ("answer",
+                      "{\"session_id\":\"stuck-000001\",\"sdp\":\"v=0\\r\\n"
+                      "o=- 1 1 IN IP4 0.0.0.0\\r\\ns=-\\r\\nt=0 0\\r\\n"
+                      "a=ice-ufrag:abcd\\r\\na=ice-pwd:"
+                      "abcdefghijklmnopqrstuv\\r\\na=fingerprint:sha-256 "
+                      "00:11\\r\\nm=video 9 UDP/TLS/RTP/SAVPF 96\\r\\n"
+                      "c=IN IP4 0.0.0.0\\r\\n\",\"request_id\":\"h9\"}",
+                      "stuck-000001", "h9"),
+      "offering", "no offer to answer yet");
+  assert_refused (ask ("candidates",
+                      "{\"session_id\":\"stuck-000001\",\"candidates\":[{"
+                      "\"candidate\":\"candidate:1 1 UDP 1 127.0.0.1 9 typ "
+                      "host\",\"sdpMLineIndex\":0}],\"request_id\":\"h10\"}",
+                      "stuck-000001", "h10"),
+      "offering", "before the answer");
+  /* Malformed and oversized SDP. */
+  assert_refused (ask ("answer",
+                      "{\"session_id\":\"stuck-000001\",\"sdp\":\"hello\","
+                      "\"request_id\":\"h11\"}",
+                      "stuck-000001", "h11"),
+      "offering", "not an SDP");
+  assert_refused (ask ("answer",
+                      "{\"session_id\":\"stuck-000001\",\"sdp\":\"v=0\\r\\n"
+                      "m=video 9 UDP/TLS/RTP/SAVPF 96\\r\\n\","
+                      "\"request_id\":\"h12\"}",
+                      "stuck-000001", "h12"),
+      "offering", "no ICE credentials");
+  assert_refused (ask ("answer",
+                      "{\"session_id\":\"stuck-000001\",\"sdp\":\"v=0\\u0001"
+                      "\",\"request_id\":\"h13\"}",
+                      "stuck-000001", "h13"),
+      "offering", "byte 0x01");
+  big = g_strnfill (20000, 'a');
+  json = g_strdup_printf ("{\"session_id\":\"stuck-000001\",\"sdp\":\"v=0\\r\\n"
+                          "a=%s\",\"request_id\":\"h14\"}",
+      big);
+  assert_refused (ask ("answer", json, "stuck-000001", "h14"), "offering",
+      "longer than");
+  /* A flood in one message. */
+  flood = g_string_new ("{\"session_id\":\"stuck-000001\",\"request_id\":"
+                        "\"h15\",\"candidates\":[");
+  for (i = 0; i < 33; i++)
+    g_string_append_printf (flood,
+        "%s{\"candidate\":\"candidate:%u 1 UDP 1 127.0.0.1 9 typ host\","
+        "\"sdpMLineIndex\":0}",
+        i ? "," : "", i);
+  g_string_append (flood, "]}");
+  assert_refused (ask ("candidates", flood->str, "stuck-000001", "h15"),
+      "offering", "33 candidates");
+  g_string_free (flood, TRUE);
+
+  /* A connected session: candidates of another ICE session, for a media
+   * section that does not exist, and more than a session may have. */
+  connect_peer (&p, "cam", NULL, FALSE);
+  assert_refused (ask ("candidates",
+                      "{\"session_id\":\"viewer-good-1\",\"candidates\":[{"
+                      "\"candidate\":\"candidate:1 1 UDP 1 127.0.0.1 9 typ "
+                      "host\",\"sdpMLineIndex\":0,\"usernameFragment\":"
+                      "\"someone-else\"}],\"request_id\":\"h16\"}",
+                      "viewer-good-1", "h16"),
+      "watching", "another ICE session");
+  assert_refused (ask ("candidates",
+                      "{\"session_id\":\"viewer-good-1\",\"candidates\":[{"
+                      "\"candidate\":\"candidate:1 1 UDP 1 127.0.0.1 9 typ "
+                      "host\",\"sdpMLineIndex\":3}],\"request_id\":\"h17\"}",
+                      "viewer-good-1", "h17"),
+      "watching", "does not exist");
+  {
+    WebrtcSessionStats stats;
+    guint sizes[3];
+
+    /* Up to the session's bound (its own viewer's candidates count), then
+     * one more is refused. */
+    webrtc_session_get_stats (webrtc_signalling_get_session (f.signalling,
+                                  p.id),
+        &stats);
+    fail_unless (stats.remote_candidates <= 32);
+    sizes[0] = 32;
+    sizes[1] = WEBRTC_REMOTE_CANDIDATES_MAX - 32 - stats.remote_candidates;
+    sizes[2] = 1;
+    for (i = 0; i < 3; i++) {
+      g_autofree gchar *rid = g_strdup_printf ("f%u", i);
+      const RtReply *r;
+      guint j;
+
+      flood = g_string_new (NULL);
+      g_string_append_printf (flood,
+          "{\"session_id\":\"viewer-good-1\",\"request_id\":\"%s\","
+          "\"candidates\":[",
+          rid);
+      for (j = 0; j < sizes[i]; j++)
+        g_string_append_printf (flood,
+            "%s{\"candidate\":\"candidate:%u 1 UDP 1 127.0.0.1 9 typ "
+            "host\",\"sdpMLineIndex\":0}",
+            j ? "," : "", 100 + i * 32 + j);
+      g_string_append (flood, "]}");
+      r = ask ("candidates", flood->str, "viewer-good-1", rid);
+      g_string_free (flood, TRUE);
+      if (i < 2)
+        fail_unless (r->error == NULL, "batch %u refused: %s", i, r->error);
+      else
+        assert_refused (r, "watching", "too many candidates");
+    }
+  }
+  /* Media still flows after all that. */
+  i = rt_webrtc_viewer_get_frames (p.viewer);
+  fail_unless (RT_WAIT_UNTIL (rt_webrtc_viewer_get_frames (p.viewer) >= i + 25,
+      WAIT_MS));
+  /* A repeated watch of a live session is answered with its state and
+   * makes no second session. */
+  watch (p.id, "cam", "h18");
+  fail_unless_equals_string (wait_answer (p.id, "h18")->state, "watching");
+  fail_unless_equals_int (webrtc_signalling_count_sessions (f.signalling,
+                              "cam"),
+      1);
+  unwatch (p.id, "h19");
+  wait_state (p.id, "ended", "h19");
+  unwatch ("stuck-000001", "h20");
+  wait_state ("stuck-000001", "ended", "h20");
+  rt_webrtc_viewer_free (p.viewer);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_lease_expires_without_renew)
+{
+  g_autofree gchar *json = NULL;
+
+  start_robot (NULL);
+  send_event ("watch",
+      "{\"session_id\":\"leased-0001\",\"pipeline\":\"cam\","
+      "\"ttl\":2,\"request_id\":\"l1\"}");
+  wait_state ("leased-0001", "offering", "l1");
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 1, WAIT_MS));
+  /* A renew extends it once... */
+  send_event ("watch_renew",
+      "{\"session_id\":\"leased-0001\",\"ttl\":3,\"request_id\":\"l2\"}");
+  fail_unless_equals_string (wait_answer ("leased-0001", "l2")->state,
+      "offering");
+  /* ...and without another, it ends and the camera is released. */
+  fail_unless_equals_string (wait_state ("leased-0001", "ended", NULL)->error,
+      "lease expired");
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS));
+}
+
+GST_END_TEST;
+
+static Suite *
+webrtc_suite (void)
+{
+  Suite *s = suite_create ("webrtc");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 180);
+  tcase_add_test (tc, test_watch_media_pli_unwatch_releases_camera);
+  tcase_add_test (tc, test_two_viewers_one_blocked_and_too_many);
+  tcase_add_test (tc, test_hostile_signalling_answered_with_reasons);
+  tcase_add_test (tc, test_lease_expires_without_renew);
+  return s;
+}
+
+RT_TEST_MAIN (webrtc)
