@@ -8,7 +8,7 @@
 //
 //   node bench.mjs --gateway BIN --server BIN --floor BIN --repo DIR
 //                  --work DIR [--smoke] [--only 1,2,3,4,5] [--json FILE]
-//                  [--verbose]
+//                  [--cycles N] [--verbose]
 //
 // Subjects: `realtime-gateway run` (the daemon) and `realtime-gateway
 // listen` (the CLI) against js-listener.mjs (the official realtime-js
@@ -39,6 +39,7 @@ const { values: opt } = parseArgs({
     only: { type: 'string', default: '1,2,3,4,5' },
     json: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    cycles: { type: 'string' },
   },
 });
 for (const k of ['gateway', 'server', 'floor', 'repo', 'work'])
@@ -62,6 +63,7 @@ const P = SMOKE
       restartReps: 1, downS: 1, restartMaxS: 8,
       halfOpenReps: 1, halfOpenMaxS: 4,
       reconnects: 20, startStops: 20, warmupFrac: 0.25,
+      floodRounds: 1, floodEach: 100, floodSettleS: 1,
     }
   : {
       startCycles: 15, holdMs: 300, gapMs: 200,
@@ -70,7 +72,16 @@ const P = SMOKE
       restartReps: 5, downS: 5, restartMaxS: 40,
       halfOpenReps: 3, halfOpenMaxS: 60,
       reconnects: 1000, startStops: 1000, warmupFrac: 0.25,
+      floodRounds: 5, floodEach: 500, floodSettleS: 2,
     };
+// --cycles N: the endurance sizes (reconnects, start/stop cycles) for a
+// quicker look; the recorded figures use the full run's 1,000.
+if (opt.cycles) {
+  const n = Number(opt.cycles);
+  if (!Number.isInteger(n) || n < 4) throw new Error('--cycles needs an integer >= 4');
+  P.reconnects = n;
+  P.startStops = n;
+}
 
 // ---------------------------------------------------------------------------
 // small tools
@@ -837,10 +848,70 @@ async function freePort() {
 }
 
 const SAMPLE_KEYS = ['process_resident_memory_bytes', 'process_open_fds', 'process_threads', 'gateway_main_loop_sources'];
-// glibc: a fixed mmap threshold (what mallopt (M_MMAP_THRESHOLD, 128 KiB) in
-// main() would do) returns large freed blocks (video frames, x264's
-// buffers) to the kernel instead of keeping them in per-thread arenas.
-const MALLOC_FIX = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072' };
+
+// The hostile corpus of tests/hostile (format in its header): every case
+// whose event is a plain name or a JSON string, payload verbatim. The
+// rest-json:/rest-raw: cases hold raw bytes and are left to the test.
+function hostileCorpus(pipeline) {
+  const file = path.join(opt.repo, 'tests', 'hostile', 'corpus', 'requests.txt');
+  const cases = [];
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim() || line.startsWith('#')) continue;
+    const m = /^(\S+)\s+("(?:[^"\\]|\\.)*"|\S+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (!m || m[2].startsWith('rest-')) continue;
+    const event = m[2].startsWith('"') ? JSON.parse(m[2]) : m[2];
+    if (!event) continue; // the REST path has no empty event name
+    cases.push({ name: m[1], event, payload: m[4].replaceAll('@ID@', m[1]).replaceAll('@P@', pipeline) });
+  }
+  return cases;
+}
+
+// One broadcast through the REST endpoint's single form, the body sent as
+// it is (binary kind 4 to the subject, payload verbatim); refusals by the
+// server (a body that is not JSON) are counted, not thrown.
+function postRaw(server, channel, event, body) {
+  return withTimeout(
+    new Promise((resolve) => {
+      const req = http.request(
+        {
+          // a connection each: the server may close a kept-alive one
+          // between hostile bodies
+          host: '127.0.0.1', port: server.port, method: 'POST', agent: false,
+          path: `/realtime/v1/api/broadcast/${encodeURIComponent(channel)}/events/${encodeURIComponent(event)}`,
+          headers: { apikey: KEY, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode !== 202) vlog(`REST ${event}: ${res.statusCode}`);
+            resolve(res.statusCode === 202);
+          });
+        },
+      );
+      req.on('error', (e) => {
+        vlog(`REST ${event}: ${e.message}`);
+        resolve(false);
+      });
+      req.end(body);
+    }),
+    30000,
+    `REST ${event}`,
+  );
+}
+
+// Generated hostile payloads the corpus file cannot hold.
+function generatedHostile(pipeline, round) {
+  const id = (x) => `gen-${x}-${round}`;
+  const members = Array.from({ length: 20000 }, (_, i) => `"m${i}":${i}`).join(',');
+  return [
+    { event: 'start', payload: `{"pipeline":"${pipeline}","request_id":"${id('deep')}","params":${'['.repeat(10000)}${']'.repeat(10000)}}` },
+    { event: 'start', payload: `{"pipeline":"${pipeline}","request_id":"${id('wide')}","params":{${members}}}` },
+    { event: 'start', payload: `{"pipeline":"${pipeline}","request_id":"${id('long')}","params":{"file":"${'a'.repeat(500000)}"}}` },
+    { event: 'status', payload: `{"request_id":"${'r'.repeat(200000)}"}` },
+    // above max-message-size (1 MiB): refused by the client
+    { event: 'start', payload: `{"pipeline":"${pipeline}","request_id":"${id('huge')}","pad":"${'x'.repeat(1536 * 1024)}"}` },
+  ];
+}
 
 async function benchEndurance() {
   const dirs = makePipelineDirs();
@@ -848,12 +919,17 @@ async function benchEndurance() {
   const udp = await Udp.open();
   const res = {};
   const phases = [];
-  const run = async (phase, label, env, body) => {
+  // the hostile flood's daemon: the shipped H.264, raw and file definitions
+  const floodDir = path.join(WORK, 'pipelines-flood');
+  fs.mkdirSync(floodDir, { recursive: true });
+  for (const name of [PIPES.h264, PIPES.raw, 'test-pattern-file'])
+    fs.copyFileSync(path.join(opt.repo, 'pipelines', `${name}.pipeline`), path.join(floodDir, `${name}.pipeline`));
+  const run = async (phase, label, pipelinesDir, body) => {
     const mport = await freePort();
     const channel = channelName(phase);
-    const conf = writeConfig(`endure-${phase}`, { channel, url: server.url, pipelinesDir: dirs.warmH264, metrics: mport });
-    const proc = new Proc(`endure-${phase}`, GW(), ['run', '--config', conf], { env });
-    const d = { channel, proc };
+    const conf = writeConfig(`endure-${phase}`, { channel, url: server.url, pipelinesDir, metrics: mport });
+    const proc = new Proc(`endure-${phase}`, GW(), ['run', '--config', conf]);
+    const d = { channel, proc, mport };
     const r = (res[phase] = { label, samples: [] });
     phases.push(phase);
     const sample = async (i) => {
@@ -886,6 +962,7 @@ async function benchEndurance() {
   };
   const startStops = async (d, r, sample) => {
     const n = (r.n = P.startStops);
+    r.cycles = true;
     const err = d.proc.err;
     const stateIs = (state, id) => (l) => l.endsWith(`: ${state} request ${id}`);
     for (let i = 1; i <= n; i++) {
@@ -896,14 +973,64 @@ async function benchEndurance() {
       from = err.mark();
       await server.post(d.channel, 'stop', { pipeline: PIPES.h264, request_id: `${id}s` });
       await err.wait(stateIs('stopped', `${id}s`), 15000, `stopped ${id}`, from);
-      if (i % every(n) === 0 || i === n) await sample(i);
+      if (i === 1 || i % every(n) === 0 || i === n) await sample(i);
       if (err.lines.length > 5000) err.drop();
     }
   };
+  // Rounds of the hostile corpus, the generated cases and floods of
+  // requests (bench-server's flood: {"seq":i,"t":T} as start, stop, renew
+  // and status, each answered "failed"), each round drained before the
+  // next: the daemon has read everything when its request and frame
+  // counters stand still.
+  const drained = async (mport) => {
+    let last = '';
+    let still = 0;
+    for (const deadline = now() + 120000; now() < deadline; ) {
+      const m = await getMetrics(mport);
+      const key = `${m.gateway_requests_total}/${m.realtime_frames_received_total}`;
+      still = key === last ? still + 1 : 0;
+      if (still >= 6) return;
+      last = key;
+      await sleep(250);
+    }
+    throw new TimeoutError('the flood did not drain in 120 s');
+  };
+  const flood = async (d, r, sample) => {
+    r.n = P.floodRounds;
+    r.flood = true;
+    const corpus = hostileCorpus('test-pattern-file');
+    // before: joined, one request answered, settled
+    await server.post(d.channel, 'status', { request_id: 'before' });
+    await drained(d.mport);
+    await sleep(P.floodSettleS * 1000);
+    r.before = procStat(d.proc.pid).rss;
+    for (let round = 1; round <= P.floodRounds; round++) {
+      let refused = 0;
+      for (const c of corpus)
+        if (!(await postRaw(server, d.channel, c.event, c.payload))) {
+          refused++;
+          vlog(`flood: the server refused ${c.name}`);
+        }
+      for (const c of generatedHostile('test-pattern-file', round))
+        if (!(await postRaw(server, d.channel, c.event, c.payload))) refused++;
+      for (const event of ['start', 'stop', 'renew', 'status'])
+        await server.cmd(`flood realtime:${d.channel} ${event} ${P.floodEach}`, 'flooded ');
+      await drained(d.mport);
+      await sleep(P.floodSettleS * 1000);
+      const rss = procStat(d.proc.pid).rss;
+      if (round === 1) r.afterFirst = rss;
+      r.after = rss;
+      r.refusedByServer = refused;
+      r.sent = corpus.length + 5 + 4 * P.floodEach;
+      vlog(`flood round ${round}: RSS ${f1(rss / 2 ** 20)} MiB (${refused} refused by the server)`);
+      await sample(round);
+    }
+  };
   try {
-    await run('reconnects', 'forced reconnects (SIGUSR1)', {}, reconnects);
-    await run('startStops', 'start/stop cycles, warm H.264', {}, startStops);
-    await run('startStopsMalloc', 'start/stop cycles, warm H.264, mmap_threshold 128 KiB *', MALLOC_FIX, startStops);
+    await run('reconnects', 'forced reconnects (SIGUSR1)', dirs.warmH264, reconnects);
+    await run('startStops', 'start/stop cycles, warm H.264', dirs.warmH264, startStops);
+    await run('startStopsCold', 'start/stop cycles, H.264 as shipped (test-pattern-rtp)', dirs.cold, startStops);
+    await run('flood', 'hostile flood rounds', floodDir, flood);
   } finally {
     udp.close();
     await server.stop();
@@ -1118,7 +1245,7 @@ function report(all, v) {
     const rows = [];
     for (const phase of Object.keys(e)) {
       const p = e[phase];
-      if (!p.metrics) continue;
+      if (!p.metrics || p.flood) continue;
       for (const [k, label, fmt] of [
         ['process_resident_memory_bytes', 'RSS MiB', (x) => f2(x / 2 ** 20)],
         ['process_open_fds', 'open fds', String],
@@ -1127,7 +1254,7 @@ function report(all, v) {
       ]) {
         const m = p.metrics[k];
         rows.push([`${p.n} ${p.label}: ${label}`, fmt(m.start), fmt(m.warm), fmt(m.end), `${f2(m.growth)} %`, `${f2(m.trendPer1000)} %`]);
-        if (!p.label.endsWith('*'))
+        if (!p.flood)
           verdict(m.growth < 1, `endurance ${p.label}: ${label} growth after warm-up ${f2(m.growth)} % (target < 1 %)`);
       }
     }
@@ -1142,9 +1269,29 @@ function report(all, v) {
     out.push(
       `   start: before the first cycle; warm: peak during the warm-up (first ${Math.round(P.warmupFrac * 100)} % of the cycles); end: peak during the last ${Math.round(P.warmupFrac * 100)} %;\n` +
         '   growth: end against warm; trend: least-squares slope after the warm-up, per 1,000 cycles, against warm.\n' +
-        `   *: diagnostic, not a default: the same daemon with ${MALLOC_FIX.GLIBC_TUNABLES} (what mallopt (M_MMAP_THRESHOLD, 128 KiB) in main() would do)\n` +
         `   (durations: ${Object.values(e).map((p) => `${f1(p.seconds)} s`).join(', ')})`,
     );
+    // Flat memory (issue 11): RSS back within 20 % of its value after the
+    // first cycle, and after the hostile flood within 20 % of before it.
+    const mib = (x) => `${f1(x / 2 ** 20)} MiB`;
+    const flat = ['\n5b. Flat memory, gateway run (RSS from /proc, ratio: later / earlier; target <= 1.20)'];
+    for (const p of Object.values(e)) {
+      if (p.cycles) {
+        const first = p.samples.find((x) => x.i === 1)?.process_resident_memory_bytes;
+        const last = p.samples.find((x) => x.i === p.n)?.process_resident_memory_bytes;
+        flat.push(`   ${p.label}: RSS after cycle 1 ${mib(first)}, after cycle ${p.n} ${mib(last)}, ratio ${f2(last / first)}`);
+        verdict(last / first <= 1.2, `flat memory ${p.label}: RSS after ${p.n} cycles ${f2(last / first)} x after the first (target <= 1.20)`);
+      }
+      if (p.flood) {
+        flat.push(
+          `   hostile flood (${p.n} rounds of ${p.sent} broadcasts: corpus, generated, floods; ${p.refusedByServer} refused by the server): ` +
+            `RSS before ${mib(p.before)}, after round 1 ${mib(p.afterFirst)}, after round ${p.n} ${mib(p.after)}, ` +
+            `ratio ${f2(p.after / p.before)} (against round 1: ${f2(p.after / p.afterFirst)})`,
+        );
+        verdict(p.after / p.before <= 1.2, `flat memory hostile flood: RSS after ${f2(p.after / p.before)} x before (target <= 1.20)`);
+      }
+    }
+    out.push(flat.join('\n'));
   }
   out.push('\nTargets' + (SMOKE ? ' (smoke run: sizes too small to judge)' : ''));
   for (const v2 of verdicts) out.push(`  ${v2}`);
