@@ -3,15 +3,23 @@
  *
  * bench-floor.c: the floor of the dispatch benchmark. The least a client
  * on the same stack can do: libsoup 3 WebSocket, one phx_join, and for
- * every binary user broadcast (kind 4) one line {"event":E,"payload":P}
- * written to stdout, the payload bytes copied as they came (no JSON
- * parsing, no heartbeat, no reconnect, no state machine). What the gateway
+ * every user broadcast, binary (kind 4) or a vsn 2.0.0 text frame
+ * [null,null,TOPIC,"broadcast",{"event":E,"payload":P,...}] as the local
+ * server writes it, one line {"event":E,"payload":P} written to stdout,
+ * the payload bytes copied as they came (no JSON parsing: the text frame's
+ * payload is found by counting brackets; no heartbeat, no reconnect, no
+ * state machine). What the gateway
  * adds on top of this is the gateway's own cost; what this shows is the
  * cost of the machine, the server, libsoup and the pipe to the harness.
  * Benchmark-only: nothing in the project links it.
  *
  *   bench-floor --url ws://127.0.0.1:PORT/realtime/v1/websocket?apikey=K&vsn=2.0.0
- *               --channel NAME
+ *               --channel NAME [--batch]
+ *
+ * --batch: lines go out as `realtime-gateway listen` writes them, through
+ * stdout's buffer flushed once per main-loop iteration (one write per
+ * burst of frames read, not per line): the floor for a client that
+ * batches its output the same way.
  *
  * stderr: "channel realtime:NAME joined" when the join is acknowledged.
  */
@@ -22,13 +30,39 @@
 #include <string.h>
 #include <unistd.h>
 
+static void write_all (const gchar *data, gsize len);
+
 typedef struct
 {
   GMainLoop *loop;
   gchar *topic;
   SoupWebsocketConnection *ws;
   GString *line;
+  gboolean batch;
+  guint flush_id;
 } Floor;
+
+static gboolean
+flush_lines (gpointer data)
+{
+  Floor *f = data;
+
+  f->flush_id = 0;
+  fflush (stdout);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+emit_line (Floor *f)
+{
+  if (!f->batch) {
+    write_all (f->line->str, f->line->len);
+    return;
+  }
+  fwrite (f->line->str, 1, f->line->len, stdout);
+  if (!f->flush_id)
+    f->flush_id = g_idle_add_full (G_PRIORITY_DEFAULT, flush_lines, f, NULL);
+}
 
 static void
 write_all (const gchar *data, gsize len)
@@ -50,6 +84,7 @@ on_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
   Floor *f = user_data;
   gsize len;
   const guint8 *d = g_bytes_get_data (message, &len);
+  const gchar *b;
 
   if (type == SOUP_WEBSOCKET_DATA_BINARY) {
     gsize tl, el, ml, off;
@@ -68,7 +103,42 @@ on_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
     g_string_append (f->line, "\",\"payload\":");
     g_string_append_len (f->line, (const gchar *)d + off, len - off);
     g_string_append (f->line, "}\n");
-    write_all (f->line->str, f->line->len);
+    emit_line (f);
+  } else if (len > 2 && d[0] == '['
+      && (b = g_strstr_len ((const gchar *)d, len,
+              ",\"broadcast\",{\"event\":\""))) {
+    const gchar *end = (const gchar *)d + len, *ev, *ev_end, *p, *start;
+    gint depth = 0;
+
+    ev = b + strlen (",\"broadcast\",{\"event\":\"");
+    ev_end = memchr (ev, '"', end - ev);
+    if (!ev_end || !(p = g_strstr_len (ev_end, end - ev_end, "\"payload\":")))
+      return;
+    start = p += strlen ("\"payload\":");
+    /* the payload's extent: brackets counted outside strings */
+    for (; p < end; p++) {
+      if (*p == '"') {
+        for (p++; p < end && *p != '"'; p++)
+          if (*p == '\\')
+            p++;
+      } else if (*p == '{' || *p == '[') {
+        depth++;
+      } else if (*p == '}' || *p == ']') {
+        if (--depth == 0) {
+          p++;
+          break;
+        }
+      } else if (depth == 0 && *p == ',') {
+        break;
+      }
+    }
+    g_string_truncate (f->line, 0);
+    g_string_append (f->line, "{\"event\":\"");
+    g_string_append_len (f->line, ev, ev_end - ev);
+    g_string_append (f->line, "\",\"payload\":");
+    g_string_append_len (f->line, start, p - start);
+    g_string_append (f->line, "}\n");
+    emit_line (f);
   } else {
     gchar *text = g_strndup ((const gchar *)d, len);
 
@@ -123,15 +193,17 @@ int
 main (int argc, char **argv)
 {
   gchar *url = NULL, *channel = NULL;
+  Floor f = { 0 };
   GOptionEntry entries[]
       = { { "url", 0, 0, G_OPTION_ARG_STRING, &url, "WebSocket URL", "URL" },
           { "channel", 0, 0, G_OPTION_ARG_STRING, &channel, "Channel", "NAME" },
+          { "batch", 0, 0, G_OPTION_ARG_NONE, &f.batch,
+              "Flush stdout once per main-loop iteration", NULL },
           { NULL } };
   GOptionContext *options = g_option_context_new ("- dispatch floor");
   GError *error = NULL;
   SoupSession *session;
   SoupMessage *msg;
-  Floor f = { 0 };
 
   g_option_context_add_main_entries (options, entries, NULL);
   if (!g_option_context_parse (options, &argc, &argv, &error) || !url

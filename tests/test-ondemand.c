@@ -29,8 +29,9 @@
 /* ------------------------------------------------------------------ */
 /* A sink whose stop (PAUSED -> READY) blocks until the test releases it
  * (block-stop: a device that hangs in its state change), or whose render
- * blocks until it is unlocked (block-render: a network sink that cannot
- * deliver, holding up its streaming thread). */
+ * blocks from the second buffer on until it is unlocked (block-render: a
+ * network sink that sent one packet and cannot deliver any more, holding
+ * up its streaming thread). */
 
 #define OD_TYPE_STUCK_SINK (od_stuck_sink_get_type ())
 G_DECLARE_FINAL_TYPE (OdStuckSink, od_stuck_sink, OD, STUCK_SINK, GstBaseSink)
@@ -40,6 +41,7 @@ struct _OdStuckSink
   GstBaseSink parent;
   gboolean block_stop;
   gboolean block_render;
+  guint rendered;
   GMutex lock;
   GCond cond;
   gboolean unlocked;
@@ -82,7 +84,7 @@ od_stuck_sink_render (GstBaseSink *sink, GstBuffer *buffer)
 {
   OdStuckSink *self = OD_STUCK_SINK (sink);
 
-  if (!self->block_render)
+  if (!self->block_render || self->rendered++ == 0)
     return GST_FLOW_OK;
   g_mutex_lock (&self->lock);
   while (!self->unlocked)
@@ -588,7 +590,7 @@ GST_START_TEST (test_warm_restores_defaults_and_description_values)
 
   fixture_init (&f,
       "description=videotestsrc is-live=true name=src pattern=ball "
-      "horizontal-speed=2 ! fakesink\n"
+      "horizontal-speed=2 ! fakesink async=false\n"
       "warm=true\n"
       "[param:pattern]\nelement=src\nproperty=pattern\ntype=enum\n"
       "values=smpte;snow;ball\n"
@@ -605,10 +607,14 @@ GST_START_TEST (test_warm_restores_defaults_and_description_values)
 
   on_demand_controller_stop (f.ctl, "r2");
   fail_unless (wait_state (&f, ON_DEMAND_STATE_STOPPED, 10000));
-  /* Warm: kept, parsed, in READY. */
+  /* Warm: kept, parsed, PLAYING, with its source in NULL. */
   after = dup_gst_pipeline (&f);
   fail_unless (after == before);
-  fail_unless (gst_state_is (after, GST_STATE_READY));
+  fail_unless (gst_state_is (after, GST_STATE_PLAYING));
+  {
+    g_autoptr (GstElement) src = dup_element (&f, "src");
+    fail_unless (gst_state_is (src, GST_STATE_NULL));
+  }
   gst_clear_object (&after);
 
   /* Left out: the declared default, else the description's own value,
@@ -746,7 +752,7 @@ run_once (Fixture *f, const gchar *json, const gchar *id)
       "%s not stopped", id);
 }
 
-GST_START_TEST (test_warm_takes_params_in_ready_or_via_null)
+GST_START_TEST (test_warm_takes_params_live_or_via_null)
 {
   Fixture f;
   g_autoptr (GstElement) pipeline = NULL;
@@ -754,40 +760,395 @@ GST_START_TEST (test_warm_takes_params_in_ready_or_via_null)
   g_autofree gchar *level = NULL;
   gint via_null = 0;
 
-  /* queue's max-size-buffers may change in any state; the camera's
-   * level declares no such thing, so it is only trusted in NULL. */
+  /* The camera comes and goes (in NULL when params are set: anything
+   * goes); the queue's max-size-buffers may change while PLAYING; the
+   * sink's max-lateness declares no such thing, so the warm part drops to
+   * NULL to take a new one. */
   fixture_init (&f,
-      "description=rtfakecamera name=cam ! queue name=q ! fakesink\n"
+      "description=rtfakecamera name=cam ! queue name=q ! "
+      "fakesink name=sink async=false\n"
       "warm=true\n"
       "[param:level]\nelement=cam\nproperty=level\ntype=int\n"
       "min=0\nmax=1000\n"
       "[param:buffers]\nelement=q\nproperty=max-size-buffers\ntype=uint\n"
-      "min=1\nmax=100\n");
+      "min=1\nmax=100\n"
+      "[param:lateness]\nelement=sink\nproperty=max-lateness\ntype=int\n"
+      "min=-1\nmax=1000000\n");
   fixture_create (&f);
-  run_once (&f, "{\"level\": 1, \"buffers\": 5}", "r1");
+  /* Parsed at construction, before any start. */
   pipeline = dup_gst_pipeline (&f);
-  fail_unless (gst_state_is (pipeline, GST_STATE_READY));
+  fail_unless (pipeline != NULL);
   bus = gst_element_get_bus (pipeline);
   gst_bus_enable_sync_message_emission (bus);
   g_signal_connect (bus, "sync-message::state-changed",
       G_CALLBACK (count_null_to_ready), &via_null);
+  /* The preparation brought it up once. */
+  fail_unless (RT_WAIT_UNTIL (gst_state_is (pipeline, GST_STATE_PLAYING)
+          && rt_fake_camera_get_open_now () == 0,
+      10000));
 
-  /* Only a READY-mutable param changed: set in READY. */
-  run_once (&f, "{\"level\": 1, \"buffers\": 7}", "r2");
+  /* lateness has no default: its first value is news. */
+  run_once (&f, "{\"level\": 1, \"buffers\": 5, \"lateness\": -1}", "r1");
+  fail_unless (gst_state_is (pipeline, GST_STATE_PLAYING));
+  g_atomic_int_set (&via_null, 0);
+
+  /* The camera's level and the queue's size changed: set live. */
+  run_once (&f, "{\"level\": 2, \"buffers\": 7, \"lateness\": -1}", "r2");
   fail_unless_equals_int (g_atomic_int_get (&via_null), 0);
   fail_unless_equals_int (element_int (&f, "q", "max-size-buffers"), 7);
-
-  /* The camera's level changed: through NULL. */
-  run_once (&f, "{\"level\": 2, \"buffers\": 7}", "r3");
-  fail_unless_equals_int (g_atomic_int_get (&via_null), 1);
   level = rt_fake_camera_dup_last_value ("level");
   fail_unless_equals_string (level, "2");
+
+  /* The sink's max-lateness changed: through NULL. */
+  run_once (&f, "{\"level\": 2, \"buffers\": 7, \"lateness\": 5}", "r3");
+  fail_unless_equals_int (g_atomic_int_get (&via_null), 1);
+  {
+    g_autoptr (GstElement) sink = dup_element (&f, "sink");
+    gint64 lateness = 0;
+
+    g_object_get (sink, "max-lateness", &lateness, NULL);
+    fail_unless_equals_int64 (lateness, 5);
+  }
   {
     g_autoptr (GstElement) same = dup_gst_pipeline (&f);
     fail_unless (same == pipeline, "the warm pipeline was parsed again");
   }
+  fail_unless (gst_state_is (pipeline, GST_STATE_PLAYING));
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
   g_signal_handlers_disconnect_by_data (bus, &via_null);
   gst_bus_disable_sync_message_emission (bus);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* A camera that holds its device from READY up, as v4l2src does: the warm
+ * design keeps everything after it PLAYING, and the camera itself in NULL
+ * between runs, so the device is closed whenever nothing is asked for,
+ * the priming run at construction included. */
+GST_START_TEST (test_warm_camera_closed_between_runs)
+{
+  Fixture f;
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) cam = NULL;
+  guint i;
+
+  rt_fake_camera_reset ();
+  fixture_init (&f,
+      "description=rtfakecamera name=cam open-in-ready=true ! "
+      "videoconvert ! fakesink async=false\n"
+      "warm=true\n");
+  fixture_create (&f);
+  /* Primed once at construction: opened, then closed again. */
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_closes () == 1, 10000));
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 1);
+  fail_unless_equals_int (rt_fake_camera_get_open_now (), 0);
+  pipeline = dup_gst_pipeline (&f);
+  cam = dup_element (&f, "cam");
+
+  for (i = 0; i < 3; i++) {
+    g_autofree gchar *id = g_strdup_printf ("r%u", i);
+    g_autofree gchar *stop_id = g_strdup_printf ("r%u-stop", i);
+    Event *e;
+
+    start (&f, NULL, 0, id);
+    fail_unless (
+        RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_PLAYING, id) == 1,
+            10000));
+    e = last_event (&f);
+    fail_unless_equals_int (e->sample, 1);
+    on_demand_controller_stop (f.ctl, stop_id);
+    fail_unless (
+        RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_STOPPED, stop_id) == 1,
+            10000));
+    /* Closed before "stopped" was reported, and still closed. */
+    e = last_event (&f);
+    fail_unless_equals_int (e->sample, 0);
+    fail_unless_equals_int (rt_fake_camera_get_open_now (), 0);
+    fail_unless_equals_int (rt_fake_camera_get_closes (), i + 2);
+    /* While the rest stays warm. */
+    fail_unless (gst_state_is (pipeline, GST_STATE_PLAYING));
+    fail_unless (gst_state_is (cam, GST_STATE_NULL));
+    {
+      g_autoptr (GstElement) same = dup_gst_pipeline (&f);
+      fail_unless (same == pipeline);
+    }
+  }
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 4);
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
+  gst_clear_object (&cam);
+  gst_clear_object (&pipeline);
+  g_clear_object (&f.ctl);
+  g_clear_object (&f.runner);
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_instances () == 0, 5000));
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* The source tree's pipelines/ directory (as test-pipeline-def finds
+ * it): __FILE__ is relative to the build root, the directory above this
+ * executable's. */
+static gchar *
+shipped_dir (void)
+{
+  const gchar *env = g_getenv ("RT_PIPELINES_DIR");
+  g_autofree gchar *exe = NULL;
+  g_autofree gchar *tests_build = NULL;
+  g_autofree gchar *build_root = NULL;
+  g_autofree gchar *src = NULL;
+  g_autofree gchar *src_dir = NULL;
+
+  if (env)
+    return g_strdup (env);
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  fail_unless (exe != NULL);
+  tests_build = g_path_get_dirname (exe);
+  build_root = g_path_get_dirname (tests_build);
+  src = g_canonicalize_filename (__FILE__, build_root);
+  src_dir = g_path_get_dirname (src);
+  return g_canonicalize_filename ("../pipelines", src_dir);
+}
+
+/* The shipped camera-rtp definition, its camera swapped for the fake one
+ * in v4l2src's open-at-READY mode (and its device param dropped, the one
+ * the fake camera has no property for): warm as shipped, the camera is
+ * closed between runs while the encoder part stays PLAYING. */
+GST_START_TEST (test_shipped_camera_rtp_closes_camera_between_runs)
+{
+  g_autofree gchar *dir = shipped_dir ();
+  g_autofree gchar *path = g_build_filename (dir, "camera-rtp.pipeline", NULL);
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GInetAddress) loopback
+      = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) cam = NULL;
+  g_autofree gchar *json = NULL;
+  g_autofree gchar *description = NULL;
+  gchar **parts;
+  Fixture f;
+  guint i;
+
+  rt_fake_camera_reset ();
+  fixture_init_dir (&f);
+  f.def = pipeline_def_load (path, NULL, FALSE, problems);
+  fail_unless (f.def != NULL, "%s does not load", path);
+  fail_unless (f.def->warm, "camera-rtp is shipped warm");
+  parts = g_strsplit (f.def->description, "v4l2src name=src device=/dev/video0",
+      2);
+  fail_unless (g_strv_length (parts) == 2, "no v4l2src in %s",
+      f.def->description);
+  description = g_strjoinv ("rtfakecamera name=src open-in-ready=true", parts);
+  g_strfreev (parts);
+  g_free (f.def->description);
+  f.def->description = g_steal_pointer (&description);
+  for (i = 0; i < f.def->params->len; i++)
+    if (g_str_equal (((GatewayParam *)g_ptr_array_index (f.def->params, i))
+                         ->name,
+            "device"))
+      g_ptr_array_remove_index (f.def->params, i--);
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  fail_unless (socket != NULL);
+  fail_unless (g_socket_bind (socket, any, FALSE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  json = g_strdup_printf ("{\"port\": %u, \"framerate\": 25}",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+
+  fixture_create (&f);
+  /* Primed at construction: the camera opened, then closed again. */
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_closes () == 1, 20000));
+  fail_unless_equals_int (rt_fake_camera_get_open_now (), 0);
+  pipeline = dup_gst_pipeline (&f);
+  cam = dup_element (&f, "src");
+  for (i = 0; i < 2; i++) {
+    g_autofree gchar *id = g_strdup_printf ("r%u", i);
+    g_autofree gchar *stop_id = g_strdup_printf ("r%u-stop", i);
+
+    start (&f, json, 0, id);
+    fail_unless (
+        RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_PLAYING, id) == 1,
+            20000));
+    fail_unless_equals_int (last_event (&f)->sample, 1);
+    /* The first packet is on the socket already. */
+    fail_unless (g_socket_condition_check (socket, G_IO_IN) & G_IO_IN);
+    on_demand_controller_stop (f.ctl, stop_id);
+    fail_unless (
+        RT_WAIT_UNTIL (count_events (&f, ON_DEMAND_STATE_STOPPED, stop_id) == 1,
+            20000));
+    fail_unless_equals_int (last_event (&f)->sample, 0);
+    fail_unless_equals_int (rt_fake_camera_get_open_now (), 0);
+    fail_unless (gst_state_is (pipeline, GST_STATE_PLAYING));
+    fail_unless (gst_state_is (cam, GST_STATE_NULL));
+  }
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 3);
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
+  gst_clear_object (&cam);
+  gst_clear_object (&pipeline);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* "playing" after the first packet left, and a key unit first */
+
+typedef struct
+{
+  GSocket *socket;
+  guint playing;
+  guint early; /* "playing" reports with no datagram waiting */
+} PacketCheck;
+
+static void
+on_state_check_packet (OnDemandController *ctl, OnDemandState state,
+    const gchar *request_id, const gchar *error, gpointer user_data)
+{
+  PacketCheck *check = user_data;
+  gchar buf[2048];
+
+  if (state != ON_DEMAND_STATE_PLAYING)
+    return;
+  check->playing++;
+  /* Loopback delivers within sendmsg(): sent means queued here. */
+  if (g_socket_receive_with_blocking (check->socket, buf, sizeof (buf), FALSE,
+          NULL, NULL)
+      <= 0)
+    check->early++;
+}
+
+static void
+drain_socket (GSocket *socket)
+{
+  gchar buf[2048];
+
+  while (g_socket_receive_with_blocking (socket, buf, sizeof (buf), FALSE, NULL,
+             NULL)
+      > 0)
+    ;
+}
+
+static void
+check_playing_after_first_packet (const gchar *extra)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) loopback
+      = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autofree gchar *body = NULL;
+  PacketCheck check = { 0 };
+  Fixture f;
+  guint16 port;
+  guint i;
+
+  check.socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, &error);
+  fail_unless (check.socket != NULL);
+  fail_unless (g_socket_bind (check.socket, any, FALSE, &error));
+  bound = g_socket_get_local_address (check.socket, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+
+  body = g_strdup_printf ("description=videotestsrc is-live=true ! " SMALL_CAPS
+                          " ! rtpvrawpay ! udpsink name=sink sync=true "
+                          "ts-offset=100000000 async=false "
+                          "host=127.0.0.1 port=%u\n%s",
+      port, extra);
+  /* The sink holds each buffer 100 ms (ts-offset) before it sends it:
+   * "playing" must wait for that. */
+  fixture_init (&f, body);
+  fixture_create (&f);
+  g_signal_connect (f.ctl, "state-changed", G_CALLBACK (on_state_check_packet),
+      &check);
+  for (i = 0; i < 3; i++) {
+    g_autofree gchar *id = g_strdup_printf ("r%u", i);
+
+    /* Nothing is sent while stopped (nor while priming). */
+    drain_socket (check.socket);
+    run_once (&f, NULL, id);
+    rt_test_run_for (50);
+  }
+  fail_unless_equals_int (check.playing, 3);
+  fail_unless_equals_int (check.early, 0);
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
+  g_signal_handlers_disconnect_by_data (f.ctl, &check);
+  fixture_clear (&f);
+  g_object_unref (check.socket);
+}
+
+GST_START_TEST (test_playing_after_first_packet_left)
+{
+  check_playing_after_first_packet ("");
+  check_playing_after_first_packet ("warm=true\n");
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  gint armed; /* atomic: the next buffer is a run's first */
+  gint first_delta; /* atomic: a run's first buffer was a delta unit */
+  gint firsts; /* atomic */
+  gint backwards; /* atomic: a run's first PTS not after the last one */
+  GstClockTime last_pts; /* streaming thread */
+} KeyCheck;
+
+static GstPadProbeReturn
+check_key_unit (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  KeyCheck *check = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (g_atomic_int_compare_and_exchange (&check->armed, TRUE, FALSE)) {
+    g_atomic_int_inc (&check->firsts);
+    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+      g_atomic_int_inc (&check->first_delta);
+    if (GST_CLOCK_TIME_IS_VALID (check->last_pts)
+        && GST_BUFFER_PTS (buffer) <= check->last_pts)
+      g_atomic_int_inc (&check->backwards);
+  }
+  check->last_pts = GST_BUFFER_PTS (buffer);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The warm encoder is never closed, so each run starts inside its GOP:
+ * the start asks it for a key unit, and timestamps go on. */
+GST_START_TEST (test_warm_encoder_starts_with_key_unit)
+{
+  Fixture f;
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstElement) enc = NULL;
+  g_autoptr (GstPad) pad = NULL;
+  KeyCheck check = { 0 };
+  guint i;
+
+  check.last_pts = GST_CLOCK_TIME_NONE;
+  fixture_init (&f,
+      "description=videotestsrc is-live=true ! " SMALL_CAPS " ! "
+      "x264enc name=enc tune=zerolatency speed-preset=ultrafast "
+      "key-int-max=1000 ! fakesink name=sink async=false\n"
+      "warm=true\n");
+  fixture_create (&f);
+  sink = dup_element (&f, "sink");
+  enc = dup_element (&f, "enc");
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, check_key_unit, &check,
+      NULL);
+  for (i = 0; i < 3; i++) {
+    g_autofree gchar *id = g_strdup_printf ("r%u", i);
+
+    g_atomic_int_set (&check.armed, TRUE);
+    run_once (&f, NULL, id);
+    /* The encoder stays PLAYING between runs. */
+    fail_unless (gst_state_is (enc, GST_STATE_PLAYING));
+  }
+  fail_unless_equals_int (g_atomic_int_get (&check.firsts), 3);
+  fail_unless_equals_int (g_atomic_int_get (&check.first_delta), 0);
+  fail_unless_equals_int (g_atomic_int_get (&check.backwards), 0);
   fixture_clear (&f);
 }
 
@@ -1209,7 +1570,11 @@ ondemand_suite (void)
   tcase_add_test (tc, test_start_requests_a_key_unit);
   tcase_add_test (tc, test_stop_during_start);
   tcase_add_test (tc, test_param_binding_error_reports_failed);
-  tcase_add_test (tc, test_warm_takes_params_in_ready_or_via_null);
+  tcase_add_test (tc, test_warm_takes_params_live_or_via_null);
+  tcase_add_test (tc, test_warm_camera_closed_between_runs);
+  tcase_add_test (tc, test_shipped_camera_rtp_closes_camera_between_runs);
+  tcase_add_test (tc, test_playing_after_first_packet_left);
+  tcase_add_test (tc, test_warm_encoder_starts_with_key_unit);
   tcase_add_test (tc, test_device_released_before_stopped);
   tcase_add_test (tc, test_bus_error_names_the_element);
   tcase_add_test (tc, test_parse_error_reports_failed);

@@ -697,6 +697,12 @@ GST_START_TEST (test_host_refuses_what_is_not_a_host)
   g_autofree gchar *json254 = g_strdup_printf ("\"%s.%s.%s.%.62s\"", label63,
       label63, label63, label63);
   g_autofree gchar *json64 = g_strdup_printf ("\"%s.example\"", label64);
+  /* One label of 253 characters: the whole name's bound, but a label's is
+   * 63 (alone, and as the first label of a name). */
+  g_autofree gchar *label253 = g_strnfill (253, 'a');
+  g_autofree gchar *json_label253 = g_strdup_printf ("\"%s\"", label253);
+  g_autofree gchar *json_label253_name
+      = g_strdup_printf ("\"%.249s.com\"", label253);
   static const struct
   {
     const gchar *json, *reason;
@@ -743,6 +749,10 @@ GST_START_TEST (test_host_refuses_what_is_not_a_host)
       "param \"host\": \"1.2.3.4.5\" is not a host");
   assert_refused (p, json64, GATEWAY_ERROR_OUT_OF_BOUNDS,
       "label 1 is 64 bytes, longer than 63");
+  assert_refused (p, json_label253, GATEWAY_ERROR_OUT_OF_BOUNDS,
+      "label 1 is 253 bytes, longer than 63");
+  assert_refused (p, json_label253_name, GATEWAY_ERROR_OUT_OF_BOUNDS,
+      "label 1 is 249 bytes, longer than 63");
   assert_refused (p, json254, GATEWAY_ERROR_OUT_OF_BOUNDS,
       "254 bytes, longer than 253");
   assert_refused (p, "42", GATEWAY_ERROR_BAD_TYPE, "expected a string");

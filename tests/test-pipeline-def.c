@@ -805,6 +805,15 @@ GST_START_TEST (test_shipped_param_patterns)
   fail_if (shipped_accepts ("camera-srt", "{\"uri\":\"file:///etc/passwd\"}"));
   fail_if (shipped_accepts ("camera-srt",
       "{\"uri\":\"srt://h:1?passphrase=a\\\"b\"}"));
+  /* The host part is a host: an IPv4 address or an RFC 1123 name, never
+   * 0.0.0.0, empty labels or five numbers. */
+  fail_unless (
+      shipped_accepts ("camera-srt", "{\"uri\":\"srt://10.0.0.2:9000\"}"));
+  fail_if (shipped_accepts ("camera-srt", "{\"uri\":\"srt://..:9000\"}"));
+  fail_if (shipped_accepts ("camera-srt", "{\"uri\":\"srt://::\"}"));
+  fail_if (
+      shipped_accepts ("camera-srt", "{\"uri\":\"srt://1.2.3.4.5:9000\"}"));
+  fail_if (shipped_accepts ("camera-srt", "{\"uri\":\"srt://0.0.0.0:9000\"}"));
 
   fail_unless (shipped_accepts ("camera-rtsp",
       "{\"location\":\"rtsp://media.example.com:8554/robot1\"}"));
@@ -813,6 +822,14 @@ GST_START_TEST (test_shipped_param_patterns)
   fail_if (shipped_accepts ("camera-rtsp",
       "{\"location\":\"rtsp://user:pw@host/x\"}"));
   fail_if (shipped_accepts ("camera-rtsp", "{\"location\":\"http://host/x\"}"));
+  fail_unless (shipped_accepts ("camera-rtsp",
+      "{\"location\":\"rtsp://127.0.0.1:8554/robot\"}"));
+  fail_if (shipped_accepts ("camera-rtsp", "{\"location\":\"rtsp://../x\"}"));
+  fail_if (
+      shipped_accepts ("camera-rtsp", "{\"location\":\"rtsp://1.2.3.4.5/x\"}"));
+  fail_if (shipped_accepts ("camera-rtsp", "{\"location\":\"rtsp://a..b/x\"}"));
+  fail_if (
+      shipped_accepts ("camera-rtsp", "{\"location\":\"rtsp://0.0.0.0/x\"}"));
 
   fail_unless (shipped_accepts ("test-pattern-file",
       "{\"file\":\"take-1\",\"pattern\":\"ball\",\"bitrate\":1000}"));

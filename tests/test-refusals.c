@@ -299,25 +299,13 @@ GST_START_TEST (test_hanging_upgrade_recovered)
 
 GST_END_TEST;
 
-static gchar *
-tls_file (const gchar *name)
-{
-  const gchar *env = g_getenv ("RT_TEST_DATA_DIR");
-  g_autofree gchar *src_dir = g_path_get_dirname (__FILE__);
-  g_autofree gchar *path = env && *env
-      ? g_build_filename (env, "tls", name, NULL)
-      : g_build_filename (src_dir, "data", "tls", name, NULL);
-
-  return g_canonicalize_filename (path, NULL);
-}
-
 /* The same with TLS: the handshake itself hangs. */
 GST_START_TEST (test_hanging_tls_handshake_recovered)
 {
   GError *error = NULL;
-  g_autofree gchar *cert = tls_file ("server.pem");
-  g_autofree gchar *key = tls_file ("server-key.pem");
-  g_autofree gchar *ca = tls_file ("ca.pem");
+  g_autofree gchar *cert = rt_test_tls_file ("server.pem");
+  g_autofree gchar *key = rt_test_tls_file ("server-key.pem");
+  g_autofree gchar *ca = rt_test_tls_file ("ca.pem");
   RtServer *tls;
 
   fail_unless (g_tls_backend_supports_tls (g_tls_backend_get_default ()),
@@ -542,6 +530,66 @@ GST_START_TEST (test_join_increase_connection_pool)
 
 GST_END_TEST;
 
+/* What bench/fleet assumes of the client: an open socket is not a
+ * success, so every ClientJoinRateLimitReached after the first, before
+ * any join, waits as a repeated rate limit does (at the cap), not as a
+ * first one (which may be anywhere in [0, cap]: three in a row all at
+ * the cap by chance is 1 in 8). */
+GST_START_TEST (test_repeated_rate_limit_waits_at_the_cap)
+{
+  RealtimeClient *c = new_client ();
+  RealtimeChannel *ch = realtime_client_channel (c, "rl");
+  guint lo = G_MAXUINT, hi = 0, i;
+  guint32 seed;
+  gint64 gap;
+
+  /* The range of a second rate limit in a row, from the policy itself. */
+  for (seed = 1; seed <= 500; seed++) {
+    RealtimeReconnectPolicy p;
+    guint d;
+
+    realtime_reconnect_policy_init (&p, BACKOFF_MIN, BACKOFF_MAX);
+    realtime_reconnect_policy_set_seed (&p, seed);
+    realtime_reconnect_policy_next (&p, REALTIME_FAILURE_RATE_LIMITED, 0);
+    d = realtime_reconnect_policy_next (&p, REALTIME_FAILURE_RATE_LIMITED, 0);
+    realtime_reconnect_policy_clear (&p);
+    lo = MIN (lo, d);
+    hi = MAX (hi, d);
+  }
+  fail_unless (lo >= BACKOFF_MAX / 2, "the policy's second rate limit: %u ms",
+      lo);
+
+  rt_server_reject_joins (server, "realtime:rl", 4,
+      "ClientJoinRateLimitReached: Too many joins per second");
+  realtime_channel_subscribe (ch);
+  realtime_client_connect (c);
+  fail_unless (RT_WAIT_UNTIL (is_joined (ch),
+                   4 * BACKOFF_MAX + SLACK_MS + 1000),
+      "never joined");
+  /* Each refusal dropped the socket. */
+  fail_unless_equals_int (n_upgrades (), 5);
+  for (i = 1; i < 4; i++) {
+    gap = (upgrade_time (i + 1) - join_time ("realtime:rl", i)) / 1000;
+    fail_unless (gap + EARLY_MS >= lo && gap <= (gint64)hi + SLACK_MS,
+        "reconnected %" G_GINT64_FORMAT " ms after refusal %u, the policy "
+        "says %u to %u ms",
+        gap, i + 1, lo, hi);
+  }
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
+/* A join refused for an expired JWT, with no newer token known (no token
+ * file here): retried at the cap, the log line says to renew the token. */
+GST_START_TEST (test_join_expired_jwt)
+{
+  join_refused ("InvalidJWTToken: Token has expired 12 seconds ago",
+      REALTIME_FAILURE_TOKEN_EXPIRED, FALSE);
+}
+
+GST_END_TEST;
+
 /* Row 20: a client whose token comes from a watched file. */
 typedef struct
 {
@@ -638,6 +686,44 @@ GST_START_TEST (test_token_expired_without_new_token)
 
 GST_END_TEST;
 
+/* The join itself is refused for an expired JWT while the watched file
+ * already holds a newer token (written within the watch's debounce, so
+ * not yet read): the refusal makes the channel read it, and the rejoin
+ * carries it at once rather than at the cap. */
+GST_START_TEST (test_join_expired_jwt_rereads_the_file)
+{
+  Watched w = { 0 };
+  guint lo, hi, joins;
+  gint64 refused_at, took_ms;
+
+  watched_join (&w, 5000);
+  policy_range (REALTIME_FAILURE_TOKEN_EXPIRED, 5000, 0, &lo, &hi);
+  joins = rt_server_count_frames (server, "realtime:tok", "phx_join");
+  rt_test_clear_logs ();
+  rt_server_reject_joins (server, "realtime:tok", 1,
+      "InvalidJWTToken: Token has expired 3 seconds ago");
+  rt_test_write_file (work_dir, "token", RT_TEST_TOKEN2 "\n");
+  refused_at = g_get_monotonic_time ();
+  /* The server's channel crashed: the channel rejoins, with the old
+   * token, and that join is refused as expired. */
+  rt_server_send_phx_error (server, "realtime:tok");
+  fail_unless (RT_WAIT_UNTIL (join_time ("realtime:tok", joins + 1) != 0
+                       && is_joined (w.channel),
+                   lo + SLACK_MS),
+      "not rejoined with the file's newer token");
+  took_ms = (join_time ("realtime:tok", joins + 1) - refused_at) / 1000;
+  fail_unless (took_ms < lo,
+      "rejoined %" G_GINT64_FORMAT " ms after the refusal: at the cap (%u ms "
+      "and more), not at once",
+      took_ms, lo);
+  fail_unless (last_token_is (RT_TEST_TOKEN2));
+  fail_unless (rt_test_count_logs ("Token has expired") >= 1,
+      "the refusal was not logged");
+  watched_free (&w);
+}
+
+GST_END_TEST;
+
 /* A newer token is in the file already (not yet read: the expiry comes
  * within the watch's debounce): the rejoin carries it at once, not at
  * the cap, and no warning about an expired token is needed. */
@@ -694,6 +780,9 @@ refusals_suite (void)
   tcase_add_test (tc, test_join_client_join_rate_limit);
   tcase_add_test (tc, test_join_channel_rate_limit);
   tcase_add_test (tc, test_join_increase_connection_pool);
+  tcase_add_test (tc, test_repeated_rate_limit_waits_at_the_cap);
+  tcase_add_test (tc, test_join_expired_jwt);
+  tcase_add_test (tc, test_join_expired_jwt_rereads_the_file);
   tcase_add_test (tc, test_token_expired_without_new_token);
   tcase_add_test (tc, test_token_expired_with_new_token);
   return s;

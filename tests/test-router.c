@@ -299,6 +299,146 @@ GST_START_TEST (test_every_request_answered_with_its_request_id)
 
 GST_END_TEST;
 
+/* A payload the client's codec refuses never becomes a request, yet its
+ * sender still gets exactly one answer: "failed" with the codec's reason,
+ * and the request_id when it could be read (null otherwise). Each case is
+ * sent verbatim (a binary broadcast), then a marker whose answer closes
+ * the case: the replies between are the case's. */
+typedef struct
+{
+  const gchar *event;
+  gchar *json;
+  const gchar *id; /* NULL: the answer carries request_id null */
+  const gchar *reason; /* NULL: no answer at all */
+} Refusal;
+
+static GString *
+nested_array (const gchar *prefix, guint depth, const gchar *suffix)
+{
+  GString *s = g_string_new (prefix);
+  guint i;
+
+  for (i = 0; i < depth; i++)
+    g_string_append_c (s, '[');
+  for (i = 0; i < depth; i++)
+    g_string_append_c (s, ']');
+  g_string_append (s, suffix);
+  return s;
+}
+
+GST_START_TEST (test_codec_refusals_answered_once)
+{
+  GString *members = g_string_new ("{\"request_id\":\"m1\",\"x\":[0");
+  GString *large
+      = g_string_new ("{\"pipeline\":\"cam\",\"request_id\":\"l1\",\"j\":\"");
+  Refusal cases[] = {
+    { "start",
+        g_strdup ("{\"pipeline\":\"cam\",\"request_id\":\"n1\","
+                  "\"params\":{\"x\":\"a\\u0000b\"}}"),
+        "n1", "NUL character in a string" },
+    { "start", g_strdup ("{\"pipeline\":\"cam\",\"request_id\":\"\\u0000\"}"),
+        NULL, "NUL character in a string" },
+    { "stop",
+        g_strdup ("{\"pipeline\":\"cam\",\"request_id\":\"e1\","
+                  "\"note\":\"\\ud800\"}"),
+        "e1", "invalid escape" },
+    { "stop", g_strdup ("{\"pipeline\":\"cam\",\"request_id\":\"\\udc00\"}"),
+        NULL, "invalid escape" },
+    { "renew",
+        g_strdup ("{\"pipeline\":\"cam\",\"request_id\":\"r1\","
+                  "\"ttl\":18446744073709552000}"),
+        "r1", "number out of range" },
+    { "start",
+        g_strdup ("{\"pipeline\":\"cam\",\"request_id\":\"r2\","
+                  "\"params\":{\"port\":1e999}}"),
+        "r2", "number out of range" },
+    { "status", g_strdup ("{\"x\":-1e999}"), NULL, "number out of range" },
+    { "describe", g_strdup ("{\"request_id\":\"r3\",\"x\":\"\\u0000\"}"), "r3",
+        "NUL character in a string" },
+    { "status",
+        g_string_free (nested_array ("{\"request_id\":\"d1\",\"x\":", 65, "}"),
+            FALSE),
+        "d1", "nested too deep" },
+    { "stop",
+        g_string_free (nested_array ("{\"pipeline\":\"cam\",\"request_id\":",
+                           10000, "}"),
+            FALSE),
+        NULL, "nested too deep" },
+    { "status", NULL, "m1", "too many members" },
+    { "start", NULL, "l1", "message too large" },
+    /* Not a request event: nothing, whatever it holds. */
+    { "evil",
+        g_strdup ("{\"pipeline\":\"cam\",\"request_id\":\"u1\","
+                  "\"x\":\"\\u0000\"}"),
+        "u1", NULL },
+  };
+  GPtrArray *all;
+  guint i, k;
+
+  for (i = 0; i < 4096; i++)
+    g_string_append (members, ",0");
+  g_string_append (members, "]}");
+  cases[10].json = g_string_free (members, FALSE);
+  for (i = 0; i < 1200 * 1000; i++)
+    g_string_append_c (large, 'x');
+  g_string_append (large, "\"}");
+  cases[11].json = g_string_free (large, FALSE);
+
+  start_router (&default_events);
+  /* The answers, not the outbound budget, are under test here. */
+  gateway_router_set_send_budget (f.router, 1000, 1000);
+  add_pipeline ("cam", 0);
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    const Refusal *c = &cases[i];
+    g_autofree gchar *mark = g_strdup_printf ("mark-%u", i);
+    g_autofree gchar *mark_json
+        = g_strdup_printf ("{\"pipeline\":\"cam\",\"request_id\":\"%s\"}",
+            mark);
+    guint from, n = 0;
+    const RtReply *m, *r = NULL;
+
+    rt_reply_collector_poll (f.replies);
+    from = rt_reply_collector_get_replies (f.replies)->len;
+    rt_server_broadcast_raw (f.server, TOPIC, c->event, c->json);
+    request ("status", mark_json);
+    m = rt_reply_collector_wait_from (f.replies, from, "cam", NULL, mark, 5000);
+    fail_unless (m != NULL, "case %u (%s): the marker was not answered", i,
+        c->event);
+    all = rt_reply_collector_get_replies (f.replies);
+    for (k = from; k < all->len && g_ptr_array_index (all, k) != m; k++) {
+      r = g_ptr_array_index (all, k);
+      n++;
+    }
+    if (!c->reason) {
+      fail_unless_equals_int (n, 0);
+      continue;
+    }
+    fail_unless_equals_int (n, 1);
+    fail_unless_equals_string (r->state, "failed");
+    fail_unless (r->error && strstr (r->error, c->reason),
+        "case %u: reason \"%s\", expected \"%s\"", i, r->error, c->reason);
+    fail_unless_equals_string (r->request_id, c->id);
+    if (c->id) {
+      fail_unless (r->request_ids && r->request_ids[0] && !r->request_ids[1]);
+      fail_unless_equals_string (r->request_ids[0], c->id);
+    } else {
+      fail_unless (!r->request_ids || !r->request_ids[0],
+          "case %u: request_ids not empty", i);
+    }
+  }
+  /* Still joined, and the pipeline untouched. */
+  fail_unless_equals_int (realtime_channel_get_state (f.channel),
+      REALTIME_CHANNEL_STATE_JOINED);
+  fail_unless_equals_int (rt_fake_runner_get_start_count (
+                              g_ptr_array_index (f.runners, 0)),
+      0);
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_free (cases[i].json);
+}
+
+GST_END_TEST;
+
 static void
 on_pipelines_changed (GatewayRouter *router, gpointer user_data)
 {
@@ -362,6 +502,7 @@ router_suite (void)
   tcase_add_test (tc, test_default_pipeline_addressing);
   tcase_add_test (tc, test_max_ttl_refused_with_reason);
   tcase_add_test (tc, test_every_request_answered_with_its_request_id);
+  tcase_add_test (tc, test_codec_refusals_answered_once);
   tcase_add_test (tc, test_add_controller);
   return s;
 }

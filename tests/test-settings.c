@@ -65,18 +65,6 @@ rewrite_in_place (const gchar *path, const gchar *contents)
   fclose (f);
 }
 
-static gchar *
-tls_file (const gchar *name)
-{
-  const gchar *env = g_getenv ("RT_TEST_DATA_DIR");
-  g_autofree gchar *src_dir = g_path_get_dirname (__FILE__);
-  g_autofree gchar *path = env && *env
-      ? g_build_filename (env, "tls", name, NULL)
-      : g_build_filename (src_dir, "data", "tls", name, NULL);
-
-  return g_canonicalize_filename (path, NULL);
-}
-
 static gboolean
 is_joined (RealtimeChannel *ch)
 {
@@ -139,13 +127,13 @@ GST_END_TEST;
 GST_START_TEST (test_every_setting_reaches_client)
 {
   GError *error = NULL;
-  g_autofree gchar *cert = tls_file ("server.pem");
-  g_autofree gchar *key = tls_file ("server-key.pem");
+  g_autofree gchar *cert = rt_test_tls_file ("server.pem");
+  g_autofree gchar *key = rt_test_tls_file ("server-key.pem");
   RtServer *tls_server;
   RealtimeSettings s;
   RealtimeClient *client;
   RealtimeChannel *ch;
-  g_autofree gchar *url = NULL, *ca = NULL;
+  g_autofree gchar *url = NULL, *ca = NULL, *proxy = NULL;
   gboolean in_header;
   RealtimeVsn vsn;
   guint interval, timeout, connect, join, bmin, bmax, size;
@@ -160,7 +148,8 @@ GST_START_TEST (test_every_setting_reaches_client)
   s.api_key_file = write_file ("key", RT_TEST_API_KEY "\n");
   s.api_key_in_header = TRUE;
   s.access_token_file = write_file ("token", RT_TEST_TOKEN "\n");
-  s.ca_file = tls_file ("ca.pem");
+  s.ca_file = rt_test_tls_file ("ca.pem");
+  s.proxy = g_strdup ("direct"); /* test-proxy.c shows a proxy used */
   s.vsn = REALTIME_VSN_1_0_0;
   s.heartbeat_interval_ms = 1234;
   s.heartbeat_timeout_ms = 2345;
@@ -178,8 +167,9 @@ GST_START_TEST (test_every_setting_reaches_client)
       &in_header, "vsn", &vsn, "heartbeat-interval", &interval,
       "heartbeat-timeout", &timeout, "connect-timeout", &connect,
       "join-timeout", &join, "backoff-min", &bmin, "backoff-max", &bmax,
-      "max-message-size", &size, NULL);
+      "max-message-size", &size, "proxy", &proxy, NULL);
   fail_unless_equals_string (url, s.url);
+  fail_unless_equals_string (proxy, "direct");
   fail_unless_equals_string (ca, s.ca_file);
   fail_unless (in_header);
   fail_unless_equals_int (vsn, REALTIME_VSN_1_0_0);

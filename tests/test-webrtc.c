@@ -14,6 +14,7 @@
 #include "test-util.h"
 
 #include "fake-camera.h"
+#include "gateway-process.h"
 #include "pipeline-runner.h"
 #include "realtime-client.h"
 #include "reply-collector.h"
@@ -48,6 +49,15 @@
   "description=rtfakecamera name=src block=true\n"                             \
   "output=webrtc\n"                                                            \
   "start-timeout=60\n"
+/* The declared alternative: VP8 with the default encoder. */
+#define VP8_DEF                                                                \
+  "[pipeline]\n"                                                               \
+  "description=rtfakecamera name=src\n"                                        \
+  "output=webrtc\n"                                                            \
+  "start-timeout=20\n"                                                         \
+  "[webrtc]\n"                                                                 \
+  "codec=vp8\n"                                                                \
+  "bitrate=300\n"
 #define PLAIN_DEF                                                              \
   "[pipeline]\n"                                                               \
   "description=rtfakecamera name=src ! fakesink\n"
@@ -62,6 +72,8 @@ typedef struct
   RtReplyCollector *states; /* session_state */
   RtReplyCollector *offers;
   RtReplyCollector *candidates;
+  RtReplyCollector *pipeline_states; /* the daemon's pipeline_state */
+  RtGatewayProcess *gp; /* the daemon, for its tests */
   gchar *dir;
 } Fixture;
 
@@ -93,11 +105,14 @@ setup (void)
   f.states = rt_reply_collector_new (f.server, TOPIC, "session_state");
   f.offers = rt_reply_collector_new (f.server, TOPIC, "offer");
   f.candidates = rt_reply_collector_new (f.server, TOPIC, "candidates");
+  f.pipeline_states
+      = rt_reply_collector_new (f.server, TOPIC, "pipeline_state");
   f.dir = g_dir_make_tmp ("test-webrtc-XXXXXX", &error);
   g_assert_no_error (error);
   rt_test_write_file (f.dir, "cam.pipeline", CAM_DEF);
   rt_test_write_file (f.dir, "stuck.pipeline", STUCK_DEF);
   rt_test_write_file (f.dir, "plain.pipeline", PLAIN_DEF);
+  rt_test_write_file (f.dir, "vp8.pipeline", VP8_DEF);
 }
 
 static void
@@ -109,6 +124,10 @@ teardown (void)
     RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS);
   }
   g_clear_object (&f.router);
+  if (f.gp && rt_gateway_process_is_running (f.gp))
+    rt_gateway_process_dump_log (f.gp);
+  g_clear_pointer (&f.gp, rt_gateway_process_free);
+  rt_reply_collector_free (f.pipeline_states);
   rt_reply_collector_free (f.states);
   rt_reply_collector_free (f.offers);
   rt_reply_collector_free (f.candidates);
@@ -515,6 +534,167 @@ GST_START_TEST (test_two_viewers_one_blocked_and_too_many)
 
 GST_END_TEST;
 
+/* Loss on the robot's side of one session: every 3rd packet its
+ * webrtcbin hands to the network is dropped (after SRTP, before ICE), as a
+ * lossy link would. */
+static gint drop_counter;
+static gboolean drop_on;
+
+static GstPadProbeReturn
+drop_some (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  if (g_atomic_int_get (&drop_on)
+      && g_atomic_int_add (&drop_counter, 1) % 3 == 0)
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+is_nicesink (const GValue *value, gpointer user_data)
+{
+  GstElement *e = g_value_get_object (value);
+  GstElementFactory *factory = gst_element_get_factory (e);
+
+  return !(factory && g_str_equal (GST_OBJECT_NAME (factory), "nicesink")
+      && !g_object_get_data (G_OBJECT (e), "rt-probed"));
+}
+
+/* Adds drop_some() on the sink pad of @session's nicesink. */
+static void
+add_loss (const gchar *pipeline_name, const gchar *session)
+{
+  g_autoptr (GstElement) pipeline = robot_pipeline (pipeline_name);
+  g_autofree gchar *name = g_strdup_printf ("viewer-%s", session);
+  g_autoptr (GstElement) branch
+      = gst_bin_get_by_name (GST_BIN (pipeline), name);
+  g_autoptr (GstIterator) it = NULL;
+  g_autoptr (GstPad) sink = NULL;
+  GValue found = G_VALUE_INIT;
+  guint n = 0;
+
+  fail_unless (branch != NULL);
+  it = gst_bin_iterate_recurse (GST_BIN (branch));
+  /* The RTP one and (with rtcp-mux, unused) the RTCP one. */
+  while (
+      gst_iterator_find_custom (it, (GCompareFunc)is_nicesink, &found, NULL)) {
+    GstElement *sinkelem = g_value_get_object (&found);
+
+    g_object_set_data (G_OBJECT (sinkelem), "rt-probed", GINT_TO_POINTER (1));
+    sink = gst_element_get_static_pad (sinkelem, "sink");
+    gst_pad_add_probe (sink,
+        GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, drop_some,
+        NULL, NULL);
+    g_clear_object (&sink);
+    n++;
+    g_value_unset (&found);
+    gst_iterator_resync (it);
+  }
+  fail_unless (n > 0, "no nicesink in the session's branch");
+}
+
+static guint
+encoder_bitrate (const gchar *pipeline_name)
+{
+  g_autoptr (GstElement) pipeline = robot_pipeline (pipeline_name);
+  g_autoptr (GstElement) encoder
+      = gst_bin_get_by_name (GST_BIN (pipeline), "encoder");
+  guint kbps = 0;
+
+  g_object_get (encoder, "bitrate", &kbps, NULL);
+  return kbps;
+}
+
+static WebrtcSessionStats
+session_stats (const gchar *id)
+{
+  WebrtcSessionStats st = { 0 };
+  WebrtcSession *session = webrtc_signalling_get_session (f.signalling, id);
+
+  if (session)
+    webrtc_session_get_stats (session, &st);
+  return st;
+}
+
+/* Whether the target of @id is above the lowest seen so far (*@low,
+ * updated). */
+static gboolean
+climbed (const gchar *id, guint *low)
+{
+  guint now = session_stats (id).target_kbps;
+
+  *low = MIN (*low, now);
+  return now > *low;
+}
+
+/* 33 % loss on the robot's side: the viewer's receiver reports say so,
+ * the session's target and the encoder's bitrate step down within a few
+ * seconds (not below min-bitrate) while media keeps flowing; once the
+ * loss ends they climb back. The figures show in a status answer. */
+GST_START_TEST (test_bitrate_follows_loss)
+{
+  Peer p = { "lossy-viewer-1" };
+  WebrtcSessionStats st;
+  const RtReply *r;
+  JsonObject *stats;
+  guint frames, low;
+
+  start_robot (NULL);
+  connect_peer (&p, "cam", NULL, FALSE);
+  /* The first reports: no loss, the target is the definition's bitrate
+   * (1500 kbit/s, min 300, max 1500). */
+  fail_unless (RT_WAIT_UNTIL (pump (&p) && session_stats (p.id).have_report,
+                   WAIT_MS),
+      "no receiver report in the session's figures");
+  st = session_stats (p.id);
+  fail_unless_equals_int (st.target_kbps, 1500);
+
+  g_atomic_int_set (&drop_on, TRUE);
+  add_loss ("cam", p.id);
+  fail_unless (RT_WAIT_UNTIL (pump (&p)
+                       && session_stats (p.id).target_kbps <= 1500 * 0.7,
+                   WAIT_MS),
+      "the target did not step down under loss (loss %f, target %u, %d "
+      "packets seen by the loss probe, %u NACKs)",
+      session_stats (p.id).fraction_lost, session_stats (p.id).target_kbps,
+      g_atomic_int_get (&drop_counter), session_stats (p.id).nack_count);
+  st = session_stats (p.id);
+  fail_unless (st.target_kbps >= 300);
+  fail_unless_equals_int (encoder_bitrate ("cam"), st.target_kbps);
+  frames = rt_webrtc_viewer_get_frames (p.viewer);
+  fail_unless (RT_WAIT_UNTIL (pump (&p)
+                       && rt_webrtc_viewer_get_frames (p.viewer) >= frames + 20,
+                   WAIT_MS),
+      "media stopped under loss");
+
+  /* A status answer carries the figures. */
+  send_event ("status", "{\"request_id\":\"s-1\"}");
+  r = wait_answer (p.id, "s-1");
+  fail_unless_equals_string (r->state, "watching");
+  stats = json_object_get_object_member (json_node_get_object (r->payload),
+      "stats");
+  fail_unless (stats != NULL);
+  fail_unless (json_object_get_int_member (stats, "target_kbps") < 1500);
+  fail_unless (json_object_get_int_member (stats, "bitrate_kbps") > 0);
+  fail_unless (json_object_get_int_member (stats, "nack_count") > 0);
+
+  /* The loss ends: back up, from the lowest target (the reports of the
+   * last lossy seconds may still take it down first). */
+  g_atomic_int_set (&drop_on, FALSE);
+  low = session_stats (p.id).target_kbps;
+  fail_unless (RT_WAIT_UNTIL (pump (&p) && climbed (p.id, &low), WAIT_MS),
+      "the target did not climb back (loss %f, target %u, lowest %u)",
+      session_stats (p.id).fraction_lost, session_stats (p.id).target_kbps,
+      low);
+  fail_unless (RT_WAIT_UNTIL (encoder_bitrate ("cam") > low, WAIT_MS));
+
+  unwatch (p.id, "u-1");
+  wait_state (p.id, "ended", "u-1");
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS));
+  rt_webrtc_viewer_free (p.viewer);
+}
+
+GST_END_TEST;
+
 /* Sends @event with @json and returns the error of the answer to
  * @request_id for @session (NULL: the answer has no session_id). */
 static const RtReply *
@@ -709,6 +889,17 @@ GST_START_TEST (test_hostile_signalling_answered_with_reasons)
   wait_state (p.id, "ended", "h19");
   unwatch ("stuck-000001", "h20");
   wait_state ("stuck-000001", "ended", "h20");
+  /* Both sources released, the one that never produced too. (The test
+   * must not end before: GST_END_TEST joins every streaming thread, and a
+   * pipeline still stopping needs this main loop to finish.) */
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS),
+      "%d camera(s) still open", rt_fake_camera_get_open_now ());
+  fail_unless (
+      RT_WAIT_UNTIL (on_demand_controller_get_state (controller ("stuck"))
+                  == ON_DEMAND_STATE_STOPPED
+              && on_demand_controller_get_state (controller ("cam"))
+                  == ON_DEMAND_STATE_STOPPED,
+          WAIT_MS));
   rt_webrtc_viewer_free (p.viewer);
 }
 
@@ -737,6 +928,433 @@ GST_START_TEST (test_lease_expires_without_renew)
 
 GST_END_TEST;
 
+/* The real daemon with the shipped test-pattern-webrtc definition and
+ * @extra_gateway in its configuration ("[webrtc]" lines allowed), joined
+ * on the local server. */
+static void
+start_daemon_with (const gchar *extra_gateway, const gchar *turn_credentials);
+
+static void
+start_daemon (const gchar *extra_gateway)
+{
+  start_daemon_with (extra_gateway, NULL);
+}
+
+/* As start_daemon(), with a "turn-credentials" file holding
+ * @turn_credentials (nullable) in the daemon's directory. */
+static void
+start_daemon_with (const gchar *extra_gateway, const gchar *turn_credentials)
+{
+  const gchar *dir = g_getenv ("RT_PIPELINES_DIR");
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  fail_unless (dir != NULL, "RT_PIPELINES_DIR is not set");
+  path = g_build_filename (dir, "test-pattern-webrtc.pipeline", NULL);
+  fail_unless (g_file_get_contents (path, &text, NULL, &error), "%s: %s", path,
+      error ? error->message : "");
+  f.gp = rt_gateway_process_new ("webrtc");
+  if (turn_credentials)
+    rt_gateway_process_write_file (f.gp, "turn-credentials", turn_credentials);
+  rt_gateway_process_write_file (f.gp, "pipelines/test-pattern-webrtc.pipeline",
+      text);
+  rt_gateway_process_write_config (f.gp, rt_server_get_url (f.server), CHANNEL,
+      NULL, extra_gateway);
+  rt_gateway_process_run (f.gp);
+  if (!RT_WAIT_UNTIL (rt_server_count_members (f.server, TOPIC) >= 1
+              || !rt_gateway_process_is_running (f.gp),
+          15000)
+      || rt_server_count_members (f.server, TOPIC) < 1) {
+    rt_gateway_process_dump_log (f.gp);
+    fail ("the daemon never joined the channel");
+  }
+}
+
+/* The first pipeline_state of @pipeline in @state, or NULL. */
+static const RtReply *
+find_pipeline_state (const gchar *pipeline, const gchar *state)
+{
+  GPtrArray *all;
+  guint i;
+
+  rt_reply_collector_poll (f.pipeline_states);
+  all = rt_reply_collector_get_replies (f.pipeline_states);
+  for (i = 0; i < all->len; i++) {
+    const RtReply *r = g_ptr_array_index (all, i);
+
+    if (g_strcmp0 (payload_string (r, "pipeline"), pipeline) == 0
+        && g_strcmp0 (r->state, state) == 0)
+      return r;
+  }
+  return NULL;
+}
+
+/* The daemon as shipped: a viewer watches test-pattern-webrtc through the
+ * channel and decodes frames; the configuration's max-viewers bounds the
+ * sessions; the end of the session stops the pipeline and releases the
+ * source; TERM ends cleanly. */
+GST_START_TEST (test_daemon_watch_shipped_definition)
+{
+  Peer p = { "daemon-viewer-1" };
+  const RtReply *offer, *r;
+  g_autofree gchar *caps = NULL;
+
+  start_daemon ("[webrtc]\nmax-viewers=1\nconnect-timeout=15\n");
+  connect_peer (&p, "test-pattern-webrtc", NULL, FALSE);
+
+  offer = find_reply (f.offers, 0, p.id, NULL, NULL);
+  fail_unless (strstr (payload_string (offer, "sdp"), "profile-level-id=42e01f")
+      != NULL);
+  caps = rt_webrtc_viewer_dup_caps (p.viewer);
+  fail_unless (caps && strstr (caps, "width=(int)640") != NULL, "%s", caps);
+  fail_unless (find_pipeline_state ("test-pattern-webrtc", "playing") != NULL);
+
+  /* /metrics shows the session and its link. */
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      RT_WAIT_UNTIL (pump (&p)
+              && rt_gateway_process_metric (f.gp,
+                     "gateway_webrtc_session_state{pipeline=\"test-pattern-"
+                     "webrtc\",session=\"daemon-viewer-1\",state=\"watching\"}")
+                  == 1
+              && rt_gateway_process_metric (f.gp,
+                     "gateway_webrtc_session_sent_bitrate_bps{pipeline=\"test-"
+                     "pattern-webrtc\",session=\"daemon-viewer-1\"}")
+                  > 0,
+          WAIT_MS),
+      "no watching session with a bitrate on /metrics");
+  fail_unless (
+      rt_gateway_process_metric (f.gp, "gateway_webrtc_sessions_total") >= 1);
+
+  /* max-viewers=1 in the configuration, below the definition's 4. */
+  watch ("daemon-viewer-2", "test-pattern-webrtc", "w-2");
+  r = wait_answer ("daemon-viewer-2", "w-2");
+  fail_unless_equals_string (r->state, "failed");
+  fail_unless_equals_string (r->error, "too many viewers");
+
+  unwatch (p.id, "u-1");
+  wait_state (p.id, "ended", "u-1");
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      RT_WAIT_UNTIL (find_pipeline_state ("test-pattern-webrtc", "stopped")
+              != NULL,
+          WAIT_MS),
+      "the pipeline did not stop after its last viewer");
+  RT_GATEWAY_FAIL_UNLESS (f.gp,
+      rt_gateway_process_wait_log (f.gp,
+          "test-pattern-webrtc: phase stopping -> idle (released)", WAIT_MS),
+      "the source was not released");
+  rt_webrtc_viewer_free (p.viewer);
+  RT_GATEWAY_FAIL_UNLESS (f.gp, rt_gateway_process_stop (f.gp, 15000),
+      "the daemon did not stop on TERM");
+  fail_unless_equals_int (rt_gateway_process_get_exit_status (f.gp), 0);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* TURN: coturn on loopback, both sides relay only */
+
+#define TURN_USER "robot-1"
+#define TURN_PASSWORD "turn-Secret-42"
+
+static RtTurnServer *
+start_turn (void)
+{
+  g_autoptr (GError) error = NULL;
+  RtTurnServer *turn;
+
+  fail_unless (rt_turn_server_available (),
+      "coturn (/usr/bin/turnserver) is not installed: scripts/deps.sh "
+      "installs it");
+  turn = rt_turn_server_new (TURN_USER, TURN_PASSWORD, &error);
+  fail_unless (turn != NULL, "coturn: %s", error ? error->message : "");
+  return turn;
+}
+
+/* The viewer's TURN URI with the credentials (as a browser's iceServers
+ * entry would carry them). */
+static gchar *
+viewer_turn_uri (RtTurnServer *turn)
+{
+  return g_strdup_printf ("turn://%s:%s@127.0.0.1:%u", TURN_USER, TURN_PASSWORD,
+      rt_turn_server_get_port (turn));
+}
+
+/* Robot settings: relay only through @turn over UDP or TCP, with the
+ * credentials read from a file as the daemon does. */
+static void
+relay_settings (WebrtcSettings *settings, RtTurnServer *turn, gboolean tcp,
+    const gchar *credentials)
+{
+  g_autoptr (GError) error = NULL;
+  gchar *servers[2] = { NULL, NULL };
+
+  webrtc_settings_init (settings);
+  servers[0] = rt_turn_server_dup_uri (turn, tcp);
+  settings->turn_servers = g_strdupv (servers);
+  g_free (servers[0]);
+  rt_test_write_file (f.dir, "turn-credentials", credentials);
+  settings->turn_credentials_file
+      = g_build_filename (f.dir, "turn-credentials", NULL);
+  fail_unless (webrtc_settings_read_credentials (settings, &error), "%s",
+      error ? error->message : "");
+  settings->relay_only = TRUE;
+  settings->connect_timeout_ms = 8000;
+}
+
+/* Every candidate the robot sent for @session is a relayed one. */
+static guint
+count_robot_candidates (const gchar *session, gboolean relay)
+{
+  GPtrArray *all;
+  guint i, j, n = 0;
+
+  rt_reply_collector_poll (f.candidates);
+  all = rt_reply_collector_get_replies (f.candidates);
+  for (i = 0; i < all->len; i++) {
+    const RtReply *r = g_ptr_array_index (all, i);
+    JsonArray *array;
+
+    if (g_strcmp0 (payload_string (r, "session_id"), session) != 0)
+      continue;
+    array = json_object_get_array_member (json_node_get_object (r->payload),
+        "candidates");
+    for (j = 0; j < json_array_get_length (array); j++) {
+      const gchar *c
+          = json_object_get_string_member (json_array_get_object_element (array,
+                                               j),
+              "candidate");
+
+      if ((strstr (c, " typ relay") != NULL) == relay)
+        n++;
+    }
+  }
+  return n;
+}
+
+static void
+watch_through_turn (gboolean robot_tcp)
+{
+  g_autoptr (RtTurnServer) turn = start_turn ();
+  g_autofree gchar *uri = viewer_turn_uri (turn);
+  Peer p = { robot_tcp ? "relayed-tcp-1" : "relayed-udp-1" };
+  WebrtcSettings settings;
+
+  relay_settings (&settings, turn, robot_tcp, TURN_USER ":" TURN_PASSWORD "\n");
+  start_robot (&settings);
+  webrtc_settings_clear (&settings);
+  connect_peer (&p, "cam", uri, TRUE);
+
+  /* Media went through the relay: both sides allocated on coturn, and the
+   * robot offered relayed candidates only. */
+  fail_unless_equals_int (count_robot_candidates (p.id, FALSE), 0);
+  fail_unless (count_robot_candidates (p.id, TRUE) >= 1);
+  fail_unless (rt_turn_server_count_allocations (turn) >= 2,
+      "%u allocations on coturn", rt_turn_server_count_allocations (turn));
+  unwatch (p.id, "u-1");
+  wait_state (p.id, "ended", "u-1");
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS));
+  rt_webrtc_viewer_free (p.viewer);
+}
+
+GST_START_TEST (test_turn_udp_relay_only_both_sides)
+{
+  watch_through_turn (FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_turn_tcp_relay_only_both_sides)
+{
+  watch_through_turn (TRUE);
+}
+
+GST_END_TEST;
+
+/* The robot's TURN credentials are wrong and it may use relays only: no
+ * candidate can ever pair, and the session ends "failed" with the reason
+ * (after connect-timeout), releasing the camera. */
+GST_START_TEST (test_turn_wrong_credentials_fail_with_reason)
+{
+  g_autoptr (RtTurnServer) turn = start_turn ();
+  g_autofree gchar *uri = viewer_turn_uri (turn);
+  Peer p = { "wrong-creds-1" };
+  WebrtcSettings settings;
+  const RtReply *r;
+
+  relay_settings (&settings, turn, FALSE, TURN_USER ":not-the-password\n");
+  settings.connect_timeout_ms = 4000;
+  start_robot (&settings);
+  webrtc_settings_clear (&settings);
+  p.viewer = rt_webrtc_viewer_new (uri, TRUE);
+  watch (p.id, "cam", "w-1");
+  wait_state (p.id, "offering", "w-1");
+  if (!RT_WAIT_UNTIL (pump (&p)
+              && find_reply (f.states, 0, p.id, "failed", NULL) != NULL,
+          WAIT_MS)) {
+    g_autofree gchar *seen = describe_states ();
+    fail ("session %s never failed; seen: %s", p.id, seen);
+  }
+  r = find_reply (f.states, 0, p.id, "failed", NULL);
+  assert_refused (r, "failed", "ICE failure");
+  fail_unless (strstr (r->error, "TURN") != NULL, "%s", r->error);
+  fail_unless (find_reply (f.states, 0, p.id, "watching", NULL) == NULL);
+  fail_unless_equals_int (rt_webrtc_viewer_get_frames (p.viewer), 0);
+  fail_unless_equals_int (count_robot_candidates (p.id, TRUE), 0);
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS));
+  rt_webrtc_viewer_free (p.viewer);
+}
+
+GST_END_TEST;
+
+/* The daemon configured for TURN only (over TCP here, the viewer over
+ * UDP), with the credentials in a file: media flows through coturn, and
+ * the password is nowhere in the daemon's log (every level) or in what
+ * check-config prints. */
+GST_START_TEST (test_daemon_relay_only_credentials_never_logged)
+{
+  g_autoptr (RtTurnServer) turn = start_turn ();
+  g_autofree gchar *uri = viewer_turn_uri (turn);
+  g_autofree gchar *robot_uri = rt_turn_server_dup_uri (turn, TRUE);
+  g_autofree gchar *extra = NULL;
+  g_autofree gchar *log = NULL;
+  g_autofree gchar *output = NULL;
+  Peer p = { "daemon-relayed-1" };
+
+  extra = g_strdup_printf ("[webrtc]\nturn-servers=%s\n"
+                           "turn-credentials-file=turn-credentials\n"
+                           "relay-only=true\nconnect-timeout=15\n",
+      robot_uri);
+  start_daemon_with (extra, TURN_USER ":" TURN_PASSWORD "\n");
+  connect_peer (&p, "test-pattern-webrtc", uri, TRUE);
+  fail_unless_equals_int (count_robot_candidates (p.id, FALSE), 0);
+  fail_unless (count_robot_candidates (p.id, TRUE) >= 1);
+  fail_unless (rt_turn_server_count_allocations (turn) >= 2,
+      "%u allocations on coturn", rt_turn_server_count_allocations (turn));
+  unwatch (p.id, "u-1");
+  wait_state (p.id, "ended", "u-1");
+  rt_webrtc_viewer_free (p.viewer);
+  RT_GATEWAY_FAIL_UNLESS (f.gp, rt_gateway_process_stop (f.gp, 15000),
+      "the daemon did not stop on TERM");
+
+  fail_unless_equals_int (rt_gateway_process_check_config (f.gp, NULL, &output),
+      0);
+  log = rt_gateway_process_read_log (f.gp);
+  fail_unless (strstr (log, "webrtc") != NULL, "the log is empty?");
+  fail_unless (strstr (log, TURN_PASSWORD) == NULL,
+      "the TURN password is in the daemon's log");
+  fail_unless (strstr (output, TURN_PASSWORD) == NULL,
+      "check-config printed the TURN password");
+}
+
+GST_END_TEST;
+
+/* The rule of webrtc-bitrate.h, step by step. */
+GST_START_TEST (test_bitrate_rule)
+{
+  WebrtcBitrate b;
+  guint i;
+
+  webrtc_bitrate_init (&b, 5000, 300, 1500);
+  fail_unless_equals_int (b.target_kbps, 1500); /* clamped */
+  /* One lossy report is not sustained loss; two are. */
+  fail_if (webrtc_bitrate_report (&b, 0.08, 0.1));
+  fail_unless (webrtc_bitrate_report (&b, 0.08, 0.1));
+  fail_unless_equals_int (b.target_kbps, 1050);
+  /* A neutral report (2..5 %) restarts the count. */
+  fail_if (webrtc_bitrate_report (&b, 0.08, 0.1));
+  fail_if (webrtc_bitrate_report (&b, 0.03, 0.1));
+  fail_if (webrtc_bitrate_report (&b, 0.08, 0.1));
+  fail_unless (webrtc_bitrate_report (&b, 0.05, 0.1));
+  fail_unless_equals_int (b.target_kbps, 735);
+  /* Never below min-bitrate. */
+  for (i = 0; i < 20; i++)
+    webrtc_bitrate_report (&b, 0.5, 0.1);
+  fail_unless_equals_int (b.target_kbps, 300);
+  /* Three clean reports step up by 15 %; a long RTT is not clean. */
+  fail_if (webrtc_bitrate_report (&b, 0.0, 0.1));
+  fail_if (webrtc_bitrate_report (&b, 0.0, 0.1));
+  fail_if (webrtc_bitrate_report (&b, 0.0, 0.9));
+  fail_if (webrtc_bitrate_report (&b, 0.0, -1));
+  fail_if (webrtc_bitrate_report (&b, 0.0, -1));
+  fail_unless (webrtc_bitrate_report (&b, 0.01, -1));
+  fail_unless_equals_int (b.target_kbps, 345);
+  /* Never above max-bitrate. */
+  for (i = 0; i < 100; i++)
+    webrtc_bitrate_report (&b, 0.0, 0.05);
+  fail_unless_equals_int (b.target_kbps, 1500);
+  fail_unless (b.steps_down >= 3 && b.steps_up >= 1);
+}
+
+GST_END_TEST;
+
+/* Watch/unwatch cycles (RT_WEBRTC_CYCLES, default 3; scripts/test runs
+ * 100 under valgrind): each one starts the pipeline, builds a viewer
+ * branch and its offer, then ends the session and releases the camera;
+ * every tenth one connects a viewer and gets media first. Nothing may
+ * accumulate: sessions, slots, branches. */
+GST_START_TEST (test_watch_unwatch_cycles_no_leak)
+{
+  const gchar *env = g_getenv ("RT_WEBRTC_CYCLES");
+  guint cycles = env ? (guint)g_ascii_strtoull (env, NULL, 10) : 3;
+  guint i;
+
+  start_robot (NULL);
+  for (i = 0; i < cycles; i++) {
+    g_autofree gchar *id = g_strdup_printf ("cycle-%06u", i);
+    g_autofree gchar *rid = g_strdup_printf ("u-%u", i);
+
+    if (i % 10 == 0) {
+      Peer p = { id };
+
+      connect_peer (&p, "cam", NULL, FALSE);
+      unwatch (id, rid);
+      wait_state (id, "ended", rid);
+      rt_webrtc_viewer_free (p.viewer);
+    } else {
+      watch (id, "cam", "w-1");
+      fail_unless (RT_WAIT_UNTIL (find_reply (f.offers, 0, id, NULL, NULL)
+                           != NULL,
+                       WAIT_MS),
+          "cycle %u: no offer", i);
+      unwatch (id, rid);
+      wait_state (id, "ended", rid);
+    }
+    fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0
+                         && on_demand_controller_get_state (controller ("cam"))
+                             == ON_DEMAND_STATE_STOPPED,
+                     WAIT_MS),
+        "cycle %u: the camera is still open", i);
+    fail_unless_equals_int (webrtc_signalling_count_sessions (f.signalling,
+                                NULL),
+        0);
+  }
+  g_message ("%u watch/unwatch cycles", cycles);
+}
+
+GST_END_TEST;
+
+/* codec=vp8: the offer declares VP8 only and the viewer decodes it. */
+GST_START_TEST (test_vp8_alternative)
+{
+  Peer p = { "vp8-viewer-1" };
+  const RtReply *offer;
+  const gchar *sdp;
+
+  start_robot (NULL);
+  connect_peer (&p, "vp8", NULL, FALSE);
+  offer = find_reply (f.offers, 0, p.id, NULL, NULL);
+  sdp = payload_string (offer, "sdp");
+  fail_unless (strstr (sdp, "VP8/90000") != NULL, "%s", sdp);
+  fail_unless (strstr (sdp, "H264") == NULL, "%s", sdp);
+  unwatch (p.id, "u-1");
+  wait_state (p.id, "ended", "u-1");
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS));
+  rt_webrtc_viewer_free (p.viewer);
+}
+
+GST_END_TEST;
+
 static Suite *
 webrtc_suite (void)
 {
@@ -750,6 +1368,25 @@ webrtc_suite (void)
   tcase_add_test (tc, test_two_viewers_one_blocked_and_too_many);
   tcase_add_test (tc, test_hostile_signalling_answered_with_reasons);
   tcase_add_test (tc, test_lease_expires_without_renew);
+  tcase_add_test (tc, test_bitrate_follows_loss);
+  tcase_add_test (tc, test_vp8_alternative);
+  tcase_add_test (tc, test_bitrate_rule);
+  tcase_add_test (tc, test_watch_unwatch_cycles_no_leak);
+
+  tc = tcase_create ("daemon");
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 180);
+  tcase_add_test (tc, test_daemon_watch_shipped_definition);
+
+  tc = tcase_create ("turn");
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 180);
+  tcase_add_test (tc, test_turn_udp_relay_only_both_sides);
+  tcase_add_test (tc, test_turn_tcp_relay_only_both_sides);
+  tcase_add_test (tc, test_turn_wrong_credentials_fail_with_reason);
+  tcase_add_test (tc, test_daemon_relay_only_credentials_never_logged);
   return s;
 }
 

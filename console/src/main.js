@@ -7,7 +7,7 @@ import { EVENTS, newRequestId } from './contract.js';
 import { Fleet } from './robots.js';
 import { Leases } from './leases.js';
 import { Timeline } from './timeline.js';
-import { Viewer, WEBRTC_EVENTS } from './viewer.js';
+import { Viewer, WEBRTC_EVENTS, parseIceServers } from './viewer.js';
 
 const $ = (id) => document.getElementById(id);
 const connection = new Connection();
@@ -31,6 +31,7 @@ function send(channel, action, payload, forced = false) {
 
 const leases = new Leases((channel, pipeline, ttl) => send(channel, 'renew', { pipeline, ttl }));
 const viewers = new Map(); // session_id -> Viewer
+let iceServers = []; // the browser's STUN/TURN servers, from the form
 const pastSessions = new Map(); // session_id -> Viewer, closed here
 
 function watch(robot, { pipeline, params, ttl }) {
@@ -40,6 +41,7 @@ function watch(robot, { pipeline, params, ttl }) {
     pipeline,
     params,
     ttl,
+    iceServers,
     send: (channel, event, payload) => {
       const body = { ...payload, request_id: newRequestId(event) };
       if (event !== WEBRTC_EVENTS.candidates) timeline.add({ kind: 'sent', channel, action: event, pipeline, request_id: body.request_id, text: `session ${payload.session_id}` });
@@ -102,6 +104,10 @@ connection.addEventListener('broadcast', ({ detail }) => {
     else if (past && event === WEBRTC_EVENTS.session) {
       // The last word on a session this page ended ("ended").
       timeline.add({ kind: 'session', channel, robots: [past.robot], pipeline: past.pipeline, state: payload.state, error: payload.error, text: `session ${past.sessionId}` });
+    } else if (event === WEBRTC_EVENTS.session && typeof payload?.session_id === 'string') {
+      // Another viewer's session (another page or operator), as the robot
+      // reports it: in the timeline, never acted on.
+      timeline.add({ kind: 'session', channel, pipeline: payload.pipeline, state: payload.state, error: payload.error, text: `session ${payload.session_id} (another viewer)` });
     }
   } else if (event === EVENTS.catalog) {
     fleet.applyCatalog(channel, payload);
@@ -118,7 +124,7 @@ connection.addEventListener('broadcast', ({ detail }) => {
   }
 });
 
-// url, channels, key and private may come in the address's fragment
+// url, channels, key, private and ice may come in the address's fragment
 // (scripts/demo console prints such a link); the fragment never reaches
 // a server, and is cleared from the address bar once read.
 function prefill() {
@@ -127,6 +133,7 @@ function prefill() {
   $('url').value = hash.get('url') ?? saved.url ?? '';
   $('channels').value = hash.get('channels') ?? saved.channels ?? '';
   $('private').checked = (hash.get('private') ?? String(saved.private ?? false)) === 'true';
+  $('ice').value = hash.get('ice') ?? saved.ice ?? '';
   if (hash.get('key')) $('key').value = hash.get('key');
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
 }
@@ -135,8 +142,15 @@ $('connect-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const channels = $('channels').value.split(/[\s,]+/).filter(Boolean);
   const settings = { url: $('url').value.trim(), key: $('key').value.trim(), token: $('token').value.trim(), channels, isPrivate: $('private').checked };
-  // The URL and channels are remembered; the key and token never are.
-  localStorage.setItem('rt-console', JSON.stringify({ url: settings.url, channels: channels.join(', '), private: settings.isPrivate }));
+  try {
+    iceServers = parseIceServers($('ice').value, $('turn-user').value.trim(), $('turn-pass').value);
+  } catch (err) {
+    $('conn-status').textContent = `Cannot connect: STUN/TURN servers: ${err.message}`;
+    return;
+  }
+  // The URL, channels and STUN/TURN URLs are remembered; the key, token
+  // and TURN password never are.
+  localStorage.setItem('rt-console', JSON.stringify({ url: settings.url, channels: channels.join(', '), private: settings.isPrivate, ice: $('ice').value.trim() }));
   leases.releaseAll();
   channelStatus.clear();
   for (const name of channels) channelStatus.set(name, 'joining');

@@ -6,8 +6,11 @@
 // failed (with a reason). The session's lease is renewed (watch_renew)
 // while the page shows it, and unwatch ends it; a closed page sends
 // nothing and the robot ends the session when its lease runs out.
-// Several viewers may run at once, each with its own overlay: state,
-// round-trip time, bitrate and loss, from the browser's getStats().
+// The browser's own STUN/TURN servers come from the connection form (the
+// robot has its own, in its configuration). Several viewers may run at
+// once, each with its own overlay: state,
+// round-trip time, and bitrate and loss over the last second, from the
+// browser's getStats().
 
 import { el } from './dom.js';
 
@@ -25,6 +28,20 @@ const BATCH_MS = 100; // candidates gathered this long go in one message
 const BATCH_MAX = 32; // the contract's bound per message
 const STATS_MS = 1000;
 
+// The browser's STUN/TURN servers (RTCIceServer[]) from the form: stun:,
+// turn: and turns: URLs separated by commas or spaces, the TURN username
+// and password given to every turn(s): URL. Throws on anything else.
+export function parseIceServers(text, username, credential) {
+  const servers = [];
+  for (const url of String(text ?? '').split(/[\s,]+/).filter(Boolean)) {
+    if (!/^(stun|turns?):[^\s]+$/.test(url)) throw new Error(`"${url}" is not a stun:, turn: or turns: URL`);
+    if (url.startsWith('stun:')) servers.push({ urls: url });
+    else if (!username || !credential) throw new Error(`${url} needs the TURN username and password`);
+    else servers.push({ urls: url, username, credential });
+  }
+  return servers;
+}
+
 function newSessionId() {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   return 'v' + [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -33,8 +50,9 @@ function newSessionId() {
 export class Viewer {
   // @send(channel, event, payload) broadcasts; @onState(viewer, state,
   // error) reports session states (the timeline); @onClose(viewer).
-  constructor({ channel, robot, pipeline, params, ttl, send, onState, onClose }) {
+  constructor({ channel, robot, pipeline, params, ttl, iceServers, send, onState, onClose }) {
     this.channel = channel;
+    this.iceServers = iceServers ?? [];
     this.robot = robot;
     this.pipeline = pipeline;
     this.sessionId = newSessionId();
@@ -57,7 +75,7 @@ export class Viewer {
   #batchTimer = null;
   #renewTimer = null;
   #statsTimer = null;
-  #last = null; // previous inbound-rtp stats, for the bitrate
+  #last = null; // previous inbound-rtp figures, for bitrate and loss
   #video;
   #overlay;
   #closed = false;
@@ -79,7 +97,7 @@ export class Viewer {
   }
 
   start() {
-    this.#pc = new RTCPeerConnection({ iceServers: [] });
+    this.#pc = new RTCPeerConnection({ iceServers: this.iceServers });
     this.#pc.addTransceiver('video', { direction: 'recvonly' });
     this.#pc.ontrack = (event) => {
       this.#video.srcObject = event.streams[0] ?? new MediaStream([event.track]);
@@ -117,11 +135,14 @@ export class Viewer {
     if (this.#closed || !this.#pc) return;
     try {
       if (event === WEBRTC_EVENTS.offer && typeof payload.sdp === 'string') {
+        // The robot repeats its offer only for a repeated watch, while it
+        // waits for an answer: the first one is answered, once.
+        if (this.#pc.remoteDescription) return;
         await this.#pc.setRemoteDescription({ type: 'offer', sdp: payload.sdp });
         for (const c of this.#pending.splice(0)) await this.#pc.addIceCandidate(c);
         const answer = await this.#pc.createAnswer();
         await this.#pc.setLocalDescription(answer);
-        this.#send(this.channel, WEBRTC_EVENTS.answer, { session_id: this.sessionId, sdp: answer.sdp });
+        this.#send(this.channel, WEBRTC_EVENTS.answer, { session_id: this.sessionId, type: 'answer', sdp: answer.sdp });
       } else if (event === WEBRTC_EVENTS.candidates && Array.isArray(payload.candidates)) {
         for (const c of payload.candidates) {
           const init = { candidate: c.candidate, sdpMLineIndex: c.sdpMLineIndex ?? 0 };
@@ -155,14 +176,21 @@ export class Viewer {
         s.framesDecoded = r.framesDecoded ?? 0;
         s.width = r.frameWidth ?? 0;
         s.height = r.frameHeight ?? 0;
+        // Bitrate and loss over the last interval, not since the start: a
+        // burst of loss while the session was set up (packets the sender
+        // sent before DTLS was ready count as lost) fades from the figure
+        // instead of weighing on it for minutes.
         const received = r.packetsReceived ?? 0;
         const lost = Math.max(0, r.packetsLost ?? 0);
-        s.lossPercent = received + lost > 0 ? (100 * lost) / (received + lost) : 0;
+        const last = this.#last ?? { timestamp: r.timestamp, bytesReceived: 0, received: 0, lost: 0 };
+        const seconds = (r.timestamp - last.timestamp) / 1000;
+        if (seconds > 0) s.kbps = (8 * ((r.bytesReceived ?? 0) - last.bytesReceived)) / 1000 / seconds;
         if (this.#last) {
-          const seconds = (r.timestamp - this.#last.timestamp) / 1000;
-          if (seconds > 0) s.kbps = (8 * (r.bytesReceived - this.#last.bytesReceived)) / 1000 / seconds;
+          const dReceived = Math.max(0, received - last.received);
+          const dLost = Math.max(0, lost - last.lost);
+          s.lossPercent = dReceived + dLost > 0 ? (100 * dLost) / (dReceived + dLost) : 0;
         }
-        this.#last = { timestamp: r.timestamp, bytesReceived: r.bytesReceived ?? 0 };
+        this.#last = { timestamp: r.timestamp, bytesReceived: r.bytesReceived ?? 0, received, lost };
       } else if (r.type === 'candidate-pair' && r.nominated && r.currentRoundTripTime !== undefined) {
         s.rttMs = r.currentRoundTripTime * 1000;
       }

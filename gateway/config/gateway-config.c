@@ -57,12 +57,13 @@ event_name_ok (const gchar *name)
 }
 
 static const gchar *const known_groups[]
-    = { "realtime", "gateway", "events", NULL };
+    = { "realtime", "gateway", "events", WEBRTC_SETTINGS_GROUP, NULL };
 
-static const gchar *const realtime_keys[] = { "url", "api-key-file",
-  "access-token-file", "api-key-in-header", "ca-file", "channel", "private",
-  "vsn", "heartbeat-interval", "heartbeat-timeout", "connect-timeout",
-  "join-timeout", "backoff-min", "backoff-max", "max-message-size", NULL };
+static const gchar *const realtime_keys[]
+    = { "url", "api-key-file", "access-token-file", "api-key-in-header",
+        "ca-file", "channel", "private", "vsn", "heartbeat-interval",
+        "heartbeat-timeout", "connect-timeout", "join-timeout", "backoff-min",
+        "backoff-max", "max-message-size", "proxy", NULL };
 
 static const gchar *const gateway_keys[]
     = { "id", "pipelines-dirs", "recordings-dir", "presence", "metrics-address",
@@ -138,6 +139,9 @@ load_realtime (KeyFileLoader *l, GatewayConfig *c)
         "is above backoff-max");
   key_file_loader_get_uint (l, "realtime", "max-message-size", 1024,
       64 * 1024 * 1024, &rt->max_message_size);
+  /* A proxy URL may carry credentials: checked by the connection setup,
+   * never printed here. */
+  rt->proxy = key_file_loader_get_string (l, "realtime", "proxy", FALSE);
 }
 
 static gchar **
@@ -255,6 +259,23 @@ load_events (KeyFileLoader *l, GatewayConfig *c)
   }
 }
 
+/* [webrtc]: its event names must not repeat those of [events]. */
+static void
+load_webrtc (KeyFileLoader *l, GatewayConfig *c)
+{
+  const gchar *taken[] = { c->ev_start, c->ev_stop, c->ev_renew, c->ev_status,
+    c->ev_reply, c->ev_describe, c->ev_catalog, NULL };
+  gchar *file;
+
+  webrtc_settings_load (l, &c->webrtc, taken);
+  if (c->webrtc.turn_credentials_file) {
+    file = gateway_config_resolve_file (c, c->webrtc.turn_credentials_file,
+        TRUE);
+    g_free (c->webrtc.turn_credentials_file);
+    c->webrtc.turn_credentials_file = file;
+  }
+}
+
 /**
  * gateway_config_load:
  * @path: the configuration file
@@ -277,6 +298,7 @@ gateway_config_load (const gchar *path, GPtrArray *problems)
   g_return_val_if_fail (path != NULL, NULL);
 
   realtime_settings_init (&c->realtime);
+  webrtc_settings_init (&c->webrtc);
   if (g_path_is_absolute (path)) {
     c->path = g_strdup (path);
   } else {
@@ -297,6 +319,7 @@ gateway_config_load (const gchar *path, GPtrArray *problems)
   load_realtime (&l, c);
   load_gateway (&l, c);
   load_events (&l, c);
+  load_webrtc (&l, c);
 
   if (l.n_problems > 0)
     return NULL;
@@ -327,6 +350,7 @@ gateway_config_free (GatewayConfig *c)
   g_free (c->ev_reply);
   g_free (c->ev_describe);
   g_free (c->ev_catalog);
+  webrtc_settings_clear (&c->webrtc);
   g_free (c);
 }
 

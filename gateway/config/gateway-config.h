@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "realtime-settings.h"
+#include "webrtc-settings.h"
 
 G_BEGIN_DECLS
 
@@ -41,6 +42,11 @@ typedef struct
   gchar *ev_reply;
   gchar *ev_describe;
   gchar *ev_catalog; /* describe's answer */
+
+  /* [webrtc]: viewer sessions of output=webrtc definitions (STUN/TURN,
+   * relay-only, limits, event names); turn_credentials_file resolved,
+   * not read (webrtc_settings_read_credentials()) */
+  WebrtcSettings webrtc;
 } GatewayConfig;
 
 /* Loads @path. Every problem is appended to @problems as one line

@@ -15,7 +15,10 @@
  *   restart-backoff-min=1   seconds, capped jittered backoff between restarts
  *   restart-backoff-max=30
  *   max-restarts=5          restarts after failures before giving up
- *   warm=false              keep parsed and in READY between runs
+ *   warm=false              parse at load, and keep everything after
+ *                           the sources PLAYING between runs (only the
+ *                           sources stop, so a camera is closed); see
+ *                           pipeline-runner.c, "Warm"
  *   output=sink             sink: the description ends in its own sink;
  *                           webrtc: it ends with one unlinked src pad of
  *                           raw video, and the gateway adds the encoder

@@ -71,6 +71,7 @@ gateway_check_config_load (const gchar *path, GatewayCheckedConfig *checked,
   g_auto (GStrv) vars = NULL;
   g_autoptr (GHashTable) defs = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GError) turn_error = NULL;
   g_autoptr (RealtimeClient) client = NULL;
 
   memset (checked, 0, sizeof *checked);
@@ -87,6 +88,12 @@ gateway_check_config_load (const gchar *path, GatewayCheckedConfig *checked,
         g_strdup_printf ("%s: [gateway] recordings-dir: %s is not a "
                          "directory",
             config->path, config->recordings_dir));
+  /* The TURN credentials are read now: a run must not find them missing
+   * at its first viewer. Errors name the file, never its contents. */
+  if (!webrtc_settings_read_credentials (&config->webrtc, &turn_error))
+    g_ptr_array_add (problems,
+        g_strdup_printf ("%s: [webrtc] turn-credentials-file: %s", config->path,
+            turn_error->message));
   vars = gateway_config_pipeline_vars (config);
   defs = pipeline_def_load_dirs ((const gchar *const *)config->pipelines_dirs,
       (const gchar *const *)vars, TRUE, problems);

@@ -254,27 +254,46 @@ on_channel_state (RealtimeChannel *channel, RealtimeChannelState state,
       realtime_channel_state_to_string (state), reason);
 }
 
+/* Flushes listen's lines once the main loop has handled what was ready. */
+static gboolean
+flush_broadcast_lines (gpointer data)
+{
+  guint *pending = data;
+
+  *pending = 0;
+  fflush (stdout);
+  return G_SOURCE_REMOVE;
+}
+
+/* One line {"event":E,"payload":P} per broadcast, built in one reused
+ * buffer by the codec's serializer (no JsonBuilder, no copy of the payload,
+ * no JsonGenerator per message). The lines of one burst (the frames one
+ * read of the socket delivered, handled in one main-loop iteration) leave
+ * in stdout's buffer and are flushed by an idle source at the default
+ * priority before the loop waits again: a lone broadcast is printed at
+ * once, a flood costs one write per burst (or per 4 KiB), not per line. */
 static void
 on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
     gpointer user_data)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree gchar *line = NULL;
+  static GString *line;
+  static guint flush_id;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "event");
-  json_builder_add_string_value (b, event);
-  json_builder_set_member_name (b, "payload");
-  json_builder_add_value (b, json_node_copy (payload));
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  line = json_generator_to_data (gen, NULL);
-  fputs (line, stdout);
-  fputc ('\n', stdout);
-  fflush (stdout);
+  if (!line)
+    line = g_string_sized_new (256);
+  g_string_assign (line, "{\"event\":");
+  realtime_codec_append_json_string (line, event);
+  g_string_append (line, ",\"payload\":");
+  realtime_codec_append_json (line, payload);
+  g_string_append (line, "}\n");
+  fwrite (line->str, 1, line->len, stdout);
+  if (line->allocated_len > 64 * 1024) {
+    g_string_free (line, TRUE);
+    line = NULL;
+  }
+  if (!flush_id)
+    flush_id = g_idle_add_full (G_PRIORITY_DEFAULT, flush_broadcast_lines,
+        &flush_id, NULL);
 }
 
 static gboolean

@@ -10,6 +10,9 @@
  * (RealtimeTokenWatch) and signals: TERM/INT stop every pipeline with EOS,
  * leave and exit 0 (shutdown.c); HUP reloads pipeline definitions; USR1
  * reconnects. What "run" checks before starting is check-config.c's.
+ * Definitions with output=webrtc are watched through WebRTC viewer
+ * sessions signalled on the same channel (webrtc-signalling.h), with the
+ * [webrtc] settings of the configuration.
  */
 #include <glib.h>
 
@@ -23,6 +26,7 @@
 #include "router.h"
 #include "sd-notify.h"
 #include "shutdown.h"
+#include "webrtc-signalling.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -37,6 +41,7 @@ typedef struct
   RealtimeClient *client;
   RealtimeChannel *channel; /* the client's */
   GatewayRouter *router;
+  WebrtcSignalling *webrtc; /* viewer sessions of output=webrtc pipelines */
 
   GatewayMetrics *metrics; /* nullable: off */
   RealtimeTokenWatch *token_watch; /* nullable: no access-token file */
@@ -109,6 +114,8 @@ on_stop_signal (gpointer data)
     return G_SOURCE_CONTINUE;
   }
   gateway_sd_notify_stopping (d->notify);
+  /* Viewers first: each is told "ended", and no new one comes. */
+  webrtc_signalling_shutdown (d->webrtc);
   d->shutdown = gateway_shutdown_start (d->client, d->channel, d->router,
       on_shutdown_done, d);
   return G_SOURCE_CONTINUE;
@@ -177,6 +184,8 @@ daemon_clear (Daemon *d)
 
   if (d->client)
     realtime_client_disconnect (d->client);
+  /* Before the router: it ends its sessions and stops what they started. */
+  g_clear_object (&d->webrtc);
   g_clear_object (&d->router);
   d->channel = NULL;
   g_clear_object (&d->client);
@@ -217,6 +226,21 @@ daemon_setup (Daemon *d, GatewayCheckedConfig *checked)
       config->send_burst);
   gateway_router_set_id (d->router, config->id);
   gateway_router_set_definitions (d->router, checked->defs);
+  d->webrtc = webrtc_signalling_new (d->channel, d->router, &config->webrtc);
+  webrtc_signalling_set_status_event (d->webrtc, config->ev_status);
+  /* Server URIs carry no credentials (check-config refuses them). */
+  g_message ("webrtc: STUN %s, %u TURN server%s%s, max-viewers %u per "
+             "pipeline%s",
+      config->webrtc.stun_server ? config->webrtc.stun_server : "none",
+      config->webrtc.turn_servers ? g_strv_length (config->webrtc.turn_servers)
+                                  : 0,
+      config->webrtc.turn_servers
+              && g_strv_length (config->webrtc.turn_servers) == 1
+          ? ""
+          : "s",
+      config->webrtc.relay_only ? " (relay only)" : "",
+      config->webrtc.max_viewers,
+      config->webrtc.max_viewers ? "" : " (each definition's own)");
 
   if (config->presence)
     d->presence = gateway_presence_new (d->channel, d->router, config->id);
@@ -235,6 +259,7 @@ daemon_setup (Daemon *d, GatewayCheckedConfig *checked)
           config->metrics_address, error->message);
       return FALSE;
     }
+    gateway_metrics_set_webrtc (d->metrics, d->webrtc);
   }
   d->signal_ids[0] = g_unix_signal_add (SIGTERM, on_stop_signal, d);
   d->signal_ids[1] = g_unix_signal_add (SIGINT, on_stop_signal, d);

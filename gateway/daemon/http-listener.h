@@ -4,8 +4,8 @@
  * http-listener.h: a listening TCP socket whose connections are handed to
  * a SoupServer with soup_server_accept_iostream(). libsoup 3.2's own
  * listener leaks every accepted socket, so a long-running server accepts
- * for itself. Used by the console server (console-serve.c); the metrics
- * endpoint (metrics.c) does the same inline.
+ * for itself. The one listener of the project's HTTP servers: the console
+ * (console-serve.c) and the metrics endpoint (metrics.c).
  */
 #pragma once
 

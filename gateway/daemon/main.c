@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include <locale.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,36 @@ usage (FILE *out)
       "Run 'realtime-gateway COMMAND --help' for the options of a command.\n"
       "Secrets are read from files (--api-key-file) or the environment\n"
       "(REALTIME_API_KEY), never from the command line.\n");
+}
+
+/* Memory freed by stopped pipelines goes back to the system: a daemon
+ * idles for hours between runs, and what glibc keeps in its arenas (free
+ * chunks between live ones, which it never trims by itself) would count
+ * as its footprint all that time. Every 30 s, cheaply: only when more
+ * than 1 MiB lies free. */
+#define TRIM_INTERVAL_S 30
+#define TRIM_MIN_FREE (1024 * 1024)
+
+static gboolean
+trim_free_memory (gpointer data)
+{
+  struct mallinfo2 info = mallinfo2 ();
+
+  if (info.fordblks > TRIM_MIN_FREE)
+    malloc_trim (0);
+  return G_SOURCE_CONTINUE;
+}
+
+/* For `run`: large blocks (an encoder's frames) always from mmap, so that
+ * they leave with the pipeline that used them. glibc's threshold starts at
+ * 128 KiB but rises to the size of each large block freed (up to 32 MiB),
+ * after which the next encoder's frames come from the arenas of the
+ * threads that allocate them, and stay there when freed. */
+static void
+tune_memory_for_daemon (void)
+{
+  mallopt (M_MMAP_THRESHOLD, 128 * 1024);
+  g_timeout_add_seconds (TRIM_INTERVAL_S, trim_free_memory, NULL);
 }
 
 int
@@ -57,8 +88,10 @@ main (int argc, char **argv)
     return realtime_cli_listen (argc - 1, argv + 1);
   if (strcmp (argv[1], "send") == 0)
     return realtime_cli_send (argc - 1, argv + 1);
-  if (strcmp (argv[1], "run") == 0)
+  if (strcmp (argv[1], "run") == 0) {
+    tune_memory_for_daemon ();
     return gateway_daemon_run (argc - 1, argv + 1);
+  }
   if (strcmp (argv[1], "check-config") == 0)
     return gateway_daemon_check_config (argc - 1, argv + 1);
   if (strcmp (argv[1], "console") == 0)

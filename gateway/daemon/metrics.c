@@ -4,11 +4,9 @@
  * metrics.c: a tiny HTTP endpoint for health checks and Prometheus.
  */
 #include "metrics.h"
-#include "owned-source.h"
+#include "http-listener.h"
 
 #include <libsoup/soup.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,16 +15,15 @@ struct _GatewayMetrics
 {
   GMainContext *context;
   SoupServer *soup;
-  /* Accepting ourselves and handing streams to soup_server_accept_iostream
-   * avoids libsoup 3.2's listener, which leaks every accepted socket: a
-   * scraper every 15 s would grow the daemon for ever. */
-  GSocket *listen_socket;
-  GSource *listen_source;
-  guint port;
+  /* Accepts for the server (http-listener.h: libsoup 3.2's own listener
+   * leaks every accepted socket, and a scraper every 15 s would grow the
+   * daemon for ever). */
+  GatewayHttpListener *listener;
 
   RealtimeClient *client;
   RealtimeChannel *channel;
   GatewayRouter *router;
+  WebrtcSignalling *webrtc; /* nullable */
   gulong channel_state_id;
   guint channel_errors;
 };
@@ -204,6 +201,11 @@ gateway_metrics_render (GatewayMetrics *m)
       "Time from start to the first buffer at a sink, last run",
       st.last_time_to_first_buffer_ms / 1000.0);
 #undef PER_PIPELINE
+  if (m->webrtc) {
+    g_autofree gchar *webrtc = webrtc_signalling_render_metrics (m->webrtc);
+
+    g_string_append (out, webrtc);
+  }
   return g_string_free (out, FALSE);
 }
 
@@ -246,54 +248,26 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path,
   }
 }
 
-static gboolean
-on_incoming (GSocket *listen_socket, GIOCondition condition, gpointer user_data)
-{
-  GatewayMetrics *m = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSocket) socket = g_socket_accept (listen_socket, NULL, &error);
-  g_autoptr (GSocketConnection) connection = NULL;
-  g_autoptr (GSocketAddress) local = NULL;
-  g_autoptr (GSocketAddress) remote = NULL;
-
-  if (!socket) {
-    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-      g_message ("metrics: accept failed: %s; still listening", error->message);
-    return G_SOURCE_CONTINUE;
-  }
-  connection = g_socket_connection_factory_create_connection (socket);
-  local = g_socket_get_local_address (socket, NULL);
-  remote = g_socket_get_remote_address (socket, NULL);
-  if (!soup_server_accept_iostream (m->soup, G_IO_STREAM (connection), local,
-          remote, &error))
-    g_message ("metrics: cannot serve a connection: %s", error->message);
-  return G_SOURCE_CONTINUE;
-}
-
+/**
+ * gateway_metrics_new:
+ * @address: "IP:PORT" (port 0 picks a free one)
+ * @client: the realtime client whose figures are served
+ * @channel: the gateway's channel
+ * @router: the router whose requests, answers and pipelines are counted
+ * @error: return location for an error
+ *
+ * Serves GET /healthz and GET /metrics on @address, on the thread-default
+ * main context, until freed.
+ *
+ * Returns: (transfer full) (nullable): the endpoint, or %NULL when
+ *   @address is not usable
+ */
 GatewayMetrics *
 gateway_metrics_new (const gchar *address, RealtimeClient *client,
     RealtimeChannel *channel, GatewayRouter *router, GError **error)
 {
-  g_autoptr (GSocketConnectable) parsed = NULL;
-  g_autoptr (GSocketAddress) sockaddr = NULL;
-  g_autoptr (GSocketAddress) bound = NULL;
-  GatewayMetrics *m;
-  const gchar *host;
-  guint16 port;
+  g_autoptr (GatewayMetrics) m = g_new0 (GatewayMetrics, 1);
 
-  parsed = g_network_address_parse (address, 0, error);
-  if (!parsed)
-    return NULL;
-  host = g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed));
-  port = g_network_address_get_port (G_NETWORK_ADDRESS (parsed));
-  sockaddr = g_inet_socket_address_new_from_string (host, port);
-  if (!sockaddr) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "metrics-address %s: the host must be an IP address", address);
-    return NULL;
-  }
-
-  m = g_new0 (GatewayMetrics, 1);
   m->context = g_main_context_ref_thread_default ();
   m->client = g_object_ref (client);
   m->channel = g_object_ref (channel);
@@ -302,50 +276,62 @@ gateway_metrics_new (const gchar *address, RealtimeClient *client,
       G_CALLBACK (on_channel_state), m);
   m->soup = soup_server_new ("server-header", "realtime-gateway ", NULL);
   soup_server_add_handler (m->soup, NULL, handle, m, NULL);
-
-  m->listen_socket = g_socket_new (g_socket_address_get_family (sockaddr),
-      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
-  if (!m->listen_socket
-      || !g_socket_bind (m->listen_socket, sockaddr, TRUE, error)
-      || !g_socket_listen (m->listen_socket, error)
-      || !(bound = g_socket_get_local_address (m->listen_socket, error))) {
-    gateway_metrics_free (m);
+  /* The caller names metrics-address in its message. */
+  m->listener = gateway_http_listener_new (m->soup, address, "metrics", error);
+  if (!m->listener)
     return NULL;
-  }
-  m->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  m->listen_source = g_socket_create_source (m->listen_socket, G_IO_IN, NULL);
-  g_source_set_callback (m->listen_source, G_SOURCE_FUNC (on_incoming), m,
-      NULL);
-  g_source_attach (m->listen_source, m->context);
-  g_info ("metrics: serving /healthz and /metrics on %s:%u", host, m->port);
-  return m;
+  g_info ("metrics: serving /healthz and /metrics on %s:%u",
+      gateway_http_listener_get_host (m->listener),
+      gateway_http_listener_get_port (m->listener));
+  return g_steal_pointer (&m);
 }
 
+/**
+ * gateway_metrics_get_port:
+ * @metrics: an endpoint
+ *
+ * Returns: the port bound (the chosen one when 0 was asked for)
+ */
 guint
 gateway_metrics_get_port (GatewayMetrics *m)
 {
-  return m->port;
+  return gateway_http_listener_get_port (m->listener);
 }
 
+/**
+ * gateway_metrics_set_webrtc:
+ * @metrics: an endpoint
+ * @signalling: (nullable): the daemon's WebRTC signalling (a reference is
+ *   kept), or %NULL
+ *
+ * Appends the WebRTC sessions' series to what /metrics serves.
+ */
+void
+gateway_metrics_set_webrtc (GatewayMetrics *m, WebrtcSignalling *signalling)
+{
+  g_set_object (&m->webrtc, signalling);
+}
+
+/**
+ * gateway_metrics_free:
+ * @metrics: (nullable): an endpoint
+ *
+ * Stops serving and disconnects the scrapers.
+ */
 void
 gateway_metrics_free (GatewayMetrics *m)
 {
   if (!m)
     return;
-  owned_source_clear (&m->listen_source);
-  if (m->listen_socket) {
-    g_socket_close (m->listen_socket, NULL);
-    g_clear_object (&m->listen_socket);
-  }
-  if (m->soup) {
-    soup_server_disconnect (m->soup);
-    g_clear_object (&m->soup);
-  }
+  /* The listener first: it disconnects the server's clients. */
+  g_clear_pointer (&m->listener, gateway_http_listener_free);
+  g_clear_object (&m->soup);
   if (m->channel)
     g_clear_signal_handler (&m->channel_state_id, m->channel);
   g_clear_object (&m->channel);
   g_clear_object (&m->client);
   g_clear_object (&m->router);
+  g_clear_object (&m->webrtc);
   g_main_context_unref (m->context);
   g_free (m);
 }

@@ -10,6 +10,7 @@
 #include "realtime-channel.h"
 #include "realtime-client.h"
 #include "router.h"
+#include "webrtc-signalling.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GatewayMetrics, gateway_metrics_free)
 
 /* The port actually bound. */
 guint gateway_metrics_get_port (GatewayMetrics *metrics);
+
+/* Serves the WebRTC viewer sessions' series of @signalling
+ * (webrtc_signalling_render_metrics) after the others; NULL drops them. */
+void gateway_metrics_set_webrtc (GatewayMetrics *metrics,
+    WebrtcSignalling *signalling);
 
 /* The Prometheus text, as served (for tests and logs). */
 gchar *gateway_metrics_render (GatewayMetrics *metrics);

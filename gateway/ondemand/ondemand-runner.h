@@ -16,6 +16,10 @@
  * - The controller calls start() only when no operation is in flight and
  *   nothing runs; stop() only when a run was started (its "start-done"
  *   seen) or something is prepared (warm) and no operation is in flight.
+ *   A runner of a warm definition may prepare itself when it is made
+ *   (the daemon's parses and primes at load); that preparation is the
+ *   runner's own until a run ends kept warm: a start() arriving while it
+ *   is under way waits inside the runner, and dispose lets it go.
  * - Notifications are signals emitted on the controller's context, never
  *   from a streaming thread, in this order for a run: any "run-failed"
  *   posted before the start operation returned, then exactly one

@@ -7,36 +7,61 @@
  * Threads. The runner's methods, its bus watch and its notifications run
  * on the GMainContext that was the thread-default one at construction
  * (the controller's). The "ops" do not: a start op (params, PLAYING,
- * key-unit request) or a stop op (EOS, wait for it, READY or NULL,
- * unref) runs on a thread of its own, and the controller never asks for
- * a second op while one is in flight, so state changes of one pipeline
- * never overlap and none ever runs on the main loop or on a streaming
- * thread. The op's result comes back to the main context as an idle
- * source owned by the Instance. abandon() lets an op go: its thread keeps
- * its own reference to the pipeline, sets it to NULL and drops it
+ * key-unit request), a stop op (EOS, wait for it, NULL, unref) or the
+ * prepare op of a warm runner runs on a thread of its own, and the
+ * controller never asks for a second op while one is in flight (a start
+ * asked for during the prepare op waits for it here), so state changes of
+ * one pipeline never overlap and none ever runs on the main loop or on a
+ * streaming thread. The op's result comes back to the main context as an
+ * idle source owned by the Instance. abandon() lets an op go: its thread
+ * keeps its own reference to the pipeline, sets it to NULL and drops it
  * whenever it returns, and the next start parses a fresh pipeline (a
  * device the stuck one still holds may then report busy). The EOS of a
  * stop is sent to the sources from GStreamer's thread pool, never to the
  * pipeline and never while a state change runs (see op_drain()).
  *
- * Streaming threads only touch two atomics and post one application
- * message: the first-buffer probe on every sink pad posts
+ * Warm (def->warm). The description is parsed when the runner is made,
+ * at load and after a reload, not at the first start. When the pipeline
+ * can be split at its sources (every top-level source a live GstBaseSrc
+ * whose src pads are always pads linked at parse time, no sink with
+ * async=true), the sources are locked in NULL and everything downstream
+ * goes to PLAYING and stays there: converters keep their setup, an
+ * encoder its open encoder (x264enc closes it in READY), udpsink its
+ * socket. The prepare op then primes it with one run whose buffers are
+ * dropped at the sinks (nothing leaves), so that caps, allocation and the
+ * encoder are settled before the first start. A start sets params, asks
+ * for a key unit (kept by the warm encoder for its next frame), then
+ * brings the sources to PLAYING with the pipeline's clock and base time:
+ * a live source timestamps in the running time, which went on meanwhile,
+ * so timestamps and RTP times continue. A stop sends EOS into the sources
+ * and drops it at their pads (the warm part never ends; a muxer would
+ * never finalise a file), then sets them to NULL, which closes a device
+ * (v4l2src holds it from READY). A pipeline that cannot be split stays
+ * parsed, in NULL between runs.
+ *
+ * Streaming threads only touch atomics, a mutex-guarded flag or two, and
+ * post application messages: the first-buffer probe on every sink pad
+ * arms an IDLE probe on the pad pushing that buffer, which fires when the
+ * push returns, after the sink rendered (sent) it, and posts
  * "ondemand-first-buffer" (with the run it belongs to) on the pipeline's
- * bus, so it reaches the main context in order with the errors and EOS of
- * the same run, through the one bus watch.
+ * bus, so "playing" never comes before the first packet left and reaches
+ * the main context in order with the errors and EOS of the same run,
+ * through the one bus watch. A split source's EOS is posted as
+ * "ondemand-source-eos".
  *
  * Dispose never blocks: a running op finishes on its own thread and
- * cleans up, and a pipeline left in READY or PLAYING is set to NULL on a
+ * cleans up, and a pipeline left in PLAYING (warm) is set to NULL on a
  * short-lived thread.
  *
  * Choices the header leaves open:
- * - the description is parsed at the first start (construction cannot
- *   report a parse error); a parse error, or a param that cannot be bound
- *   or applied, is the "start-done" error of that run;
- * - a warm pipeline takes params in READY, except that it drops to NULL
- *   first when a param changes whose property does not declare itself
- *   mutable in READY (GST_PARAM_MUTABLE_*): device and location
- *   properties are only read when the element opens;
+ * - a cold description is parsed at the first start; a parse error (cold
+ *   or warm), or a param that cannot be bound or applied, is the
+ *   "start-done" error of that run;
+ * - a split warm pipeline sets params on the PLAYING warm part, except
+ *   that it drops to NULL first when a param changes whose property does
+ *   not take effect while PLAYING (GST_PARAM_MUTABLE_PLAYING, or udpsink
+ *   host/port and videorate rates, known to); params on the sources are
+ *   set while they are in NULL;
  * - an ERROR while stopping ends the drain (the EOS will not come); an
  *   EOS nobody asked for is a "run-failed", "ended by itself (EOS)".
  */
@@ -46,6 +71,8 @@
 #include "params.h"
 #include "webrtc-pipeline.h"
 
+#include <gst/base/gstbasesink.h>
+#include <gst/base/gstbasesrc.h>
 #include <gst/video/video.h>
 
 /* The library is built with the realtime client's log domain; on-demand
@@ -54,6 +81,15 @@
 #define G_LOG_DOMAIN "gateway"
 
 #define FIRST_BUFFER_MESSAGE "ondemand-first-buffer"
+#define SOURCE_EOS_MESSAGE "ondemand-source-eos"
+/* Buffers a warm pipeline's priming run lets reach its sinks (dropped
+ * there), about a second of video: after a few frames only, x264 still
+ * spends several times its usual time on the next key frame (measured:
+ * 20-40 ms against 3-5 ms at 720p), which would be the first start's
+ * cost. A slow source stops priming at PRIME_ENOUGH_MS once a buffer
+ * came. */
+#define PRIME_BUFFERS 30
+#define PRIME_ENOUGH_MS 1500
 
 /* The binding of one declared param to its parsed element. */
 typedef struct
@@ -103,12 +139,24 @@ typedef struct
   EosJob eos_job; /* lock; the EOS sent for the stop op in flight */
   gint first_buffer_armed; /* atomic: cleared by the first buffer of a run */
   gint run_id; /* atomic: the run the armed flag belongs to */
+
+  /* Warm split (see "Warm" at the top): the sources, locked in NULL
+   * between runs, while everything downstream of them stays PLAYING. */
+  gboolean split;
+  GPtrArray *sources; /* GstElement*, locked state */
+  GPtrArray *source_pads; /* GstPad*, their src pads, each with a probe */
+  GArray *source_probe_ids; /* gulong, parallel to source_pads */
+  gint source_eos; /* atomic: EOS seen at the boundary in this stop */
+  gint priming; /* atomic: buffers at the sinks are dropped */
+  guint primed; /* lock: buffers that reached a sink while priming */
+  gboolean prime_failed; /* lock: an ERROR came while priming */
 } Instance;
 
 typedef enum
 {
   OP_START,
   OP_STOP,
+  OP_PREPARE, /* at construction of a warm runner: no notification */
 } OpKind;
 
 typedef struct
@@ -118,11 +166,14 @@ typedef struct
   /* OP_START */
   guint run;
   gboolean via_null; /* a warm pipeline drops to NULL to take a param */
+  gboolean bring_up; /* split: the warm part goes to PLAYING first */
   GHashTable *values; /* the run's params (name -> GValue*) */
   /* OP_STOP */
   gboolean drain;
   guint drain_timeout_ms;
-  GstState target;
+  gboolean keep; /* warm: the instance is kept (split: PLAYING) */
+  /* OP_PREPARE */
+  guint prime_timeout_ms;
   /* results, written by the op thread */
   gboolean drained;
   gboolean released; /* the pipeline went to NULL and was unreffed */
@@ -140,6 +191,13 @@ struct _OnDemandPipelineRunner
   GSource *idle_source; /* the result of an op with no Instance */
   guint run; /* the run of the last start() */
   gboolean running; /* between start() and stop() */
+  /* A start or stop asked for while the OP_PREPARE ran: done after it. */
+  gboolean pending_start;
+  GHashTable *pending_values;
+  gboolean pending_stop;
+  gboolean pending_drain;
+  guint pending_drain_timeout_ms;
+  gboolean pending_keep_warm;
 };
 
 enum
@@ -187,6 +245,12 @@ instance_release_pipeline (Instance *inst)
         g_array_index (inst->probe_ids, gulong, i));
   g_ptr_array_set_size (inst->sink_pads, 0);
   g_array_set_size (inst->probe_ids, 0);
+  for (i = 0; i < inst->source_pads->len; i++)
+    gst_pad_remove_probe (g_ptr_array_index (inst->source_pads, i),
+        g_array_index (inst->source_probe_ids, gulong, i));
+  g_ptr_array_set_size (inst->source_pads, 0);
+  g_array_set_size (inst->source_probe_ids, 0);
+  g_ptr_array_set_size (inst->sources, 0);
   for (i = 0; inst->targets && i < inst->def->params->len; i++)
     inst->targets[i].element = NULL;
   gst_object_unref (pipeline);
@@ -214,6 +278,9 @@ instance_unref (Instance *inst)
   g_free (inst->targets);
   g_ptr_array_unref (inst->sink_pads);
   g_array_unref (inst->probe_ids);
+  g_ptr_array_unref (inst->sources);
+  g_ptr_array_unref (inst->source_pads);
+  g_array_unref (inst->source_probe_ids);
   pipeline_def_unref (inst->def);
   g_main_context_unref (inst->context);
   g_free (inst->name);
@@ -222,24 +289,95 @@ instance_unref (Instance *inst)
   g_free (inst);
 }
 
-/* Streaming thread: the first buffer of a run reaching any sink. */
+typedef struct
+{
+  GstElement *pipeline; /* not owned: alive while its pads push */
+  gint run;
+} SentProbe;
+
+static void
+post_first_buffer (GstElement *pipeline, gint run)
+{
+  GstStructure *s = gst_structure_new (FIRST_BUFFER_MESSAGE, "run", G_TYPE_INT,
+      run, "time", G_TYPE_INT64, g_get_monotonic_time (), NULL);
+
+  gst_element_post_message (pipeline,
+      gst_message_new_application (GST_OBJECT (pipeline), s));
+}
+
+/* Streaming thread: the push of the run's first buffer into a sink
+ * returned, so the sink rendered it (a network sink has sent it). */
+static GstPadProbeReturn
+first_buffer_sent_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SentProbe *sent = user_data;
+
+  post_first_buffer (sent->pipeline, sent->run);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* Streaming thread: the first buffer of a run reaching any sink. "playing"
+ * must not come before it left, so the news is posted when the push that
+ * carries it returns: an IDLE probe on the pad that pushes it, which is
+ * busy now (its `using` count holds until the sink's chain returns), so
+ * the probe fires then, on this thread. While priming, buffers are
+ * dropped here: nothing leaves. */
 static GstPadProbeReturn
 first_buffer_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   Instance *inst = user_data;
 
+  if (g_atomic_int_get (&inst->priming)) {
+    g_mutex_lock (&inst->lock);
+    inst->primed++;
+    g_cond_broadcast (&inst->cond);
+    g_mutex_unlock (&inst->lock);
+    return GST_PAD_PROBE_DROP;
+  }
   if (g_atomic_int_compare_and_exchange (&inst->first_buffer_armed, TRUE,
           FALSE)) {
     /* inst->pipeline is stable here: it is only released in NULL, when
      * no streaming thread runs. */
-    GstStructure *s = gst_structure_new (FIRST_BUFFER_MESSAGE, "run",
-        G_TYPE_INT, g_atomic_int_get (&inst->run_id), "time", G_TYPE_INT64,
-        g_get_monotonic_time (), NULL);
+    gint run = g_atomic_int_get (&inst->run_id);
+    GstPad *peer = gst_pad_get_peer (pad);
 
-    gst_element_post_message (inst->pipeline,
-        gst_message_new_application (GST_OBJECT (inst->pipeline), s));
+    if (peer) {
+      SentProbe *sent = g_new0 (SentProbe, 1);
+
+      sent->pipeline = inst->pipeline;
+      sent->run = run;
+      gst_pad_add_probe (peer, GST_PAD_PROBE_TYPE_IDLE, first_buffer_sent_probe,
+          sent, g_free);
+      gst_object_unref (peer);
+    } else {
+      post_first_buffer (inst->pipeline, run);
+    }
   }
   return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread: a split source's EOS stops at the boundary, so the
+ * warm part never ends. Asked for (a stop's drain), it is counted; not
+ * asked for, the main thread hears of it and fails the run. */
+static GstPadProbeReturn
+source_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Instance *inst = user_data;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  if ((guint)g_atomic_int_add (&inst->source_eos, 1) + 1
+      >= inst->sources->len) {
+    g_mutex_lock (&inst->lock);
+    inst->drained = TRUE;
+    g_cond_broadcast (&inst->cond);
+    g_mutex_unlock (&inst->lock);
+  }
+  gst_element_post_message (inst->pipeline,
+      gst_message_new_application (GST_OBJECT (inst->pipeline),
+          gst_structure_new (SOURCE_EOS_MESSAGE, "run", G_TYPE_INT,
+              g_atomic_int_get (&inst->run_id), NULL)));
+  return GST_PAD_PROBE_DROP;
 }
 
 static gboolean
@@ -280,6 +418,126 @@ collect_sink_pads (GstBin *bin, GPtrArray *pads)
     gst_iterator_resync (it);
   }
   gst_iterator_free (it);
+}
+
+static void
+add_element (const GValue *item, gpointer user_data)
+{
+  g_ptr_array_add (user_data, g_value_dup_object (item));
+}
+
+/* The direct children of @bin that @it iterates (sources or sinks). */
+static GPtrArray *
+collect_elements (GstIterator *it)
+{
+  GPtrArray *elements = g_ptr_array_new_with_free_func (gst_object_unref);
+
+  while (
+      gst_iterator_foreach (it, add_element, elements) == GST_ITERATOR_RESYNC) {
+    g_ptr_array_set_size (elements, 0);
+    gst_iterator_resync (it);
+  }
+  gst_iterator_free (it);
+  return elements;
+}
+
+/* Whether @source can come and go under a PLAYING pipeline: a live
+ * GstBaseSrc (it timestamps in the pipeline's running time, and a device
+ * it opens is opened in its own state change) whose src pads are all
+ * "always" pads, linked now (nothing to relink when it starts again). */
+static gboolean
+source_can_split (GstElement *source, GPtrArray *pads, const gchar **why)
+{
+  GstIterator *it;
+  g_autoptr (GPtrArray) found = g_ptr_array_new ();
+  GValue item = G_VALUE_INIT;
+  guint i;
+
+  if (!GST_IS_BASE_SRC (source)
+      || !gst_base_src_is_live (GST_BASE_SRC (source))) {
+    *why = "a source is not a live GstBaseSrc";
+    return FALSE;
+  }
+  it = gst_element_iterate_src_pads (source);
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstPad *pad = g_value_get_object (&item);
+    GstPadTemplate *templ = gst_pad_get_pad_template (pad);
+    gboolean ok = gst_pad_is_linked (pad) && templ
+        && GST_PAD_TEMPLATE_PRESENCE (templ) == GST_PAD_ALWAYS;
+
+    gst_clear_object (&templ);
+    if (ok)
+      g_ptr_array_add (found, gst_object_ref (pad));
+    else
+      *why = "a source pad is not an always pad linked at parse time";
+    g_value_reset (&item);
+    if (!ok)
+      break;
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  if (*why || found->len == 0) {
+    if (!*why)
+      *why = "a source has no src pad";
+    for (i = 0; i < found->len; i++)
+      gst_object_unref (g_ptr_array_index (found, i));
+    return FALSE;
+  }
+  for (i = 0; i < found->len; i++)
+    g_ptr_array_add (pads, g_ptr_array_index (found, i));
+  return TRUE;
+}
+
+/* Main thread, at parse time of a warm definition: can the sources come
+ * and go while the rest stays PLAYING? Every top-level source must
+ * (source_can_split), and no sink may wait for preroll (async=true would
+ * hold a PLAYING pipeline without data in PAUSED). */
+static gboolean
+find_split (Instance *inst, const gchar **why)
+{
+  g_autoptr (GPtrArray) sources
+      = collect_elements (gst_bin_iterate_sources (GST_BIN (inst->pipeline)));
+  g_autoptr (GPtrArray) sinks
+      = collect_elements (gst_bin_iterate_sinks (GST_BIN (inst->pipeline)));
+  g_autoptr (GPtrArray) pads
+      = g_ptr_array_new_with_free_func (gst_object_unref);
+  guint i;
+
+  *why = NULL;
+  if (sources->len == 0) {
+    *why = "no source element";
+    return FALSE;
+  }
+  for (i = 0; i < sinks->len; i++) {
+    GObject *sink = g_ptr_array_index (sinks, i);
+    gboolean async = FALSE;
+
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "async"))
+      g_object_get (sink, "async", &async, NULL);
+    if (async) {
+      *why = "a sink has async=true";
+      return FALSE;
+    }
+  }
+  for (i = 0; i < sources->len; i++)
+    if (!source_can_split (g_ptr_array_index (sources, i), pads, why))
+      return FALSE;
+
+  for (i = 0; i < sources->len; i++) {
+    GstElement *source = g_ptr_array_index (sources, i);
+
+    gst_element_set_locked_state (source, TRUE);
+    g_ptr_array_add (inst->sources, gst_object_ref (source));
+  }
+  for (i = 0; i < pads->len; i++) {
+    GstPad *pad = g_ptr_array_index (pads, i);
+    gulong id = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        source_eos_probe, inst, NULL);
+
+    g_ptr_array_add (inst->source_pads, gst_object_ref (pad));
+    g_array_append_val (inst->source_probe_ids, id);
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -326,6 +584,9 @@ instance_new (OnDemandPipelineRunner *self, GError **error)
   inst->sink_pads = g_ptr_array_new_with_free_func (gst_object_unref);
   inst->probe_ids = g_array_new (FALSE, FALSE, sizeof (gulong));
   inst->targets = g_new0 (ParamTarget, def->params->len);
+  inst->sources = g_ptr_array_new_with_free_func (gst_object_unref);
+  inst->source_pads = g_ptr_array_new_with_free_func (gst_object_unref);
+  inst->source_probe_ids = g_array_new (FALSE, FALSE, sizeof (gulong));
 
   for (i = 0; i < def->params->len; i++) {
     const GatewayParam *param = g_ptr_array_index (def->params, i);
@@ -373,6 +634,18 @@ instance_new (OnDemandPipelineRunner *self, GError **error)
     g_array_append_val (inst->probe_ids, id);
   }
 
+  if (def->warm && !def->webrtc) {
+    const gchar *why = NULL;
+
+    inst->split = find_split (inst, &why);
+    if (inst->split)
+      g_debug ("%s: warm: %u source(s) come and go, the rest stays PLAYING",
+          def->name, inst->sources->len);
+    else
+      g_message ("%s: warm: kept parsed, in NULL between runs (%s)", def->name,
+          why);
+  }
+
   bus = gst_element_get_bus (inst->pipeline);
   inst->bus_watch = gst_bus_create_watch (bus);
   g_source_set_callback (inst->bus_watch, G_SOURCE_FUNC (on_bus_message), inst,
@@ -384,6 +657,18 @@ fail:
   inst->owner = NULL;
   instance_unref (inst);
   return NULL;
+}
+
+/* Op thread: the split sources to NULL (a device they opened is closed
+ * when this returns); the warm part is left as it is. */
+static void
+stop_sources (Instance *inst)
+{
+  guint i;
+
+  for (i = 0; i < inst->sources->len; i++)
+    gst_element_set_state (g_ptr_array_index (inst->sources, i),
+        GST_STATE_NULL);
 }
 
 /* Any thread, no op running on @inst (or the op's own thread, once
@@ -398,6 +683,8 @@ instance_teardown (Instance *inst)
   pipeline = inst->pipeline ? gst_object_ref (inst->pipeline) : NULL;
   g_mutex_unlock (&inst->lock);
   if (pipeline) {
+    /* Locked sources are not taken down by their pipeline. */
+    stop_sources (inst);
     gst_element_set_state (pipeline, GST_STATE_NULL);
     gst_object_unref (pipeline);
   }
@@ -517,12 +804,125 @@ op_apply_params (Op *op)
   return TRUE;
 }
 
+/* Op thread, the warm part PLAYING: the split sources join it with its
+ * clock and base time (a live source then timestamps in the pipeline's
+ * running time, continuing the earlier runs'), then the pipeline is told
+ * to compute its latency again. */
+static gboolean
+start_sources (Op *op)
+{
+  Instance *inst = op->inst;
+  GstElement *pipeline = inst->pipeline;
+  GstClock *clock = gst_element_get_clock (pipeline);
+  GstClockTime base = gst_element_get_base_time (pipeline);
+  guint i;
+
+  for (i = 0; i < inst->sources->len; i++) {
+    GstElement *source = g_ptr_array_index (inst->sources, i);
+
+    if (clock)
+      gst_element_set_clock (source, clock);
+    gst_element_set_base_time (source, base);
+    gst_element_set_start_time (source, GST_CLOCK_TIME_NONE);
+    if (gst_element_set_state (source, GST_STATE_PLAYING)
+        == GST_STATE_CHANGE_FAILURE) {
+      op->error = g_strdup_printf ("%s: state change to PLAYING failed",
+          GST_ELEMENT_NAME (source));
+      gst_clear_object (&clock);
+      stop_sources (inst);
+      return FALSE;
+    }
+  }
+  gst_clear_object (&clock);
+  gst_element_post_message (pipeline,
+      gst_message_new_latency (GST_OBJECT (pipeline)));
+  return TRUE;
+}
+
+/* So that an encoder's first output, the first thing a viewer can
+ * decode, is a key unit (harmless without an encoder). */
+static void
+request_key_unit (Instance *inst)
+{
+  guint i;
+
+  for (i = 0; i < inst->sink_pads->len; i++)
+    gst_pad_push_event (g_ptr_array_index (inst->sink_pads, i),
+        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
+            0));
+}
+
+/* Op thread, split: the warm part to PLAYING (sources stay NULL). */
+static gboolean
+bring_up (Op *op)
+{
+  if (gst_element_set_state (op->inst->pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    op->error = g_strdup ("state change to PLAYING failed");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Op thread, split, at construction: the warm part to PLAYING, then one
+ * run whose buffers are dropped at the sinks (nothing leaves), so that
+ * negotiation, allocation and encoders are done before the first start;
+ * then the sources go back to NULL (a device is closed again). */
+static void
+op_run_prepare (Op *op)
+{
+  Instance *inst = op->inst;
+  gint64 now = g_get_monotonic_time ();
+  gint64 deadline
+      = now + (gint64)op->prime_timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gint64 enough = now + (gint64)PRIME_ENOUGH_MS * G_TIME_SPAN_MILLISECOND;
+
+  if (!bring_up (op) || !op_apply_params (op))
+    return;
+  g_mutex_lock (&inst->lock);
+  inst->primed = 0;
+  inst->prime_failed = FALSE;
+  g_mutex_unlock (&inst->lock);
+  g_atomic_int_set (&inst->priming, TRUE);
+  if (start_sources (op)) {
+    g_mutex_lock (&inst->lock);
+    /* Each wait ends at its own bound: start-timeout for the first
+     * buffer, PRIME_ENOUGH_MS once one came. */
+    while (inst->primed < PRIME_BUFFERS && !inst->prime_failed && inst->owner)
+      if (!g_cond_wait_until (&inst->cond, &inst->lock,
+              inst->primed ? MIN (enough, deadline) : deadline))
+        break;
+    if (!inst->primed)
+      op->error = g_strdup (inst->prime_failed ? "an error while priming"
+                                               : "no buffer while priming");
+    g_mutex_unlock (&inst->lock);
+    stop_sources (inst);
+  }
+  g_atomic_int_set (&inst->priming, FALSE);
+}
+
 static void
 op_run_start (Op *op)
 {
   Instance *inst = op->inst;
   GstElement *pipeline = inst->pipeline;
-  guint i;
+
+  if (inst->split) {
+    if (op->via_null
+        && gst_element_set_state (pipeline, GST_STATE_NULL)
+            == GST_STATE_CHANGE_FAILURE) {
+      op->error = g_strdup ("state change to NULL failed");
+      return;
+    }
+    if (!op_apply_params (op))
+      return;
+    if ((op->via_null || op->bring_up) && !bring_up (op))
+      return;
+    /* Before any data: the warm encoder keeps it for the next frame. */
+    request_key_unit (inst);
+    start_sources (op);
+    return;
+  }
 
   if (op->via_null
       && gst_element_set_state (pipeline, GST_STATE_NULL)
@@ -537,12 +937,7 @@ op_run_start (Op *op)
     op->error = g_strdup ("state change to PLAYING failed");
     return;
   }
-  /* So that an encoder's first output, the first thing a viewer can
-   * decode, is a key unit (harmless without an encoder). */
-  for (i = 0; i < inst->sink_pads->len; i++)
-    gst_pad_push_event (g_ptr_array_index (inst->sink_pads, i),
-        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-            0));
+  request_key_unit (inst);
 }
 
 /* GStreamer's thread pool (gst_element_call_async): EOS to every source
@@ -610,11 +1005,12 @@ flush_sinks (Instance *inst)
  * source is inside send_event() deadlocks (the sinks go to PAUSED first
  * and park the streaming thread in preroll, holding the stream lock that
  * basesrc waits for while it holds its state lock, which the state change
- * needs next). */
-static void
+ * needs next). Returns TRUE when it had to flush the sinks. */
+static gboolean
 op_drain (Op *op)
 {
   Instance *inst = op->inst;
+  gboolean flushed = FALSE;
   gint64 deadline = g_get_monotonic_time ()
       + (gint64)op->drain_timeout_ms * G_TIME_SPAN_MILLISECOND;
 
@@ -637,12 +1033,14 @@ op_drain (Op *op)
      * then basesrc takes its EOS and returns. */
     g_mutex_unlock (&inst->lock);
     flush_sinks (inst);
+    flushed = TRUE;
     g_mutex_lock (&inst->lock);
   }
   while (inst->eos_job == EOS_SENDING)
     g_cond_wait (&inst->cond, &inst->lock);
   inst->eos_job = EOS_NONE;
   g_mutex_unlock (&inst->lock);
+  return flushed;
 }
 
 static void
@@ -650,20 +1048,30 @@ op_run_stop (Op *op)
 {
   Instance *inst = op->inst;
   GstElement *pipeline = inst->pipeline;
+  gboolean flushed = FALSE;
+  guint i;
 
   /* EOS lets muxers finalise their files; the main thread's bus watch
-   * tells op_drain() when it came out at the sinks. */
+   * tells op_drain() when it came out at the sinks (split: the boundary
+   * probe, when it reached the end of the sources). */
+  g_atomic_int_set (&inst->source_eos, 0);
   if (op->drain)
-    op_drain (op);
+    flushed = op_drain (op);
 
-  if (gst_element_set_state (pipeline, op->target) == GST_STATE_CHANGE_FAILURE
-      && op->target != GST_STATE_NULL) {
-    op->error = g_strdup_printf ("state change to %s failed",
-        gst_element_state_get_name (op->target));
-    op->target = GST_STATE_NULL;
+  if (inst->split) {
+    /* The sources close their devices; the warm part stays PLAYING,
+     * unflushed again if the drain had to flush it. */
+    stop_sources (inst);
+    for (i = 0; flushed && i < inst->sink_pads->len; i++)
+      gst_pad_send_event (g_ptr_array_index (inst->sink_pads, i),
+          gst_event_new_flush_stop (FALSE));
+  }
+  if (!op->keep || !inst->split) {
+    /* Not warm: NULL and release; warm without a split: NULL, kept
+     * parsed. */
     gst_element_set_state (pipeline, GST_STATE_NULL);
   }
-  if (op->target == GST_STATE_NULL) {
+  if (!op->keep) {
     /* Dropped here, off the main loop, so that the elements (and the
      * device they hold) are gone before "stopped" is reported. */
     instance_release_pipeline (inst);
@@ -682,6 +1090,8 @@ op_thread (gpointer data)
 
   if (op->kind == OP_START)
     op_run_start (op);
+  else if (op->kind == OP_PREPARE)
+    op_run_prepare (op);
   else
     op_run_stop (op);
 
@@ -759,6 +1169,12 @@ stop_in_flight (OnDemandPipelineRunner *self)
   return self->op && self->op->kind == OP_STOP;
 }
 
+static gboolean
+prepare_in_flight (OnDemandPipelineRunner *self)
+{
+  return self->op && self->op->kind == OP_PREPARE;
+}
+
 /* Main thread. The notifications' handlers may drop the last reference
  * to the runner: it is held until the message is handled. */
 static void
@@ -773,6 +1189,13 @@ handle_message (OnDemandPipelineRunner *self, GstMessage *msg)
       gint run = 0;
       gint64 time_us = 0;
 
+      if (gst_structure_has_name (s, SOURCE_EOS_MESSAGE)) {
+        gst_structure_get_int (s, "run", &run);
+        if (self->running && (guint)run == self->run && !stop_in_flight (self))
+          on_demand_runner_emit_run_failed (runner, self->run,
+              "ended by itself (EOS)");
+        break;
+      }
       if (!gst_structure_has_name (s, FIRST_BUFFER_MESSAGE))
         break;
       gst_structure_get_int (s, "run", &run);
@@ -795,6 +1218,13 @@ handle_message (OnDemandPipelineRunner *self, GstMessage *msg)
         g_message ("%s: %s while stopping; going on to tear down",
             self->def->name, reason);
         signal_drained (self->inst);
+      } else if (prepare_in_flight (self)) {
+        g_message ("%s: %s while preparing the warm pipeline", self->def->name,
+            reason);
+        g_mutex_lock (&self->inst->lock);
+        self->inst->prime_failed = TRUE;
+        g_cond_broadcast (&self->inst->cond);
+        g_mutex_unlock (&self->inst->lock);
       } else if (self->running) {
         on_demand_runner_emit_run_failed (runner, self->run, reason);
       } else {
@@ -855,6 +1285,8 @@ drain_bus (OnDemandPipelineRunner *self, Instance *inst)
   }
 }
 
+static void run_pending (OnDemandPipelineRunner *self);
+
 /* Main thread: @op (still owned by the caller) returned; the runner is
  * consistent before the notification, whose handler may call back in or
  * drop the last reference to the runner (held until we return). */
@@ -869,6 +1301,16 @@ finish_op (OnDemandPipelineRunner *self, Op *op)
   if (self->op != op)
     return; /* abandoned by a handler meanwhile */
   self->op = NULL;
+  if (op->kind == OP_PREPARE) {
+    if (op->error)
+      g_message ("%s: warm pipeline not primed (%s); the first start "
+                 "negotiates",
+          self->def->name, op->error);
+    else
+      g_debug ("%s: warm pipeline prepared", self->def->name);
+    run_pending (self);
+    return;
+  }
   if (op->kind == OP_START) {
     on_demand_runner_emit_start_done (runner, op->run, op->error);
     return;
@@ -911,6 +1353,72 @@ on_idle_op_done (gpointer data)
 /* ------------------------------------------------------------------ */
 /* OnDemandRunner */
 
+/* Whether setting @pspec on @element takes effect while it is PLAYING
+ * (no data flowing: the split sources are in NULL). Its own flags say so,
+ * or it is one of a few known to: udpsink's destination (multiudpsink
+ * replaces its client), videorate's rates (it renegotiates). */
+static gboolean
+takes_effect_live (GstElement *element, GParamSpec *pspec)
+{
+  GType udp = g_type_from_name ("GstMultiUDPSink");
+  GType rate = g_type_from_name ("GstVideoRate");
+
+  if (pspec->flags & GST_PARAM_MUTABLE_PLAYING)
+    return TRUE;
+  if (udp && g_type_is_a (G_OBJECT_TYPE (element), udp))
+    return g_str_equal (pspec->name, "host")
+        || g_str_equal (pspec->name, "port");
+  if (rate && g_type_is_a (G_OBJECT_TYPE (element), rate))
+    return g_str_equal (pspec->name, "max-rate")
+        || g_str_equal (pspec->name, "drop-only");
+  return FALSE;
+}
+
+static gboolean
+is_split_source (Instance *inst, GstElement *element)
+{
+  guint i;
+
+  for (i = 0; i < inst->sources->len; i++)
+    if (g_ptr_array_index (inst->sources, i) == element)
+      return TRUE;
+  return FALSE;
+}
+
+/* Main thread: records @values (with defaults) as the last applied, and
+ * says whether a warm pipeline must go through NULL to take them: a
+ * changed param on an element of the PLAYING warm part whose property
+ * does not take effect live. */
+static gboolean
+record_params (OnDemandPipelineRunner *self, Instance *inst, GHashTable *values,
+    gboolean live)
+{
+  PipelineDef *def = self->def;
+  gboolean via_null = FALSE;
+  guint i;
+
+  for (i = 0; i < def->params->len; i++) {
+    const GatewayParam *param = g_ptr_array_index (def->params, i);
+    ParamTarget *t = &inst->targets[i];
+    const GValue *value = g_hash_table_lookup (values, param->name);
+
+    if (!value && param->has_default)
+      value = &param->default_value;
+    if (live && !is_split_source (inst, t->element)
+        && !gateway_param_value_equal (value,
+            G_IS_VALUE (&t->last) ? &t->last : NULL)
+        && !takes_effect_live (t->element, t->pspec))
+      via_null = TRUE;
+    if (G_IS_VALUE (&t->last))
+      g_value_unset (&t->last);
+    if (value) {
+      g_value_init (&t->last, G_VALUE_TYPE (value));
+      g_value_copy (value, &t->last);
+    }
+  }
+  return via_null;
+}
+
 static void
 runner_start (OnDemandRunner *runner, guint run, GHashTable *values)
 {
@@ -918,10 +1426,18 @@ runner_start (OnDemandRunner *runner, guint run, GHashTable *values)
   PipelineDef *def = self->def;
   Instance *inst;
   Op *op;
-  gboolean in_ready = FALSE;
-  guint i;
+  gboolean live = FALSE;
 
-  g_return_if_fail (self->op == NULL && !self->running);
+  if (prepare_in_flight (self) && !self->running) {
+    /* Done as soon as the preparation returns. */
+    self->run = run;
+    self->running = TRUE;
+    self->pending_start = TRUE;
+    g_clear_pointer (&self->pending_values, g_hash_table_unref);
+    self->pending_values = values ? gateway_params_values_copy (values) : NULL;
+    return;
+  }
+  g_return_if_fail (self->op == NULL);
 
   self->run = run;
   self->running = TRUE;
@@ -938,46 +1454,27 @@ runner_start (OnDemandRunner *runner, guint run, GHashTable *values)
       complete_later (self, op);
       return;
     }
-  } else {
-    GstElement *pipeline = self->inst->pipeline;
-
-    GST_OBJECT_LOCK (pipeline);
-    in_ready = GST_STATE (pipeline) == GST_STATE_READY;
-    GST_OBJECT_UNLOCK (pipeline);
   }
   inst = self->inst;
+  if (inst->split) {
+    GstElement *pipeline = inst->pipeline;
+
+    GST_OBJECT_LOCK (pipeline);
+    live = GST_STATE (pipeline) == GST_STATE_PLAYING;
+    GST_OBJECT_UNLOCK (pipeline);
+    op->bring_up = !live;
+  }
   g_atomic_int_set (&inst->run_id, (gint)run);
   g_atomic_int_set (&inst->first_buffer_armed, TRUE);
 
   op->inst = instance_ref (inst);
-  op->values = gateway_params_values_copy (values);
-
-  /* A property that does not say it may change in READY (most device
-   * and location properties) is only trusted to take effect in NULL: a
-   * warm pipeline drops to NULL when such a param changes. */
-  for (i = 0; i < def->params->len; i++) {
-    const GatewayParam *param = g_ptr_array_index (def->params, i);
-    ParamTarget *t = &inst->targets[i];
-    const GValue *value = g_hash_table_lookup (op->values, param->name);
-
-    if (!value && param->has_default)
-      value = &param->default_value;
-    if (in_ready
-        && !gateway_param_value_equal (value,
-            G_IS_VALUE (&t->last) ? &t->last : NULL)
-        && !(t->pspec->flags
-            & (GST_PARAM_MUTABLE_READY | GST_PARAM_MUTABLE_PAUSED
-                | GST_PARAM_MUTABLE_PLAYING)))
-      op->via_null = TRUE;
-    if (G_IS_VALUE (&t->last))
-      g_value_unset (&t->last);
-    if (value) {
-      g_value_init (&t->last, G_VALUE_TYPE (value));
-      g_value_copy (value, &t->last);
-    }
-  }
+  op->values = values ? gateway_params_values_copy (values)
+                      : gateway_params_values_copy (NULL);
+  op->via_null = record_params (self, inst, op->values, live);
   g_debug ("%s: run %u: %s", def->name, run,
-      op->via_null ? "params, via NULL, then PLAYING" : "params, PLAYING");
+      op->via_null      ? "params, via NULL, then PLAYING"
+          : inst->split ? "params, sources to PLAYING"
+                        : "params, PLAYING");
   dispatch_op (self, op);
 }
 
@@ -988,8 +1485,19 @@ runner_stop (OnDemandRunner *runner, gboolean drain, guint drain_timeout_ms,
   OnDemandPipelineRunner *self = ON_DEMAND_PIPELINE_RUNNER (runner);
   Op *op;
 
+  if (prepare_in_flight (self) && !self->running) {
+    /* A warm preparation let go (shutdown): after it returns. */
+    self->pending_stop = TRUE;
+    self->pending_drain = drain;
+    self->pending_drain_timeout_ms = drain_timeout_ms;
+    self->pending_keep_warm = keep_warm;
+    return;
+  }
   g_return_if_fail (self->op == NULL);
 
+  /* Nothing runs when a preparation is stopped: nothing to drain. */
+  if (!self->running)
+    drain = FALSE;
   self->running = FALSE;
   op = g_new0 (Op, 1);
   op->kind = OP_STOP;
@@ -1004,9 +1512,54 @@ runner_stop (OnDemandRunner *runner, gboolean drain, guint drain_timeout_ms,
   op->inst = instance_ref (self->inst);
   op->drain = drain;
   op->drain_timeout_ms = drain_timeout_ms;
-  op->target = keep_warm ? GST_STATE_READY : GST_STATE_NULL;
+  op->keep = keep_warm;
   g_debug ("%s: stop: %s, then %s", self->def->name, drain ? "EOS" : "no EOS",
-      keep_warm ? "READY" : "NULL");
+      !keep_warm              ? "NULL"
+          : self->inst->split ? "sources to NULL"
+                              : "NULL, kept parsed");
+  dispatch_op (self, op);
+}
+
+/* Main thread: what was asked for while the preparation ran. */
+static void
+run_pending (OnDemandPipelineRunner *self)
+{
+  if (self->pending_start) {
+    g_autoptr (GHashTable) values = g_steal_pointer (&self->pending_values);
+
+    self->pending_start = FALSE;
+    self->running = FALSE;
+    runner_start (ON_DEMAND_RUNNER (self), self->run, values);
+  } else if (self->pending_stop) {
+    self->pending_stop = FALSE;
+    runner_stop (ON_DEMAND_RUNNER (self), self->pending_drain,
+        self->pending_drain_timeout_ms, self->pending_keep_warm);
+  }
+}
+
+/* Main thread, at construction of a warm runner: parse now, and for a
+ * split pipeline bring the warm part up and prime it on an op thread. A
+ * parse error is left for the first start to report. */
+static void
+prepare (OnDemandPipelineRunner *self)
+{
+  g_autoptr (GError) error = NULL;
+  Op *op;
+
+  self->inst = instance_new (self, &error);
+  if (!self->inst) {
+    g_message ("%s: warm: %s (reported at start)", self->def->name,
+        error->message);
+    return;
+  }
+  if (!self->inst->split)
+    return;
+  op = g_new0 (Op, 1);
+  op->kind = OP_PREPARE;
+  op->inst = instance_ref (self->inst);
+  op->values = gateway_params_values_copy (NULL);
+  op->prime_timeout_ms = self->def->start_timeout_ms;
+  record_params (self, self->inst, op->values, FALSE);
   dispatch_op (self, op);
 }
 
@@ -1016,6 +1569,9 @@ runner_abandon (OnDemandRunner *runner)
   OnDemandPipelineRunner *self = ON_DEMAND_PIPELINE_RUNNER (runner);
 
   self->running = FALSE;
+  self->pending_start = FALSE;
+  self->pending_stop = FALSE;
+  g_clear_pointer (&self->pending_values, g_hash_table_unref);
   if (self->idle_source) {
     owned_source_clear (&self->idle_source);
     g_clear_pointer (&self->op, op_free);
@@ -1039,8 +1595,9 @@ on_demand_pipeline_runner_iface_init (OnDemandRunnerInterface *iface)
  * @def: the pipeline definition (a reference is taken)
  *
  * Creates a runner driven by the thread-default #GMainContext, which
- * must be the controller's. Nothing is parsed yet: the description is
- * parsed at the first start.
+ * must be the controller's. A cold definition is parsed at the first
+ * start; a warm one now, and brought up and primed on a worker thread
+ * (see "Warm" at the top of pipeline-runner.c).
  *
  * Returns: (transfer full): a new #OnDemandPipelineRunner
  */
@@ -1053,6 +1610,8 @@ on_demand_pipeline_runner_new (PipelineDef *def)
 
   self = g_object_new (ON_DEMAND_TYPE_PIPELINE_RUNNER, NULL);
   self->def = pipeline_def_ref (def);
+  if (def->warm)
+    prepare (self);
   return self;
 }
 

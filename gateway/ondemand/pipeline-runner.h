@@ -2,13 +2,15 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * pipeline-runner.h: the OnDemandRunner of the daemon. It parses a
- * PipelineDef's description into a GstPipeline (once; kept in READY
- * between runs when the definition is warm), applies request params as
- * properties of named elements (never as pipeline text), sets PLAYING and
- * asks encoders for a key unit, and notices the first buffer reaching a
- * sink. Stop: EOS into the sources, wait for it (bounded), then NULL (or
- * READY when warm), which releases the device. State changes run on worker
- * threads, never on the main loop or a streaming thread.
+ * PipelineDef's description into a GstPipeline (at the first start; when
+ * the definition is warm, once, when the runner is made, and then only
+ * the sources come and go while the rest stays PLAYING, primed at load),
+ * applies request params as properties of named elements (never as
+ * pipeline text), sets PLAYING and asks encoders for a key unit, and
+ * notices the first buffer leaving a sink. Stop: EOS into the sources,
+ * wait for it (bounded), then NULL (warm: the sources only), which
+ * releases the device. State changes run on worker threads, never on the
+ * main loop or a streaming thread.
  */
 #pragma once
 

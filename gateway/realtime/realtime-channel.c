@@ -205,19 +205,20 @@ on_rejoin (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Asks the policy when to rejoin after a failure of @kind and says so: a
- * refusal once, with what the operator must fix (@reason says what
- * happened). */
+/* Asks the policy when to rejoin after a failure of @kind, not before
+ * @not_before_ms, and says so: a refusal once, with what the operator
+ * must fix (@reason says what happened). */
 static void
-schedule_rejoin (RealtimeChannel *self, RealtimeFailureKind kind,
-    const gchar *reason)
+schedule_rejoin_after (RealtimeChannel *self, RealtimeFailureKind kind,
+    guint not_before_ms, const gchar *reason)
 {
   guint delay;
 
   owned_source_clear (&self->rejoin_source);
   if (!self->wanted || !self->client)
     return;
-  delay = realtime_reconnect_policy_next (&self->rejoin_policy, kind, 0);
+  delay = realtime_reconnect_policy_next (&self->rejoin_policy, kind,
+      not_before_ms);
   if (kind == REALTIME_FAILURE_LOST)
     g_info ("channel %s: rejoin in %u ms", self->topic, delay);
   else
@@ -233,6 +234,13 @@ schedule_rejoin (RealtimeChannel *self, RealtimeFailureKind kind,
       = owned_source_timeout_attach (_realtime_client_get_context (
                                          self->client),
           delay, on_rejoin, self);
+}
+
+static void
+schedule_rejoin (RealtimeChannel *self, RealtimeFailureKind kind,
+    const gchar *reason)
+{
+  schedule_rejoin_after (self, kind, 0, reason);
 }
 
 /* The server said the access token expired (a refused join, or the
@@ -267,6 +275,7 @@ on_join_reply (RealtimePush *push, RealtimePushStatus status,
   RealtimeChannel *self = user_data;
   g_autofree gchar *reason = NULL;
   RealtimeFailureKind kind = REALTIME_FAILURE_LOST;
+  gboolean drops_socket = FALSE;
 
   if (status == REALTIME_PUSH_OK) {
     /* The join is done: a later reply with its ref is not about it. */
@@ -303,6 +312,8 @@ on_join_reply (RealtimePush *push, RealtimePushStatus status,
     if (r && JSON_NODE_HOLDS_VALUE (r)
         && json_node_get_value_type (r) == G_TYPE_STRING) {
       kind = realtime_refusal_from_join_reason (json_node_get_string (r));
+      drops_socket = g_str_has_prefix (json_node_get_string (r),
+          "ClientJoinRateLimitReached");
       reason = g_strdup_printf ("join rejected: %s",
           (safe = realtime_escape_untrusted (json_node_get_string (r), 200)));
     } else {
@@ -317,6 +328,13 @@ on_join_reply (RealtimePush *push, RealtimePushStatus status,
   _realtime_client_join_refused (self->client, kind);
   if (kind == REALTIME_FAILURE_TOKEN_EXPIRED)
     token_expired (self, reason);
+  else if (drops_socket)
+    /* The server drops the socket right after this reply: the client's
+     * reconnect, spread by the same rules, brings the rejoin. A rejoin on
+     * this socket before it goes would be one more join over the rate;
+     * should the socket stay, rejoin at the cap. */
+    schedule_rejoin_after (self, kind, self->rejoin_policy.backoff.cap_ms / 2,
+        reason);
   else
     schedule_rejoin (self, kind, reason);
 }
@@ -1173,7 +1191,14 @@ realtime_channel_class_init (RealtimeChannelClass *klass)
    */
   signals[SIGNAL_BROADCAST] = g_signal_new ("broadcast",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL,
-      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
+      NULL, _realtime_marshal_VOID__STRING_BOXED, G_TYPE_NONE, 2,
+      G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+      JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /* Per message: a direct call, no libffi, no copy of the event or of the
+   * payload (the channel holds both for the whole emission; a handler that
+   * keeps the node takes its own reference). */
+  g_signal_set_va_marshaller (signals[SIGNAL_BROADCAST],
+      G_TYPE_FROM_CLASS (klass), _realtime_marshal_VOID__STRING_BOXEDv);
 
   /**
    * RealtimeChannel::broadcast-refused:
@@ -1200,5 +1225,9 @@ realtime_channel_class_init (RealtimeChannelClass *klass)
    */
   signals[SIGNAL_PRESENCE]
       = g_signal_new ("presence", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-          0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, JSON_TYPE_NODE);
+          0, NULL, NULL, _realtime_marshal_VOID__STRING_BOXED, G_TYPE_NONE, 2,
+          G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+          JSON_TYPE_NODE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  g_signal_set_va_marshaller (signals[SIGNAL_PRESENCE],
+      G_TYPE_FROM_CLASS (klass), _realtime_marshal_VOID__STRING_BOXEDv);
 }

@@ -59,6 +59,7 @@ struct _RealtimeClient
   gboolean api_key_in_header;
   RealtimeVsn vsn;
   gchar *ca_file;
+  gchar *proxy; /* NULL: from the environment; "direct": none */
   guint heartbeat_interval;
   guint heartbeat_timeout;
   guint connect_timeout;
@@ -78,6 +79,9 @@ struct _RealtimeClient
   RealtimeReconnectPolicy policy;
   guint token_generation; /* bumped by every new access token */
   gchar *ca_file_error; /* set when ca-file cannot be used: never connect */
+  gchar *proxy_error; /* set when the proxy cannot be used: never connect */
+  gchar *proxy_user; /* secret: credentials of the proxy URL, if any */
+  gchar *proxy_password; /* secret */
 
   GPtrArray *channels; /* RealtimeChannel*, owned, creation order */
   GHashTable *topics; /* topic -> RealtimeChannel* (unowned) */
@@ -94,6 +98,7 @@ enum
   PROP_ACCESS_TOKEN,
   PROP_VSN,
   PROP_CA_FILE,
+  PROP_PROXY,
   PROP_HEARTBEAT_INTERVAL,
   PROP_HEARTBEAT_TIMEOUT,
   PROP_CONNECT_TIMEOUT,
@@ -815,6 +820,24 @@ on_connect_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The proxy asked for credentials (407): those of the proxy URL, once
+ * per attempt; a second ask means they were refused. */
+static gboolean
+on_proxy_authenticate (SoupMessage *msg, SoupAuth *auth, gboolean retrying,
+    gpointer user_data)
+{
+  RealtimeClient *self = user_data;
+
+  if (!soup_auth_is_for_proxy (auth))
+    return FALSE;
+  if (retrying) {
+    g_message ("client: the proxy refused its credentials");
+    return FALSE;
+  }
+  soup_auth_authenticate (auth, self->proxy_user, self->proxy_password);
+  return TRUE;
+}
+
 static void
 start_connect (RealtimeClient *self)
 {
@@ -826,9 +849,12 @@ start_connect (RealtimeClient *self)
 
   g_return_if_fail (self->conn == NULL);
 
-  if (self->ca_file_error) {
-    set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED, self->ca_file_error);
-    schedule_reconnect (self, REALTIME_FAILURE_REFUSED, 0, self->ca_file_error);
+  if (self->ca_file_error || self->proxy_error) {
+    const gchar *why
+        = self->ca_file_error ? self->ca_file_error : self->proxy_error;
+
+    set_state (self, REALTIME_CLIENT_STATE_DISCONNECTED, why);
+    schedule_reconnect (self, REALTIME_FAILURE_REFUSED, 0, why);
     return;
   }
   url = realtime_build_websocket_url (self->url, self->vsn,
@@ -856,6 +882,9 @@ start_connect (RealtimeClient *self)
     soup_message_headers_replace (h, "apikey", self->api_key);
     soup_message_headers_replace (h, "x-api-key", self->api_key);
   }
+  if (self->proxy_user)
+    g_signal_connect (conn->msg, "authenticate",
+        G_CALLBACK (on_proxy_authenticate), self);
   self->conn = conn;
 
   safe = realtime_redact_url (url);
@@ -1373,18 +1402,179 @@ realtime_client_init (RealtimeClient *self)
   self->context = g_main_context_ref_thread_default ();
 }
 
+/* --- proxy --- */
+
+/* The value of the first of @names set to something in the environment;
+ * *@which receives its name. */
+static const gchar *
+env_first (const gchar *const *names, const gchar **which)
+{
+  for (; *names; names++) {
+    const gchar *value = g_getenv (*names);
+
+    if (value && *value) {
+      *which = *names;
+      return value;
+    }
+  }
+  return NULL;
+}
+
+/* What of a proxy URL may be logged: scheme, host and port, never the
+ * credentials it may carry. */
+static gchar *
+proxy_display (GUri *uri)
+{
+  gint port = g_uri_get_port (uri);
+
+  if (port > 0)
+    return g_strdup_printf ("%s://%s:%d", g_uri_get_scheme (uri),
+        g_uri_get_host (uri), port);
+  return g_strdup_printf ("%s://%s", g_uri_get_scheme (uri),
+      g_uri_get_host (uri));
+}
+
+/* A proxy URL GIO can use: http (CONNECT for wss, absolute requests for
+ * ws), socks, socks4, socks4a or socks5, with a host; "host:port" alone
+ * means http, as for curl. */
+static gchar *
+normalize_proxy (const gchar *text, gchar **display, GError **error)
+{
+  static const gchar *const schemes[]
+      = { "http", "socks", "socks4", "socks4a", "socks5", NULL };
+  g_autofree gchar *full = strstr (text, "://")
+      ? g_strdup (text)
+      : g_strconcat ("http://", text, NULL);
+  g_autoptr (GUri) uri = g_uri_parse (full, G_URI_FLAGS_NONE, NULL);
+
+  if (!uri || !g_uri_get_host (uri) || !*g_uri_get_host (uri)
+      || !g_strv_contains (schemes, g_uri_get_scheme (uri))) {
+    g_set_error_literal (error, REALTIME_ERROR, REALTIME_ERROR_INVALID_ARGUMENT,
+        "not a proxy URL of the form http://host:port (schemes: http, "
+        "socks, socks4, socks4a, socks5)");
+    return NULL;
+  }
+  *display = proxy_display (uri);
+  return g_steal_pointer (&full);
+}
+
+gboolean
+realtime_client_check_proxy (const gchar *proxy, GError **error)
+{
+  g_autofree gchar *display = NULL;
+  g_autoptr (GError) local = NULL;
+  gchar *url;
+
+  if (!proxy || !*proxy || g_ascii_strcasecmp (proxy, "direct") == 0)
+    return TRUE;
+  url = normalize_proxy (proxy, &display, &local);
+  if (!url) {
+    g_set_error (error, REALTIME_ERROR, REALTIME_ERROR_INVALID_ARGUMENT,
+        "proxy: %s", local->message);
+    return FALSE;
+  }
+  gateway_secret_free (url);
+  return TRUE;
+}
+
+/* The proxy resolver of the session, or %NULL for none: the "proxy"
+ * property when set ("direct": never one), else the environment
+ * (https_proxy or HTTPS_PROXY for wss, http_proxy for ws, then all_proxy
+ * or ALL_PROXY; no_proxy or NO_PROXY lists the hosts reached directly).
+ * Without any, libsoup gets no resolver at all: GIO's default one would
+ * load its proxy modules (libproxy, and libstdc++ with it, the GNOME
+ * module and dconf) into every process for nothing. On an unusable proxy
+ * URL, sets self->proxy_error: the client then never connects, rather
+ * than connect around the proxy the operator asked for. */
+static GProxyResolver *
+make_proxy_resolver (RealtimeClient *self)
+{
+  static const gchar *const secure_names[]
+      = { "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL };
+  /* Not HTTP_PROXY: a CGI program's environment may carry a client's
+   * "Proxy:" header under that name (httpoxy). */
+  static const gchar *const plain_names[]
+      = { "http_proxy", "all_proxy", "ALL_PROXY", NULL };
+  static const gchar *const no_proxy_names[] = { "no_proxy", "NO_PROXY", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *display = NULL;
+  g_autofree gchar *url = NULL;
+  g_auto (GStrv) ignore = NULL;
+  const gchar *source = "the proxy setting";
+  const gchar *text = self->proxy;
+  const gchar *no_proxy, *no_proxy_name;
+  gboolean secure = self->url
+      && (g_ascii_strncasecmp (self->url, "https:", 6) == 0
+          || g_ascii_strncasecmp (self->url, "wss:", 4) == 0);
+
+  if (text && g_ascii_strcasecmp (text, "direct") == 0)
+    return NULL;
+  if (!text || !*text)
+    text = env_first (secure ? secure_names : plain_names, &source);
+  if (!text)
+    return NULL;
+  url = normalize_proxy (text, &display, &error);
+  if (!url) {
+    self->proxy_error = g_strdup_printf ("proxy from %s not usable: %s", source,
+        error->message);
+    g_warning ("client: %s; not connecting", self->proxy_error);
+    return NULL;
+  }
+  no_proxy = env_first (no_proxy_names, &no_proxy_name);
+  if (no_proxy) {
+    g_auto (GStrv) parts = g_strsplit (no_proxy, ",", -1);
+    g_autoptr (GPtrArray) hosts = g_ptr_array_new_with_free_func (g_free);
+    guint i;
+
+    for (i = 0; parts[i]; i++) {
+      g_strstrip (parts[i]);
+      if (strcmp (parts[i], "*") == 0) {
+        g_info ("client: no_proxy is \"*\": no proxy");
+        return NULL;
+      }
+      if (*parts[i])
+        g_ptr_array_add (hosts, g_strdup (parts[i]));
+    }
+    g_ptr_array_add (hosts, NULL);
+    ignore = (GStrv)g_ptr_array_free (g_steal_pointer (&hosts), FALSE);
+  }
+  {
+    /* Credentials are answered from on_proxy_authenticate(), not left in
+     * the URL: libsoup 3.2 would send its second CONNECT (the one with
+     * them) to the proxy's own address. */
+    g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, NULL);
+
+    if (uri && g_uri_get_user (uri) && *g_uri_get_user (uri)) {
+      self->proxy_user = g_uri_unescape_string (g_uri_get_user (uri), NULL);
+      self->proxy_password = g_uri_get_password (uri)
+          ? g_uri_unescape_string (g_uri_get_password (uri), NULL)
+          : g_strdup ("");
+      gateway_secret_free (url);
+      url = g_uri_join (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), NULL,
+          g_uri_get_host (uri), g_uri_get_port (uri), "", NULL, NULL);
+    }
+  }
+  g_info ("client: connecting through the proxy %s (from %s%s)", display,
+      source, self->proxy_user ? ", with credentials" : "");
+  return g_simple_proxy_resolver_new (url, ignore);
+}
+
 static void
 realtime_client_constructed (GObject *object)
 {
   RealtimeClient *self = REALTIME_CLIENT (object);
+  g_autoptr (GProxyResolver) resolver = NULL;
 
   G_OBJECT_CLASS (realtime_client_parent_class)->constructed (object);
 
+  resolver = make_proxy_resolver (self);
   g_main_context_push_thread_default (self->context);
   /* No I/O timeout of libsoup's own (its default is 60 s): connect-timeout
-   * bounds an attempt, the heartbeat an open socket. */
-  self->session
-      = soup_session_new_with_options ("timeout", 0, "idle-timeout", 60, NULL);
+   * bounds an attempt, the heartbeat an open socket. The proxy resolver is
+   * always given, %NULL included, so that libsoup never asks GIO for its
+   * default one. */
+  self->session = soup_session_new_with_options ("timeout", 0, "idle-timeout",
+      60, "proxy-resolver", resolver, NULL);
   g_main_context_pop_thread_default (self->context);
   if (self->ca_file) {
     g_autoptr (GError) error = NULL;
@@ -1440,6 +1630,10 @@ realtime_client_finalize (GObject *object)
   gateway_secret_free (self->access_token);
   g_free (self->ca_file);
   g_free (self->ca_file_error);
+  g_free (self->proxy);
+  g_free (self->proxy_error);
+  gateway_secret_free (self->proxy_user);
+  gateway_secret_free (self->proxy_password);
   g_main_context_unref (self->context);
   G_OBJECT_CLASS (realtime_client_parent_class)->finalize (object);
 }
@@ -1471,6 +1665,10 @@ realtime_client_set_property (GObject *object, guint prop_id,
     case PROP_CA_FILE:
       g_free (self->ca_file);
       self->ca_file = g_value_dup_string (value);
+      break;
+    case PROP_PROXY:
+      g_free (self->proxy);
+      self->proxy = g_value_dup_string (value);
       break;
     case PROP_HEARTBEAT_INTERVAL:
       self->heartbeat_interval = g_value_get_uint (value);
@@ -1526,6 +1724,9 @@ realtime_client_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_CA_FILE:
       g_value_set_string (value, self->ca_file);
+      break;
+    case PROP_PROXY:
+      g_value_set_string (value, self->proxy);
       break;
     case PROP_HEARTBEAT_INTERVAL:
       g_value_set_uint (value, self->heartbeat_interval);
@@ -1589,6 +1790,12 @@ realtime_client_class_init (RealtimeClientClass *klass)
       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
   props[PROP_CA_FILE] = g_param_spec_string ("ca-file", "CA file",
       "PEM file of trusted CA certificates (default: the system's)", NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_PROXY] = g_param_spec_string ("proxy", "Proxy",
+      "Proxy URL (http://host:port, socks5://host:port); unset: https_proxy, "
+      "http_proxy or all_proxy from the environment, else none; \"direct\": "
+      "never a proxy",
+      NULL,
       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   props[PROP_HEARTBEAT_INTERVAL] = g_param_spec_uint ("heartbeat-interval",
       "Heartbeat interval", "Milliseconds between heartbeats", 1, G_MAXINT,

@@ -76,6 +76,14 @@ G_DECLARE_FINAL_TYPE (RealtimeClient, realtime_client, REALTIME, CLIENT,
  *   "access-token"        string, write-only: user JWT for joins
  *   "vsn"                 RealtimeVsn (2.0.0)
  *   "ca-file"             string: PEM file of trusted CAs (else system CAs)
+ *   "proxy"               string, construct-only: proxy URL (http://host:port
+ *                         or socks5://...; credentials as user:password@
+ *                         are used, never logged); unset: https_proxy (wss)
+ *                         or http_proxy (ws), then all_proxy, from the
+ *                         environment, with no_proxy honoured; none of them:
+ *                         no proxy, and GIO's proxy modules are never
+ *                         loaded; "direct": never a proxy. An unusable URL
+ *                         keeps the client from connecting at all.
  *   "heartbeat-interval"  uint ms (25000)
  *   "heartbeat-timeout"   uint ms (0 = same as the interval); a
  *                         heartbeat unanswered this long closes the socket
@@ -109,6 +117,9 @@ G_DECLARE_FINAL_TYPE (RealtimeClient, realtime_client, REALTIME, CLIENT,
  */
 
 RealtimeClient *realtime_client_new (const gchar *url, const gchar *api_key);
+/* Checks a value for the "proxy" property: %NULL, empty, "direct" or a
+ * usable proxy URL. The error names the setting, never the credentials. */
+gboolean realtime_client_check_proxy (const gchar *proxy, GError **error);
 
 /* Starts connecting (and keeps reconnecting until disconnect()). */
 void realtime_client_connect (RealtimeClient *client);

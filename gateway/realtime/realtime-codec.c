@@ -534,128 +534,508 @@ check_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
   return FALSE;
 }
 
+/* Tree builder: JSON text the scanner above accepted becomes json-glib
+ * nodes in one more linear pass, with the tree json-glib's own parser
+ * would build (objects keep their members in order, the last of a
+ * repeated name wins in its first place; integers are G_TYPE_INT64,
+ * anything with a fraction or an exponent a double). It replaces
+ * JsonParser, whose object, scanner and token machinery cost more per
+ * message than the tree itself. Only ever run on text check_json()
+ * accepted: it trusts the syntax, the depth bound and the escapes, so it
+ * has no error path. Recursion is bounded by the same max depth. */
+
+typedef struct
+{
+  const guchar *p;
+  const guchar *end; /* a slice of a binary frame: more bytes may follow */
+  GString *buf; /* unescaped strings */
+} JsonBuild;
+
+static JsonNode *build_value (JsonBuild *b);
+
+static void
+build_ws (JsonBuild *b)
+{
+  while (b->p < b->end
+      && (*b->p == ' ' || *b->p == '\t' || *b->p == '\n' || *b->p == '\r'))
+    b->p++;
+}
+
+static guint
+build_hex4 (const guchar *p)
+{
+  guint v = 0, i;
+
+  for (i = 0; i < 4; i++)
+    v = (v << 4) | (guint)g_ascii_xdigit_value (p[i]);
+  return v;
+}
+
+/* The string at the cursor, unescaped into b->buf (NUL-terminated). */
+static const gchar *
+build_string (JsonBuild *b)
+{
+  const guchar *run;
+
+  g_string_truncate (b->buf, 0);
+  run = ++b->p; /* the opening quote */
+  for (;;) {
+    guchar c = *b->p;
+
+    if (c == '"')
+      break;
+    if (c != '\\') {
+      b->p++;
+      continue;
+    }
+    g_string_append_len (b->buf, (const gchar *)run, b->p - run);
+    c = b->p[1];
+    b->p += 2;
+    switch (c) {
+      case 'b':
+        g_string_append_c (b->buf, '\b');
+        break;
+      case 'f':
+        g_string_append_c (b->buf, '\f');
+        break;
+      case 'n':
+        g_string_append_c (b->buf, '\n');
+        break;
+      case 'r':
+        g_string_append_c (b->buf, '\r');
+        break;
+      case 't':
+        g_string_append_c (b->buf, '\t');
+        break;
+      case 'u': {
+        gunichar u = build_hex4 (b->p);
+
+        b->p += 4;
+        /* A high surrogate: the scanner checked that an escaped low one
+         * follows. */
+        if (u >= 0xd800 && u <= 0xdbff) {
+          u = 0x10000 + ((u - 0xd800) << 10) + (build_hex4 (b->p + 2) - 0xdc00);
+          b->p += 6;
+        }
+        g_string_append_unichar (b->buf, u);
+        break;
+      }
+      default: /* " \ / */
+        g_string_append_c (b->buf, (gchar)c);
+        break;
+    }
+    run = b->p;
+  }
+  g_string_append_len (b->buf, (const gchar *)run, b->p - run);
+  b->p++; /* the closing quote */
+  return b->buf->str;
+}
+
+static JsonNode *
+build_number (JsonBuild *b)
+{
+  const guchar *start = b->p;
+  gboolean is_integer = TRUE;
+  gchar small[32];
+  gchar *text;
+  JsonNode *node;
+  gsize n;
+
+  while (b->p < b->end
+      && (g_ascii_isdigit (*b->p) || *b->p == '-' || *b->p == '+'
+          || *b->p == '.' || *b->p == 'e' || *b->p == 'E')) {
+    if (*b->p == '.' || *b->p == 'e' || *b->p == 'E')
+      is_integer = FALSE;
+    b->p++;
+  }
+  n = b->p - start;
+  /* The input need not be NUL-terminated after the number. */
+  text = n < sizeof small ? small : g_malloc (n + 1);
+  memcpy (text, start, n);
+  text[n] = '\0';
+  if (is_integer)
+    node = json_node_init_int (json_node_alloc (),
+        g_ascii_strtoll (text, NULL, 10));
+  else
+    node = json_node_init_double (json_node_alloc (),
+        g_ascii_strtod (text, NULL));
+  if (text != small)
+    g_free (text);
+  return node;
+}
+
+static JsonNode *
+build_object (JsonBuild *b)
+{
+  JsonObject *obj = json_object_new ();
+
+  b->p++;
+  build_ws (b);
+  if (*b->p == '}') {
+    b->p++;
+    return object_node_take (obj);
+  }
+  for (;;) {
+    gchar *name;
+    JsonNode *value;
+
+    name = g_strdup (build_string (b));
+    build_ws (b);
+    b->p++; /* ':' */
+    build_ws (b);
+    value = build_value (b);
+    json_object_set_member (obj, name, value);
+    g_free (name);
+    build_ws (b);
+    if (*b->p++ == '}')
+      return object_node_take (obj);
+    build_ws (b); /* after ',' */
+  }
+}
+
+static JsonNode *
+build_array (JsonBuild *b)
+{
+  JsonArray *arr = json_array_new ();
+  JsonNode *node;
+
+  b->p++;
+  build_ws (b);
+  if (*b->p == ']') {
+    b->p++;
+  } else {
+    for (;;) {
+      json_array_add_element (arr, build_value (b));
+      build_ws (b);
+      if (*b->p++ == ']')
+        break;
+      build_ws (b);
+    }
+  }
+  node = json_node_init_array (json_node_alloc (), arr);
+  json_array_unref (arr);
+  return node;
+}
+
+static JsonNode *
+build_value (JsonBuild *b)
+{
+  switch (*b->p) {
+    case '{':
+      return build_object (b);
+    case '[':
+      return build_array (b);
+    case '"':
+      return json_node_init_string (json_node_alloc (), build_string (b));
+    case 't':
+      b->p += 4;
+      return json_node_init_boolean (json_node_alloc (), TRUE);
+    case 'f':
+      b->p += 5;
+      return json_node_init_boolean (json_node_alloc (), FALSE);
+    case 'n':
+      b->p += 4;
+      return json_node_init_null (json_node_alloc ());
+    default:
+      return build_number (b);
+  }
+}
+
+static void
+build_buf_free (gpointer buf)
+{
+  g_string_free (buf, TRUE);
+}
+
+/* One buffer per thread for unescaped strings, kept between calls. */
+static GPrivate build_buf_key = G_PRIVATE_INIT (build_buf_free);
+
+static void
+build_begin (JsonBuild *b, const gchar *data, gsize len)
+{
+  b->p = (const guchar *)data;
+  b->end = b->p + len;
+  b->buf = g_private_get (&build_buf_key);
+  if (!b->buf) {
+    b->buf = g_string_sized_new (256);
+    g_private_set (&build_buf_key, b->buf);
+  }
+}
+
+static void
+build_end (JsonBuild *b)
+{
+  /* A large string once must not keep its buffer. */
+  if (b->buf->allocated_len > 64 * 1024)
+    g_private_replace (&build_buf_key, g_string_sized_new (256));
+}
+
 static JsonNode *
 parse_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
     const gchar *frame, gsize frame_len, GError **error)
 {
-  JsonParser *parser;
-  JsonNode *root = NULL;
+  JsonBuild b;
+  JsonNode *root;
 
   if (!check_json (data, len, max_depth, what, frame, frame_len, error))
     return NULL;
-
-  /* Mutable, so callers may edit a decoded payload in place. */
-  parser = json_parser_new ();
-  /* The scanner above accepts a subset of what json-glib accepts, so this
-   * fails only on escapes it rejects, such as a lone surrogate; its message
-   * is not used because it may quote the input. */
-  if (json_parser_load_from_data (parser, data, (gssize)len, NULL))
-    root = json_parser_steal_root (parser);
-  g_object_unref (parser);
-  if (!root)
-    set_error (error, REALTIME_CODEC_ERROR_MALFORMED, frame, frame_len,
-        "%s is not valid JSON (rejected by the parser)", what);
+  build_begin (&b, data, len);
+  build_ws (&b);
+  root = build_value (&b);
+  build_end (&b);
   return root;
+}
+
+/* vsn 2.0.0 text frames, the common case: [join_ref, ref, topic, event,
+ * payload] with strings or nulls for the first four. Checked like any
+ * frame, then only the payload is built into a tree and the four strings
+ * are taken as they are, without the array, its four nodes and their
+ * copies. Returns %NULL for any other shape, which the general path then
+ * decodes (or refuses) as before. */
+static RealtimeMessage *
+decode_v2_checked (const gchar *data, gsize len)
+{
+  gchar *fields[4] = { NULL, NULL, NULL, NULL };
+  RealtimeMessage *msg = NULL;
+  JsonBuild b;
+  guint i;
+
+  build_begin (&b, data, len);
+  build_ws (&b);
+  if (b.p >= b.end || *b.p != '[')
+    goto out;
+  b.p++;
+  for (i = 0; i < 4; i++) {
+    build_ws (&b);
+    if (b.p < b.end && *b.p == '"')
+      fields[i] = g_strdup (build_string (&b));
+    else if (b.p < b.end && *b.p == 'n')
+      b.p += 4;
+    else
+      goto out;
+    build_ws (&b);
+    if (b.p >= b.end || *b.p != ',')
+      goto out;
+    b.p++;
+  }
+  if (!fields[2] || !fields[3])
+    goto out;
+  build_ws (&b);
+  msg = g_new0 (RealtimeMessage, 1);
+  msg->payload = build_value (&b);
+  build_ws (&b);
+  if (b.p >= b.end || *b.p != ']') {
+    g_clear_pointer (&msg->payload, json_node_unref);
+    g_clear_pointer (&msg, g_free);
+    goto out;
+  }
+  msg->join_ref = g_steal_pointer (&fields[0]);
+  msg->ref = g_steal_pointer (&fields[1]);
+  msg->topic = g_steal_pointer (&fields[2]);
+  msg->event = g_steal_pointer (&fields[3]);
+out:
+  for (i = 0; i < 4; i++)
+    g_free (fields[i]);
+  build_end (&b);
+  return msg;
 }
 
 /* Text frames */
 
-/* json-glib 1.6 writes U+001F raw inside strings, which RFC 8259 forbids
- * and the server rejects. Compact output has no whitespace, so any control
- * byte in it is inside a string and can be escaped in place. */
-static gchar *
-escape_raw_controls (gchar *text)
+/* Serializer: compact JSON straight into a GString, without a
+ * JsonGenerator (an object per call) or the builder tree the encoder
+ * used to make. It writes what json-glib's generator writes, without its
+ * two faults: U+001F and every other control character is escaped, and a
+ * double with an exponent is written as JSON ("1e+21", never "1e+21.0").
+ * A double that is not finite (only an application can build one: the
+ * decoder refuses them) is written as null. Depth: the nodes' own; every
+ * tree the decoder builds is bounded by MAX_DEPTH. */
+
+/**
+ * realtime_codec_append_json_string:
+ * @out: where to append
+ * @str: a UTF-8 string
+ *
+ * Appends @str as a JSON string literal (quotes, escapes).
+ */
+void
+realtime_codec_append_json_string (GString *out, const gchar *str)
 {
-  GString *out;
-  const gchar *p;
+  static const gchar hex[] = "0123456789abcdef";
+  const gchar *run = str, *p;
 
-  for (p = text; *p; p++)
-    if ((guchar)*p < 0x20)
-      break;
-  if (!*p)
-    return text;
+  g_string_append_c (out, '"');
+  for (p = str; *p; p++) {
+    guchar c = (guchar)*p;
+    const gchar *esc;
 
-  out = g_string_new_len (text, p - text);
-  for (; *p; p++) {
-    if ((guchar)*p < 0x20)
-      g_string_append_printf (out, "\\u%04x", (guint)(guchar)*p);
-    else
-      g_string_append_c (out, *p);
-  }
-  g_free (text);
-  return g_string_free (out, FALSE);
-}
-
-/* json-glib 1.6 writes a double as "%.17g" and appends ".0" when that has
- * no '.', so 1e21 comes out as "1e+21.0", which is not JSON. Outside
- * strings an 'e' followed by a digit or sign is an exponent (true and false
- * end their words with 'e' followed by a delimiter), so the ".0" after an
- * exponent's digits can be dropped in place. */
-static gchar *
-repair_exponents (gchar *text)
-{
-  gchar *r = text, *w = text;
-  gboolean in_string = FALSE;
-
-  while (*r) {
-    gchar c = *r++;
-
-    *w++ = c;
-    if (in_string) {
-      if (c == '\\' && *r)
-        *w++ = *r++;
-      else if (c == '"')
-        in_string = FALSE;
+    if (c >= 0x20 && c != '"' && c != '\\')
       continue;
+    g_string_append_len (out, run, p - run);
+    run = p + 1;
+    switch (c) {
+      case '"':
+        esc = "\\\"";
+        break;
+      case '\\':
+        esc = "\\\\";
+        break;
+      case '\b':
+        esc = "\\b";
+        break;
+      case '\f':
+        esc = "\\f";
+        break;
+      case '\n':
+        esc = "\\n";
+        break;
+      case '\r':
+        esc = "\\r";
+        break;
+      case '\t':
+        esc = "\\t";
+        break;
+      default: {
+        gchar u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
+
+        g_string_append_len (out, u, 6);
+        continue;
+      }
     }
-    if (c == '"') {
-      in_string = TRUE;
-    } else if ((c == 'e' || c == 'E')
-        && (g_ascii_isdigit (*r) || *r == '+' || *r == '-')) {
-      if (*r == '+' || *r == '-')
-        *w++ = *r++;
-      while (g_ascii_isdigit (*r))
-        *w++ = *r++;
-      if (r[0] == '.' && r[1] == '0' && !g_ascii_isdigit (r[2]))
-        r += 2;
-    }
+    g_string_append (out, esc);
   }
-  *w = '\0';
-  return text;
+  g_string_append_len (out, run, p - run);
+  g_string_append_c (out, '"');
 }
 
-static gchar *
-generate (JsonBuilder *builder)
+/* printf's machinery is most of the cost of a small integer. */
+static void
+append_json_int (GString *out, gint64 v)
 {
-  JsonGenerator *gen = json_generator_new ();
-  JsonNode *root = json_builder_get_root (builder);
-  gchar *text;
+  gchar buf[24];
+  gchar *p = buf + sizeof buf;
+  guint64 u = v < 0 ? (guint64)0 - (guint64)v : (guint64)v;
 
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, NULL);
-  json_node_unref (root);
-  g_object_unref (gen);
-  return escape_raw_controls (repair_exponents (text));
+  do {
+    *--p = (gchar)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    *--p = '-';
+  g_string_append_len (out, p, buf + sizeof buf - p);
 }
 
 static void
-add_string_or_null (JsonBuilder *builder, const gchar *str)
+append_json_double (GString *out, gdouble d)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (d)) {
+    g_string_append (out, "null");
+    return;
+  }
+  g_ascii_formatd (buf, sizeof buf, "%.17g", d);
+  g_string_append (out, buf);
+  /* As json-glib: a double stays a double when read back. */
+  if (!strpbrk (buf, ".eE"))
+    g_string_append (out, ".0");
+}
+
+/**
+ * realtime_codec_append_json:
+ * @out: where to append
+ * @node: (nullable): a JSON node; %NULL is written as null
+ *
+ * Appends @node as compact JSON text (members in their order, no
+ * whitespace), as json-glib's generator writes it, but valid JSON in
+ * every case: control characters escaped, exponents without ".0", a
+ * double that is not finite as null.
+ */
+void
+realtime_codec_append_json (GString *out, JsonNode *node)
+{
+  g_return_if_fail (out != NULL);
+
+  if (!node) {
+    g_string_append (out, "null");
+    return;
+  }
+  switch (JSON_NODE_TYPE (node)) {
+    case JSON_NODE_OBJECT: {
+      JsonObjectIter iter;
+      const gchar *name;
+      JsonNode *member;
+      gboolean first = TRUE;
+
+      g_string_append_c (out, '{');
+      json_object_iter_init_ordered (&iter, json_node_get_object (node));
+      while (json_object_iter_next_ordered (&iter, &name, &member)) {
+        if (!first)
+          g_string_append_c (out, ',');
+        first = FALSE;
+        realtime_codec_append_json_string (out, name);
+        g_string_append_c (out, ':');
+        realtime_codec_append_json (out, member);
+      }
+      g_string_append_c (out, '}');
+      break;
+    }
+    case JSON_NODE_ARRAY: {
+      JsonArray *arr = json_node_get_array (node);
+      guint i, n = json_array_get_length (arr);
+
+      g_string_append_c (out, '[');
+      for (i = 0; i < n; i++) {
+        if (i)
+          g_string_append_c (out, ',');
+        realtime_codec_append_json (out, json_array_get_element (arr, i));
+      }
+      g_string_append_c (out, ']');
+      break;
+    }
+    case JSON_NODE_NULL:
+      g_string_append (out, "null");
+      break;
+    case JSON_NODE_VALUE:
+    default:
+      switch (json_node_get_value_type (node)) {
+        case G_TYPE_INT64:
+          append_json_int (out, json_node_get_int (node));
+          break;
+        case G_TYPE_DOUBLE:
+          append_json_double (out, json_node_get_double (node));
+          break;
+        case G_TYPE_BOOLEAN:
+          g_string_append (out,
+              json_node_get_boolean (node) ? "true" : "false");
+          break;
+        case G_TYPE_STRING:
+          realtime_codec_append_json_string (out, json_node_get_string (node));
+          break;
+        default:
+          g_string_append (out, "null");
+          break;
+      }
+      break;
+  }
+}
+
+static void
+append_string_or_null (GString *out, const gchar *str)
 {
   if (str)
-    json_builder_add_string_value (builder, str);
+    realtime_codec_append_json_string (out, str);
   else
-    json_builder_add_null_value (builder);
+    g_string_append (out, "null");
 }
 
 static void
-add_payload (JsonBuilder *builder, JsonNode *payload)
+append_payload (GString *out, JsonNode *payload)
 {
-  if (payload) {
-    json_builder_add_value (builder, json_node_copy (payload));
-  } else {
-    json_builder_begin_object (builder);
-    json_builder_end_object (builder);
-  }
+  if (payload)
+    realtime_codec_append_json (out, payload);
+  else
+    g_string_append (out, "{}");
 }
 
 /**
@@ -672,39 +1052,39 @@ add_payload (JsonBuilder *builder, JsonNode *payload)
 gchar *
 realtime_codec_encode (RealtimeVsn vsn, const RealtimeMessage *msg)
 {
-  JsonBuilder *builder;
-  gchar *text;
+  GString *out;
 
   g_return_val_if_fail (msg != NULL, NULL);
 
-  builder = json_builder_new ();
+  out = g_string_sized_new (128);
   if (vsn == REALTIME_VSN_1_0_0) {
-    json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "topic");
-    add_string_or_null (builder, msg->topic);
-    json_builder_set_member_name (builder, "event");
-    add_string_or_null (builder, msg->event);
-    json_builder_set_member_name (builder, "payload");
-    add_payload (builder, msg->payload);
-    json_builder_set_member_name (builder, "ref");
-    add_string_or_null (builder, msg->ref);
+    g_string_append (out, "{\"topic\":");
+    append_string_or_null (out, msg->topic);
+    g_string_append (out, ",\"event\":");
+    append_string_or_null (out, msg->event);
+    g_string_append (out, ",\"payload\":");
+    append_payload (out, msg->payload);
+    g_string_append (out, ",\"ref\":");
+    append_string_or_null (out, msg->ref);
     if (msg->join_ref) {
-      json_builder_set_member_name (builder, "join_ref");
-      json_builder_add_string_value (builder, msg->join_ref);
+      g_string_append (out, ",\"join_ref\":");
+      realtime_codec_append_json_string (out, msg->join_ref);
     }
-    json_builder_end_object (builder);
+    g_string_append_c (out, '}');
   } else {
-    json_builder_begin_array (builder);
-    add_string_or_null (builder, msg->join_ref);
-    add_string_or_null (builder, msg->ref);
-    add_string_or_null (builder, msg->topic);
-    add_string_or_null (builder, msg->event);
-    add_payload (builder, msg->payload);
-    json_builder_end_array (builder);
+    g_string_append_c (out, '[');
+    append_string_or_null (out, msg->join_ref);
+    g_string_append_c (out, ',');
+    append_string_or_null (out, msg->ref);
+    g_string_append_c (out, ',');
+    append_string_or_null (out, msg->topic);
+    g_string_append_c (out, ',');
+    append_string_or_null (out, msg->event);
+    g_string_append_c (out, ',');
+    append_payload (out, msg->payload);
+    g_string_append_c (out, ']');
   }
-  text = generate (builder);
-  g_object_unref (builder);
-  return text;
+  return g_string_free (out, FALSE);
 }
 
 /* A ref is a string or null; integers are accepted because some clients
@@ -787,6 +1167,13 @@ realtime_codec_decode_text (RealtimeVsn vsn, const gchar *data, gsize len,
 
   if (!data)
     data = "";
+  if (vsn == REALTIME_VSN_2_0_0) {
+    if (!check_json (data, len, MAX_DEPTH, "frame", data, len, error))
+      return NULL;
+    msg = decode_v2_checked (data, len);
+    if (msg)
+      return msg;
+  }
   root = parse_json (data, len, MAX_DEPTH, "frame", data, len, error);
   if (!root)
     return NULL;
@@ -1040,8 +1427,14 @@ decode_binary (const BinaryLayout *layout, const guint8 *data, gsize len,
   }
   if (!payload)
     return NULL;
-  msg = realtime_message_new (join_ref, ref, topic, event, payload);
-  json_node_unref (payload);
+  /* Everything here is fresh: taken, not copied. */
+  msg = g_new0 (RealtimeMessage, 1);
+  msg->join_ref = g_steal_pointer (&join_ref);
+  msg->ref = g_steal_pointer (&ref);
+  msg->topic = g_steal_pointer (&topic);
+  msg->event = event == event_or_status ? g_steal_pointer (&event_or_status)
+                                        : g_strdup (event);
+  msg->payload = payload;
   return msg;
 }
 

@@ -104,6 +104,13 @@ void realtime_message_free (RealtimeMessage *msg);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealtimeMessage, realtime_message_free)
 
+/* Appends @node (nullable: null) as compact JSON: what json-glib's
+ * generator writes, but always valid JSON (control characters escaped,
+ * exponents without ".0", non-finite doubles as null). */
+void realtime_codec_append_json (GString *out, JsonNode *node);
+/* Appends @str as a JSON string literal. */
+void realtime_codec_append_json_string (GString *out, const gchar *str);
+
 /* Encodes @msg as a text frame of @vsn. Returns a NUL-terminated string. */
 gchar *realtime_codec_encode (RealtimeVsn vsn, const RealtimeMessage *msg);
 

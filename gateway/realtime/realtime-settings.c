@@ -54,6 +54,8 @@ realtime_settings_clear (RealtimeSettings *settings)
   g_clear_pointer (&settings->api_key, gateway_secret_free);
   g_clear_pointer (&settings->access_token_file, g_free);
   g_clear_pointer (&settings->ca_file, g_free);
+  /* may hold proxy credentials */
+  g_clear_pointer (&settings->proxy, gateway_secret_free);
 }
 
 /* Checks @value against the range of the client's property @name (which
@@ -101,6 +103,8 @@ check_settings (const RealtimeSettings *s, GError **error)
         "ca-file: %s is not a readable file", s->ca_file);
     return FALSE;
   }
+  if (!realtime_client_check_proxy (s->proxy, error))
+    return FALSE;
   if (!check_range ("heartbeat-interval", s->heartbeat_interval_ms, "ms", error)
       || !check_range ("heartbeat-timeout", s->heartbeat_timeout_ms, "ms",
           error)
@@ -174,9 +178,9 @@ realtime_settings_make_client (const RealtimeSettings *settings, GError **error)
 
   client = g_object_new (REALTIME_TYPE_CLIENT, "url", settings->url, "api-key",
       key, "api-key-in-header", settings->api_key_in_header, "vsn",
-      settings->vsn, "ca-file", settings->ca_file, "heartbeat-interval",
-      settings->heartbeat_interval_ms, "heartbeat-timeout",
-      settings->heartbeat_timeout_ms, "connect-timeout",
+      settings->vsn, "ca-file", settings->ca_file, "proxy", settings->proxy,
+      "heartbeat-interval", settings->heartbeat_interval_ms,
+      "heartbeat-timeout", settings->heartbeat_timeout_ms, "connect-timeout",
       settings->connect_timeout_ms, "join-timeout", settings->join_timeout_ms,
       "backoff-min", settings->backoff_min_ms, "backoff-max",
       settings->backoff_max_ms, "max-message-size", settings->max_message_size,

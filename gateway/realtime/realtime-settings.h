@@ -21,6 +21,9 @@ typedef struct
   gboolean api_key_in_header;
   gchar *access_token_file; /* nullable; watch it with RealtimeTokenWatch */
   gchar *ca_file; /* nullable: system CAs */
+  /* nullable: https_proxy/http_proxy/all_proxy from the environment, else
+   * none; "direct": never a proxy (see the client's "proxy") */
+  gchar *proxy;
   RealtimeVsn vsn;
   guint heartbeat_interval_ms;
   guint heartbeat_timeout_ms; /* 0: the interval */

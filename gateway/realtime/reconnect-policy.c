@@ -195,7 +195,9 @@ realtime_failure_kind_describe (RealtimeFailureKind kind)
              "connections per second): raise the plan's limit or spread "
              "the fleet with a larger backoff-max";
     case REALTIME_FAILURE_UNAVAILABLE:
-      return "the server is overloaded or unavailable";
+      return "the server or the project's database is overloaded or "
+             "unavailable: if it lasts, check the project's status and "
+             "raise its database connection pool (IncreaseConnectionPool)";
     case REALTIME_FAILURE_REFUSED:
       return "the server refused the key, token or project: check the API "
              "key, the access token, the project URL and that Realtime is "

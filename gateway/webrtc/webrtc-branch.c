@@ -129,6 +129,8 @@ webrtc_branch_get_webrtcbin (WebrtcBranch *self)
   return self->webrtcbin;
 }
 
+static void teardown (GstElement *element, gpointer user_data);
+
 /**
  * webrtc_branch_attach:
  * @branch: a branch, not attached
@@ -148,21 +150,26 @@ webrtc_branch_attach (WebrtcBranch *self, GstElement *tee)
   /* Beside the tee: a link across bins would need ghost pads. */
   if (!bin || !gst_bin_add (GST_BIN (bin), GST_ELEMENT (self)))
     return FALSE;
+  /* Running before it is linked: a buffer the tee pushes into a pad that
+   * is not active yet returns FLUSHING, and the tee hands that upstream,
+   * which pauses the encoder's streaming thread for good. */
+  if (!gst_element_sync_state_with_parent (GST_ELEMENT (self))) {
+    gst_element_set_locked_state (GST_ELEMENT (self), TRUE);
+    gst_element_call_async (GST_ELEMENT (self), teardown, NULL, NULL);
+    return FALSE;
+  }
   tee_pad = gst_element_request_pad_simple (tee, "src_%u");
   if (!tee_pad || gst_pad_link (tee_pad, self->ghost) != GST_PAD_LINK_OK) {
     if (tee_pad) {
       gst_element_release_request_pad (tee, tee_pad);
       gst_object_unref (tee_pad);
     }
-    gst_bin_remove (GST_BIN (bin), GST_ELEMENT (self));
+    gst_element_set_locked_state (GST_ELEMENT (self), TRUE);
+    gst_element_call_async (GST_ELEMENT (self), teardown, NULL, NULL);
     return FALSE;
   }
   self->tee = gst_object_ref (tee);
   self->tee_pad = tee_pad;
-  if (!gst_element_sync_state_with_parent (GST_ELEMENT (self))) {
-    webrtc_branch_detach (self);
-    return FALSE;
-  }
   return TRUE;
 }
 

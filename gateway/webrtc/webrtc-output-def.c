@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-static const gchar *const webrtc_keys[]
-    = { "codec", "encoder", "bitrate", "max-viewers", "viewer-queue", NULL };
+static const gchar *const webrtc_keys[] = { "codec", "encoder", "bitrate",
+  "min-bitrate", "max-bitrate", "max-viewers", "viewer-queue", NULL };
 
 /* Low latency first: no B-frames or look-ahead, a key frame at least every
  * 10 s at 30 fps (a viewer's PLI asks for one sooner). Level 3.1 keeps the
@@ -47,6 +47,8 @@ webrtc_output_def_new (void)
 
   out->codec = WEBRTC_CODEC_H264;
   out->bitrate_kbps = WEBRTC_OUTPUT_DEFAULT_BITRATE_KBPS;
+  out->min_bitrate_kbps = MAX (50, out->bitrate_kbps / 5);
+  out->max_bitrate_kbps = out->bitrate_kbps;
   out->max_viewers = WEBRTC_OUTPUT_DEFAULT_MAX_VIEWERS;
   out->viewer_queue_ms = WEBRTC_OUTPUT_DEFAULT_QUEUE_MS;
   return out;
@@ -93,6 +95,17 @@ webrtc_output_def_load (KeyFileLoader *l)
       = key_file_loader_get_string (l, WEBRTC_OUTPUT_GROUP, "encoder", FALSE);
   key_file_loader_get_uint (l, WEBRTC_OUTPUT_GROUP, "bitrate", 50, 100000,
       &out->bitrate_kbps);
+  out->min_bitrate_kbps = MAX (50, out->bitrate_kbps / 5);
+  out->max_bitrate_kbps = out->bitrate_kbps;
+  key_file_loader_get_uint (l, WEBRTC_OUTPUT_GROUP, "min-bitrate", 50, 100000,
+      &out->min_bitrate_kbps);
+  key_file_loader_get_uint (l, WEBRTC_OUTPUT_GROUP, "max-bitrate", 50, 100000,
+      &out->max_bitrate_kbps);
+  if (out->min_bitrate_kbps > out->bitrate_kbps
+      || out->bitrate_kbps > out->max_bitrate_kbps)
+    key_file_loader_problem (l, WEBRTC_OUTPUT_GROUP, "bitrate",
+        "min-bitrate %u <= bitrate %u <= max-bitrate %u does not hold",
+        out->min_bitrate_kbps, out->bitrate_kbps, out->max_bitrate_kbps);
   key_file_loader_get_uint (l, WEBRTC_OUTPUT_GROUP, "max-viewers", 1,
       WEBRTC_OUTPUT_MAX_VIEWERS_LIMIT, &out->max_viewers);
   key_file_loader_get_uint (l, WEBRTC_OUTPUT_GROUP, "viewer-queue", 20, 10000,

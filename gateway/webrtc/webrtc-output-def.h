@@ -14,7 +14,14 @@
  *                         the definition's, never a request's); default
  *                         x264enc or vp8enc tuned for low latency, named
  *                         "encoder" so that params can target it
- *   bitrate=1500          kbit/s of the default encoder
+ *   bitrate=1500          kbit/s of the default encoder, and where the
+ *                         adaptation starts
+ *   min-bitrate=300       kbit/s: the adaptation never goes below (default
+ *                         bitrate / 5, at least 50)
+ *   max-bitrate=1500      kbit/s: nor above (default: bitrate). The rule
+ *                         is webrtc-bitrate.h's; it drives the element
+ *                         named "encoder" (x264enc, openh264enc, vp8enc);
+ *                         min-bitrate=max-bitrate turns it off
  *   max-viewers=4         sessions at once (1..32); one more is answered
  *                         "failed", "too many viewers"
  *   viewer-queue=200      milliseconds of RTP a viewer's leaky queue
@@ -49,6 +56,8 @@ typedef struct
   WebrtcCodec codec;
   gchar *encoder; /* nullable: the codec's default encoder */
   guint bitrate_kbps;
+  guint min_bitrate_kbps;
+  guint max_bitrate_kbps;
   guint max_viewers;
   guint viewer_queue_ms;
 } WebrtcOutputDef;

@@ -20,6 +20,7 @@
 
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
+#include <math.h>
 #include <string.h>
 
 #undef G_LOG_DOMAIN
@@ -35,7 +36,19 @@ typedef enum
   EVENT_REMOTE_SET, /* error: the answer was refused */
   EVENT_CONNECTION, /* a connection state changed: read them */
   EVENT_BRANCH_ERROR, /* error */
+  EVENT_STATS, /* sample */
 } EventKind;
+
+/* What one "get-stats" reply says about the one video stream. */
+typedef struct
+{
+  gboolean have_outbound;
+  guint64 bytes_sent, packets_sent;
+  guint nack_count, pli_count, fir_count;
+  gboolean have_report;
+  gdouble rtt_s, fraction_lost;
+  gint64 packets_lost;
+} Sample;
 
 typedef struct
 {
@@ -44,6 +57,7 @@ typedef struct
   gchar *text;
   gchar *error;
   guint mline;
+  Sample sample;
 } Event;
 
 struct _WebrtcSession
@@ -70,7 +84,14 @@ struct _WebrtcSession
   GSource *flush_source;
   GSource *lease_source;
   GSource *connect_source;
+  GSource *stats_source; /* while attached */
+  gint stats_in_flight; /* atomic: a get-stats promise is pending */
+  gint64 last_sample_us; /* when bytes_sent was last read */
   gint64 lease_end_us;
+  WebrtcBitrate bitrate;
+  gboolean bitrate_on;
+  GstElement *rtxsend; /* nullable: webrtcbin's retransmitter, once found */
+  guint rtx_requests; /* its num-rtx-requests at the last sample */
 
   WebrtcSessionStats stats;
   gint key_unit_requests; /* atomic: counted on a streaming thread */
@@ -81,6 +102,7 @@ enum
   SIGNAL_OFFER,
   SIGNAL_CANDIDATES,
   SIGNAL_STATE_CHANGED,
+  SIGNAL_STATS_UPDATED,
   N_SIGNALS
 };
 
@@ -149,6 +171,93 @@ post_event (WebrtcSession *self, EventKind kind, const gchar *text,
   ev->error = g_strdup (error);
   ev->mline = mline;
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, dispatch_event, ev, event_free);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+/* A field of a stats structure as a number, whatever its integer or
+ * floating type; FALSE when absent. */
+static gboolean
+get_number (const GstStructure *s, const gchar *field, gdouble *out)
+{
+  const GValue *v = gst_structure_get_value (s, field);
+  GValue d = G_VALUE_INIT;
+
+  if (!v)
+    return FALSE;
+  g_value_init (&d, G_TYPE_DOUBLE);
+  if (!g_value_type_transformable (G_VALUE_TYPE (v), G_TYPE_DOUBLE)
+      || !g_value_transform (v, &d)) {
+    g_value_unset (&d);
+    return FALSE;
+  }
+  *out = g_value_get_double (&d);
+  g_value_unset (&d);
+  return TRUE;
+}
+
+static gboolean
+read_stat (GQuark field, const GValue *value, gpointer user_data)
+{
+  Sample *sample = user_data;
+  const GstStructure *s;
+  GstWebRTCStatsType type;
+  gdouble x;
+
+  if (!GST_VALUE_HOLDS_STRUCTURE (value))
+    return TRUE;
+  s = gst_value_get_structure (value);
+  if (!gst_structure_get_enum (s, "type", GST_TYPE_WEBRTC_STATS_TYPE,
+          (gint *)&type))
+    return TRUE;
+  if (type == GST_WEBRTC_STATS_OUTBOUND_RTP) {
+    sample->have_outbound = TRUE;
+    if (get_number (s, "bytes-sent", &x))
+      sample->bytes_sent += (guint64)x;
+    if (get_number (s, "packets-sent", &x))
+      sample->packets_sent += (guint64)x;
+    if (get_number (s, "nack-count", &x))
+      sample->nack_count += (guint)x;
+    if (get_number (s, "pli-count", &x))
+      sample->pli_count += (guint)x;
+    if (get_number (s, "fir-count", &x))
+      sample->fir_count += (guint)x;
+  } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
+    /* RTX has a stream of its own: the media stream's report counts, the
+     * worst one when there are several. */
+    if (get_number (s, "fraction-lost", &x)) {
+      sample->fraction_lost
+          = sample->have_report ? MAX (sample->fraction_lost, x) : x;
+      sample->have_report = TRUE;
+    }
+    if (get_number (s, "round-trip-time", &x) && x > 0)
+      sample->rtt_s = MAX (sample->rtt_s, x);
+    if (get_number (s, "packets-lost", &x))
+      sample->packets_lost = MAX (sample->packets_lost, (gint64)x);
+  }
+  return TRUE;
+}
+
+/* webrtcbin's thread: the "get-stats" promise. */
+static void
+on_stats (GstPromise *promise, gpointer user_data)
+{
+  WebrtcSession *self = user_data;
+  const GstStructure *reply = NULL;
+  Event *ev;
+  GSource *source;
+
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    reply = gst_promise_get_reply (promise);
+  ev = g_new0 (Event, 1);
+  ev->session = g_object_ref (self);
+  ev->kind = EVENT_STATS;
+  ev->sample.rtt_s = -1;
+  if (reply)
+    gst_structure_foreach (reply, read_stat, &ev->sample);
+  gst_promise_unref (promise);
+  source = g_idle_source_new ();
   g_source_set_callback (source, dispatch_event, ev, event_free);
   g_source_attach (source, self->context);
   g_source_unref (source);
@@ -314,6 +423,7 @@ set_state (WebrtcSession *self, WebrtcSessionState state, const gchar *error)
     owned_source_clear (&self->flush_source);
     owned_source_clear (&self->lease_source);
     owned_source_clear (&self->connect_source);
+    owned_source_clear (&self->stats_source);
     let_go_of_branch (self);
     g_ptr_array_set_size (self->pending_candidates, 0);
   }
@@ -383,6 +493,111 @@ check_connection (WebrtcSession *self)
   }
 }
 
+static gint
+is_rtxsend (gconstpointer data, gconstpointer user_data)
+{
+  GstElementFactory *factory
+      = gst_element_get_factory (g_value_get_object ((const GValue *)data));
+
+  return factory && g_str_equal (GST_OBJECT_NAME (factory), "rtprtxsend") ? 0
+                                                                          : 1;
+}
+
+/* webrtcbin's retransmitter (transfer full), or NULL before negotiation
+ * made it. */
+static GstElement *
+find_rtxsend (GstElement *webrtcbin)
+{
+  g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (webrtcbin));
+  GValue found = G_VALUE_INIT;
+  GstElement *element = NULL;
+
+  if (gst_iterator_find_custom (it, is_rtxsend, &found, NULL)) {
+    element = g_value_dup_object (&found);
+    g_value_unset (&found);
+  }
+  return element;
+}
+
+/* A get-stats reply: the figures, and a step of the bitrate rule. */
+static void
+take_sample (WebrtcSession *self, const Sample *sample)
+{
+  gint64 now = g_get_monotonic_time ();
+  WebrtcSessionStats *st = &self->stats;
+  gdouble loss = 0;
+  gboolean have_loss = FALSE;
+
+  g_atomic_int_set (&self->stats_in_flight, FALSE);
+  if (!sample->have_outbound)
+    return;
+  if (self->last_sample_us && now > self->last_sample_us
+      && sample->bytes_sent >= st->bytes_sent)
+    st->bitrate_kbps = (guint)((sample->bytes_sent - st->bytes_sent) * 8000.0
+        / (now - self->last_sample_us));
+  /* Loss before repair: packets the viewer asked again (one
+   * retransmission request per lost packet, counted by webrtcbin's
+   * rtprtxsend) per packet sent over the interval. Receiver reports count
+   * a packet repaired by a retransmission as received, so they alone see
+   * little loss when NACK works, and some receivers report seldom. */
+  if (!self->rtxsend && self->webrtcbin)
+    self->rtxsend = find_rtxsend (self->webrtcbin);
+  if (self->rtxsend) {
+    guint requests = 0;
+
+    g_object_get (self->rtxsend, "num-rtx-requests", &requests, NULL);
+    if (self->last_sample_us && sample->packets_sent > st->packets_sent
+        && requests >= self->rtx_requests) {
+      loss = (gdouble)(requests - self->rtx_requests)
+          / (sample->packets_sent - st->packets_sent);
+      loss = MIN (loss, 1.0);
+      have_loss = TRUE;
+    }
+    self->rtx_requests = requests;
+  }
+  self->last_sample_us = now;
+  st->bytes_sent = sample->bytes_sent;
+  st->packets_sent = sample->packets_sent;
+  st->nack_count = sample->nack_count;
+  st->pli_count = sample->pli_count;
+  st->fir_count = sample->fir_count;
+  if (sample->have_report || have_loss) {
+    st->have_report = TRUE;
+    st->fraction_lost
+        = MAX (sample->have_report ? sample->fraction_lost : 0, loss);
+    /* Negative when retransmissions arrived twice. */
+    st->packets_lost = MAX (sample->packets_lost, 0);
+    if (sample->rtt_s >= 0)
+      st->rtt_s = sample->rtt_s;
+    if (self->bitrate_on && self->state == WEBRTC_SESSION_WATCHING
+        && webrtc_bitrate_report (&self->bitrate, st->fraction_lost,
+            st->rtt_s)) {
+      g_message ("webrtc session %s (%s): target bitrate %u kbit/s (loss "
+                 "%.1f %%, rtt %.0f ms)",
+          self->id, self->pipeline, self->bitrate.target_kbps,
+          st->fraction_lost * 100, st->rtt_s >= 0 ? st->rtt_s * 1000 : NAN);
+    }
+  }
+  st->target_kbps = self->bitrate_on ? self->bitrate.target_kbps : 0;
+  g_signal_emit (self, signals[SIGNAL_STATS_UPDATED], 0);
+}
+
+static gboolean
+on_stats_tick (gpointer data)
+{
+  WebrtcSession *self = data;
+  GstPromise *promise;
+
+  if (!self->webrtcbin || self->state != WEBRTC_SESSION_WATCHING
+      || !g_atomic_int_compare_and_exchange (&self->stats_in_flight, FALSE,
+          TRUE))
+    return G_SOURCE_CONTINUE;
+  promise = gst_promise_new_with_change_func (on_stats, g_object_ref (self),
+      g_object_unref);
+  g_signal_emit_by_name (self->webrtcbin, "get-stats", NULL, promise);
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 dispatch_event (gpointer data)
 {
@@ -421,6 +636,9 @@ dispatch_event (gpointer data)
       break;
     case EVENT_CONNECTION:
       check_connection (self);
+      break;
+    case EVENT_STATS:
+      take_sample (self, &ev->sample);
       break;
     case EVENT_BRANCH_ERROR: {
       g_autofree gchar *reason = g_strdup_printf ("%s: %s",
@@ -520,6 +738,8 @@ webrtc_session_attach (WebrtcSession *self, GstElement *tee, guint queue_ms,
   self->branch = branch;
   self->connect_source = owned_source_timeout_attach (self->context,
       self->settings->connect_timeout_ms, on_connect_timeout, self);
+  self->stats_source = owned_source_timeout_attach (self->context,
+      WEBRTC_STATS_INTERVAL_MS, on_stats_tick, self);
   /* The first frame this viewer can decode comes at once. */
   webrtc_session_request_key_unit (self);
   return TRUE;
@@ -693,6 +913,24 @@ webrtc_session_end (WebrtcSession *self, WebrtcSessionState state,
 }
 
 /**
+ * webrtc_session_set_bitrate_bounds:
+ * @session: a session
+ * @start_kbps: the first target
+ * @min_kbps: the lowest
+ * @max_kbps: the highest
+ */
+void
+webrtc_session_set_bitrate_bounds (WebrtcSession *self, guint start_kbps,
+    guint min_kbps, guint max_kbps)
+{
+  g_return_if_fail (WEBRTC_IS_SESSION (self));
+
+  webrtc_bitrate_init (&self->bitrate, start_kbps, min_kbps, max_kbps);
+  self->bitrate_on = TRUE;
+  self->stats.target_kbps = self->bitrate.target_kbps;
+}
+
+/**
  * webrtc_session_get_stats:
  * @session: a session
  * @stats: (out caller-allocates): its figures
@@ -772,6 +1010,7 @@ webrtc_session_init (WebrtcSession *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->state = WEBRTC_SESSION_OFFERING;
+  self->stats.rtt_s = -1;
   self->pending_candidates
       = g_ptr_array_new_with_free_func ((GDestroyNotify)json_node_unref);
 }
@@ -784,6 +1023,7 @@ webrtc_session_dispose (GObject *object)
   owned_source_clear (&self->flush_source);
   owned_source_clear (&self->lease_source);
   owned_source_clear (&self->connect_source);
+  owned_source_clear (&self->stats_source);
   let_go_of_branch (self);
   G_OBJECT_CLASS (webrtc_session_parent_class)->dispose (object);
 }
@@ -793,6 +1033,7 @@ webrtc_session_finalize (GObject *object)
 {
   WebrtcSession *self = WEBRTC_SESSION (object);
 
+  gst_clear_object (&self->rtxsend);
   gst_clear_object (&self->webrtcbin);
   g_ptr_array_unref (self->pending_candidates);
   g_free (self->id);
@@ -817,6 +1058,9 @@ webrtc_session_class_init (WebrtcSessionClass *klass)
   signals[SIGNAL_CANDIDATES] = g_signal_new ("candidates",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 1, JSON_TYPE_NODE);
+  signals[SIGNAL_STATS_UPDATED]
+      = g_signal_new ("stats-updated", G_TYPE_FROM_CLASS (klass),
+          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIGNAL_STATE_CHANGED] = g_signal_new ("state-changed",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_STRING);

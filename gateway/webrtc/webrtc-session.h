@@ -23,6 +23,7 @@
 #include <gst/sdp/sdp.h>
 #include <json-glib/json-glib.h>
 
+#include "webrtc-bitrate.h"
 #include "webrtc-settings.h"
 
 G_BEGIN_DECLS
@@ -51,7 +52,12 @@ G_DECLARE_FINAL_TYPE (WebrtcSession, webrtc_session, WEBRTC, SESSION, GObject)
  *       whole outbound payload
  *   "state-changed" (WebrtcSessionState state, const gchar *error): a
  *       transition; after ENDED or FAILED nothing more is emitted
+ *   "stats-updated" (): new link figures (webrtc_session_get_stats()),
+ *       once a second while watching
  */
+
+/* How often the link figures are read (webrtcbin "get-stats"). */
+#define WEBRTC_STATS_INTERVAL_MS 1000
 
 /* @settings: borrowed, must outlive the session. */
 WebrtcSession *webrtc_session_new (const gchar *id, const gchar *pipeline,
@@ -105,7 +111,25 @@ typedef struct
   guint local_candidates;
   guint remote_candidates;
   guint key_unit_requests; /* force-key-unit events sent towards the encoder */
+  /* From webrtcbin's statistics (RTCP receiver reports and the RTP
+   * session), updated once a second while watching: */
+  gboolean have_report; /* a receiver report came: loss and RTT known */
+  gdouble rtt_s; /* round-trip time; negative: unknown */
+  gdouble fraction_lost; /* of the last receiver report, 0..1 */
+  gint64 packets_lost; /* cumulative, as the viewer reports it */
+  guint64 packets_sent;
+  guint64 bytes_sent;
+  guint bitrate_kbps; /* sent over the last interval */
+  guint nack_count; /* NACKs received */
+  guint pli_count; /* picture-loss requests received */
+  guint fir_count; /* full-intra requests received */
+  guint target_kbps; /* the bitrate rule's target for this viewer */
 } WebrtcSessionStats;
+
+/* Starts this session's bitrate rule (webrtc-bitrate.h); without it the
+ * target stays 0 (no adaptation). */
+void webrtc_session_set_bitrate_bounds (WebrtcSession *session,
+    guint start_kbps, guint min_kbps, guint max_kbps);
 
 void
 webrtc_session_get_stats (WebrtcSession *session, WebrtcSessionStats *stats);

@@ -16,9 +16,9 @@
 #define G_LOG_DOMAIN "gateway"
 
 static const gchar *const webrtc_keys[] = { "stun-server", "turn-servers",
-  "turn-credentials-file", "relay-only", "connect-timeout", "default-ttl",
-  "max-ttl", "watch-event", "answer-event", "candidates-event", "unwatch-event",
-  "renew-event", "offer-event", "session-event", NULL };
+  "turn-credentials-file", "relay-only", "connect-timeout", "max-viewers",
+  "default-ttl", "max-ttl", "watch-event", "answer-event", "candidates-event",
+  "unwatch-event", "renew-event", "offer-event", "session-event", NULL };
 
 /* Event keys and their defaults, in the order of WebrtcEventNames. */
 static const struct
@@ -216,6 +216,7 @@ webrtc_settings_load (KeyFileLoader *l, WebrtcSettings *s,
         "true without turn-servers: no session could ever connect");
   key_file_loader_get_seconds (l, group, "connect-timeout", 1000,
       &s->connect_timeout_ms);
+  key_file_loader_get_uint (l, group, "max-viewers", 0, 32, &s->max_viewers);
   key_file_loader_get_uint (l, group, "default-ttl", 1, 86400,
       &s->default_ttl_s);
   key_file_loader_get_uint (l, group, "max-ttl", 1, 86400, &s->max_ttl_s);
@@ -336,4 +337,34 @@ webrtc_settings_apply (const WebrtcSettings *s, GstElement *webrtcbin)
       s->relay_only ? GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY
                     : GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL,
       NULL);
+}
+
+/* libnice's thread or any: g_log handlers may run anywhere. */
+static void
+drop_secret_lines (const gchar *domain, GLogLevelFlags level,
+    const gchar *message, gpointer user_data)
+{
+  /* "added relay server [...] with user/pass : USER -- PASSWORD" */
+  if (message
+      && (strstr (message, "user/pass") || strstr (message, "password")))
+    return;
+  g_log_default_handler (domain, level, message, NULL);
+}
+
+/**
+ * webrtc_settings_hide_ice_secrets:
+ *
+ * Keeps TURN credentials out of libnice's debug lines (see the header).
+ */
+void
+webrtc_settings_hide_ice_secrets (void)
+{
+  static gsize done;
+
+  if (g_once_init_enter (&done)) {
+    g_log_set_handler ("libnice",
+        G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+        drop_secret_lines, NULL);
+    g_once_init_leave (&done, 1);
+  }
 }

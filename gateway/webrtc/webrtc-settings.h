@@ -14,6 +14,9 @@
  *   relay-only=false       ICE uses TURN relays only (ice-transport-policy
  *                          relay): for networks where only TURN works
  *   connect-timeout=20     seconds from the answer to ICE and DTLS done
+ *   max-viewers=0          sessions at once per pipeline, for every
+ *                          pipeline (1..32); 0: each definition's own
+ *                          max-viewers decides alone
  *   default-ttl=60         a session's lease when "watch" has no ttl
  *   max-ttl=3600           the longest lease a watch or renew may ask
  *   watch-event=watch      inbound event names ...
@@ -60,6 +63,7 @@ typedef struct
   gchar *turn_password; /* nullable; secret */
   gboolean relay_only;
   guint connect_timeout_ms;
+  guint max_viewers; /* 0: the definitions' own bound only */
   guint default_ttl_s;
   guint max_ttl_s;
   WebrtcEventNames events;
@@ -93,5 +97,11 @@ webrtc_settings_read_credentials (WebrtcSettings *settings, GError **error);
  * transport policy on a webrtcbin, before it starts. */
 void
 webrtc_settings_apply (const WebrtcSettings *settings, GstElement *webrtcbin);
+
+/* libnice's debug output (G_MESSAGES_DEBUG=all, as "--verbose" sets)
+ * prints TURN usernames and passwords as it adds a relay server: such
+ * lines of the "libnice" log domain are dropped, every other one goes on
+ * to the default handler. Installed once per process; idempotent. */
+void webrtc_settings_hide_ice_secrets (void);
 
 G_END_DECLS

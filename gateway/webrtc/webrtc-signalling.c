@@ -17,20 +17,26 @@
  */
 #include "webrtc-signalling.h"
 
+#include "answer-queue.h"
 #include "gateway-error.h"
 #include "owned-source.h"
 #include "params.h"
 #include "pipeline-runner.h"
+#include "request.h"
 #include "untrusted.h"
 #include "webrtc-message.h"
 #include "webrtc-pipeline.h"
 
+#include <math.h>
 #include <string.h>
 
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "gateway"
 
 #define RATE_WINDOW_US (10 * G_TIME_SPAN_SECOND)
+/* The pipeline's own lease outlives its sessions' by this much: a session
+ * whose lease runs out ends "lease expired" before the pipeline stops. */
+#define LEASE_MARGIN_S 5
 
 typedef struct _Slot Slot;
 
@@ -44,6 +50,7 @@ struct _Slot
   GHashTable *values; /* nullable: the params the pipeline runs with */
   gboolean started; /* we asked it to start and not yet to stop */
   GSource *stop_source;
+  guint target_kbps; /* the encoder's bitrate we set last; 0: untouched */
 };
 
 typedef struct
@@ -76,6 +83,7 @@ struct _WebrtcSignalling
   GHashTable *slots; /* pipeline name -> Slot* */
   WebrtcSession *answering; /* its transitions go in the answer */
   gboolean shutting_down;
+  gchar *status_event; /* the router's "status": answered per session too */
 
   WebrtcSignallingStats stats;
 };
@@ -93,12 +101,21 @@ G_DEFINE_TYPE (WebrtcSignalling, webrtc_signalling, G_TYPE_OBJECT);
 /* ------------------------------------------------------------------ */
 /* Outbound */
 
-/* The one way out: every WebRTC broadcast leaves here. */
+/* The one way out: every WebRTC broadcast leaves here, through the
+ * router's outbound queue, so that it counts in the robot's budget
+ * (send-rate) with the answers and presence. Each session has a lane of
+ * its own: its messages keep their order, and no session holds up
+ * another's or a pipeline's answers. */
 static void
 send (WebrtcSignalling *self, const gchar *event, JsonNode *payload)
 {
-  realtime_channel_send_broadcast (self->channel, event, payload, NULL, NULL,
-      NULL);
+  JsonObject *o = json_node_get_object (payload);
+  JsonNode *id = json_object_get_member (o, "session_id");
+  g_autofree gchar *lane = g_strdup_printf ("webrtc:%s",
+      id && JSON_NODE_HOLDS_VALUE (id) ? json_node_get_string (id) : "");
+
+  gateway_answer_queue_push_message (gateway_router_get_outbound (self->router),
+      lane, event, payload);
 }
 
 static void
@@ -209,6 +226,91 @@ on_slot_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The running GstPipeline of @slot (transfer full), or NULL. */
+static GstElement *
+slot_pipeline (Slot *slot)
+{
+  OnDemandRunner *runner = on_demand_controller_get_runner (slot->controller);
+  GstElement *pipeline = NULL;
+
+  if (ON_DEMAND_IS_PIPELINE_RUNNER (runner))
+    g_object_get (runner, "pipeline", &pipeline, NULL);
+  return pipeline;
+}
+
+/* Sets @kbps on the pipeline's element named "encoder", in the unit of its
+ * kind; FALSE when there is no encoder it knows. */
+static gboolean
+set_encoder_bitrate (Slot *slot, guint kbps)
+{
+  g_autoptr (GstElement) pipeline = slot_pipeline (slot);
+  g_autoptr (GstElement) encoder = NULL;
+  GstElementFactory *factory;
+  const gchar *kind;
+
+  if (!pipeline)
+    return FALSE;
+  encoder = gst_bin_get_by_name (GST_BIN (pipeline), "encoder");
+  factory = encoder ? gst_element_get_factory (encoder) : NULL;
+  if (!factory)
+    return FALSE;
+  kind = GST_OBJECT_NAME (factory);
+  if (g_str_equal (kind, "x264enc"))
+    g_object_set (encoder, "bitrate", kbps, NULL);
+  else if (g_str_equal (kind, "openh264enc"))
+    g_object_set (encoder, "bitrate", kbps * 1000, NULL);
+  else if (g_str_equal (kind, "vp8enc"))
+    g_object_set (encoder, "target-bitrate", (gint)(kbps * 1000), NULL);
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* The pipeline's target: the lowest of its watching sessions' (the
+ * slowest viewer within bounds decides; webrtc-bitrate.h). */
+static void
+slot_update_bitrate (WebrtcSignalling *self, Slot *slot)
+{
+  PipelineDef *def = on_demand_controller_get_def (slot->controller);
+  guint target = 0, i;
+
+  if (!def->webrtc)
+    return;
+  for (i = 0; i < slot->sessions->len; i++) {
+    WebrtcSession *session = slot->sessions->pdata[i];
+    WebrtcSessionStats st;
+
+    if (webrtc_session_get_state (session) != WEBRTC_SESSION_WATCHING)
+      continue;
+    webrtc_session_get_stats (session, &st);
+    if (st.target_kbps > 0 && (target == 0 || st.target_kbps < target))
+      target = st.target_kbps;
+  }
+  if (target == 0 || target == slot->target_kbps)
+    return;
+  if (!set_encoder_bitrate (slot, target)) {
+    g_debug ("webrtc: pipeline %s: no encoder named \"encoder\" that the "
+             "bitrate rule knows; bitrate left alone",
+        slot->name);
+    return;
+  }
+  g_message ("webrtc: pipeline %s: encoder bitrate set to %u kbit/s "
+             "(the slowest viewer's target)",
+      slot->name, target);
+  slot->target_kbps = target;
+}
+
+static void
+on_session_stats (WebrtcSession *session, gpointer user_data)
+{
+  WebrtcSignalling *self = user_data;
+  Slot *slot = g_hash_table_lookup (self->slots,
+      webrtc_session_get_pipeline (session));
+
+  if (slot)
+    slot_update_bitrate (self, slot);
+}
+
 static void
 attach_session (WebrtcSignalling *self, Slot *slot, WebrtcSession *session)
 {
@@ -228,6 +330,10 @@ attach_session (WebrtcSignalling *self, Slot *slot, WebrtcSession *session)
         "the pipeline runs without a WebRTC output");
     return;
   }
+  /* A new viewer starts where the encoder is now. */
+  webrtc_session_set_bitrate_bounds (session,
+      slot->target_kbps ? slot->target_kbps : def->webrtc->bitrate_kbps,
+      def->webrtc->min_bitrate_kbps, def->webrtc->max_bitrate_kbps);
   if (!webrtc_session_attach (session, tee, def->webrtc->viewer_queue_ms,
           &error))
     webrtc_session_end (session, WEBRTC_SESSION_FAILED, error->message);
@@ -274,8 +380,33 @@ on_controller_state (OnDemandController *controller, OnDemandState state,
         break;
     }
   }
+  /* A new run starts from the definition's encoder. */
+  if (state != ON_DEMAND_STATE_PLAYING)
+    slot->target_kbps = 0;
   if (state == ON_DEMAND_STATE_FAILED)
     slot->started = FALSE;
+}
+
+/* The pipeline's lease (its definition's default-ttl, like every network
+ * output's) follows its sessions': extended to the longest of theirs,
+ * never shortened. Sessions end by their own leases; the pipeline's is the
+ * backstop. */
+static void
+slot_sync_lease (Slot *slot)
+{
+  guint want = 0, i;
+  OnDemandState state = on_demand_controller_get_state (slot->controller);
+
+  if (state != ON_DEMAND_STATE_STARTING && state != ON_DEMAND_STATE_PLAYING)
+    return;
+  for (i = 0; i < slot->sessions->len; i++)
+    want = MAX (want,
+        webrtc_session_get_lease_remaining (slot->sessions->pdata[i]));
+  if (want == 0)
+    return;
+  want += LEASE_MARGIN_S;
+  if (on_demand_controller_get_lease_remaining (slot->controller) < want)
+    on_demand_controller_renew (slot->controller, want, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -350,6 +481,8 @@ session_finished (WebrtcSignalling *self, WebrtcSession *session)
   g_hash_table_remove (self->sessions, id);
   if (slot) {
     g_ptr_array_remove (slot->sessions, session);
+    /* The slowest viewer may have left: the others decide now. */
+    slot_update_bitrate (self, slot);
     if (slot->sessions->len == 0 && !slot->stop_source)
       slot->stop_source = owned_source_idle_attach (self->context,
           G_PRIORITY_DEFAULT, on_slot_idle, slot, NULL);
@@ -412,6 +545,17 @@ params_match (PipelineDef *def, GHashTable *a, GHashTable *b)
       return FALSE;
   }
   return TRUE;
+}
+
+/* The definition's bound, lowered by the configuration's. */
+static guint
+max_viewers (WebrtcSignalling *self, PipelineDef *def)
+{
+  guint n = def->webrtc->max_viewers;
+
+  if (self->settings.max_viewers > 0)
+    n = MIN (n, self->settings.max_viewers);
+  return n;
 }
 
 static void
@@ -488,7 +632,7 @@ handle_watch (WebrtcSignalling *self, WebrtcMessage *m)
         "the pipeline is being reloaded; try again");
     return;
   }
-  if (slot && slot->sessions->len >= def->webrtc->max_viewers) {
+  if (slot && slot->sessions->len >= max_viewers (self, def)) {
     reject (self, m->session_id, m->pipeline, "failed", m->request_id,
         "too many viewers");
     return;
@@ -509,6 +653,8 @@ handle_watch (WebrtcSignalling *self, WebrtcMessage *m)
       self);
   g_signal_connect (session, "state-changed", G_CALLBACK (on_session_state),
       self);
+  g_signal_connect (session, "stats-updated", G_CALLBACK (on_session_stats),
+      self);
   webrtc_session_set_lease (session, ttl_s);
   g_hash_table_insert (self->sessions, g_strdup (m->session_id),
       g_object_ref (session));
@@ -525,12 +671,16 @@ handle_watch (WebrtcSignalling *self, WebrtcMessage *m)
   }
   state = on_demand_controller_get_state (controller);
   if (state == ON_DEMAND_STATE_PLAYING) {
+    slot_sync_lease (slot);
     attach_session (self, slot, session);
   } else if (state != ON_DEMAND_STATE_STARTING) {
     /* Stopped, failed, or stopping after the last viewer: this start
      * is the wish that counts. */
     slot->started = TRUE;
-    on_demand_controller_start (controller, values, 0, NULL);
+    on_demand_controller_start (controller, values, ttl_s + LEASE_MARGIN_S,
+        NULL);
+  } else {
+    slot_sync_lease (slot);
   }
   g_signal_emit (self, signals[SIGNAL_SESSIONS_CHANGED], 0);
 }
@@ -557,7 +707,12 @@ handle_for_session (WebrtcSignalling *self, WebrtcMessage *m,
             self->settings.max_ttl_s);
         ok = FALSE;
       } else {
+        Slot *slot = g_hash_table_lookup (self->slots,
+            webrtc_session_get_pipeline (session));
+
         webrtc_session_set_lease (session, (guint)m->ttl_s);
+        if (slot)
+          slot_sync_lease (slot);
       }
       break;
     case WEBRTC_MESSAGE_UNWATCH:
@@ -594,6 +749,88 @@ event_kind (WebrtcSignalling *self, const gchar *event, WebrtcMessageKind *kind)
   return TRUE;
 }
 
+/**
+ * webrtc_session_dup_stats_json:
+ * @session: a live session
+ *
+ * Returns: (transfer full): the session's figures as a JSON object
+ *   (docs/schema/session_state.json, "stats")
+ */
+JsonNode *
+webrtc_session_dup_stats_json (WebrtcSession *session)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  WebrtcSessionStats st;
+
+  webrtc_session_get_stats (session, &st);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "rtt_ms");
+  if (st.rtt_s >= 0)
+    json_builder_add_int_value (b, (gint64)(st.rtt_s * 1000 + 0.5));
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "fraction_lost");
+  if (st.have_report)
+    json_builder_add_double_value (b, st.fraction_lost);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "packets_lost");
+  json_builder_add_int_value (b, st.packets_lost);
+  json_builder_set_member_name (b, "packets_sent");
+  json_builder_add_int_value (b, (gint64)st.packets_sent);
+  json_builder_set_member_name (b, "bitrate_kbps");
+  json_builder_add_int_value (b, st.bitrate_kbps);
+  json_builder_set_member_name (b, "target_kbps");
+  json_builder_add_int_value (b, st.target_kbps);
+  json_builder_set_member_name (b, "nack_count");
+  json_builder_add_int_value (b, st.nack_count);
+  json_builder_set_member_name (b, "pli_count");
+  json_builder_add_int_value (b, st.pli_count);
+  json_builder_set_member_name (b, "fir_count");
+  json_builder_add_int_value (b, st.fir_count);
+  json_builder_set_member_name (b, "key_unit_requests");
+  json_builder_add_int_value (b, st.key_unit_requests);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* "status" (the router answers it for the pipelines): one session_state
+ * per live session, with its figures, carrying the request's id. A status
+ * the router refuses is left to its answer. */
+static void
+answer_status (WebrtcSignalling *self, JsonNode *payload)
+{
+  g_autoptr (GatewayRequest) req = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *request_id = NULL;
+  g_autoptr (GList) sessions = NULL;
+  GList *l;
+
+  req = gateway_request_parse (GATEWAY_REQUEST_STATUS, payload, &request_id,
+      &error);
+  if (!req)
+    return;
+  sessions = g_hash_table_get_values (self->sessions);
+  for (l = sessions; l; l = l->next) {
+    WebrtcSession *session = l->data;
+    g_autoptr (JsonNode) out = NULL;
+    g_autoptr (JsonNode) stats = NULL;
+
+    if (req->pipeline
+        && g_strcmp0 (req->pipeline, webrtc_session_get_pipeline (session))
+            != 0)
+      continue;
+    out = webrtc_session_payload_new (webrtc_session_get_id (session),
+        webrtc_session_get_pipeline (session),
+        webrtc_session_state_to_string (webrtc_session_get_state (session)),
+        req->request_id, NULL);
+    stats = webrtc_session_dup_stats_json (session);
+    json_object_set_member (json_node_get_object (out), "stats",
+        g_steal_pointer (&stats));
+    send (self, self->settings.events.session, out);
+  }
+}
+
 static void
 on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
     gpointer user_data)
@@ -608,6 +845,10 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
   WebrtcSession *session;
   Ended *ended;
 
+  if (g_strcmp0 (event, self->status_event) == 0) {
+    answer_status (self, payload);
+    return;
+  }
   if (!event_kind (self, event, &kind))
     return;
   hold = g_object_ref (self);
@@ -686,6 +927,128 @@ webrtc_signalling_get_session (WebrtcSignalling *self, const gchar *session_id)
   return g_hash_table_lookup (self->sessions, session_id);
 }
 
+/* One per-session gauge or counter: # HELP, # TYPE, a line per session. */
+static void
+session_metric (GString *out, GList *sessions, const gchar *name,
+    const gchar *type, const gchar *help, gint which)
+{
+  GList *l;
+
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+      type);
+  for (l = sessions; l; l = l->next) {
+    WebrtcSessionStats st;
+    gdouble v = 0;
+
+    webrtc_session_get_stats (l->data, &st);
+    switch (which) {
+      case 0:
+        v = st.rtt_s >= 0 ? st.rtt_s : NAN;
+        break;
+      case 1:
+        v = st.bitrate_kbps * 1000.0;
+        break;
+      case 2:
+        v = st.target_kbps * 1000.0;
+        break;
+      case 3:
+        v = st.packets_lost;
+        break;
+      case 4:
+        v = st.nack_count;
+        break;
+      case 5:
+        v = st.pli_count + st.fir_count;
+        break;
+      case 6:
+        v = st.fraction_lost;
+        break;
+    }
+    g_string_append_printf (out, "%s{pipeline=\"%s\",session=\"%s\"} %.17g\n",
+        name, webrtc_session_get_pipeline (l->data),
+        webrtc_session_get_id (l->data), v);
+  }
+}
+
+/**
+ * webrtc_signalling_render_metrics:
+ * @signalling: a signalling listener
+ *
+ * Returns: (transfer full): Prometheus text: the signalling counters, each
+ *   live session's state and link figures (session ids are the viewers'
+ *   own, validated: [A-Za-z0-9_-] only)
+ */
+gchar *
+webrtc_signalling_render_metrics (WebrtcSignalling *self)
+{
+  static const WebrtcSessionState states[] = { WEBRTC_SESSION_OFFERING,
+    WEBRTC_SESSION_CONNECTING, WEBRTC_SESSION_WATCHING };
+  GString *out = g_string_new (NULL);
+  g_autoptr (GList) sessions = NULL;
+  GList *l;
+  guint i;
+
+  g_return_val_if_fail (WEBRTC_IS_SIGNALLING (self), NULL);
+#define COUNTER(name, help, value)                                             \
+  g_string_append_printf (out,                                                 \
+      "# HELP " name " " help "\n# TYPE " name " counter\n" name " %u\n",      \
+      value)
+  COUNTER ("gateway_webrtc_messages_total",
+      "WebRTC signalling messages received", self->stats.messages);
+  COUNTER ("gateway_webrtc_messages_refused_total",
+      "WebRTC signalling messages refused with a reason", self->stats.rejected);
+  COUNTER ("gateway_webrtc_sessions_total", "WebRTC viewer sessions accepted",
+      self->stats.sessions);
+  COUNTER ("gateway_webrtc_sessions_watching_total",
+      "WebRTC viewer sessions that reached watching", self->stats.watching);
+  COUNTER ("gateway_webrtc_sessions_failed_total",
+      "WebRTC viewer sessions that ended failed", self->stats.failed);
+#undef COUNTER
+  sessions = g_hash_table_get_values (self->sessions);
+  g_string_append (out,
+      "# HELP gateway_webrtc_session_state 1 for the state each live viewer "
+      "session is in\n# TYPE gateway_webrtc_session_state gauge\n");
+  for (l = sessions; l; l = l->next)
+    for (i = 0; i < G_N_ELEMENTS (states); i++)
+      g_string_append_printf (out,
+          "gateway_webrtc_session_state{pipeline=\"%s\",session=\"%s\","
+          "state=\"%s\"} %d\n",
+          webrtc_session_get_pipeline (l->data),
+          webrtc_session_get_id (l->data),
+          webrtc_session_state_to_string (states[i]),
+          webrtc_session_get_state (l->data) == states[i]);
+  session_metric (out, sessions, "gateway_webrtc_session_rtt_seconds", "gauge",
+      "Round-trip time from the viewer's RTCP receiver reports (NaN: none yet)",
+      0);
+  session_metric (out, sessions, "gateway_webrtc_session_sent_bitrate_bps",
+      "gauge", "Bitrate sent to the viewer over the last second", 1);
+  session_metric (out, sessions, "gateway_webrtc_session_target_bitrate_bps",
+      "gauge", "The bitrate rule's target for the viewer", 2);
+  session_metric (out, sessions, "gateway_webrtc_session_packets_lost", "gauge",
+      "Packets lost, as the viewer reports them", 3);
+  session_metric (out, sessions, "gateway_webrtc_session_fraction_lost",
+      "gauge", "Fraction lost in the viewer's last receiver report", 6);
+  session_metric (out, sessions, "gateway_webrtc_session_nacks_total",
+      "counter", "NACKs received from the viewer", 4);
+  session_metric (out, sessions,
+      "gateway_webrtc_session_key_unit_requests_total", "counter",
+      "Picture-loss and full-intra requests received from the viewer", 5);
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * webrtc_signalling_set_status_event:
+ * @signalling: a signalling listener
+ * @event: the name of the router's status request ("status")
+ */
+void
+webrtc_signalling_set_status_event (WebrtcSignalling *self, const gchar *event)
+{
+  g_return_if_fail (WEBRTC_IS_SIGNALLING (self));
+  g_free (self->status_event);
+  self->status_event = g_strdup (event);
+}
+
 void
 webrtc_signalling_get_stats (WebrtcSignalling *self,
     WebrtcSignallingStats *stats)
@@ -740,6 +1103,8 @@ webrtc_signalling_new (RealtimeChannel *channel, GatewayRouter *router,
   g_return_val_if_fail (GATEWAY_IS_ROUTER (router), NULL);
   g_return_val_if_fail (settings != NULL, NULL);
 
+  /* Before the first ICE agent exists. */
+  webrtc_settings_hide_ice_secrets ();
   self = g_object_new (WEBRTC_TYPE_SIGNALLING, NULL);
   self->channel = g_object_ref (channel);
   self->router = g_object_ref (router);
@@ -753,6 +1118,7 @@ static void
 webrtc_signalling_init (WebrtcSignalling *self)
 {
   self->context = g_main_context_ref_thread_default ();
+  self->status_event = g_strdup ("status");
   self->sessions
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->rates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -807,6 +1173,7 @@ webrtc_signalling_finalize (GObject *object)
   g_hash_table_unref (self->ended);
   g_hash_table_unref (self->slots);
   webrtc_settings_clear (&self->settings);
+  g_free (self->status_event);
   g_main_context_unref (self->context);
   G_OBJECT_CLASS (webrtc_signalling_parent_class)->finalize (object);
 }

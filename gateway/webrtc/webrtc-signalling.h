@@ -70,6 +70,19 @@ typedef struct
 void webrtc_signalling_get_stats (WebrtcSignalling *self,
     WebrtcSignallingStats *stats);
 
+/* The name of the router's status request (default "status"): each live
+ * session answers it with a "session_state" carrying "stats". */
+void
+webrtc_signalling_set_status_event (WebrtcSignalling *self, const gchar *event);
+
+/* A session's figures as the "stats" object of a session_state (transfer
+ * full). */
+JsonNode *webrtc_session_dup_stats_json (WebrtcSession *session);
+
+/* Prometheus text lines (with # HELP and # TYPE) of every live session
+ * and of the signalling counters, for /metrics (transfer full). */
+gchar *webrtc_signalling_render_metrics (WebrtcSignalling *self);
+
 /* Ends every session ("ended", "the gateway is shutting down"); later
  * watches are refused. */
 void webrtc_signalling_shutdown (WebrtcSignalling *self);

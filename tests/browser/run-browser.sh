@@ -5,8 +5,8 @@
 #                       [PLUGIN_DIR]
 #
 # Starts, on loopback: the local realtime server, two `realtime-gateway run`
-# with different pipelines (robot-a on channel robot-a, robot-b on robot-b,
-# presence on), a realtimesrc injector in gst-launch-1.0 on channel robot-c
+# with different pipelines (robot-a on channel robot-a, robot-b on robot-b
+# with a WebRTC output, presence on), a realtimesrc injector in gst-launch-1.0 on channel robot-c
 # (with PLUGIN_DIR, the build's plugin), and `realtime-gateway console`;
 # then console.test.mjs drives
 # headless Chromium over the DevTools protocol (puppeteer-core, pinned in
@@ -16,16 +16,21 @@
 # is refused in the form and, sent anyway, the robot's reason is shown; the
 # page renews the lease it holds while open, and once it is closed the lease
 # lapses and the robot stops the pipeline; the viewer watches a stand-in
-# WebRTC sender, and robot-b's WebRTC test pattern when this build's daemon
-# answers WebRTC signalling. Screenshots of each step go to
-# SHOTS_DIR (meson's log directory, browser/). Prints "PASS name" / "FAIL
-# name" per check and "N passed, N failed"; exits 77 (skipped) without
-# node, chromium or tests/browser/node_modules.
+# WebRTC sender and robot-b's shipped WebRTC test pattern
+# (pipelines/test-pattern-webrtc.pipeline), two viewers at once, decoded
+# within a bound, and a closed page's viewer lapses; every signalling
+# message a `realtime-gateway listen` hears on those channels is valid
+# against docs/schema (ajv).
+# Screenshots of each step go to SHOTS_DIR (meson's log directory,
+# browser/). Prints "PASS name" / "FAIL name" per check and "N passed, N
+# failed"; exits 77 (skipped) without node, chromium or
+# tests/browser/node_modules.
 #
 # Chromium runs headless with --no-sandbox (the tests run as root),
 # --allow-loopback-in-peer-connection and
 # --disable-features=WebRtcHideLocalIpsWithMdns (ICE candidates on
-# loopback, as they are, for WebRTC viewing).
+# loopback, as they are, for WebRTC viewing), and background throttling
+# off (two pages at once): console.test.mjs lists the flags.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -125,25 +130,9 @@ default=browser
 description=recording name
 PIPE
 
-# WebRTC viewing (issue 14): a test pattern with a WebRTC output, given to
-# robot-b when this build's daemon accepts such a definition.
-mkdir -p "$work/webrtc"
-cat >"$work/webrtc/pattern-webrtc.pipeline" <<PIPE
-[pipeline]
-description=videotestsrc is-live=true name=src ! video/x-raw,width=320,height=240,framerate=15/1
-output=webrtc
-summary=test pattern for WebRTC viewers
-default-ttl=30
-max-ttl=600
-
-[param:pattern]
-element=src
-property=pattern
-type=enum
-values=smpte;ball;snow
-default=ball
-description=videotestsrc pattern
-PIPE
+# WebRTC viewing (issue 14): robot-b also has the shipped WebRTC test
+# pattern (pipelines/test-pattern-webrtc.pipeline: 640x360, H.264).
+cp "$here/../../pipelines/test-pattern-webrtc.pipeline" "$work/b/"
 
 gateway_conf() { # ID DIR
   cat <<CONF
@@ -163,16 +152,12 @@ recordings-dir=$work/rec
 presence=true
 CONF
 }
-webrtc=0
-gateway_conf robot-probe "$work/webrtc" >"$work/probe.conf"
-if "$gateway_bin" check-config --config "$work/probe.conf" >"$work/probe.out" 2>&1; then
-  cp "$work/webrtc/pattern-webrtc.pipeline" "$work/b/"
-  webrtc=1
-fi
 gateway_conf robot-a "$work/a" >"$work/robot-a.conf"
 gateway_conf robot-b "$work/b" >"$work/robot-b.conf"
+declare -A robot_pid=()
 for robot in robot-a robot-b; do
   rt_gateway_start "$robot" run --config "$work/$robot.conf"
+  robot_pid[$robot]=$RT_GATEWAY_PID
   rt_wait_for -p "$RT_GATEWAY_PID" "$work/$robot.err" "channel realtime:$robot joined" \
     || { rt_fail "$robot joins its channel"; rt_finish; }
 done
@@ -190,20 +175,22 @@ else
   echo "SKIP vendored bundle check: console/node_modules is missing (npm ci in console/)"
 fi
 
-# Does robot-b answer WebRTC signalling? Every message gets a
-# session_state, an unknown session's unwatch too.
-if ((webrtc)); then
+# robot-b answers WebRTC signalling: every message gets a session_state,
+# an unknown session's unwatch too ("ended" or "failed", with its
+# request_id).
+# shellcheck disable=SC2317  # run through rt_check
+answers_signalling() {
+  local pid rc=0
   rt_gateway_start probe listen --url "$RT_SERVER_URL" --api-key-file "$RT_KEY_FILE" --channel robot-b
-  probe_pid=$RT_GATEWAY_PID
-  if rt_wait_for -p "$probe_pid" "$work/probe.err" 'joined' >/dev/null \
+  pid=$RT_GATEWAY_PID
+  rt_wait_for -p "$pid" "$work/probe.err" 'joined' >/dev/null \
     && rt_broadcast robot-b unwatch '{"session_id":"probe-session-1","request_id":"probe"}' >/dev/null \
-    && rt_wait_for -t 10 -p "$probe_pid" "$work/probe.out" '"session_state"' >/dev/null; then
-    webrtc=1
-  else
-    webrtc=0
-  fi
-  rt_stop_pid "$probe_pid"
-fi
+    && rt_wait_for -t 10 -p "$pid" "$work/probe.out" '"session_state".*"session_id":"probe-session-1"' >/dev/null \
+    || rc=1
+  rt_stop_pid "$pid"
+  return "$rc"
+}
+rt_check "robot-b answers WebRTC signalling (unwatch of an unknown session: session_state)" answers_signalling
 
 # A realtimesrc injector: no presence, it answers describe with its one
 # pipeline (named after the element) and its params file's params.
@@ -259,17 +246,65 @@ refused() { # EXIT ARG...: the console command exits EXIT at once
   timeout 10 "$gateway_bin" console "${@:2}" >/dev/null 2>&1 || rc=$?
   ((rc == $1))
 }
+# shellcheck disable=SC2317  # run through rt_check
+headers_ok() { # the page's Content-Security-Policy and no sniffing
+  local h
+  h=$(curl -sS -D - -o /dev/null --max-time 10 "$console_url" | tr -d '\r') || return 1
+  grep -qi "^content-security-policy: default-src 'self'; connect-src 'self' ws: wss: http: https:;" <<<"$h" \
+    && grep -qi '^x-content-type-options: nosniff' <<<"$h"
+}
+# shellcheck disable=SC2317  # run through rt_check
+# console_run OUT ERR ARG...: a second console, until it printed its URL
+console_run() {
+  local pid rc=0
+  "$gateway_bin" console --root "$console_dir" "${@:3}" >"$1" 2>"$2" &
+  pid=$!
+  rt_wait_for -t 10 -p "$pid" "$1" '^console at http' >/dev/null || rc=1
+  rt_stop_pid "$pid"
+  return "$rc"
+}
+# shellcheck disable=SC2317  # run through rt_check
+fragment_ok() { # --project-url and --channels fill the printed link
+  console_run "$work/c2.out" "$work/c2.err" --listen 127.0.0.1:0 \
+    --project-url "$RT_SERVER_URL" --channels robot-a,robot-b || return 1
+  local want got
+  want="#url=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$RT_SERVER_URL")&channels=robot-a,robot-b"
+  got=$(sed -n 's|^console at http://127\.0\.0\.1:[0-9]*/\(#.*\)$|\1|p' "$work/c2.out")
+  [[ $got == "$want" ]] || { echo "  printed: $(cat "$work/c2.out"), wanted the fragment $want"; return 1; }
+}
+# shellcheck disable=SC2317  # run through rt_check
+warns_off_loopback() { # served beyond loopback only with a warning
+  console_run "$work/c3.out" "$work/c3.err" --listen 0.0.0.0:0 || return 1
+  grep -q 'serving on 0.0.0.0, not a loopback address' "$work/c3.err" || return 1
+  console_run "$work/c4.out" "$work/c4.err" --listen 127.0.0.1:0 || return 1
+  ! grep -q 'not a loopback address' "$work/c4.err"
+}
 rt_check "the console serves its files (GET, HEAD)" served_ok
 rt_check "the console serves nothing else (404, 405)" nothing_else
+rt_check "the console's Content-Security-Policy and nosniff headers" headers_ok
+rt_check "console --project-url --channels fill the printed link's fragment" fragment_ok
+rt_check "console off loopback warns; on loopback it does not" warns_off_loopback
 rt_check "console without its page exits 1" refused 1 --listen 127.0.0.1:0 --root "$work/nowhere"
 rt_check "console with a --listen that is no IP:PORT exits 1" refused 1 --listen nothost:1 --root "$console_dir"
 rt_check "console with an extra argument exits 2" refused 2 extra
+
+# What crosses the WebRTC channels (robot-b, the robot; robot-d, the
+# stand-in sender), as an operator's `listen` hears it: the test checks
+# every signalling message against docs/schema.
+for ch in robot-b robot-d; do
+  rt_gateway_start "signal-$ch" listen --url "$RT_SERVER_URL" --api-key-file "$RT_KEY_FILE" --channel "$ch"
+  rt_wait_for -p "$RT_GATEWAY_PID" "$work/signal-$ch.err" 'joined' \
+    || rt_fail "a listener joins $ch"
+done
 
 set +e
 timeout 240 node "$here/console.test.mjs" \
   --chromium "$chromium_bin" --console "$console_url" --server "$RT_SERVER_URL" \
   --key-file "$RT_KEY_FILE" --shots "$shots" \
-  --log-a "$work/robot-a.err" --log-b "$work/robot-b.err" --webrtc "$webrtc" --injector "$injector" >"$work/node.out"
+  --log-a "$work/robot-a.err" --log-b "$work/robot-b.err" --injector "$injector" \
+  --signals-b "$work/signal-robot-b.out" --signals-d "$work/signal-robot-d.out" \
+  --pid-a "${robot_pid[robot-a]}" \
+  --schema "$here/../../docs/schema" >"$work/node.out"
 node_rc=$?
 set -e
 cat "$work/node.out"

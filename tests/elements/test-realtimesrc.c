@@ -1863,8 +1863,13 @@ GST_START_TEST (test_restarts_jittered_capped_and_limited)
   GstHarness *h;
   guint delays[8];
 
+  /* The restart policy is under test, not the outbound budget: with the
+   * default 10 a second, a restart's "starting" and its "failed" would
+   * coalesce into one message and the replies' times would be the
+   * budget's. */
   g_object_set (src, "restart", 1, "restart-backoff-min", 100,
-      "restart-backoff-max", 800, "max-restarts", 5, NULL);
+      "restart-backoff-max", 800, "max-restarts", 5, "send-rate", 1000,
+      "send-burst", 1000, NULL);
   h = start_harness (src);
   wait_joined ();
   broadcast ("start", "{\"request_id\":\"j1\"}");

@@ -42,7 +42,8 @@ printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
   2>"$OUT/obj/probe.log" \
   || die "$CC cannot link -fsanitize=fuzzer,address,undefined (Debian 12: apt-get install libclang-rt-14-dev); see $OUT/obj/probe.log" 77
 
-PKGS=(glib-2.0 gobject-2.0 gio-2.0 json-glib-1.0 gstreamer-1.0 libsoup-3.0)
+PKGS=(glib-2.0 gobject-2.0 gio-2.0 json-glib-1.0 gstreamer-1.0 libsoup-3.0
+  gstreamer-webrtc-1.0)
 read -r -a PKG_CFLAGS <<<"$(pkg-config --cflags "${PKGS[@]}")"
 read -r -a PKG_LIBS <<<"$(pkg-config --libs "${PKGS[@]}")"
 
@@ -58,7 +59,7 @@ COMMON=(-g -O1 -fno-omit-frame-pointer -std=gnu11
   -DPKGSYSCONFDIR='"/etc/realtime-gateway"'
   -I"$SRC_ROOT/gateway/realtime" -I"$SRC_ROOT/gateway/contract"
   -I"$SRC_ROOT/gateway/config" -I"$SRC_ROOT/gateway/ondemand"
-  -I"$SRC_ROOT/gateway/mainloop" -I"$FUZZ_DIR"
+  -I"$SRC_ROOT/gateway/mainloop" -I"$SRC_ROOT/gateway/webrtc" -I"$FUZZ_DIR"
   "${PKG_CFLAGS[@]}")
 # shellcheck disable=SC2206  # word splitting wanted
 COMMON+=(${FUZZ_CFLAGS:-})
@@ -118,8 +119,11 @@ target() {
 
 # Gateway core sources shared by the request and pipeline targets.
 core=(gateway/contract/gateway-error.c gateway/contract/untrusted.c)
-defs=(gateway/contract/params.c gateway/config/key-file-loader.c
-  gateway/config/pipeline-def.c gateway/contract/request.c)
+# A definition may end in a WebRTC output (pipeline-def.c builds it).
+defs=(gateway/contract/params.c gateway/contract/host-address.c
+  gateway/config/key-file-loader.c gateway/config/pipeline-def.c
+  gateway/contract/request.c gateway/webrtc/webrtc-output-def.c
+  gateway/webrtc/webrtc-pipeline.c)
 
 target fuzz-codec gateway/realtime/realtime-codec.c
 target fuzz-request gateway/realtime/realtime-codec.c "${core[@]}" "${defs[@]}"
@@ -134,8 +138,10 @@ realtime_all=(gateway/realtime/backoff.c gateway/realtime/realtime-codec.c
   gateway/realtime/reconnect-policy.c
   gateway/realtime/realtime-settings.c gateway/realtime/secret-file.c
   gateway/mainloop/owned-source.c)
+# ... and the [webrtc] group's settings (STUN/TURN).
 target fuzz-config "${realtime_all[@]}" "${core[@]}" \
-  gateway/config/key-file-loader.c gateway/config/gateway-config.c
+  gateway/config/key-file-loader.c gateway/config/gateway-config.c \
+  gateway/webrtc/webrtc-settings.c
 
 printf 'fuzz/build.sh: %d target(s) built in %s, %d failed\n' \
   "$built" "$OUT" "$broken" >&2

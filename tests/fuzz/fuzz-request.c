@@ -6,8 +6,9 @@
  * kind, then gateway_params_validate_request() against a fixed set of
  * declared params, then the pipeline_state reply built from the result.
  *
- * Input: byte 0 selects the kind (0 start, 1 stop, 2 renew, 3 status;
- * other values modulo 4), the rest is the payload as JSON text. It reaches
+ * Input: byte 0 selects the kind (0 start, 1 stop, 2 renew, 3 status,
+ * 4 describe; other values modulo GATEWAY_REQUEST_N_KINDS below), the
+ * rest is the payload as JSON text. It reaches
  * the request code the way the daemon gets it: as the JSON payload of a
  * binary kind 4 user broadcast, decoded by the frame codec (so its depth
  * and UTF-8 checks apply, as they do on the network).
@@ -21,7 +22,11 @@
  *     values_equal, and the JSON they are echoed as validates again to
  *     equal values;
  *   - every pipeline_state reply (for success and for the rejection)
- *     encodes to a frame that decodes again to the same message.
+ *     encodes to a frame that decodes again to the same message;
+ *   - a payload the codec refuses with a reason (NUL, lone surrogate,
+ *     number out of range, too deep, too many members) still yields the
+ *     refused broadcast the router answers: its topic and event read back
+ *     exactly, its request_id and pipeline plain or absent.
  */
 #include "fuzz-common.h"
 
@@ -275,6 +280,51 @@ check_params (GatewayRequest *request)
   check_reply (reply);
 }
 
+/* Every kind of request.h: start, stop, renew, status, describe. */
+#define GATEWAY_REQUEST_N_KINDS (GATEWAY_REQUEST_DESCRIBE + 1)
+
+/* A plain string as realtime_codec_peek_refused() promises: printable
+ * ASCII, short. */
+static gboolean
+plain_ok (const gchar *s)
+{
+  const gchar *p;
+
+  if (strlen (s) > REALTIME_CODEC_PEEK_STRING_MAX)
+    return FALSE;
+  for (p = s; *p; p++)
+    if (*p < 0x20 || *p > 0x7e)
+      return FALSE;
+  return TRUE;
+}
+
+/* A frame the codec refused: when it says why (a guard, not a syntax
+ * error), the envelope of this kind 4 broadcast, which is well formed by
+ * construction, reads back whatever the payload holds. */
+static void
+check_refused (GByteArray *frame, const gchar *topic, const gchar *event,
+    const GError *error)
+{
+  const gchar *reason = realtime_codec_error_reason (error);
+  g_autoptr (RealtimeRefusedBroadcast) refused = NULL;
+
+  FUZZ_ASSERT (error != NULL, "frame refused without an error");
+  if (!reason)
+    return;
+  refused = realtime_codec_peek_refused (REALTIME_VSN_2_0_0, TRUE, frame->data,
+      frame->len, reason);
+  FUZZ_ASSERT (refused != NULL, "refused (%s) but its envelope unread", reason);
+  FUZZ_ASSERT (g_strcmp0 (refused->topic, topic) == 0, "topic read as %s",
+      refused->topic);
+  FUZZ_ASSERT (g_strcmp0 (refused->event, event) == 0, "event read as %s",
+      refused->event);
+  FUZZ_ASSERT (g_strcmp0 (refused->reason, reason) == 0, "reason changed");
+  FUZZ_ASSERT (!refused->request_id || plain_ok (refused->request_id),
+      "request_id read from a refused frame is not plain");
+  FUZZ_ASSERT (!refused->pipeline || plain_ok (refused->pipeline),
+      "pipeline read from a refused frame is not plain");
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -291,7 +341,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   if (size < 1)
     return 0;
-  kind = (GatewayRequestKind)(data[0] % 4);
+  kind = (GatewayRequestKind)(data[0] % GATEWAY_REQUEST_N_KINDS);
   data++;
   size--;
   event = gateway_request_kind_to_string (kind);
@@ -308,8 +358,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_byte_array_append (frame, (const guint8 *)event, strlen (event));
   g_byte_array_append (frame, data, size);
   msg = realtime_codec_decode_binary (frame->data, frame->len, &error);
-  if (!msg)
-    return 0; /* the codec's business (fuzz-codec) */
+  if (!msg) {
+    /* The codec's business (fuzz-codec), except that a refusal with a
+     * reason must still reach the router as an answerable request. */
+    check_refused (frame, topic, event, error);
+    return 0;
+  }
   payload
       = json_object_get_member (json_node_get_object (msg->payload), "payload");
   FUZZ_ASSERT (payload != NULL, "decoded broadcast without a payload");
@@ -331,7 +385,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   }
   FUZZ_ASSERT (!request_id, "request_id_out set on success");
   FUZZ_ASSERT (request->kind == kind, "kind changed");
-  FUZZ_ASSERT (request->pipeline || kind == GATEWAY_REQUEST_STATUS,
+  FUZZ_ASSERT (request->pipeline || kind == GATEWAY_REQUEST_STATUS
+          || kind == GATEWAY_REQUEST_DESCRIBE,
       "accepted without a pipeline");
   FUZZ_ASSERT (!request->pipeline
           || pipeline_def_name_is_valid (request->pipeline),

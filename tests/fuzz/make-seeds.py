@@ -132,9 +132,20 @@ CODEC = {
 
 
 # Request payloads (the broadcast's inner "payload"): byte 0 selects the
-# kind (0 start, 1 stop, 2 renew, 3 status), the rest is JSON text.
-START, STOP, RENEW, STATUS = b"\x00", b"\x01", b"\x02", b"\x03"
+# kind (0 start, 1 stop, 2 renew, 3 status, 4 describe), the rest is JSON
+# text.
+START, STOP, RENEW, STATUS, DESCRIBE = (b"\x00", b"\x01", b"\x02", b"\x03",
+                                        b"\x04")
 REQUEST = {
+    "describe-all": DESCRIBE + b'{"request_id":"d"}',
+    "describe-one": DESCRIBE + b'{"pipeline":"cam","request_id":"d1"}',
+    # Refused by the codec's guards: still answered (the envelope is read).
+    "refused-nul": START + b'{"pipeline":"cam","request_id":"n",'
+    b'"params":{"name":"a\\u0000b"}}',
+    "refused-surrogate": STOP + b'{"pipeline":"cam","request_id":"\\ud800"}',
+    "refused-range": RENEW + b'{"pipeline":"cam","request_id":"r",'
+    b'"ttl":18446744073709552000}',
+    "refused-1e999": DESCRIBE + b'{"request_id":"x","n":1e999}',
     "start-minimal": START + b'{"pipeline":"cam"}',
     "start-full": START + b'{"pipeline":"cam","request_id":"op-1",'
     b'"ttl":60,"params":{"bitrate":2500,"pattern":"ball","name":"clip_01",'

@@ -417,6 +417,16 @@ add_generated (GPtrArray *cases)
                   "\"params\":",
               "{\"a\":", "}", 65, "}")));
   g_ptr_array_add (cases,
+      gen_case ("gen-describe-members-4097", "describe", EXPECT_FAILED,
+          "members",
+          repeat ("{\"request_id\":\"@ID@\",\"x\":[0", ",0", 4096, "]}")));
+  g_ptr_array_add (cases,
+      gen_case ("gen-describe-deep-65", "describe", EXPECT_FAILED, "deep",
+          nested ("{\"request_id\":\"@ID@\",\"x\":", "[", "]", 65, "}")));
+  g_ptr_array_add (cases,
+      gen_case ("gen-describe-2mb", "describe", EXPECT_FAILED, "large",
+          repeat ("{\"request_id\":\"@ID@\",\"junk\":\"", "x", 2 * mb, "\"}")));
+  g_ptr_array_add (cases,
       gen_case ("gen-deep-array-65-status", "status", EXPECT_FAILED, "deep",
           nested ("{\"request_id\":\"@ID@\",\"x\":", "[", "]", 65, "}")));
   g_ptr_array_add (cases,
@@ -1430,6 +1440,32 @@ check_memory (const Mem *m0, const Mem *m1, const Mem *end, guint rounds)
   }
 }
 
+/* Flat memory (issue 11): once the abuse is over (the 2.9 MB broadcasts,
+ * every round of the corpus and its floods), the memory is back within
+ * HOSTILE_FLAT_RATIO of what it was before anything hostile arrived: the
+ * daemon's RSS; for the in-process element, whose RSS also holds the
+ * server's copies and the arenas' retention, the heap in use. */
+#define HOSTILE_FLAT_RATIO 1.2
+
+static void
+check_flat (const Mem *start, const Mem *end)
+{
+  gdouble before = f.element ? start->heap : start->rss;
+  gdouble after = f.element ? end->heap : end->rss;
+  const gchar *what = f.element ? "heap in use" : "RSS";
+
+  g_print ("hostile (%s): %s %.1f MiB before anything hostile, %.1f MiB "
+           "after it all (%.0f %%; bound %.0f %%)\n",
+      f.element ? "realtimesrc" : "daemon", what, MIB (before), MIB (after),
+      before > 0 ? 100.0 * after / before : 0.0, 100.0 * HOSTILE_FLAT_RATIO);
+  if (before <= 0 || after <= 0)
+    problem ("%s unreadable", what);
+  else if (after > HOSTILE_FLAT_RATIO * before)
+    problem ("%s not back within %.0f %% after the abuse: %.1f MiB before, "
+             "%.1f MiB after",
+        what, 100.0 * (HOSTILE_FLAT_RATIO - 1), MIB (before), MIB (after));
+}
+
 /* Broadcasts of 2.9 MB (above max-message-size, under the service's
  * largest) are refused without being decoded: 20 of them leave the
  * target's RSS no more than a few frames' worth above where it was (the
@@ -1454,7 +1490,7 @@ check_oversize_memory (void)
           OVERSIZE_FRAME_SIZE, "\"}"));
   gdouble bound = OVERSIZE_RSS_BOUND_DAEMON;
   gdouble connects;
-  Mem m0, m1;
+  Mem m0, m_first = { 0, -1 }, m1;
   guint i;
 
   clear_replies ();
@@ -1468,9 +1504,25 @@ check_oversize_memory (void)
 
     data = substitute (template, id, &len);
     rt_server_broadcast_raw (f.server, TOPIC, "start", data);
+    /* The test's own copy does not count in the readings below. */
+    g_clear_pointer (&data, g_free);
     if (!rt_reply_collector_wait (f.replies, NULL, "failed", id, 30000)) {
       problem ("a 2.9 MB start (%s) was not answered failed", id);
       return;
+    }
+    /* The answer leaves from inside the frame's handler, while the frame
+     * is still held: a marker's answer means the target is done with it,
+     * so every reading is of a target at rest. */
+    if (!marker (10000)) {
+      problem ("no answer to a marker after %s", id);
+      return;
+    }
+    if (i == 0)
+      m_first = target_mem ();
+    if (g_getenv ("RT_HOSTILE_VERBOSE")) {
+      Mem m = target_mem ();
+      g_autofree gchar *text = describe_mem (&m);
+      g_print ("  %-28s %s\n", id, text);
     }
   }
   m1 = target_mem ();
@@ -1490,6 +1542,15 @@ check_oversize_memory (void)
     problem ("the heap in use grew by %.1f MiB over %u refused 2.9 MB "
              "broadcasts (bound %.1f MiB: one frame's read buffer)",
         MIB (m1.heap - m0.heap), OVERSIZE_FRAMES, MIB (OVERSIZE_HEAP_BOUND));
+  /* Whatever the first frame left, the next 19 add nothing to it: a
+   * frame kept per refusal would be 2.9 MB each. */
+  if (f.element
+      && (m_first.heap < 0
+          || m1.heap - m_first.heap > OVERSIZE_FRAME_SIZE / 4.0))
+    problem ("the heap in use grew by %.1f MiB over the %u refused 2.9 MB "
+             "broadcasts after the first (bound %.1f MiB)",
+        MIB (m1.heap - m_first.heap), OVERSIZE_FRAMES - 1,
+        MIB (OVERSIZE_FRAME_SIZE / 4.0));
   if ((f.element ? stats_uint ("reconnects")
                  : metric ("realtime_connects_total"))
       != connects)
@@ -1502,7 +1563,7 @@ run_corpus (void)
 {
   g_autoptr (GPtrArray) cases = load_corpus (env_or_fail ("RT_HOSTILE_CORPUS"));
   guint rounds = CLAMP (env_uint ("RT_HOSTILE_ROUNDS", 3), 1, 100);
-  Mem m0, m1 = { 0, 0 }, mr;
+  Mem m_start, m0, m1 = { 0, 0 }, mr;
   guint i, threads0 = 0, threads1;
   gint64 t0 = g_get_monotonic_time ();
   const gchar *what;
@@ -1512,6 +1573,7 @@ run_corpus (void)
   what = f.element ? "realtimesrc" : "daemon";
   /* A first marker: the target answers before anything hostile. */
   fail_unless (marker (10000), "the target does not answer status");
+  m_start = target_mem ();
   check_oversize_memory ();
   m0 = target_mem ();
   threads0 = count_threads ();
@@ -1563,6 +1625,7 @@ run_corpus (void)
     g_print (", heap %.1f MiB (%+.1f)", MIB (mr.heap), MIB (mr.heap - m0.heap));
   g_print ("\n");
   check_memory (&m0, &m1, &mr, rounds);
+  check_flat (&m_start, &mr);
 
   /* Nothing started. */
   if (f.started_replies)

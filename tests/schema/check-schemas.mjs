@@ -7,7 +7,8 @@
 //     meta-schema, its $id is its file name, and it compiles in ajv's strict
 //     mode (no unknown keyword, every $ref resolves);
 //   - every example DIR/examples/NAME.CASE.json is valid against NAME.json;
-//   - every message schema (all but common.json) has at least one example;
+//   - every message schema has at least one example (common.json and
+//     NAME-common.json hold shared definitions, not messages);
 //   - every ```js block of DIR/../CONTRACT.md is a valid ES module
 //     (node --check; the blocks are examples for dashboard authors).
 //
@@ -113,8 +114,12 @@ for (const file of readdirSync(examplesDir).filter((f) => f.endsWith('.json')).s
     fail(`example ${file}`, `not valid against ${target}: ${errorsText(validate.errors)}`);
   }
 }
+// Shared definitions, not messages: no example of their own.
+function isDefinitions(file) {
+  return file === 'common.json' || file.endsWith('-common.json');
+}
 for (const file of schemas.keys()) {
-  if (file !== 'common.json' && !exampled.has(file)) {
+  if (!isDefinitions(file) && !exampled.has(file)) {
     fail(`examples of ${file}`, `no valid example examples/${file.replace(/\.json$/, '')}.*.json`);
   }
 }

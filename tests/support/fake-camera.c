@@ -12,6 +12,7 @@ struct _RtFakeCamera
   gboolean fail_open;
   gint error_after;
   gboolean block;
+  gboolean open_in_ready;
   gint level;
   gchar *label;
   gchar *pattern;
@@ -36,6 +37,7 @@ enum
   PROP_FAIL_OPEN,
   PROP_ERROR_AFTER,
   PROP_BLOCK,
+  PROP_OPEN_IN_READY,
   /* params targets, recorded in `sets` and `last` */
   PROP_LEVEL,
   PROP_LABEL,
@@ -100,6 +102,9 @@ rt_fake_camera_set_property (GObject *object, guint id, const GValue *value,
     case PROP_BLOCK:
       self->block = g_value_get_boolean (value);
       return;
+    case PROP_OPEN_IN_READY:
+      self->open_in_ready = g_value_get_boolean (value);
+      return;
     case PROP_LEVEL:
       self->level = g_value_get_int (value);
       break;
@@ -144,6 +149,9 @@ rt_fake_camera_get_property (GObject *object, guint id, GValue *value,
     case PROP_BLOCK:
       g_value_set_boolean (value, self->block);
       break;
+    case PROP_OPEN_IN_READY:
+      g_value_set_boolean (value, self->open_in_ready);
+      break;
     case PROP_LEVEL:
       g_value_set_int (value, self->level);
       break;
@@ -165,20 +173,36 @@ rt_fake_camera_get_property (GObject *object, guint id, GValue *value,
 }
 
 static gboolean
-rt_fake_camera_start (GstBaseSrc *bsrc)
+open_device (RtFakeCamera *self)
 {
-  RtFakeCamera *self = RT_FAKE_CAMERA (bsrc);
-
   if (self->fail_open) {
     GST_ELEMENT_ERROR (self, RESOURCE, BUSY, ("Device is busy (on purpose)"),
         (NULL));
     return FALSE;
   }
   self->open = TRUE;
-  self->n = 0;
   g_atomic_int_inc (&opens);
   g_atomic_int_inc (&open_now);
   return TRUE;
+}
+
+static void
+close_device (RtFakeCamera *self)
+{
+  if (self->open) {
+    self->open = FALSE;
+    g_atomic_int_inc (&closes);
+    g_atomic_int_add (&open_now, -1);
+  }
+}
+
+static gboolean
+rt_fake_camera_start (GstBaseSrc *bsrc)
+{
+  RtFakeCamera *self = RT_FAKE_CAMERA (bsrc);
+
+  self->n = 0;
+  return self->open_in_ready || open_device (self);
 }
 
 static gboolean
@@ -186,12 +210,29 @@ rt_fake_camera_stop (GstBaseSrc *bsrc)
 {
   RtFakeCamera *self = RT_FAKE_CAMERA (bsrc);
 
-  if (self->open) {
-    self->open = FALSE;
-    g_atomic_int_inc (&closes);
-    g_atomic_int_add (&open_now, -1);
-  }
+  if (!self->open_in_ready)
+    close_device (self);
   return TRUE;
+}
+
+/* open-in-ready: the device is held from NULL -> READY to READY -> NULL,
+ * as v4l2src holds its device. */
+static GstStateChangeReturn
+rt_fake_camera_change_state (GstElement *element, GstStateChange transition)
+{
+  RtFakeCamera *self = RT_FAKE_CAMERA (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY && self->open_in_ready
+      && !open_device (self))
+    return GST_STATE_CHANGE_FAILURE;
+  ret = GST_ELEMENT_CLASS (rt_fake_camera_parent_class)
+            ->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL
+      || (ret == GST_STATE_CHANGE_FAILURE
+          && transition == GST_STATE_CHANGE_NULL_TO_READY))
+    close_device (self);
+  return ret;
 }
 
 static gboolean
@@ -336,6 +377,9 @@ rt_fake_camera_class_init (RtFakeCameraClass *klass)
   g_object_class_install_property (object_class, PROP_BLOCK,
       g_param_spec_boolean ("block", "Block",
           "Produce no frame: wait until unlocked", FALSE, rw));
+  g_object_class_install_property (object_class, PROP_OPEN_IN_READY,
+      g_param_spec_boolean ("open-in-ready", "Open in READY",
+          "Hold the device from NULL to READY up, as v4l2src does", FALSE, rw));
   g_object_class_install_property (object_class, PROP_LEVEL,
       g_param_spec_int ("level", "Level", "A params target", 0, 1000, 0, rw));
   g_object_class_install_property (object_class, PROP_LABEL,
@@ -353,6 +397,7 @@ rt_fake_camera_class_init (RtFakeCameraClass *klass)
   gst_element_class_set_static_metadata (element_class, "Fake camera",
       "Source/Video", "Counts opens and closes of its device; faults on demand",
       "realtime-gateway tests");
+  element_class->change_state = rt_fake_camera_change_state;
   basesrc_class->start = rt_fake_camera_start;
   basesrc_class->stop = rt_fake_camera_stop;
   basesrc_class->unlock = rt_fake_camera_unlock;

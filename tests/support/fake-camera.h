@@ -3,7 +3,8 @@
  *
  * fake-camera.h: "rtfakecamera", a GstPushSrc that behaves like a camera
  * for the tests. It opens its "device" in GstBaseSrc::start and closes it
- * in stop (READY <-> PAUSED, as v4l2src does), and counts both process-wide,
+ * in stop (READY <-> PAUSED; with open-in-ready NULL <-> READY, as
+ * v4l2src does), and counts both process-wide,
  * so a test sees whether a source it never holds (one realtimesrc builds
  * from its "source" string, one a daemon pipeline parses) was opened and
  * released. Its faults are properties, settable from a launch string:
@@ -20,6 +21,9 @@
  *   block        (boolean, FALSE) never produce a frame: create waits until
  *                the source is unlocked (flush or stop), like a camera
  *                that hangs
+ *   open-in-ready (boolean, FALSE) hold the device from NULL -> READY to
+ *                READY -> NULL instead (v4l2src's way): a pipeline kept in
+ *                READY keeps it open
  *
  * and targets for params, each recorded process-wide when set (see
  * rt_fake_camera_get_sets()): "level" (int 0..1000, 0), "label" (string),

@@ -223,3 +223,21 @@ rt_test_rm_rf (const gchar *path)
   else
     g_unlink (path);
 }
+
+/**
+ * rt_test_tls_file:
+ * @name: a file of tests/data/tls ("ca.pem", "server.pem", ...)
+ *
+ * Returns: (transfer full): its absolute path
+ */
+gchar *
+rt_test_tls_file (const gchar *name)
+{
+  const gchar *env = g_getenv ("RT_TEST_DATA_DIR");
+  g_autofree gchar *support_dir = g_path_get_dirname (__FILE__);
+  g_autofree gchar *path = env && *env
+      ? g_build_filename (env, "tls", name, NULL)
+      : g_build_filename (support_dir, "..", "data", "tls", name, NULL);
+
+  return g_canonicalize_filename (path, NULL);
+}

@@ -59,6 +59,12 @@ rt_test_write_file (const gchar *dir, const gchar *name, const gchar *text);
  * are removed, never followed). */
 void rt_test_rm_rf (const gchar *path);
 
+/* The absolute path of @name in tests/data/tls (the test CA, server
+ * certificate and key): under $RT_TEST_DATA_DIR/tls when that is set,
+ * else found from this file's path in the source tree (as the compiler
+ * was given it, relative to the build directory meson runs tests from). */
+gchar *rt_test_tls_file (const gchar *name);
+
 /* main() for a gst-check suite with the logging above. */
 #define RT_TEST_MAIN(name)                                                     \
   int main (int argc, char **argv)                                             \

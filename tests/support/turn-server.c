@@ -63,8 +63,8 @@ rt_turn_server_new (const gchar *user, const gchar *password, GError **error)
       error, TURNSERVER, "-n", "--no-cli", "--listening-ip=127.0.0.1",
       "--relay-ip=127.0.0.1", "--listening-port", port, "--lt-cred-mech",
       "--user", cred, "--realm=rtg.test", "--allow-loopback-peers", "--no-tls",
-      "--no-dtls", "--no-software-attribute", "--simple-log", "--log-file",
-      s->log_path, "--pidfile", pid, "--db", db, NULL);
+      "--no-dtls", "--no-software-attribute", "--verbose", "--simple-log",
+      "--log-file", s->log_path, "--pidfile", pid, "--db", db, NULL);
   if (!s->process) {
     rt_turn_server_free (s);
     return NULL;

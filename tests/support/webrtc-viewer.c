@@ -121,6 +121,14 @@ on_offer_set (GstPromise *promise, gpointer user_data)
       gst_promise_new_with_change_func (on_answer_created, v, NULL));
 }
 
+/* As browsers do: a lost packet is asked again (RTCP NACK). */
+static void
+on_new_transceiver (GstElement *webrtcbin, GstWebRTCRTPTransceiver *trans,
+    gpointer user_data)
+{
+  g_object_set (trans, "do-nack", TRUE, NULL);
+}
+
 /**
  * rt_webrtc_viewer_new:
  * @turn_uri: (nullable): a TURN server with its credentials
@@ -146,6 +154,8 @@ rt_webrtc_viewer_new (const gchar *turn_uri, gboolean relay_only)
   if (relay_only)
     g_object_set (v->webrtcbin, "ice-transport-policy",
         GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, NULL);
+  g_signal_connect (v->webrtcbin, "on-new-transceiver",
+      G_CALLBACK (on_new_transceiver), NULL);
   g_signal_connect (v->webrtcbin, "pad-added", G_CALLBACK (on_incoming_pad), v);
   g_signal_connect (v->webrtcbin, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), v);
