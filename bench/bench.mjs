@@ -309,7 +309,18 @@ class Server {
     throw new TimeoutError(`timeout waiting for ${n} member(s) on ${channel}`);
   }
   // REST broadcast; resolves with the time the request was handed to the socket.
-  post(channel, event, payload) {
+  // A kept-alive socket the server closed meanwhile fails with "socket hang
+  // up" before the request reached it: sent again once, on a new socket.
+  async post(channel, event, payload) {
+    try {
+      return await this.post1(channel, event, payload);
+    } catch (e) {
+      if (!/socket hang up|ECONNRESET/.test(e.message)) throw e;
+      log(`REST ${event}: ${e.message}; sent again`);
+      return this.post1(channel, event, payload);
+    }
+  }
+  post1(channel, event, payload) {
     const body = JSON.stringify({ messages: [{ topic: channel, event, payload }] });
     return withTimeout(
       new Promise((resolve, reject) => {
@@ -717,6 +728,7 @@ async function benchFootprint() {
     await obs.proc.stop();
     await sleep(P.settleS * 1000);
     const before = Object.fromEntries(subjects.map((s) => [s.id, cpuSeconds(s.s.proc.pid)]));
+    const beforeTicks = Object.fromEntries(subjects.map((s) => [s.id, procStat(s.s.proc.pid).cpu]));
     const t0 = now();
     log(`footprint: idle for ${P.idleS} s`);
     // RSS is sampled through the window; the figure is its maximum
@@ -729,10 +741,14 @@ async function benchFootprint() {
     for (const s of subjects) {
       const after = procStat(s.s.proc.pid);
       const cpu = cpuSeconds(s.s.proc.pid);
+      // The live threads' schedstat loses the time of threads that ended in
+      // the window (a thread pool's idle workers): then /proc/PID/stat, which
+      // keeps it, in 10 ms ticks.
+      const used = cpu >= before[s.id] ? cpu - before[s.id] : after.cpu - beforeTicks[s.id];
       res[s.id] = {
         ...procMem(s.s.proc.pid),
         rss: Math.max(rssMax[s.id], after.rss),
-        cpuPerMin: ((cpu - before[s.id]) / dt) * 60,
+        cpuPerMin: (used / dt) * 60,
         windowS: dt,
         threads: after.threads,
         fds: after.fds,

@@ -25,7 +25,7 @@ RT_DEBIAN_PACKAGES=(
   gstreamer1.0-plugins-base-apps gstreamer1.0-nice libsystemd-dev
   glib-networking ca-certificates curl valgrind clang-format
   clang libclang-rt-14-dev llvm-14 python3 iproute2 ethtool
-  chromium
+  chromium coturn
 )
 
 rt_log() {

@@ -28,7 +28,15 @@
 
 #define CHANNEL "webrtc-test"
 #define TOPIC "realtime:" CHANNEL
-#define WAIT_MS 20000
+/* Bounded waits: 20 s, or RT_WEBRTC_WAIT_MS (longer under valgrind). */
+static guint
+wait_ms (void)
+{
+  const gchar *env = g_getenv ("RT_WEBRTC_WAIT_MS");
+
+  return env ? (guint)g_ascii_strtoull (env, NULL, 10) : 20000;
+}
+#define WAIT_MS wait_ms ()
 
 /* Key frames only when asked (a new viewer, a PLI): 16x16 frames at 50
  * fps from the fake camera. */
@@ -332,7 +340,10 @@ static void
 connect_peer (Peer *p, const gchar *pipeline, const gchar *turn_uri,
     gboolean relay_only)
 {
+  gint64 t0;
+
   p->viewer = rt_webrtc_viewer_new (turn_uri, relay_only);
+  t0 = g_get_monotonic_time ();
   watch (p->id, pipeline, "w-1");
   wait_state (p->id, "offering", "w-1");
   if (!RT_WAIT_UNTIL (pump (p)
@@ -341,6 +352,14 @@ connect_peer (Peer *p, const gchar *pipeline, const gchar *turn_uri,
     g_autofree gchar *seen = describe_states ();
     fail ("session %s never watching; seen: %s", p->id, seen);
   }
+  fail_unless (RT_WAIT_UNTIL (pump (p)
+                       && rt_webrtc_viewer_get_frames (p->viewer) >= 1,
+                   WAIT_MS),
+      "session %s: no frame decoded", p->id);
+  /* A figure, not an assertion (polled every 20 ms). */
+  g_message ("session %s: first decoded frame %.0f ms after the watch "
+             "request",
+      p->id, (g_get_monotonic_time () - t0) / 1000.0);
   fail_unless (RT_WAIT_UNTIL (pump (p)
                        && rt_webrtc_viewer_get_frames (p->viewer) >= 10,
                    WAIT_MS),
@@ -1297,9 +1316,14 @@ GST_START_TEST (test_watch_unwatch_cycles_no_leak)
 {
   const gchar *env = g_getenv ("RT_WEBRTC_CYCLES");
   guint cycles = env ? (guint)g_ascii_strtoull (env, NULL, 10) : 3;
+  WebrtcSettings settings;
   guint i;
 
-  start_robot (NULL);
+  /* Connecting takes longer under valgrind: as long as the waits. */
+  webrtc_settings_init (&settings);
+  settings.connect_timeout_ms = WAIT_MS;
+  start_robot (&settings);
+  webrtc_settings_clear (&settings);
   for (i = 0; i < cycles; i++) {
     g_autofree gchar *id = g_strdup_printf ("cycle-%06u", i);
     g_autofree gchar *rid = g_strdup_printf ("u-%u", i);

@@ -101,6 +101,10 @@ export class Viewer {
     this.#pc.addTransceiver('video', { direction: 'recvonly' });
     this.#pc.ontrack = (event) => {
       this.#video.srcObject = event.streams[0] ?? new MediaStream([event.track]);
+      // autoplay alone may leave the element paused with its frames
+      // decoded (seen in Chromium on a page opened after another one):
+      // play it; muted playback is always allowed.
+      this.#video.play().catch(() => {});
     };
     this.#pc.onicecandidate = (event) => {
       const c = event.candidate;

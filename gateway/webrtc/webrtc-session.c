@@ -684,6 +684,24 @@ on_lease_expired (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* No UPnP port mapping: behind a carrier NAT there is no router to ask,
+ * the probing only delays gathering, and libgupnp keeps what it found
+ * for the life of the process. STUN and TURN do the traversal. */
+static void
+no_upnp (GstElement *webrtcbin)
+{
+  g_autoptr (GObject) ice = NULL;
+  g_autoptr (GObject) agent = NULL;
+
+  g_object_get (webrtcbin, "ice-agent", &ice, NULL);
+  if (!ice || !g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    return;
+  g_object_get (ice, "agent", &agent, NULL);
+  if (agent
+      && g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
+    g_object_set (agent, "upnp", FALSE, NULL);
+}
+
 /**
  * webrtc_session_attach:
  * @session: a session in "offering", not attached
@@ -710,6 +728,7 @@ webrtc_session_attach (WebrtcSession *self, GstElement *tee, guint queue_ms,
     return FALSE;
   self->webrtcbin = gst_object_ref (webrtc_branch_get_webrtcbin (branch));
   webrtc_settings_apply (self->settings, self->webrtcbin);
+  no_upnp (self->webrtcbin);
   /* Before the branch leaves NULL, or the offer has no media. Each
    * handler holds a reference, dropped when it is disconnected at the
    * end: a callback running on webrtcbin's thread meanwhile is safe. */

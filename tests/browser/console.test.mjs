@@ -223,6 +223,13 @@ async function watchTwice(page, robotId, pipeline, size, boundMs) {
   const seconds = (Date.now() - t0) / 1000;
   const sizes = await page.$$eval(`${viewers} video`, (vs) => vs.map((v) => `${v.videoWidth}x${v.videoHeight}`));
   if (sizes.some((s) => s !== size)) throw new Error(`video sizes ${sizes}`);
+  // Playing, not only decoding: each <video> has shown a second of it.
+  await page
+    .waitForFunction((vsel) => [...document.querySelectorAll(`${vsel} video`)].every((v) => v.currentTime > 1 && !v.paused), { timeout: WAIT_MS, polling: 100 }, viewers)
+    .catch(async (err) => {
+      const states = await page.$$eval(`${viewers} video`, (vs) => vs.map((v) => `t=${v.currentTime} paused=${v.paused} ready=${v.readyState} ${document.visibilityState}`));
+      throw new Error(`the videos do not play: ${states.join('; ')} (${err.message})`);
+    });
   const overlay = await page.$eval(`${viewers} figcaption`, (n) => n.textContent);
   if (!/RTT \d+ ms · \d+ kbit\/s · loss [\d.]+ %/.test(overlay)) throw new Error(`overlay: ${overlay}`);
   return seconds;

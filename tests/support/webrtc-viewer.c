@@ -159,6 +159,18 @@ rt_webrtc_viewer_new (const gchar *turn_uri, gboolean relay_only)
   g_signal_connect (v->webrtcbin, "pad-added", G_CALLBACK (on_incoming_pad), v);
   g_signal_connect (v->webrtcbin, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), v);
+  /* No UPnP probing on loopback (libgupnp keeps what it finds). */
+  {
+    GObject *ice = NULL, *agent = NULL;
+
+    g_object_get (v->webrtcbin, "ice-agent", &ice, NULL);
+    if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+      g_object_get (ice, "agent", &agent, NULL);
+    if (agent)
+      g_object_set (agent, "upnp", FALSE, NULL);
+    g_clear_object (&agent);
+    g_clear_object (&ice);
+  }
   gst_bin_add (GST_BIN (v->pipeline), v->webrtcbin);
   g_assert_cmpint (gst_element_set_state (v->pipeline, GST_STATE_PLAYING), !=,
       GST_STATE_CHANGE_FAILURE);
