@@ -34,6 +34,9 @@
 #define GOAL_ALL_JOINED_MS 60000
 #define GOAL_MAX_REFUSALS 3
 #define GOAL_SINGLE_MEDIAN_MS 1500
+/* A robot whose own link was down for a while: back within a second or
+ * two of the link's return (median). */
+#define GOAL_OWN_LINK_AFTER_RETURN_MS 2000
 
 typedef struct
 {
@@ -67,6 +70,11 @@ typedef struct
   /* N = 1 scenario: runs and the length of the robot's own link loss. */
   guint single_runs;
   guint own_outage_ms;
+  /* TRUE: the outage is the robot's own link, not the server: attempts
+   * during it fail as offline (no name resolution, no route) after
+   * offline_fail_ms, and the client classifies them so. */
+  gboolean own_link;
+  guint offline_fail_ms;
 } Model;
 
 enum
@@ -74,6 +82,7 @@ enum
   EV_LOST,
   EV_CONNECT,
   EV_CONNECT_FAILED,
+  EV_CONNECT_OFFLINE,
   EV_HANDSHAKE_REFUSED,
   EV_JOIN,
   EV_JOINED,
@@ -256,7 +265,10 @@ run (const Model *m, guint n, guint outage_ms, guint32 seed, Result *res)
         break;
       case EV_CONNECT:
         second_at (res->series, e.t)->connects++;
-        if (e.t < outage_ms)
+        if (e.t < outage_ms && m->own_link)
+          queue_push (&q, e.t + m->offline_fail_ms, e.robot,
+              EV_CONNECT_OFFLINE);
+        else if (e.t < outage_ms)
           queue_push (&q, e.t + m->fail_ms, e.robot, EV_CONNECT_FAILED);
         else if (r->bad_key)
           queue_push (&q, e.t + m->connect_ms + m->handshake_error_ms, e.robot,
@@ -266,6 +278,11 @@ run (const Model *m, guint n, guint outage_ms, guint32 seed, Result *res)
         break;
       case EV_CONNECT_FAILED:
         delay = next_delay (m, r, REALTIME_FAILURE_LOST);
+        queue_push (&q, e.t + delay, e.robot, EV_CONNECT);
+        break;
+      case EV_CONNECT_OFFLINE:
+        /* The robot's own link is down: no server saw the attempt. */
+        delay = next_delay (m, r, REALTIME_FAILURE_OFFLINE);
         queue_push (&q, e.t + delay, e.robot, EV_CONNECT);
         break;
       case EV_HANDSHAKE_REFUSED:
@@ -368,11 +385,11 @@ cmp_gint64 (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
-/* N = 1, its own link lost for m->own_outage_ms while the server is fine:
- * the median time from the loss to joined again, over m->single_runs
- * seeds. */
+/* N = 1, its own link lost for @own_ms while the server is fine (its
+ * attempts meanwhile fail as offline): the median time from the loss to
+ * joined again, over m->single_runs seeds. */
 static gint64
-single_median (const Model *m, guint64 *p90)
+single_median (const Model *m, guint own_ms, guint64 *p90)
 {
   gint64 *t = g_new (gint64, m->single_runs);
   Model one = *m;
@@ -383,12 +400,13 @@ single_median (const Model *m, guint64 *p90)
   one.refused_fraction = 0;
   one.unauthorized_fraction = 0;
   one.detect_spread_ms = 0;
+  one.own_link = TRUE;
 
   for (i = 0; i < m->single_runs; i++) {
     Result res;
 
-    run (&one, 1, m->own_outage_ms, m->seed * 7919u + i + 1, &res);
-    t[i] = res.all_joined_after_ms + m->own_outage_ms;
+    run (&one, 1, own_ms, m->seed * 7919u + i + 1, &res);
+    t[i] = res.all_joined_after_ms + own_ms;
     g_array_unref (res.series);
   }
   qsort (t, m->single_runs, sizeof *t, cmp_gint64);
@@ -472,11 +490,12 @@ scenario (const Model *m, guint outage_ms, const gchar *median_text,
       && res.all_joined_after_ms >= 0
       && res.all_joined_after_ms <= GOAL_ALL_JOINED_MS
       && (res.outage_ms < m->base_ms || res.rejected == 0);
-  printf ("FLEET: robots=%u outage=%s limit=%u peak_attempted=%u/s "
+  printf ("FLEET: robots=%u outage=%s%s limit=%u peak_attempted=%u/s "
           "peak_accepted=%u/s rejected=%" G_GUINT64_FORMAT
           " all_joined_after=%s median_single_rejoin=%s max_refusals=%u",
-      m->robots, outage_text, m->limit, res.peak_attempted, res.peak_accepted,
-      res.rejected, after_text, median_text, res.max_refusals);
+      m->robots, m->own_link ? "carrier-" : "", outage_text, m->limit,
+      res.peak_attempted, res.peak_accepted, res.rejected, after_text,
+      median_text, res.max_refusals);
   if (m->refused_fraction > 0)
     printf (" refused_keys=%g%% handshakes_refused=%" G_GUINT64_FORMAT
             " peak_handshakes_refused=%u/s",
@@ -516,6 +535,8 @@ main (int argc, char **argv)
     .seed = 1,
     .single_runs = 2001,
     .own_outage_ms = 0,
+    .own_link = FALSE,
+    .offline_fail_ms = 100,
   };
   gint robots = 10000, limit = 500, base = -1, cap = -1, connect_ms = 300;
   gint fail_ms = 300, join_ms = 100, join_error_ms = 5000;
@@ -523,7 +544,7 @@ main (int argc, char **argv)
   gint single_runs = 2001;
   gdouble own_outage = 0, refused_fraction = 0, unauthorized_fraction = 0;
   gchar *outages_text = NULL, *series_path = NULL, *rules = NULL;
-  gboolean smoke = FALSE, check = FALSE, mixed_scenario;
+  gboolean smoke = FALSE, check = FALSE, mixed_scenario, carrier = FALSE;
   GOptionEntry entries[] = { { "robots", 'n', 0, G_OPTION_ARG_INT, &robots,
                                  "Robots (10000)", "N" },
     { "limit", 'l', 0, G_OPTION_ARG_INT, &limit,
@@ -558,7 +579,11 @@ main (int argc, char **argv)
         "backoff for every failure (before issue 12)",
         "RULES" },
     { "own-outage", 0, 0, G_OPTION_ARG_DOUBLE, &own_outage,
-        "N=1: seconds its own link stays down (0)", "S" },
+        "N=1: seconds its own link stays down (default: 0, 2 and 5)", "S" },
+    { "carrier", 0, 0, G_OPTION_ARG_NONE, &carrier,
+        "The fleet's outages are the carrier's (every robot's own link): "
+        "attempts meanwhile fail as offline",
+        NULL },
     { "single-runs", 0, 0, G_OPTION_ARG_INT, &single_runs,
         "N=1: seeds for the median (2001)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed (1)", "N" },
@@ -627,6 +652,7 @@ main (int argc, char **argv)
   m.seed = seed;
   m.single_runs = single_runs;
   m.own_outage_ms = (guint)(own_outage * 1000 + 0.5);
+  m.own_link = carrier;
 
   if (series_path) {
     series = fopen (series_path, "w");
@@ -640,7 +666,7 @@ main (int argc, char **argv)
         "handshakes_refused,joins_unauthorized,joined_total\n");
   }
 
-  median = single_median (&m, &p90);
+  median = single_median (&m, m.own_outage_ms, &p90);
   median_text = format_seconds (median);
 
   for (i = 0; i < outages->len; i++) {
@@ -667,24 +693,38 @@ main (int argc, char **argv)
     n_ok += ok;
     n_missed += !ok;
   }
+  /* N = 1 on its own link: back at once (the issue's 1.5 s goal from the
+   * loss), and down for 2 s and 5 s (attempts meanwhile fail as offline;
+   * goal: joined a median of at most 2 s after the link returns). */
   {
-    gchar *own = format_seconds (m.own_outage_ms);
-    gchar *p90_text = format_seconds ((gint64)p90);
-    gboolean ok = median <= GOAL_SINGLE_MEDIAN_MS;
+    guint own_list[] = { m.own_outage_ms, 2000, 5000 };
+    guint n_own = own_outage > 0 ? 1 : G_N_ELEMENTS (own_list);
 
-    printf ("FLEET: robots=1 outage=own-link-%s limit=%u runs=%u "
-            "median_single_rejoin=%s p90_single_rejoin=%s%s\n",
-        own, m.limit, m.single_runs, median_text, p90_text,
-        check && !ok && m.own_outage_ms == 0 ? " GOAL-MISSED" : "");
-    /* The 1.5 s goal is for a link that is back at once; longer own
-     * outages are reported, not judged. */
-    failed |= !ok && m.own_outage_ms == 0;
-    if (m.own_outage_ms == 0) {
+    for (i = 0; i < n_own; i++) {
+      guint own_ms = own_list[i];
+      guint64 p90_i = 0;
+      gint64 median_i = i == 0 ? median : single_median (&m, own_ms, &p90_i);
+      gint64 after = MAX (median_i - (gint64)own_ms, 0);
+      gchar *own = format_seconds (own_ms);
+      gchar *median_i_text = format_seconds (median_i);
+      gchar *p90_text = format_seconds (i == 0 ? (gint64)p90 : (gint64)p90_i);
+      gchar *after_text = format_seconds (after);
+      gboolean ok = own_ms == 0 ? median_i <= GOAL_SINGLE_MEDIAN_MS
+                                : after <= GOAL_OWN_LINK_AFTER_RETURN_MS;
+
+      printf ("FLEET: robots=1 outage=own-link-%s limit=%u runs=%u "
+              "median_single_rejoin=%s p90_single_rejoin=%s "
+              "median_after_return=%s%s\n",
+          own, m.limit, m.single_runs, median_i_text, p90_text, after_text,
+          check && !ok ? " GOAL-MISSED" : "");
+      failed |= !ok;
       n_ok += ok;
       n_missed += !ok;
+      g_free (own);
+      g_free (median_i_text);
+      g_free (p90_text);
+      g_free (after_text);
     }
-    g_free (own);
-    g_free (p90_text);
   }
   printf ("FLEET: rules=%s base=%ums cap=%ums connect=%ums fail=%ums "
           "join=%ums join_error_sleep=%ums seed=%u%s\n",

@@ -391,6 +391,82 @@ GST_START_TEST (test_policy_unavailable_and_rate_limit_spread)
 
 GST_END_TEST;
 
+/* The robot's own network is down (no name resolution, no route, no TCP):
+ * a short ladder of its own, [h/2, h] with h doubling from the base up to
+ * REALTIME_OFFLINE_MAX_MS, and the fleet window is left alone. */
+GST_START_TEST (test_policy_offline_ladder)
+{
+  const RealtimeFailureKind offline[]
+      = { REALTIME_FAILURE_OFFLINE, REALTIME_FAILURE_OFFLINE,
+          REALTIME_FAILURE_OFFLINE, REALTIME_FAILURE_OFFLINE,
+          REALTIME_FAILURE_OFFLINE, REALTIME_FAILURE_OFFLINE,
+          REALTIME_FAILURE_OFFLINE, REALTIME_FAILURE_OFFLINE };
+  /* Own link lost: the quick retry, then offline attempts, then the link
+   * is back but the server is not: the fleet window, spread once. */
+  const RealtimeFailureKind lost_offline_lost[] = { REALTIME_FAILURE_LOST,
+    REALTIME_FAILURE_OFFLINE, REALTIME_FAILURE_OFFLINE,
+    REALTIME_FAILURE_OFFLINE, REALTIME_FAILURE_LOST, REALTIME_FAILURE_LOST };
+  /* Already keeping its place in the fleet's stream, then its own link
+   * goes: the offline ladder starts over at the base. */
+  const RealtimeFailureKind window_then_offline[]
+      = { REALTIME_FAILURE_LOST, REALTIME_FAILURE_LOST, REALTIME_FAILURE_LOST,
+          REALTIME_FAILURE_OFFLINE, REALTIME_FAILURE_OFFLINE };
+  /* A carrier's outage ends for the whole fleet at once: the project's
+   * rate limit still spreads it. */
+  const RealtimeFailureKind offline_then_rate[] = { REALTIME_FAILURE_LOST,
+    REALTIME_FAILURE_OFFLINE, REALTIME_FAILURE_OFFLINE,
+    REALTIME_FAILURE_RATE_LIMITED, REALTIME_FAILURE_RATE_LIMITED };
+
+  fail_unless (REALTIME_OFFLINE_MAX_MS < 30000 / 2);
+  check_fleet_step (offline, 0, 500, 1000);
+  check_fleet_step (offline, 1, 1000, 2000);
+  check_fleet_step (offline, 2, REALTIME_OFFLINE_MAX_MS / 2,
+      REALTIME_OFFLINE_MAX_MS);
+  check_fleet_step (offline, 3, REALTIME_OFFLINE_MAX_MS / 2,
+      REALTIME_OFFLINE_MAX_MS);
+  check_fleet_step (offline, 7, REALTIME_OFFLINE_MAX_MS / 2,
+      REALTIME_OFFLINE_MAX_MS);
+
+  check_fleet_step (lost_offline_lost, 3, 2000, 4000);
+  check_fleet_step (lost_offline_lost, 4, 0, 30000);
+  check_fleet_step (lost_offline_lost, 5, 29000, 30000);
+
+  check_fleet_step (window_then_offline, 3, 500, 1000);
+  check_fleet_step (window_then_offline, 4, 1000, 2000);
+
+  check_fleet_step (offline_then_rate, 3, 0, 30000);
+  check_fleet_step (offline_then_rate, 4, 15000, 30000);
+}
+
+GST_END_TEST;
+
+/* The offline ladder within small bounds: never above backoff-max, never
+ * below half of backoff-min's first step. */
+GST_START_TEST (test_policy_offline_within_bounds)
+{
+  RealtimeReconnectPolicy p;
+  guint i;
+
+  realtime_reconnect_policy_init (&p, 250, 1500);
+  realtime_reconnect_policy_set_seed (&p, 3);
+  for (i = 0; i < 200; i++) {
+    guint d = realtime_reconnect_policy_next (&p, REALTIME_FAILURE_OFFLINE, 0);
+
+    fail_unless (d >= 125 && d <= 1500, "offline delay %u", d);
+  }
+  /* backoff-min above the offline ceiling: the ladder stays at it. */
+  realtime_reconnect_policy_set_bounds (&p, 8000, 30000);
+  realtime_reconnect_policy_succeeded (&p);
+  for (i = 0; i < 50; i++) {
+    guint d = realtime_reconnect_policy_next (&p, REALTIME_FAILURE_OFFLINE, 0);
+
+    fail_unless (d >= 4000 && d <= 8000, "offline delay %u", d);
+  }
+  realtime_reconnect_policy_clear (&p);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_policy_success_starts_over)
 {
   RealtimeReconnectPolicy p;
@@ -404,7 +480,7 @@ GST_START_TEST (test_policy_success_starts_over)
     /* A few failures of any kind, then success: the next loss is quick
      * again. */
     for (j = 0; j < i % 6; j++)
-      realtime_reconnect_policy_next (&p, j % 5, 0);
+      realtime_reconnect_policy_next (&p, j % 6, 0);
     realtime_reconnect_policy_succeeded (&p);
     fail_unless_equals_int (p.failures, 0);
     fail_unless (
@@ -469,7 +545,7 @@ GST_START_TEST (test_policy_never_above_cap)
   realtime_reconnect_policy_init (&p, 250, 4000);
   realtime_reconnect_policy_set_seed (&p, 9);
   for (i = 0; i < 5000; i++) {
-    RealtimeFailureKind kind = g_random_int_range (0, 5);
+    RealtimeFailureKind kind = g_random_int_range (0, 6);
 
     fail_unless (realtime_reconnect_policy_next (&p, kind,
                      g_random_boolean () ? g_random_int_range (0, 9000) : 0)
@@ -501,7 +577,7 @@ GST_START_TEST (test_policy_reproducible)
   realtime_reconnect_policy_set_seed (&a, 5);
   realtime_reconnect_policy_set_seed (&b, 5);
   for (i = 0; i < 200; i++) {
-    RealtimeFailureKind kind = i % 5;
+    RealtimeFailureKind kind = i % 6;
 
     fail_unless_equals_int (realtime_reconnect_policy_next (&a, kind, 0),
         realtime_reconnect_policy_next (&b, kind, 0));
@@ -516,7 +592,7 @@ GST_START_TEST (test_policy_describe)
 {
   guint k, j;
 
-  for (k = 0; k <= REALTIME_FAILURE_TOKEN_EXPIRED; k++) {
+  for (k = 0; k <= REALTIME_FAILURE_OFFLINE; k++) {
     const gchar *d = realtime_failure_kind_describe (k);
 
     fail_unless (d != NULL && strlen (d) > 10);
@@ -556,6 +632,8 @@ backoff_suite (void)
   tcase_add_test (tc, test_policy_retry_after);
   tcase_add_test (tc, test_policy_lost_sequence);
   tcase_add_test (tc, test_policy_unavailable_and_rate_limit_spread);
+  tcase_add_test (tc, test_policy_offline_ladder);
+  tcase_add_test (tc, test_policy_offline_within_bounds);
   tcase_add_test (tc, test_policy_success_starts_over);
   tcase_add_test (tc, test_policy_retry_after_spread);
   tcase_add_test (tc, test_policy_never_above_cap);

@@ -7,7 +7,9 @@
  * joins refused as Unauthorized, ClientJoinRateLimitReached,
  * ChannelRateLimitReached, IncreaseConnectionPool) retried with its
  * kind's delay and its log line, and an expired token with and without a
- * newer one in the watched file.
+ * newer one in the watched file; and row 21's offline kind: the robot's
+ * own network down (a test resolver), retried on the short offline
+ * ladder, while a refused connection stays "lost".
  *
  * The delays are checked against the reconnect policy itself, not against
  * numbers copied here: a fresh policy with the client's bounds, sampled
@@ -757,6 +759,324 @@ GST_START_TEST (test_token_expired_with_new_token)
 
 GST_END_TEST;
 
+/* --- offline: the robot's own network is down --- */
+
+/* A resolver standing in for the robot's own network: while offline,
+ * every name fails to resolve (as with no link: G_RESOLVER_ERROR); once
+ * online, "robot-offline.invalid" resolves to 127.0.0.1, where the local
+ * server listens. Each attempt's lookup time is kept. */
+typedef struct
+{
+  GResolver parent;
+  gboolean online;
+  /* The lookup never answers (until cancelled): no TCP ever starts. */
+  gboolean hang;
+  GArray *lookups; /* gint64, monotonic µs */
+} TestResolver;
+
+typedef struct
+{
+  GResolverClass parent_class;
+} TestResolverClass;
+
+static GType test_resolver_get_type (void);
+G_DEFINE_TYPE (TestResolver, test_resolver, G_TYPE_RESOLVER)
+
+static GList *
+test_resolver_lookup (TestResolver *self, const gchar *name,
+    GResolverNameLookupFlags flags, GError **error)
+{
+  /* One attempt may look up IPv4 and IPv6 apart: count it once. */
+  if (flags != G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY) {
+    gint64 now = g_get_monotonic_time ();
+    g_array_append_val (self->lookups, now);
+  }
+  if (!self->online || g_strcmp0 (name, "robot-offline.invalid") != 0) {
+    g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND,
+        "Error resolving \"%s\": no network (test)", name);
+    return NULL;
+  }
+  if (flags == G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY) {
+    g_set_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND,
+        "no IPv6 address for \"%s\" (test)", name);
+    return NULL;
+  }
+  return g_list_prepend (NULL,
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+}
+
+static GList *
+test_resolver_lookup_by_name (GResolver *resolver, const gchar *name,
+    GCancellable *cancellable, GError **error)
+{
+  return test_resolver_lookup ((TestResolver *)resolver, name,
+      G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT, error);
+}
+
+static GList *
+test_resolver_lookup_by_name_with_flags (GResolver *resolver, const gchar *name,
+    GResolverNameLookupFlags flags, GCancellable *cancellable, GError **error)
+{
+  return test_resolver_lookup ((TestResolver *)resolver, name, flags, error);
+}
+
+static void
+on_lookup_cancelled (GCancellable *cancellable, gpointer data)
+{
+  g_task_return_error_if_cancelled (G_TASK (data));
+}
+
+static void
+test_resolver_lookup_by_name_with_flags_async (GResolver *resolver,
+    const gchar *name, GResolverNameLookupFlags flags,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (resolver, cancellable, callback, user_data);
+  GError *error = NULL;
+  GList *addrs;
+
+  if (((TestResolver *)resolver)->hang) {
+    gint64 now = g_get_monotonic_time ();
+
+    if (flags != G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY)
+      g_array_append_val (((TestResolver *)resolver)->lookups, now);
+    /* Answers only when the attempt is abandoned. */
+    if (cancellable)
+      g_cancellable_connect (cancellable, G_CALLBACK (on_lookup_cancelled),
+          task, g_object_unref);
+    else
+      g_object_unref (task);
+    return;
+  }
+  addrs = test_resolver_lookup ((TestResolver *)resolver, name, flags, &error);
+
+  if (addrs)
+    g_task_return_pointer (task, addrs,
+        (GDestroyNotify)g_resolver_free_addresses);
+  else
+    g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+static void
+test_resolver_lookup_by_name_async (GResolver *resolver, const gchar *name,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  test_resolver_lookup_by_name_with_flags_async (resolver, name,
+      G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT, cancellable, callback, user_data);
+}
+
+static GList *
+test_resolver_lookup_by_name_finish (GResolver *resolver, GAsyncResult *result,
+    GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+test_resolver_finalize (GObject *object)
+{
+  g_array_unref (((TestResolver *)object)->lookups);
+  G_OBJECT_CLASS (test_resolver_parent_class)->finalize (object);
+}
+
+static void
+test_resolver_init (TestResolver *self)
+{
+  self->lookups = g_array_new (FALSE, FALSE, sizeof (gint64));
+}
+
+static void
+test_resolver_class_init (TestResolverClass *klass)
+{
+  GResolverClass *rc = G_RESOLVER_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = test_resolver_finalize;
+  rc->lookup_by_name = test_resolver_lookup_by_name;
+  rc->lookup_by_name_async = test_resolver_lookup_by_name_async;
+  rc->lookup_by_name_finish = test_resolver_lookup_by_name_finish;
+  rc->lookup_by_name_with_flags = test_resolver_lookup_by_name_with_flags;
+  rc->lookup_by_name_with_flags_async
+      = test_resolver_lookup_by_name_with_flags_async;
+  rc->lookup_by_name_with_flags_finish = test_resolver_lookup_by_name_finish;
+}
+
+#define OFFLINE_MIN 100
+#define OFFLINE_FLEET_MAX 30000
+
+/* The range of delays the policy gives the @step-th offline failure in a
+ * row (0: the first), over many seeds. */
+static void
+offline_range (guint step, guint *lo, guint *hi)
+{
+  guint32 seed;
+
+  *lo = G_MAXUINT;
+  *hi = 0;
+  for (seed = 1; seed <= 500; seed++) {
+    RealtimeReconnectPolicy p;
+    guint d = 0, i;
+
+    realtime_reconnect_policy_init (&p, OFFLINE_MIN, OFFLINE_FLEET_MAX);
+    realtime_reconnect_policy_set_seed (&p, seed);
+    for (i = 0; i <= step; i++)
+      d = realtime_reconnect_policy_next (&p, REALTIME_FAILURE_OFFLINE, 0);
+    realtime_reconnect_policy_clear (&p);
+    *lo = MIN (*lo, d);
+    *hi = MAX (*hi, d);
+  }
+}
+
+static guint
+n_lookups (TestResolver *r)
+{
+  return r->lookups->len;
+}
+
+/* The robot's own network is down (its name lookups fail): the client
+ * retries on the offline ladder, each delay the policy's for that step
+ * and never near the fleet window (backoff-max 30 s), and joins within
+ * the ladder's short cap once the network is back. */
+GST_START_TEST (test_offline_retries_on_the_short_ladder)
+{
+  TestResolver *resolver = g_object_new (test_resolver_get_type (), NULL);
+  GResolver *saved = g_resolver_get_default ();
+  RealtimeClient *c;
+  RealtimeChannel *ch;
+  g_autofree gchar *url = g_strdup_printf ("http://robot-offline.invalid:%u",
+      rt_server_get_port (server));
+  RealtimeClientStats stats;
+  guint i, lo, hi;
+  gint64 online_at, took;
+
+  g_resolver_set_default (G_RESOLVER (resolver));
+  c = g_object_new (REALTIME_TYPE_CLIENT, "url", url, "api-key",
+      RT_TEST_API_KEY, "heartbeat-interval", 1000, "join-timeout", 2000,
+      "backoff-min", OFFLINE_MIN, "backoff-max", OFFLINE_FLEET_MAX, NULL);
+  ch = realtime_client_channel (c, "offline");
+  realtime_channel_subscribe (ch);
+  realtime_client_connect (c);
+
+  /* Six attempts: five offline delays, 100 ms doubling, well under 4 s. */
+  fail_unless (RT_WAIT_UNTIL (n_lookups (resolver) >= 6, 4000 + SLACK_MS),
+      "only %u attempts while offline", n_lookups (resolver));
+  for (i = 0; i < 5; i++) {
+    gint64 gap = (g_array_index (resolver->lookups, gint64, i + 1)
+                     - g_array_index (resolver->lookups, gint64, i))
+        / 1000;
+
+    offline_range (i, &lo, &hi);
+    fail_unless (hi <= REALTIME_OFFLINE_MAX_MS);
+    fail_unless (gap + EARLY_MS >= lo && gap <= (gint64)hi + SLACK_MS,
+        "offline retry %u came %" G_GINT64_FORMAT " ms after the previous "
+        "one, the policy says %u to %u ms",
+        i + 1, gap, lo, hi);
+  }
+  fail_unless_equals_int (n_upgrades (), 0);
+  fail_unless (rt_test_count_logs ("[offline]") >= 5,
+      "the offline failures were not logged as such");
+  fail_if (is_joined (ch));
+
+  /* The network is back: joined within the ladder's cap, not the fleet
+   * window's. */
+  online_at = g_get_monotonic_time ();
+  resolver->online = TRUE;
+  fail_unless (RT_WAIT_UNTIL (is_joined (ch),
+                   REALTIME_OFFLINE_MAX_MS + SLACK_MS),
+      "not joined within the offline cap once the network was back");
+  took = (g_get_monotonic_time () - online_at) / 1000;
+  fail_unless (took <= REALTIME_OFFLINE_MAX_MS + SLACK_MS);
+  realtime_client_get_stats (c, &stats);
+  fail_unless (stats.reconnects >= 6);
+  fail_unless_equals_int (stats.connects, 1);
+
+  realtime_client_disconnect (c);
+  g_object_unref (c);
+  g_resolver_set_default (saved);
+  g_object_unref (saved);
+  g_object_unref (resolver);
+}
+
+GST_END_TEST;
+
+/* A connect that times out before TCP is up (here the name lookup never
+ * answers) is offline too: connect-timeout abandons each attempt and the
+ * next one comes on the offline ladder, not over the fleet window. */
+GST_START_TEST (test_connect_timeout_before_tcp_is_offline)
+{
+  TestResolver *resolver = g_object_new (test_resolver_get_type (), NULL);
+  GResolver *saved = g_resolver_get_default ();
+  RealtimeClient *c;
+  g_autofree gchar *url = g_strdup_printf ("http://robot-offline.invalid:%u",
+      rt_server_get_port (server));
+  RealtimeClientStats stats;
+  guint i, lo, hi;
+
+  resolver->hang = TRUE;
+  g_resolver_set_default (G_RESOLVER (resolver));
+  c = g_object_new (REALTIME_TYPE_CLIENT, "url", url, "api-key",
+      RT_TEST_API_KEY, "connect-timeout", 300, "backoff-min", OFFLINE_MIN,
+      "backoff-max", OFFLINE_FLEET_MAX, NULL);
+  realtime_client_connect (c);
+  fail_unless (RT_WAIT_UNTIL (n_lookups (resolver) >= 4,
+                   4 * 300 + 1500 + SLACK_MS),
+      "only %u attempts", n_lookups (resolver));
+  for (i = 0; i < 3; i++) {
+    /* Each gap: the connect-timeout, then the offline step's delay. */
+    gint64 gap = (g_array_index (resolver->lookups, gint64, i + 1)
+                     - g_array_index (resolver->lookups, gint64, i))
+        / 1000;
+
+    offline_range (i, &lo, &hi);
+    fail_unless (gap + EARLY_MS >= 300 + lo
+            && gap <= 300 + (gint64)hi + SLACK_MS,
+        "attempt %u came %" G_GINT64_FORMAT " ms after the previous one, "
+        "expected 300 ms plus %u to %u ms",
+        i + 2, gap, lo, hi);
+  }
+  realtime_client_get_stats (c, &stats);
+  fail_unless (stats.connect_timeouts >= 3);
+  fail_unless (rt_test_count_logs ("[offline]") >= 3,
+      "the timeouts were not classified offline");
+  fail_unless_equals_int (n_upgrades (), 0);
+  realtime_client_disconnect (c);
+  g_object_unref (c);
+  rt_test_run_for (20);
+  g_resolver_set_default (saved);
+  g_object_unref (saved);
+  g_object_unref (resolver);
+}
+
+GST_END_TEST;
+
+/* A refused TCP connection is not offline: a host answered (the server's
+ * machine is up, its service is not), so the normal rules apply (quick
+ * retry, then the fleet window), not the offline ladder. */
+GST_START_TEST (test_connection_refused_is_not_offline)
+{
+  guint port = rt_test_free_port ();
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  RealtimeClient *c;
+  RealtimeClientStats stats;
+
+  c = g_object_new (REALTIME_TYPE_CLIENT, "url", url, "api-key",
+      RT_TEST_API_KEY, "backoff-min", OFFLINE_MIN, "backoff-max",
+      OFFLINE_FLEET_MAX, NULL);
+  realtime_client_connect (c);
+  /* The first failure (never joined) is retried within backoff-min, the
+   * second is scheduled over the fleet window. */
+  fail_unless (RT_WAIT_UNTIL ((realtime_client_get_stats (c, &stats),
+                                  stats.reconnects >= 2),
+                   OFFLINE_MIN + SLACK_MS),
+      "the refused connect was not retried");
+  fail_unless (rt_test_count_logs ("connect failed") >= 2);
+  fail_unless_equals_int (rt_test_count_logs ("[offline]"), 0);
+  realtime_client_disconnect (c);
+  g_object_unref (c);
+}
+
+GST_END_TEST;
+
 static Suite *
 refusals_suite (void)
 {
@@ -785,6 +1105,9 @@ refusals_suite (void)
   tcase_add_test (tc, test_join_expired_jwt_rereads_the_file);
   tcase_add_test (tc, test_token_expired_without_new_token);
   tcase_add_test (tc, test_token_expired_with_new_token);
+  tcase_add_test (tc, test_offline_retries_on_the_short_ladder);
+  tcase_add_test (tc, test_connect_timeout_before_tcp_is_offline);
+  tcase_add_test (tc, test_connection_refused_is_not_offline);
   return s;
 }
 

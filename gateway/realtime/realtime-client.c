@@ -43,6 +43,10 @@ typedef struct
    * the reconnect waits as that refusal says. */
   gboolean refused;
   RealtimeFailureKind refusal;
+  /* TCP reached a host (the server or the proxy): from then on a failure
+   * or a timeout is the server's, not the robot's own network. */
+  gboolean tcp_up;
+  gulong network_event_id;
 } Connection;
 
 struct _RealtimeClient
@@ -308,6 +312,8 @@ connection_free (Connection *conn)
     }
     g_clear_object (&conn->ws);
   }
+  if (conn->msg)
+    g_clear_signal_handler (&conn->network_event_id, conn->msg);
   g_clear_object (&conn->msg);
   g_free (conn->pending_heartbeat_ref);
   g_free (conn->error_reason);
@@ -370,6 +376,32 @@ connection_failed (RealtimeClient *self, RealtimeFailureKind kind,
     _realtime_channel_socket_closed (g_ptr_array_index (self->channels, i),
         reason);
   schedule_reconnect (self, kind, retry_after_ms, reason);
+}
+
+/* Failures that say the robot's own network is down: no name
+ * resolution, no route to the network or the host. Connection refused
+ * is not one of them: a host answered, so it is the server's (LOST). */
+static gboolean
+error_is_offline (const GError *error)
+{
+  if (!error)
+    return FALSE;
+  if (error->domain == G_RESOLVER_ERROR)
+    return error->code == G_RESOLVER_ERROR_NOT_FOUND
+        || error->code == G_RESOLVER_ERROR_TEMPORARY_FAILURE;
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_NOT_FOUND)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE);
+}
+
+static void
+on_network_event (SoupMessage *msg, GSocketClientEvent event,
+    GIOStream *connection, gpointer user_data)
+{
+  Connection *conn = user_data;
+
+  if (event == G_SOCKET_CLIENT_CONNECTED)
+    conn->tcp_up = TRUE;
 }
 
 static void
@@ -763,6 +795,11 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
           (const gchar *[]){ self->api_key, self->access_token, NULL });
       reason = g_strdup_printf ("connect failed: %s", text);
       g_message ("client: %s (%s)", reason, safe);
+      /* No server saw it: the robot's own network (offline ladder). */
+      if (!conn->tcp_up && error_is_offline (error)) {
+        connection_failed (self, REALTIME_FAILURE_OFFLINE, 0, reason);
+        return;
+      }
     }
     connection_lost (self, reason);
     return;
@@ -815,8 +852,12 @@ on_connect_timeout (gpointer data)
                             "websocket to %s was open: attempt abandoned",
       self->connect_timeout, safe);
   g_message ("client: %s", reason);
-  /* Freeing the connection cancels the handshake. */
-  connection_lost (self, reason);
+  /* Freeing the connection cancels the handshake. Timed out before TCP
+   * was up: no server saw it, the robot's own network (offline ladder);
+   * after TCP: the server's. */
+  connection_failed (self,
+      self->conn->tcp_up ? REALTIME_FAILURE_LOST : REALTIME_FAILURE_OFFLINE, 0,
+      reason);
   return G_SOURCE_REMOVE;
 }
 
@@ -882,6 +923,8 @@ start_connect (RealtimeClient *self)
     soup_message_headers_replace (h, "apikey", self->api_key);
     soup_message_headers_replace (h, "x-api-key", self->api_key);
   }
+  conn->network_event_id = g_signal_connect (conn->msg, "network-event",
+      G_CALLBACK (on_network_event), conn);
   if (self->proxy_user)
     g_signal_connect (conn->msg, "authenticate",
         G_CALLBACK (on_proxy_authenticate), self);

@@ -202,6 +202,8 @@ realtime_failure_kind_to_string (RealtimeFailureKind kind)
       return "refused";
     case REALTIME_FAILURE_TOKEN_EXPIRED:
       return "token-expired";
+    case REALTIME_FAILURE_OFFLINE:
+      return "offline";
   }
   return "unknown";
 }

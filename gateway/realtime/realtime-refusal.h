@@ -43,8 +43,8 @@ RealtimeFailureKind realtime_refusal_from_system_message (const gchar *text);
  * that the access token has expired. */
 gboolean realtime_refusal_is_token_expired (const gchar *text);
 
-/* "lost", "rate-limited", "unavailable", "refused", "token-expired": a
- * stable word for log lines and tests. */
+/* "lost", "rate-limited", "unavailable", "refused", "token-expired",
+ * "offline": a stable word for log lines and tests. */
 const gchar *realtime_failure_kind_to_string (RealtimeFailureKind kind);
 
 G_END_DECLS

@@ -24,6 +24,7 @@ realtime_reconnect_policy_init (RealtimeReconnectPolicy *policy, guint base_ms,
   policy->failures = 0;
   policy->window_ms = 0;
   policy->rate_limited = FALSE;
+  policy->offline = 0;
 }
 
 /**
@@ -42,6 +43,7 @@ realtime_reconnect_policy_clear (RealtimeReconnectPolicy *policy)
   policy->failures = 0;
   policy->window_ms = 0;
   policy->rate_limited = FALSE;
+  policy->offline = 0;
 }
 
 /**
@@ -91,7 +93,10 @@ realtime_reconnect_policy_set_bounds (RealtimeReconnectPolicy *policy,
  * [0, base] for the first loss of a joined link; [0, cap] once when the
  * quick retry failed too, or on 503, or on a first rate limit; then
  * [cap - base, cap], keeping the robot's place in the fleet's stream;
- * [cap/2, cap] for refusals, an expired token and a repeated rate limit.
+ * [cap/2, cap] for refusals, an expired token and a repeated rate limit;
+ * [h/2, h] for an offline attempt, h = base doubling per consecutive
+ * offline failure up to REALTIME_OFFLINE_MAX_MS (never above the cap),
+ * without advancing the fleet window.
  * Retry-After (capped by the cap) raises the low end of the range, so a
  * fleet told to come back in 10 s does not all come back at 10 s.
  *
@@ -110,6 +115,8 @@ realtime_reconnect_policy_next (RealtimeReconnectPolicy *policy,
   b = &policy->backoff;
   cap = b->cap_ms;
   base = MIN (b->base_ms, cap);
+  if (kind != REALTIME_FAILURE_OFFLINE)
+    policy->offline = 0;
   switch (kind) {
     case REALTIME_FAILURE_LOST:
     case REALTIME_FAILURE_UNAVAILABLE:
@@ -146,6 +153,20 @@ realtime_reconnect_policy_next (RealtimeReconnectPolicy *policy,
       }
       high = cap;
       break;
+    case REALTIME_FAILURE_OFFLINE: {
+      /* No server saw the attempt: the robot's own network is down.
+       * A short ladder of its own, [h/2, h] with h doubling from the base
+       * up to a few seconds; the fleet window is not advanced, so once a
+       * connect reaches the server the rules above apply as before. */
+      guint top = MAX (MIN ((guint)REALTIME_OFFLINE_MAX_MS, cap), base);
+      guint step = MIN (policy->offline, 16u);
+
+      high = (guint)MIN ((guint64)MAX (base, 1u) << step, (guint64)top);
+      low = high / 2;
+      if (policy->offline < G_MAXUINT)
+        policy->offline++;
+      break;
+    }
     case REALTIME_FAILURE_REFUSED:
     case REALTIME_FAILURE_TOKEN_EXPIRED:
     default:
@@ -176,6 +197,7 @@ realtime_reconnect_policy_succeeded (RealtimeReconnectPolicy *policy)
   policy->failures = 0;
   policy->window_ms = 0;
   policy->rate_limited = FALSE;
+  policy->offline = 0;
 }
 
 /**
@@ -205,6 +227,10 @@ realtime_failure_kind_describe (RealtimeFailureKind kind)
     case REALTIME_FAILURE_TOKEN_EXPIRED:
       return "the access token expired and no newer token is known: write "
              "a fresh token to the token file";
+    case REALTIME_FAILURE_OFFLINE:
+      return "the robot's own network is down (no name resolution, no "
+             "route, or no TCP connection): retrying on the short offline "
+             "ladder";
   }
   return "unknown failure";
 }

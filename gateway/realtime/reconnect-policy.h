@@ -16,6 +16,10 @@
  * robots / backoff-max per second, whatever the outage's length. A first
  * rate limit spreads over [0, backoff-max], a repeated one and every
  * refusal an operator must fix wait [backoff-max / 2, backoff-max].
+ * An attempt that never reached a server (offline: no name resolution,
+ * no route, no TCP) waits [h/2, h] with h = backoff-min doubling up to
+ * REALTIME_OFFLINE_MAX_MS, and leaves the fleet window alone, so a robot
+ * whose own link comes back rejoins within a few seconds.
  */
 #pragma once
 
@@ -44,7 +48,18 @@ typedef enum
   /* The channel's token expired ("Token has expired") and no newer token
    * is known: retried at the cap, jittered. */
   REALTIME_FAILURE_TOKEN_EXPIRED,
+  /* The robot's own network is down: the name did not resolve, the
+   * network or host is unreachable, or the connect timed out before TCP
+   * was up. No server saw the attempt, so it stays on a short jittered
+   * ladder of its own (from backoff-min up to
+   * REALTIME_OFFLINE_MAX_MS) and does not advance the fleet window.
+   * A refused TCP connection is not offline: a host answered. */
+  REALTIME_FAILURE_OFFLINE,
 } RealtimeFailureKind;
+
+/* The ceiling of the offline ladder (lowered to backoff-max if that is
+ * smaller, raised to backoff-min if that is larger). */
+#define REALTIME_OFFLINE_MAX_MS 4000
 
 typedef struct
 {
@@ -55,6 +70,8 @@ typedef struct
    * (0 until the first spread), whether a rate limit was met since. */
   guint window_ms;
   gboolean rate_limited;
+  /* Consecutive offline failures: the step on the offline ladder. */
+  guint offline;
 } RealtimeReconnectPolicy;
 
 /* @base_ms, @cap_ms: backoff-min and backoff-max. */
