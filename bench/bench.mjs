@@ -20,7 +20,7 @@
 // g_get_monotonic_time in bench-server), so a time stamped in a payload by
 // the server compares with the time a line is read here.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -33,6 +33,7 @@ const { values: opt } = parseArgs({
     gateway: { type: 'string' },
     server: { type: 'string' },
     floor: { type: 'string' },
+    'webrtc-test': { type: 'string' },
     repo: { type: 'string' },
     work: { type: 'string' },
     smoke: { type: 'boolean', default: false },
@@ -57,7 +58,7 @@ fs.mkdirSync(WORK, { recursive: true });
 // Sizes of the full run and of the smoke run (CI: only that it works).
 const P = SMOKE
   ? {
-      startCycles: 1, holdMs: 120, gapMs: 50,
+      startCycles: 1, holdMs: 120, gapMs: 50, firstFrames: 1,
       floodN: 2000, floodRounds: 1, pacedN: 50, pacedMs: 20, pacedRounds: 1,
       idleS: 3, settleS: 1,
       restartReps: 1, downS: 1, restartMaxS: 8,
@@ -66,7 +67,7 @@ const P = SMOKE
       floodRounds: 1, floodEach: 100, floodSettleS: 1,
     }
   : {
-      startCycles: 15, holdMs: 300, gapMs: 200,
+      startCycles: 15, holdMs: 300, gapMs: 200, firstFrames: 10,
       floodN: 20000, floodRounds: 3, pacedN: 200, pacedMs: 20, pacedRounds: 3,
       idleS: 60, settleS: 5,
       restartReps: 5, downS: 5, restartMaxS: 40,
@@ -1195,6 +1196,21 @@ function report(all, v) {
         '   1st buf: the gateway\'s own gateway_pipeline_first_buffer_seconds (start handled -> first buffer at a sink pad), p50;\n' +
         '   *: diagnostic, not the shipped pipeline: the same with udpsink sync=false async=false, to show the sink\'s clock wait (latency + processing-deadline)',
     );
+    if (all.firstFrame) {
+      const { ms, failures } = all.firstFrame;
+      out.push(
+        table(
+          '1. First frame, WebRTC (test-pattern-webrtc, 640x360 H.264, shipped definition)',
+          ['subject', 'p50', 'p90', 'max', 'sessions'],
+          [['gateway run, in-process webrtcbin viewer', f1(median(ms)), f1(quantile(ms, 0.9)), f1(max(ms)), `${ms.length}/${ms.length + failures}`]],
+          [46, 7, 7, 7, 8],
+        ),
+      );
+      out.push(
+        '   ms from the watch request on the channel to the first frame decoded by the viewer (offer, answer, ICE and DTLS on loopback,\n' +
+          '   key frame, decode; polled every 20 ms); one fresh daemon per session (tests/test-webrtc.c test_daemon_watch_shipped_definition)',
+      );
+    }
     const h = median(results['h264/gw-warm'].start);
     const rw = median(results['raw/gw-warm'].start);
     verdict(h <= 20, `start latency H.264 warm p50 ${f1(h)} ms (target <= 20 ms)`);
@@ -1373,6 +1389,49 @@ function report(all, v) {
 
 // ---------------------------------------------------------------------------
 
+// Section 1, WebRTC: watch request -> first decoded frame. Each session is one
+// run of tests/test-webrtc's test_daemon_watch_shipped_definition (built
+// here, release): the real daemon (this build's) with the shipped
+// test-pattern-webrtc definition, an in-process webrtcbin viewer on
+// loopback; the test logs the figure (polled every 20 ms) and then checks
+// the rest (metrics, max-viewers, unwatch -> released, TERM).
+function benchFirstFrame() {
+  const bin = opt['webrtc-test'];
+  const ms = [];
+  let failures = 0;
+  for (let i = 0; i < P.firstFrames; i++) {
+    const r = spawnSync(bin, [], {
+      encoding: 'utf8',
+      timeout: 120000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        CK_RUN_CASE: 'daemon',
+        CK_DEFAULT_TIMEOUT: '120',
+        GIO_USE_PROXY_RESOLVER: 'dummy',
+        GSETTINGS_BACKEND: 'memory',
+        GST_REGISTRY: path.join(WORK, 'webrtc-registry.bin'),
+        RT_GATEWAY_BIN: opt.gateway,
+        RT_PIPELINES_DIR: path.join(opt.repo, 'pipelines'),
+        G_MESSAGES_DEBUG: '',
+      },
+    });
+    // The figure is a g_message (stderr); the test's verdict is the exit code.
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    if (r.status !== 0) {
+      failures++;
+      log(`first frame session ${i + 1} failed (${r.status ?? r.signal}): ${out.trim().split('\n').slice(-5).join(' | ')}`);
+      continue;
+    }
+    const m = /first decoded frame (\d+) ms after the watch request/.exec(out);
+    if (m) ms.push(Number(m[1]));
+    else failures++;
+    vlog(`first frame session ${i + 1}: ${m ? m[1] : '?'} ms`);
+  }
+  if (!ms.length) throw new Error('no WebRTC session decoded a frame');
+  return { ms, failures };
+}
+
 const sections = [
   ['1', 'start', benchStart],
   ['2', 'dispatch', benchDispatch],
@@ -1391,6 +1450,10 @@ for (const [n, key, fn] of sections) {
   log(`section ${n} (${key}) ...`);
   try {
     all[key] = await fn();
+    if (key === 'start' && opt['webrtc-test']) {
+      log('section 1 (first frame, WebRTC) ...');
+      all.firstFrame = benchFirstFrame();
+    }
   } catch (e) {
     errors++;
     log(`section ${n} (${key}) failed: ${e.stack ?? e}`);

@@ -951,9 +951,23 @@ op_run_start (Op *op)
 static void
 send_eos_to (const GValue *item, gpointer user_data)
 {
+  GstElement *element = g_value_get_object (item);
   gboolean *sent = user_data;
+  gboolean fed;
 
-  gst_element_send_event (g_value_get_object (item), gst_event_new_eos ());
+  /* gst_bin_iterate_sources() also yields a bin that merely contains a
+   * source but is fed from upstream: a WebRTC viewer's branch, whose
+   * webrtcbin holds libnice's nicesrc. EOS sent there went into the
+   * branch's sink pad and into nicesrc, which, not yet streaming, kept
+   * it as basesrc's pending EOS until its finalize, which does not free
+   * it (one event lost per stop under valgrind). Only elements without
+   * sink pads are the pipeline's sources. */
+  GST_OBJECT_LOCK (element);
+  fed = element->numsinkpads > 0;
+  GST_OBJECT_UNLOCK (element);
+  if (fed)
+    return;
+  gst_element_send_event (element, gst_event_new_eos ());
   *sent = TRUE;
 }
 
