@@ -332,8 +332,18 @@ gateway_request_free (GatewayRequest *request)
   g_free (request);
 }
 
-static void
-add_string_or_null (JsonBuilder *builder, const gchar *name, const gchar *value)
+/**
+ * gateway_json_add_string_or_null:
+ * @builder: a builder inside an object
+ * @name: the member's name
+ * @value: (nullable): its value; %NULL adds JSON null
+ *
+ * Adds a string member, or null: every payload the gateway sends writes
+ * its optional members this way (answers here, WebRTC messages too).
+ */
+void
+gateway_json_add_string_or_null (JsonBuilder *builder, const gchar *name,
+    const gchar *value)
 {
   json_builder_set_member_name (builder, name);
   if (value)
@@ -370,17 +380,17 @@ gateway_state_payload_new (const gchar *pipeline, const gchar *state,
   g_return_val_if_fail (state != NULL, NULL);
 
   json_builder_begin_object (builder);
-  add_string_or_null (builder, "pipeline", pipeline);
-  add_string_or_null (builder, "state", state);
+  gateway_json_add_string_or_null (builder, "pipeline", pipeline);
+  gateway_json_add_string_or_null (builder, "state", state);
   for (i = 0; request_ids && request_ids[i]; i++)
     last = request_ids[i];
-  add_string_or_null (builder, "request_id", last);
+  gateway_json_add_string_or_null (builder, "request_id", last);
   json_builder_set_member_name (builder, "request_ids");
   json_builder_begin_array (builder);
   for (i = 0; request_ids && request_ids[i]; i++)
     json_builder_add_string_value (builder, request_ids[i]);
   json_builder_end_array (builder);
-  add_string_or_null (builder, "error", error);
+  gateway_json_add_string_or_null (builder, "error", error);
   json_builder_set_member_name (builder, "params");
   if (params && JSON_NODE_HOLDS_OBJECT (params)) {
     json_builder_add_value (builder, deep_copy (params));

@@ -62,6 +62,10 @@ GatewayRequest *gateway_request_parse (GatewayRequestKind kind,
 void gateway_request_free (GatewayRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GatewayRequest, gateway_request_free)
 
+/* A string member, or JSON null when @value is NULL (request.c). */
+void gateway_json_add_string_or_null (JsonBuilder *builder, const gchar *name,
+    const gchar *value);
+
 /* {"pipeline","state","request_id","request_ids","error","params"}:
  * @request_ids is NULL-terminated (NULL or empty: answers none; several
  * when answers were coalesced), "request_id" is its last element (JSON

@@ -416,16 +416,6 @@ finish (JsonBuilder *builder)
   return node;
 }
 
-static void
-add_string_or_null (JsonBuilder *builder, const gchar *name, const gchar *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
 /**
  * webrtc_offer_payload_new:
  * @session_id: the session
@@ -441,10 +431,10 @@ webrtc_offer_payload_new (const gchar *session_id, const gchar *pipeline,
   JsonBuilder *b = json_builder_new ();
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "session_id", session_id);
-  add_string_or_null (b, "pipeline", pipeline);
-  add_string_or_null (b, "type", "offer");
-  add_string_or_null (b, "sdp", sdp);
+  gateway_json_add_string_or_null (b, "session_id", session_id);
+  gateway_json_add_string_or_null (b, "pipeline", pipeline);
+  gateway_json_add_string_or_null (b, "type", "offer");
+  gateway_json_add_string_or_null (b, "sdp", sdp);
   return finish (b);
 }
 
@@ -462,7 +452,7 @@ webrtc_candidates_payload_new (const gchar *session_id, GPtrArray *candidates)
   guint i;
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "session_id", session_id);
+  gateway_json_add_string_or_null (b, "session_id", session_id);
   json_builder_set_member_name (b, "candidates");
   json_builder_begin_array (b);
   for (i = 0; i < candidates->len; i++)
@@ -490,10 +480,10 @@ webrtc_session_payload_new (const gchar *session_id, const gchar *pipeline,
   JsonBuilder *b = json_builder_new ();
 
   json_builder_begin_object (b);
-  add_string_or_null (b, "session_id", session_id);
-  add_string_or_null (b, "pipeline", pipeline);
-  add_string_or_null (b, "state", state);
-  add_string_or_null (b, "request_id", request_id);
-  add_string_or_null (b, "error", error);
+  gateway_json_add_string_or_null (b, "session_id", session_id);
+  gateway_json_add_string_or_null (b, "pipeline", pipeline);
+  gateway_json_add_string_or_null (b, "state", state);
+  gateway_json_add_string_or_null (b, "request_id", request_id);
+  gateway_json_add_string_or_null (b, "error", error);
   return finish (b);
 }
