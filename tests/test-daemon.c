@@ -582,6 +582,7 @@ GST_START_TEST (test_every_shipped_network_pipeline_stops_by_itself)
   g_autoptr (GPtrArray) files
       = g_ptr_array_new_with_free_func ((GDestroyNotify)g_key_file_unref);
   g_autoptr (GPtrArray) starts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) watched = g_ptr_array_new_with_free_func (g_free);
   guint k, from;
   FakeRtsp *rtsp = fake_rtsp_new ();
   const gchar *file;
@@ -595,6 +596,7 @@ GST_START_TEST (test_every_shipped_network_pipeline_stops_by_itself)
     g_autofree gchar *name = NULL;
     g_autofree gchar *desc = NULL;
     g_autofree gchar *copy = NULL;
+    g_autofree gchar *output = NULL;
     GKeyFile *kf = g_key_file_new ();
 
     if (!g_str_has_suffix (file, ".pipeline")) {
@@ -615,6 +617,16 @@ GST_START_TEST (test_every_shipped_network_pipeline_stops_by_itself)
     fail_unless_equals_int (g_key_file_get_integer (kf, "pipeline", "max-ttl",
                                 NULL),
         3600);
+    /* output=webrtc: watched, not started; its sessions' leases are
+     * test-webrtc's. Here: a start is refused with the reason. */
+    output = g_key_file_get_value (kf, "pipeline", "output", NULL);
+    if (g_strcmp0 (output, "webrtc") == 0) {
+      copy = g_key_file_to_data (kf, NULL, NULL);
+      write_pipeline (name, copy);
+      g_ptr_array_add (watched, g_steal_pointer (&name));
+      g_key_file_unref (kf);
+      continue;
+    }
     g_key_file_set_integer (kf, "pipeline", "default-ttl", LEASE_S);
     desc = g_key_file_get_value (kf, "pipeline", "description", NULL);
     if (g_str_has_prefix (desc, "v4l2src name=src device=/dev/video0 ")) {
@@ -634,7 +646,23 @@ GST_START_TEST (test_every_shipped_network_pipeline_stops_by_itself)
   /* The five of today at least: a new one is taken in by itself. */
   fail_unless (names->len >= 5, "%u shipped network definitions", names->len);
   fail_unless (n_camera >= 3, "%u camera definitions", n_camera);
+  fail_unless (watched->len >= 2, "%u shipped WebRTC definitions",
+      watched->len);
   run_daemon ();
+
+  for (i = 0; i < watched->len; i++) {
+    const gchar *name = g_ptr_array_index (watched, i);
+    g_autofree gchar *id = g_strdup_printf ("s-%s", name);
+    g_autofree gchar *json
+        = g_strdup_printf ("{\"pipeline\":\"%s\",\"request_id\":\"%s\"}", name,
+            id);
+    const RtReply *r;
+
+    request ("start", json);
+    r = wait_reply (name, "failed", id, 10000);
+    fail_unless (r->error && strstr (r->error, "watch"),
+        "%s: a start answered %s", name, r->error);
+  }
 
   for (i = 0; i < names->len; i++) {
     const gchar *name = g_ptr_array_index (names, i);

@@ -138,8 +138,14 @@ GST_START_TEST (test_outputs_from_the_description)
         "[pipeline]\noutput=webrtc\n"
         "description=videotestsrc is-live=true ! videoconvert\n");
     g_autofree const gchar **kinds = gateway_describe_outputs (def);
+    g_autoptr (JsonNode) entry = gateway_describe_pipeline (def);
 
     fail_unless (kinds[0] && g_str_equal (kinds[0], "webrtc") && !kinds[1]);
+    /* Watched by viewers, not started: the console offers Watch only. */
+    fail_unless_equals_string (json_object_get_string_member (json_node_get_object (
+                                                                  entry),
+                                   "control"),
+        "watch");
   }
   assert_outputs ("videotestsrc name=udpsink-x ! fakesink", "");
 }
@@ -174,6 +180,8 @@ GST_START_TEST (test_catalog_of_a_definition)
                                                                 "outputs"),
                                  0),
       "rtp");
+  fail_unless_equals_string (json_object_get_string_member (p, "control"),
+      "start");
   fail_unless_equals_int (json_object_get_int_member (lease, "default_ttl"),
       60);
   fail_unless_equals_int (json_object_get_int_member (lease, "max_ttl"), 3600);

@@ -149,11 +149,17 @@ export function buildPipelineForm(pipeline, send) {
   const renew = el('button', { type: 'button', 'data-action': 'renew', text: 'Renew' });
   const force = el('button', { type: 'button', 'data-action': 'force', class: 'secondary', text: 'Send anyway' });
   const note = el('p', { class: 'form-note', role: 'status' });
-  const actions = el('div', { class: 'actions' }, start, stop, renew, force);
+  // control "watch" (output=webrtc): the robot refuses start; its viewers'
+  // sessions start and stop it, so Watch is the only action. A robot
+  // without "control" in its catalog gets every button.
+  const watchedOnly = pipeline.control === 'watch';
+  const actions = watchedOnly
+    ? el('div', { class: 'actions' })
+    : el('div', { class: 'actions' }, start, stop, renew, force);
   form.append(actions, note);
 
   // A WebRTC output: watch it here, with the same params and lease.
-  if (pipeline.outputs?.includes('webrtc')) {
+  if (watchedOnly || (pipeline.control === undefined && pipeline.outputs?.includes('webrtc'))) {
     const watch = el('button', { type: 'button', 'data-action': 'watch', text: 'Watch' });
     actions.prepend(watch);
     watch.addEventListener('click', () => {

@@ -213,7 +213,9 @@ add_param (JsonBuilder *b, const GatewayParam *param)
  * @def: a pipeline definition
  *
  * Returns: (transfer full): @def's catalog entry: name, summary (or
- *   null), outputs, lease {default_ttl (null: none), max_ttl (the
+ *   null), outputs, control ("watch" for an output=webrtc definition,
+ *   which viewers watch; "start" for every other, driven by start, stop
+ *   and renew), lease {default_ttl (null: none), max_ttl (the
  *   definition's, else the contract's limit)} and params in file order
  */
 JsonNode *
@@ -232,6 +234,8 @@ gateway_describe_pipeline (const PipelineDef *def)
   for (i = 0; outputs[i]; i++)
     json_builder_add_string_value (b, outputs[i]);
   json_builder_end_array (b);
+  json_builder_set_member_name (b, "control");
+  json_builder_add_string_value (b, def->webrtc ? "watch" : "start");
 
   json_builder_set_member_name (b, "lease");
   json_builder_begin_object (b);

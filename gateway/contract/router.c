@@ -252,6 +252,12 @@ handle_start (GatewayRouter *self, GatewayRequest *req, Entry *e)
   g_autoptr (GHashTable) values = NULL;
   g_autoptr (GError) error = NULL;
 
+  /* output=webrtc: its viewers' sessions start and stop it (watch). */
+  if (def->webrtc) {
+    reject (self, req->pipeline, req->request_id,
+        "watched, not started: a viewer sends watch (output=webrtc)");
+    return;
+  }
   if (!check_ttl (self, req, def))
     return;
   values = gateway_params_validate_request (def->params, req->params, &error);

@@ -166,7 +166,7 @@ async function startFakeSender(channelName) {
         if (event === 'describe') {
           send('catalog', {
             id: 'fake-sender', version: 'test', request_id: payload.request_id ?? null,
-            pipelines: [{ name: 'canvas', summary: 'a canvas, sent by a stand-in sender', outputs: ['webrtc'], lease: { default_ttl: 30, max_ttl: 600 }, params: [] }],
+            pipelines: [{ name: 'canvas', summary: 'a canvas, sent by a stand-in sender', outputs: ['webrtc'], control: 'watch', lease: { default_ttl: 30, max_ttl: 600 }, params: [] }],
           });
         } else if (event === 'watch') {
           const pc = new RTCPeerConnection({ iceServers: [] });
@@ -501,6 +501,11 @@ try {
   // its last viewer gone, stops the pipeline and releases the source.
   await check('two WebRTC viewers of the robot at once: decoded video, the stats overlay filled', async () => {
     await page.click('#refresh-button');
+    // Watched, not started (catalog control "watch"): Watch is its only action.
+    const sel = pipe('robot-b', 'test-pattern-webrtc');
+    await page.waitForSelector(`${sel} button[data-action="watch"]`, { timeout: WAIT_MS });
+    const actions = await page.$$eval(`${sel} .actions button`, (bs) => bs.map((b) => b.dataset.action));
+    if (actions.join() !== 'watch') throw new Error(`the WebRTC pipeline offers ${actions.join()}`);
     const seconds = await watchTwice(page, 'robot-b', 'test-pattern-webrtc', '640x360', WEBRTC_BOUND_MS);
     console.log(`  both viewers decoding ${seconds.toFixed(1)} s after the watch clicks (robot-b, bound ${WEBRTC_BOUND_MS / 1000} s)`);
     const ice = await page.evaluate(() => [...window.rtConsole.viewers.values()].map((v) => JSON.stringify(v.iceServers)));
