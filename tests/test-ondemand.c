@@ -822,10 +822,20 @@ GST_START_TEST (test_warm_takes_params_live_or_via_null)
 
 GST_END_TEST;
 
+static gboolean
+runner_primed (Fixture *f)
+{
+  gboolean primed = FALSE;
+
+  g_object_get (f->runner, "primed", &primed, NULL);
+  return primed;
+}
+
 /* A camera that holds its device from READY up, as v4l2src does: the warm
  * design keeps everything after it PLAYING, and the camera itself in NULL
- * between runs, so the device is closed whenever nothing is asked for,
- * the priming run at construction included. */
+ * between runs, so the device is closed whenever nothing is asked for;
+ * the priming run at construction feeds the warm part from a stand-in and
+ * never opens it. */
 GST_START_TEST (test_warm_camera_closed_between_runs)
 {
   Fixture f;
@@ -839,10 +849,9 @@ GST_START_TEST (test_warm_camera_closed_between_runs)
       "videoconvert ! fakesink async=false\n"
       "warm=true\n");
   fixture_create (&f);
-  /* Primed once at construction: opened, then closed again. */
-  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_closes () == 1, 10000));
-  fail_unless_equals_int (rt_fake_camera_get_opens (), 1);
-  fail_unless_equals_int (rt_fake_camera_get_open_now (), 0);
+  /* Primed at construction without the camera. */
+  fail_unless (RT_WAIT_UNTIL (runner_primed (&f), 10000));
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 0);
   pipeline = dup_gst_pipeline (&f);
   cam = dup_element (&f, "cam");
 
@@ -865,7 +874,7 @@ GST_START_TEST (test_warm_camera_closed_between_runs)
     e = last_event (&f);
     fail_unless_equals_int (e->sample, 0);
     fail_unless_equals_int (rt_fake_camera_get_open_now (), 0);
-    fail_unless_equals_int (rt_fake_camera_get_closes (), i + 2);
+    fail_unless_equals_int (rt_fake_camera_get_closes (), i + 1);
     /* While the rest stays warm. */
     fail_unless (gst_state_is (pipeline, GST_STATE_PLAYING));
     fail_unless (gst_state_is (cam, GST_STATE_NULL));
@@ -874,13 +883,46 @@ GST_START_TEST (test_warm_camera_closed_between_runs)
       fail_unless (same == pipeline);
     }
   }
-  fail_unless_equals_int (rt_fake_camera_get_opens (), 4);
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 3);
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
   gst_clear_object (&cam);
   gst_clear_object (&pipeline);
   g_clear_object (&f.ctl);
   g_clear_object (&f.runner);
   fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_instances () == 0, 5000));
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* Loading a warm definition, and loading it again (the daemon makes a new
+ * runner per definition at start-up and at each SIGHUP), primes the warm
+ * part without opening the camera: only a start does, once per run. */
+GST_START_TEST (test_warm_load_and_reload_leave_camera_closed)
+{
+  Fixture f;
+  guint i;
+
+  rt_fake_camera_reset ();
+  fixture_init (&f,
+      "description=rtfakecamera name=cam open-in-ready=true ! "
+      "videoconvert ! fakesink async=false\n"
+      "warm=true\n");
+  for (i = 0; i < 2; i++) {
+    if (i > 0) {
+      /* The reload: the old runner goes, a new one is made. */
+      g_clear_object (&f.ctl);
+      g_clear_object (&f.runner);
+    }
+    fixture_create (&f);
+    fail_unless (RT_WAIT_UNTIL (runner_primed (&f), 10000));
+    fail_unless_equals_int (rt_fake_camera_get_opens (), 0);
+    fail_unless_equals_int (rt_fake_camera_get_open_now (), 0);
+  }
+  run_once (&f, NULL, "r1");
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 1);
+  fail_unless_equals_int (rt_fake_camera_get_open_now (), 0);
+  fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
   fixture_clear (&f);
 }
 
@@ -960,9 +1002,9 @@ GST_START_TEST (test_shipped_camera_rtp_closes_camera_between_runs)
       g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
 
   fixture_create (&f);
-  /* Primed at construction: the camera opened, then closed again. */
-  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_closes () == 1, 20000));
-  fail_unless_equals_int (rt_fake_camera_get_open_now (), 0);
+  /* Primed at construction without the camera. */
+  fail_unless (RT_WAIT_UNTIL (runner_primed (&f), 20000));
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 0);
   pipeline = dup_gst_pipeline (&f);
   cam = dup_element (&f, "src");
   for (i = 0; i < 2; i++) {
@@ -985,7 +1027,7 @@ GST_START_TEST (test_shipped_camera_rtp_closes_camera_between_runs)
     fail_unless (gst_state_is (pipeline, GST_STATE_PLAYING));
     fail_unless (gst_state_is (cam, GST_STATE_NULL));
   }
-  fail_unless_equals_int (rt_fake_camera_get_opens (), 3);
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 2);
   fail_unless_equals_int (count_state (&f, ON_DEMAND_STATE_FAILED), 0);
   gst_clear_object (&cam);
   gst_clear_object (&pipeline);
@@ -1577,6 +1619,7 @@ ondemand_suite (void)
   tcase_add_test (tc, test_param_binding_error_reports_failed);
   tcase_add_test (tc, test_warm_takes_params_live_or_via_null);
   tcase_add_test (tc, test_warm_camera_closed_between_runs);
+  tcase_add_test (tc, test_warm_load_and_reload_leave_camera_closed);
   tcase_add_test (tc, test_shipped_camera_rtp_closes_camera_between_runs);
   tcase_add_test (tc, test_playing_after_first_packet_left);
   tcase_add_test (tc, test_warm_encoder_starts_with_key_unit);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pipeline-def.h"
+#include "webrtc-pipeline.h"
 
 static const gchar *const test_vars[]
     = { "RECORDINGS_DIR=/tmp/rt-recordings", "OTHER=x y", NULL };
@@ -931,6 +932,71 @@ GST_START_TEST (test_shipped_network_pipelines_have_leases)
 
 GST_END_TEST;
 
+/* [webrtc] encoder-per-viewer: false unless set; true gives a pipeline
+ * whose tee carries raw video and has no encoder of its own (each viewer
+ * gets one), so no param can target "encoder"; a value other than true or
+ * false is a problem naming the key. */
+#define WEBRTC_MINIMAL                                                         \
+  "[pipeline]\ndescription=videotestsrc name=src\noutput=webrtc\n"             \
+  "[webrtc]\n"
+
+GST_START_TEST (test_webrtc_encoder_per_viewer)
+{
+  g_autoptr (PipelineDef) shared = load_ok ("s.pipeline", WEBRTC_MINIMAL, TRUE);
+  g_autoptr (PipelineDef) own = load_ok ("o.pipeline",
+      WEBRTC_MINIMAL "encoder-per-viewer=true\n", TRUE);
+  g_autoptr (PipelineDef) off = load_ok ("f.pipeline",
+      WEBRTC_MINIMAL "encoder-per-viewer=false\n", FALSE);
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) encoder = NULL;
+  g_autoptr (GstElement) encoding = NULL;
+  g_autoptr (GstElement) inner = NULL;
+  g_autoptr (GError) error = NULL;
+
+  fail_if (shared->webrtc->encoder_per_viewer);
+  fail_if (off->webrtc->encoder_per_viewer);
+  fail_unless (own->webrtc->encoder_per_viewer);
+
+  pipeline = gst_object_ref_sink (webrtc_pipeline_build (own, &error));
+  g_assert_no_error (error);
+  encoder = gst_bin_get_by_name (GST_BIN (pipeline), "encoder");
+  fail_unless (encoder == NULL, "a shared encoder in a per-viewer pipeline");
+  /* A viewer's encoding: raw video in, RTP out, with the element the
+   * bitrate rule drives. */
+  encoding = webrtc_pipeline_build_encoding (own->webrtc, &error);
+  g_assert_no_error (error);
+  fail_unless_equals_int (GST_ELEMENT (encoding)->numsinkpads, 1);
+  fail_unless_equals_int (GST_ELEMENT (encoding)->numsrcpads, 1);
+  inner = gst_bin_get_by_name (GST_BIN (encoding), "encoder");
+  fail_unless (inner != NULL);
+  fail_unless (webrtc_pipeline_set_encoder_bitrate (GST_BIN (encoding), 321));
+  {
+    guint kbps = 0;
+
+    g_object_get (inner, "bitrate", &kbps, NULL);
+    fail_unless_equals_int (kbps, 321);
+  }
+
+  assert_problem (WEBRTC_MINIMAL "encoder-per-viewer=yes\n", FALSE,
+      "p.pipeline: [webrtc] encoder-per-viewer: \"yes\" is not true or "
+      "false");
+  assert_problem (WEBRTC_MINIMAL "encoder-per-viewer=1\n", FALSE,
+      "[webrtc] encoder-per-viewer: \"1\" is not true or false");
+  /* The encoder is built per viewer: a param cannot reach it. */
+  assert_problem (WEBRTC_MINIMAL "encoder-per-viewer=true\n"
+                                 "[param:b]\nelement=encoder\n"
+                                 "property=bitrate\ntype=uint\nmin=100\n"
+                                 "max=2000\n",
+      TRUE, "p.pipeline: [param:b] element: no element named \"encoder\"");
+  /* A per-viewer encoder that does not build fails at load, not at the
+   * first watch. */
+  assert_problem (WEBRTC_MINIMAL "encoder-per-viewer=true\n"
+                                 "encoder=nosuchencoder name=encoder\n",
+      TRUE, "[webrtc] encoder \"nosuchencoder name=encoder\" does not build");
+}
+
+GST_END_TEST;
+
 static Suite *
 pipeline_def_suite (void)
 {
@@ -965,6 +1031,7 @@ pipeline_def_suite (void)
   tcase_add_test (tc, test_shipped_param_patterns);
   tcase_add_test (tc, test_shipped_host_params_are_hosts);
   tcase_add_test (tc, test_shipped_network_pipelines_have_leases);
+  tcase_add_test (tc, test_webrtc_encoder_per_viewer);
   return s;
 }
 

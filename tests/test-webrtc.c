@@ -50,6 +50,8 @@ wait_ms (void)
   "key-int-max=100000 ! video/x-h264,profile=constrained-baseline,"            \
   "level=(string)3.1\n"                                                        \
   "max-viewers=2\n"
+/* The same with an encoder per viewer (bitrate 1500, min 300). */
+#define OWN_DEF CAM_DEF "encoder-per-viewer=true\n"
 /* A source that never produces: the pipeline never plays, so a session
  * on it never gets an offer. */
 #define STUCK_DEF                                                              \
@@ -121,6 +123,7 @@ setup (void)
   rt_test_write_file (f.dir, "stuck.pipeline", STUCK_DEF);
   rt_test_write_file (f.dir, "plain.pipeline", PLAIN_DEF);
   rt_test_write_file (f.dir, "vp8.pipeline", VP8_DEF);
+  rt_test_write_file (f.dir, "own.pipeline", OWN_DEF);
 }
 
 static void
@@ -714,6 +717,176 @@ GST_START_TEST (test_bitrate_follows_loss)
 
 GST_END_TEST;
 
+/* The element named "encoder" in @session's branch of @pipeline_name
+ * (transfer full), or NULL. */
+static GstElement *
+own_encoder (const gchar *pipeline_name, const gchar *session)
+{
+  g_autoptr (GstElement) pipeline = robot_pipeline (pipeline_name);
+  g_autofree gchar *name = g_strdup_printf ("viewer-%s", session);
+  g_autoptr (GstElement) branch
+      = pipeline ? gst_bin_get_by_name (GST_BIN (pipeline), name) : NULL;
+
+  return branch ? gst_bin_get_by_name (GST_BIN (branch), "encoder") : NULL;
+}
+
+static guint
+own_encoder_bitrate (const gchar *session)
+{
+  g_autoptr (GstElement) encoder = own_encoder ("own", session);
+  guint kbps = 0;
+
+  if (encoder)
+    g_object_get (encoder, "bitrate", &kbps, NULL);
+  return kbps;
+}
+
+static gint key_frames_b;
+
+static void
+count_if_x264enc (const GValue *value, gpointer user_data)
+{
+  GstElementFactory *factory
+      = gst_element_get_factory (g_value_get_object (value));
+
+  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "x264enc"))
+    (*(guint *)user_data)++;
+}
+
+static guint
+count_x264enc (GstBin *bin)
+{
+  g_autoptr (GstIterator) it = gst_bin_iterate_recurse (bin);
+  guint n = 0;
+
+  while (
+      gst_iterator_foreach (it, count_if_x264enc, &n) == GST_ITERATOR_RESYNC) {
+    n = 0;
+    gst_iterator_resync (it);
+  }
+  return n;
+}
+
+/* encoder-per-viewer=true: two viewers, each with its own encoder in its
+ * branch and none shared; each decodes. A PLI from A gets a key frame
+ * from A's encoder only; a new target for A moves A's encoder and leaves
+ * B's at 1500. A leaving releases its encoder and B goes on; B leaving
+ * releases the camera. (The rule stepping a target under loss is
+ * test_bitrate_follows_loss's.) */
+GST_START_TEST (test_encoder_per_viewer)
+{
+  Peer a = { "own-viewer-a" };
+  Peer b = { "own-viewer-b" };
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstPad) src_a = NULL;
+  g_autoptr (GstPad) src_b = NULL;
+  GstElement *enc_a, *enc_b;
+  gpointer gone_a;
+  guint frames, requests_b;
+  gint keys_a, keys_b;
+
+  start_robot (NULL);
+  connect_peer (&a, "own", NULL, FALSE);
+  connect_peer (&b, "own", NULL, FALSE);
+  fail_unless_equals_int (rt_fake_camera_get_opens (), 1);
+
+  /* One encoder per branch, none before the tee: two x264enc in all. */
+  pipeline = robot_pipeline ("own");
+  fail_unless_equals_int (count_x264enc (GST_BIN (pipeline)), 2);
+  enc_a = own_encoder ("own", a.id);
+  enc_b = own_encoder ("own", b.id);
+  fail_unless (enc_a != NULL && enc_b != NULL && enc_a != enc_b);
+
+  /* A's picture-loss request reaches A's encoder (no key frame on its
+   * own: key-int-max=100000), and B's encoder makes no key frame that B
+   * did not ask for. */
+  src_a = gst_element_get_static_pad (enc_a, "src");
+  src_b = gst_element_get_static_pad (enc_b, "src");
+  g_atomic_int_set (&key_frames, 0);
+  g_atomic_int_set (&key_frames_b, 0);
+  gst_pad_add_probe (src_a, GST_PAD_PROBE_TYPE_BUFFER, count_key_frames,
+      &key_frames, NULL);
+  gst_pad_add_probe (src_b, GST_PAD_PROBE_TYPE_BUFFER, count_key_frames,
+      &key_frames_b, NULL);
+  frames = rt_webrtc_viewer_get_frames (a.viewer);
+  fail_unless (RT_WAIT_UNTIL (pump (&a) && pump (&b)
+          && rt_webrtc_viewer_get_frames (a.viewer) >= frames + 25,
+      WAIT_MS));
+  requests_b = session_stats (b.id).key_unit_requests;
+  keys_a = g_atomic_int_get (&key_frames);
+  keys_b = g_atomic_int_get (&key_frames_b);
+  rt_webrtc_viewer_request_key_unit (a.viewer);
+  fail_unless (RT_WAIT_UNTIL (pump (&a) && pump (&b)
+                       && g_atomic_int_get (&key_frames) > keys_a,
+                   WAIT_MS),
+      "no key frame from A's encoder after A's PLI");
+  frames = rt_webrtc_viewer_get_frames (a.viewer);
+  fail_unless (RT_WAIT_UNTIL (pump (&a) && pump (&b)
+          && rt_webrtc_viewer_get_frames (a.viewer) >= frames + 10,
+      WAIT_MS));
+  if (session_stats (b.id).key_unit_requests == requests_b)
+    fail_unless_equals_int (g_atomic_int_get (&key_frames_b), keys_b);
+
+  /* A's target changes (through the rule's bounds, as its link's loss
+   * would step it): A's encoder follows at the next figures, B's stays at
+   * the definition's bitrate. */
+  fail_unless (RT_WAIT_UNTIL (pump (&a) && pump (&b)
+                       && own_encoder_bitrate (a.id) == 1500
+                       && own_encoder_bitrate (b.id) == 1500,
+                   WAIT_MS),
+      "encoders at %u and %u, not the definition's 1500",
+      own_encoder_bitrate (a.id), own_encoder_bitrate (b.id));
+  webrtc_session_set_bitrate_bounds (webrtc_signalling_get_session (f.signalling,
+                                         a.id),
+      600, 300, 600);
+  fail_unless_equals_int (session_stats (a.id).target_kbps, 600);
+  fail_unless (RT_WAIT_UNTIL (pump (&a) && pump (&b)
+                       && own_encoder_bitrate (a.id) == 600,
+                   WAIT_MS),
+      "A's encoder at %u, A's target %u", own_encoder_bitrate (a.id),
+      session_stats (a.id).target_kbps);
+  fail_unless_equals_int (session_stats (b.id).target_kbps, 1500);
+  fail_unless_equals_int (own_encoder_bitrate (b.id), 1500);
+  frames = rt_webrtc_viewer_get_frames (b.viewer);
+  fail_unless (RT_WAIT_UNTIL (pump (&a) && pump (&b)
+          && rt_webrtc_viewer_get_frames (b.viewer) >= frames + 25,
+      WAIT_MS));
+  fail_unless_equals_int (own_encoder_bitrate (b.id), 1500);
+
+  /* A leaves: its branch and its encoder go (nobody else holds it), B
+   * goes on, the camera stays open. */
+  gst_clear_object (&src_a);
+  gone_a = enc_a;
+  g_object_add_weak_pointer (G_OBJECT (enc_a), &gone_a);
+  gst_object_unref (enc_a);
+  unwatch (a.id, "u-a");
+  wait_state (a.id, "ended", "u-a");
+  fail_unless (RT_WAIT_UNTIL (g_atomic_pointer_get (&gone_a) == NULL, WAIT_MS),
+      "A's encoder outlived its branch");
+  frames = rt_webrtc_viewer_get_frames (b.viewer);
+  fail_unless (RT_WAIT_UNTIL (pump (&b)
+                       && rt_webrtc_viewer_get_frames (b.viewer) >= frames + 25,
+                   WAIT_MS),
+      "B stopped when A left");
+  fail_unless_equals_int (rt_fake_camera_get_open_now (), 1);
+
+  /* B leaves: the source is released. */
+  gst_clear_object (&src_b);
+  gst_object_unref (enc_b);
+  unwatch (b.id, "u-b");
+  wait_state (b.id, "ended", "u-b");
+  fail_unless (RT_WAIT_UNTIL (rt_fake_camera_get_open_now () == 0, WAIT_MS),
+      "the camera is still open");
+  fail_unless (
+      RT_WAIT_UNTIL (on_demand_controller_get_state (controller ("own"))
+              == ON_DEMAND_STATE_STOPPED,
+          WAIT_MS));
+  rt_webrtc_viewer_free (a.viewer);
+  rt_webrtc_viewer_free (b.viewer);
+}
+
+GST_END_TEST;
+
 /* Sends @event with @json and returns the error of the answer to
  * @request_id for @session (NULL: the answer has no session_id). */
 static const RtReply *
@@ -1280,9 +1453,9 @@ GST_START_TEST (test_bitrate_rule)
   fail_if (webrtc_bitrate_report (&b, 0.08, 0.1));
   fail_unless (webrtc_bitrate_report (&b, 0.08, 0.1));
   fail_unless_equals_int (b.target_kbps, 1050);
-  /* A neutral report (2..5 %) restarts the count. */
+  /* A neutral report (2..3 %) restarts the count. */
   fail_if (webrtc_bitrate_report (&b, 0.08, 0.1));
-  fail_if (webrtc_bitrate_report (&b, 0.03, 0.1));
+  fail_if (webrtc_bitrate_report (&b, 0.025, 0.1));
   fail_if (webrtc_bitrate_report (&b, 0.08, 0.1));
   fail_unless (webrtc_bitrate_report (&b, 0.05, 0.1));
   fail_unless_equals_int (b.target_kbps, 735);
@@ -1303,6 +1476,46 @@ GST_START_TEST (test_bitrate_rule)
     webrtc_bitrate_report (&b, 0.0, 0.05);
   fail_unless_equals_int (b.target_kbps, 1500);
   fail_unless (b.steps_down >= 3 && b.steps_up >= 1);
+}
+
+GST_END_TEST;
+
+/* Retransmission requests count as loss only while the viewer's reports
+ * show loss: requests for late packets alone (a jitter buffer's timers on
+ * a clean link) neither keep a target at the floor nor push it down. */
+GST_START_TEST (test_bitrate_late_requests)
+{
+  WebrtcBitrate b;
+  guint i;
+
+  webrtc_bitrate_init (&b, 200, 200, 1000);
+  /* The start of a session: no loss yet, whatever the viewer says. */
+  for (i = 0; i < WEBRTC_BITRATE_START_SAMPLES; i++)
+    fail_unless (webrtc_bitrate_sample_loss (&b, 0.5, 0.9, TRUE) == 0.0);
+  /* A clean link: 6 % of the packets asked again, none ever lost. */
+  for (i = 0; i < 3; i++)
+    fail_unless (webrtc_bitrate_sample_loss (&b, 0.0, 0.06, FALSE) == 0.0);
+  for (i = 0; i < 3; i++)
+    webrtc_bitrate_report (&b, webrtc_bitrate_sample_loss (&b, 0, 0.06, FALSE),
+        0.01);
+  fail_unless_equals_int (b.target_kbps, 229);
+
+  /* Real loss: a report whose cumulative count grew, or whose fraction
+   * lost is above zero, makes the requests count, and for
+   * WEBRTC_BITRATE_EVIDENCE_SAMPLES samples after the last such report. */
+  fail_unless (webrtc_bitrate_sample_loss (&b, 0.0, 0.06, TRUE) == 0.06);
+  for (i = 1; i < WEBRTC_BITRATE_EVIDENCE_SAMPLES; i++)
+    fail_unless (webrtc_bitrate_sample_loss (&b, 0.0, 0.06, FALSE) == 0.06);
+  fail_unless (webrtc_bitrate_sample_loss (&b, 0.0, 0.06, FALSE) == 0.0);
+  fail_unless (webrtc_bitrate_sample_loss (&b, 0.01, 0.06, FALSE) == 0.06);
+  /* Too many requests for late packets alone. */
+  for (i = 0; i < WEBRTC_BITRATE_EVIDENCE_SAMPLES; i++)
+    webrtc_bitrate_sample_loss (&b, 0.0, 0.06, FALSE);
+  fail_unless (webrtc_bitrate_sample_loss (&b, 0.0, 0.06, FALSE) == 0.0);
+  fail_unless (webrtc_bitrate_sample_loss (&b, 0.0, 0.2, FALSE) == 0.2);
+  /* The report's figure when larger; never above 1. */
+  fail_unless (webrtc_bitrate_sample_loss (&b, 0.09, 0.06, FALSE) == 0.09);
+  fail_unless (webrtc_bitrate_sample_loss (&b, 0.0, 3.0, TRUE) == 1.0);
 }
 
 GST_END_TEST;
@@ -1393,8 +1606,10 @@ webrtc_suite (void)
   tcase_add_test (tc, test_hostile_signalling_answered_with_reasons);
   tcase_add_test (tc, test_lease_expires_without_renew);
   tcase_add_test (tc, test_bitrate_follows_loss);
+  tcase_add_test (tc, test_encoder_per_viewer);
   tcase_add_test (tc, test_vp8_alternative);
   tcase_add_test (tc, test_bitrate_rule);
+  tcase_add_test (tc, test_bitrate_late_requests);
   tcase_add_test (tc, test_watch_unwatch_cycles_no_leak);
 
   tc = tcase_create ("daemon");

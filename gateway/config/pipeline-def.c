@@ -379,6 +379,22 @@ name_from_path (KeyFileLoader *l, const gchar *path)
   return g_steal_pointer (&name);
 }
 
+/* The digest of a loaded key file (as GKeyFile prints it: comments and
+ * layout kept) and the variables substituted into it. */
+static gchar *
+source_digest (GKeyFile *key_file, const gchar *const *vars)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree gchar *text = g_key_file_to_data (key_file, NULL, NULL);
+
+  g_checksum_update (sum, (const guchar *)text, -1);
+  for (; vars && *vars; vars++) {
+    g_checksum_update (sum, (const guchar *)"", 1);
+    g_checksum_update (sum, (const guchar *)*vars, -1);
+  }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
 /**
  * pipeline_def_load:
  * @path: a NAME.pipeline file
@@ -413,6 +429,7 @@ pipeline_def_load (const gchar *path, const gchar *const *vars,
   def->name = name_from_path (&l, path);
   if (!key_file_loader_load (&l))
     return NULL;
+  def->digest = source_digest (l.key_file, vars);
 
   key_file_loader_check_groups (&l, known_groups);
   if (key_file_loader_require_group (&l, PIPELINE_GROUP))
@@ -427,6 +444,20 @@ pipeline_def_load (const gchar *path, const gchar *const *vars,
   if (l.n_problems > 0)
     return NULL;
   return g_steal_pointer (&def);
+}
+
+/**
+ * pipeline_def_same_source:
+ * @a: a definition
+ * @b: another
+ *
+ * Returns: %TRUE when both were loaded from the same text with the same
+ *   variables
+ */
+gboolean
+pipeline_def_same_source (const PipelineDef *a, const PipelineDef *b)
+{
+  return a->digest && b->digest && strcmp (a->digest, b->digest) == 0;
 }
 
 /**
@@ -568,6 +599,7 @@ pipeline_def_unref (PipelineDef *def)
   g_free (def->summary);
   g_ptr_array_unref (def->params);
   webrtc_output_def_free (def->webrtc);
+  g_free (def->digest);
   g_free (def);
 }
 

@@ -65,7 +65,15 @@ typedef struct
   gboolean warm;
   GPtrArray *params; /* GatewayParam*, in file order */
   WebrtcOutputDef *webrtc; /* nullable: output=webrtc */
+  /* SHA-256 of what the definition was made from (the file as parsed and
+   * the variables), NULL when not loaded from a file: a reload keeps a
+   * pipeline whose digest did not change (router.c). */
+  gchar *digest;
 } PipelineDef;
+
+/* TRUE when @a and @b were loaded from the same text with the same
+ * variables (both have a digest and they are equal). */
+gboolean pipeline_def_same_source (const PipelineDef *a, const PipelineDef *b);
 
 #define PIPELINE_DEF_DEFAULT_START_TIMEOUT_MS 10000
 #define PIPELINE_DEF_DEFAULT_STOP_TIMEOUT_MS 5000

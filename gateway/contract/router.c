@@ -585,6 +585,14 @@ gateway_router_set_definitions (GatewayRouter *self, GHashTable *defs)
     }
     e->removed = FALSE;
     g_clear_pointer (&e->pending_def, pipeline_def_unref);
+    /* The same file with the same variables: the pipeline stays as it
+     * is (a warm one stays primed, a running one is not restarted). */
+    if (pipeline_def_same_source (on_demand_controller_get_def (e->pipeline),
+            value)) {
+      g_debug ("router: pipeline %s unchanged by the reload",
+          (const gchar *)key);
+      continue;
+    }
     e->pending_def = pipeline_def_ref (value);
     apply_pending (self, key);
   }

@@ -26,6 +26,7 @@
 #include "router.h"
 #include "sd-notify.h"
 #include "shutdown.h"
+#include "warm-ready.h"
 #include "webrtc-signalling.h"
 
 #include <errno.h>
@@ -48,6 +49,7 @@ typedef struct
   GatewayPresence *presence; /* nullable: off */
   GatewaySdNotify *notify;
   GatewayShutdown *shutdown; /* nullable: not stopping */
+  GatewayWarmReady *warm_ready; /* nullable: joined, or never waited */
 
   /* Every handler and source of run: cleared in daemon_clear(). */
   guint signal_ids[4];
@@ -170,6 +172,7 @@ daemon_clear (Daemon *d)
     if (d->signal_ids[i])
       g_source_remove (d->signal_ids[i]);
   memset (d->signal_ids, 0, sizeof d->signal_ids);
+  g_clear_pointer (&d->warm_ready, gateway_warm_ready_free);
   if (d->client)
     g_clear_signal_handler (&d->client_state_id, d->client);
   if (d->channel)
@@ -192,6 +195,28 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->config, gateway_config_free);
   g_clear_pointer (&d->vars, g_strfreev);
   g_clear_pointer (&d->loop, g_main_loop_unref);
+}
+
+/* The bound of the wait for warm pipelines before the first join: a
+ * preparation is bounded by its definition's start-timeout (10 s by
+ * default); past this the daemon joins anyway. */
+#define WARM_READY_TIMEOUT_MS 15000
+
+/* The warm pipelines are primed (or the bound passed): join now, so the
+ * first start finds them warm (warm-ready.h). */
+static void
+on_warm_ready (guint waited, gboolean timed_out, gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  g_clear_pointer (&d->warm_ready, gateway_warm_ready_free);
+  if (waited > 0)
+    g_message ("%u warm pipeline%s %s; joining", waited, waited == 1 ? "" : "s",
+        timed_out ? "still preparing after the bound" : "prepared");
+  if (d->shutdown)
+    return;
+  realtime_channel_subscribe (d->channel);
+  realtime_client_connect (d->client);
 }
 
 /* Builds the running daemon from what passed the checks (taken). FALSE
@@ -307,8 +332,12 @@ gateway_daemon_run (int argc, char **argv)
   g_message ("realtime-gateway %s: channel realtime:%s, %u pipelines, "
              "connecting to %s",
       PACKAGE_VERSION, d.config->channel, n_pipelines, safe_url);
-  realtime_channel_subscribe (d.channel);
-  realtime_client_connect (d.client);
+  {
+    g_autoptr (GPtrArray) pipelines = gateway_router_get_pipelines (d.router);
+
+    d.warm_ready = gateway_warm_ready_new (pipelines, WARM_READY_TIMEOUT_MS,
+        on_warm_ready, &d);
+  }
   g_main_loop_run (d.loop);
 
   g_message ("stopped");

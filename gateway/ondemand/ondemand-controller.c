@@ -245,6 +245,23 @@ report_free (gpointer data)
   g_free (r);
 }
 
+/* Logged when emitted, not when queued: a start's "starting" is queued
+ * before the runner is asked to start, and the log line (a write that
+ * wakes whoever reads the log) waits until the pipeline is on its way. */
+static void
+log_report (OnDemandController *self, const Report *r)
+{
+  if (r->state == ON_DEMAND_STATE_FAILED)
+    g_warning ("%s: failed%s%s: %s", self->def->name,
+        r->request_id ? ", request " : "", r->request_id ? r->request_id : "",
+        r->error ? r->error : "unknown reason");
+  else
+    g_message ("%s: %s%s%s%s%s", self->def->name,
+        on_demand_state_to_string (r->state), r->request_id ? ", request " : "",
+        r->request_id ? r->request_id : "", r->error ? ": " : "",
+        r->error ? r->error : "");
+}
+
 /* Sets the reported state and queues its "state-changed" emission. */
 static void
 report (OnDemandController *self, OnDemandState state, const gchar *request_id,
@@ -255,14 +272,6 @@ report (OnDemandController *self, OnDemandState state, const gchar *request_id,
   r->state = state;
   r->request_id = g_strdup (request_id);
   r->error = g_strdup (error);
-  if (state == ON_DEMAND_STATE_FAILED)
-    g_warning ("%s: failed%s%s: %s", self->def->name,
-        request_id ? ", request " : "", request_id ? request_id : "",
-        error ? error : "unknown reason");
-  else
-    g_message ("%s: %s%s%s%s%s", self->def->name,
-        on_demand_state_to_string (state), request_id ? ", request " : "",
-        request_id ? request_id : "", error ? ": " : "", error ? error : "");
   self->state = state;
   g_queue_push_tail (&self->reports, r);
 }
@@ -282,6 +291,7 @@ flush_reports (OnDemandController *self)
     Report *r = g_queue_pop_head (&self->reports);
 
     if (r) {
+      log_report (self, r);
       g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0, r->state,
           r->request_id, r->error);
       report_free (r);

@@ -8,7 +8,8 @@
  * on the GMainContext that was the thread-default one at construction
  * (the controller's). The "ops" do not: a start op (params, PLAYING,
  * key-unit request), a stop op (EOS, wait for it, NULL, unref) or the
- * prepare op of a warm runner runs on a thread of its own, and the
+ * prepare op of a warm runner runs on a worker thread (GLib's shared
+ * pool, see spawn()), and the
  * controller never asks for a second op while one is in flight (a start
  * asked for during the prepare op waits for it here), so state changes of
  * one pipeline never overlap and none ever runs on the main loop or on a
@@ -29,7 +30,11 @@
  * encoder its open encoder (x264enc closes it in READY), udpsink its
  * socket. The prepare op then primes it with one run whose buffers are
  * dropped at the sinks (nothing leaves), so that caps, allocation and the
- * encoder are settled before the first start. A start sets params, asks
+ * encoder are settled before the first start; that run comes from
+ * stand-ins of the sources (a live videotestsrc or audiotestsrc with the
+ * caps the source may send there), never from the sources themselves, so
+ * a camera is not opened at load or at reload. A start (or stop) asked
+ * for while priming ends the priming at once. A start sets params, asks
  * for a key unit (kept by the warm encoder for its next frame), then
  * brings the sources to PLAYING with the pipeline's clock and base time:
  * a live source timestamps in the running time, which went on meanwhile,
@@ -150,6 +155,7 @@ typedef struct
   gint priming; /* atomic: buffers at the sinks are dropped */
   guint primed; /* lock: buffers that reached a sink while priming */
   gboolean prime_failed; /* lock: an ERROR came while priming */
+  gboolean prime_cut; /* lock: a start (or stop) came: priming ends now */
 } Instance;
 
 typedef enum
@@ -198,12 +204,15 @@ struct _OnDemandPipelineRunner
   gboolean pending_drain;
   guint pending_drain_timeout_ms;
   gboolean pending_keep_warm;
+  gboolean primed; /* a warm preparation primed the pipeline */
 };
 
 enum
 {
   PROP_0,
   PROP_PIPELINE,
+  PROP_PRIMED,
+  PROP_PREPARING,
   N_PROPS
 };
 
@@ -543,6 +552,32 @@ find_split (Instance *inst, const gchar **why)
 static gboolean
 on_bus_message (GstBus *bus, GstMessage *msg, gpointer user_data);
 
+/* Any thread (the poster's): only what handle_message() reads reaches the
+ * bus, and the pipeline's own state changes (a diagnostic for tests). A
+ * start posts a dozen others (the elements' state changes, stream status,
+ * stream start, latency), each of which woke the main loop, and on a busy
+ * machine took the CPU from the threads starting the stream. */
+static GstBusSyncReply
+bus_filter (GstBus *bus, GstMessage *msg, gpointer user_data)
+{
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_APPLICATION:
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_EOS:
+    case GST_MESSAGE_WARNING:
+      return GST_BUS_PASS;
+    case GST_MESSAGE_STATE_CHANGED:
+      if (GST_IS_PIPELINE (GST_MESSAGE_SRC (msg)))
+        return GST_BUS_PASS;
+      break;
+    default:
+      break;
+  }
+  /* A dropped message is the handler's to free. */
+  gst_message_unref (msg);
+  return GST_BUS_DROP;
+}
+
 /* Main thread: parses the description, binds the params, records the
  * properties' own values, probes the sinks and watches the bus. */
 static Instance *
@@ -647,6 +682,7 @@ instance_new (OnDemandPipelineRunner *self, GError **error)
   }
 
   bus = gst_element_get_bus (inst->pipeline);
+  gst_bus_set_sync_handler (bus, bus_filter, NULL, NULL);
   inst->bus_watch = gst_bus_create_watch (bus);
   g_source_set_callback (inst->bus_watch, G_SOURCE_FUNC (on_bus_message), inst,
       NULL);
@@ -701,23 +737,43 @@ teardown_thread (gpointer data)
   return NULL;
 }
 
+typedef struct
+{
+  GThreadFunc func;
+  gpointer data;
+} Job;
+
+static void
+run_job (gpointer data, gpointer unused)
+{
+  Job *job = data;
+
+  job->func (job->data);
+  g_free (job);
+}
+
+/* Ops and teardowns run on GLib's shared threads (a pool without a bound,
+ * so a stuck op never holds up another): a start reuses a waiting thread
+ * instead of creating one (measured: 0.2-0.4 ms of a warm start on a busy
+ * machine). */
 static void
 spawn (const gchar *name, GThreadFunc func, gpointer data)
 {
+  static GThreadPool *pool;
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *thread_name = g_strdup_printf ("od-%s", name);
-  GThread *thread = g_thread_try_new (thread_name, func, data, &error);
+  Job *job = g_new0 (Job, 1);
 
-  if (thread) {
-    g_thread_unref (thread);
-    return;
-  }
-  /* Only under resource exhaustion; blocking beats leaking the pipeline
-   * in a state other than NULL. */
-  g_warning ("%s: cannot start a worker thread (%s); running the state "
-             "change on the main loop",
-      name, error->message);
-  func (data);
+  if (g_once_init_enter (&pool))
+    g_once_init_leave (&pool,
+        g_thread_pool_new (run_job, NULL, -1, FALSE, NULL));
+  job->func = func;
+  job->data = data;
+  /* Only under resource exhaustion; the job stays queued and runs on the
+   * next thread the pool gets. */
+  if (!g_thread_pool_push (pool, job, &error))
+    g_warning ("%s: cannot start a worker thread (%s); the state change "
+               "waits for one",
+        name, error->message);
 }
 
 /* Main thread: the object lets go of @inst (consuming the caller's
@@ -864,10 +920,143 @@ bring_up (Op *op)
   return TRUE;
 }
 
+/* A stand-in for a split source while priming: a live test source of the
+ * media the source's pad may send downstream (its template caps as the
+ * element it feeds accepts them), through a capsfilter of those caps, so
+ * that the warm part negotiates what a run will bring it. */
+typedef struct
+{
+  GstElement *bin; /* owned; in the pipeline while priming */
+  GstPad *source_pad; /* owned: the real source's pad, unlinked meanwhile */
+  GstPad *peer; /* owned: what it feeds */
+} StandIn;
+
+static void
+stand_in_free (gpointer data)
+{
+  StandIn *in = data;
+
+  gst_clear_object (&in->bin);
+  gst_clear_object (&in->source_pad);
+  gst_clear_object (&in->peer);
+  g_free (in);
+}
+
+/* Op thread: a bin "videotestsrc|audiotestsrc is-live=true ! capsfilter"
+ * for what @source_pad may send into @peer, or NULL when that is neither
+ * raw video nor raw audio (such a source is not primed). */
+static GstElement *
+stand_in_new (GstPad *source_pad, GstPad *peer)
+{
+  g_autoptr (GstCaps) templ = gst_pad_get_pad_template_caps (source_pad);
+  g_autoptr (GstCaps) allowed = gst_pad_query_caps (peer, templ);
+  g_autoptr (GstPad) src = NULL;
+  const gchar *factory;
+  GstElement *bin, *test, *filter;
+
+  if (gst_caps_is_empty (allowed) || gst_caps_is_any (allowed))
+    return NULL;
+  if (gst_structure_has_name (gst_caps_get_structure (allowed, 0),
+          "video/x-raw"))
+    factory = "videotestsrc";
+  else if (gst_structure_has_name (gst_caps_get_structure (allowed, 0),
+               "audio/x-raw"))
+    factory = "audiotestsrc";
+  else
+    return NULL;
+  test = gst_element_factory_make (factory, NULL);
+  filter = gst_element_factory_make ("capsfilter", NULL);
+  if (!test || !filter) {
+    gst_clear_object (&test);
+    gst_clear_object (&filter);
+    return NULL;
+  }
+  g_object_set (test, "is-live", TRUE, NULL);
+  g_object_set (filter, "caps", allowed, NULL);
+  bin = gst_bin_new (NULL);
+  gst_bin_add_many (GST_BIN (bin), test, filter, NULL);
+  if (!gst_element_link (test, filter)) {
+    gst_object_unref (gst_object_ref_sink (bin));
+    return NULL;
+  }
+  src = gst_element_get_static_pad (filter, "src");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("src", src));
+  return gst_object_ref_sink (bin);
+}
+
+/* Op thread, the warm part PLAYING: each split source's place taken by a
+ * stand-in, started on the pipeline's clock. The real sources stay in
+ * NULL: a camera is never opened before a start. */
+static GPtrArray *
+stand_ins_start (Instance *inst)
+{
+  GPtrArray *ins = g_ptr_array_new_with_free_func (stand_in_free);
+  GstClock *clock = gst_element_get_clock (inst->pipeline);
+  GstClockTime base = gst_element_get_base_time (inst->pipeline);
+  guint i;
+
+  for (i = 0; i < inst->source_pads->len; i++) {
+    GstPad *pad = g_ptr_array_index (inst->source_pads, i);
+    g_autoptr (GstPad) peer = gst_pad_get_peer (pad);
+    g_autoptr (GstPad) ghost = NULL;
+    StandIn *in;
+    GstElement *bin = peer ? stand_in_new (pad, peer) : NULL;
+
+    if (!bin) {
+      g_message ("%s: warm: nothing to prime %s:%s with", inst->name,
+          GST_DEBUG_PAD_NAME (pad));
+      continue;
+    }
+    in = g_new0 (StandIn, 1);
+    in->bin = bin;
+    in->source_pad = gst_object_ref (pad);
+    in->peer = g_steal_pointer (&peer);
+    gst_pad_unlink (pad, in->peer);
+    gst_element_set_locked_state (bin, TRUE);
+    /* Not floating: the pipeline takes a reference of its own. */
+    gst_bin_add (GST_BIN (inst->pipeline), bin);
+    ghost = gst_element_get_static_pad (bin, "src");
+    if (gst_pad_link (ghost, in->peer) != GST_PAD_LINK_OK) {
+      g_message ("%s: warm: cannot link a stand-in for %s:%s", inst->name,
+          GST_DEBUG_PAD_NAME (pad));
+      gst_bin_remove (GST_BIN (inst->pipeline), bin);
+      gst_pad_link_full (pad, in->peer, GST_PAD_LINK_CHECK_NOTHING);
+      stand_in_free (in);
+      continue;
+    }
+    g_ptr_array_add (ins, in);
+    if (clock)
+      gst_element_set_clock (bin, clock);
+    gst_element_set_base_time (bin, base);
+    gst_element_set_start_time (bin, GST_CLOCK_TIME_NONE);
+    gst_element_set_state (bin, GST_STATE_PLAYING);
+  }
+  gst_clear_object (&clock);
+  return ins;
+}
+
+/* Op thread: the stand-ins go, the real sources are linked back. */
+static void
+stand_ins_stop (Instance *inst, GPtrArray *ins)
+{
+  guint i;
+
+  for (i = 0; i < ins->len; i++) {
+    StandIn *in = g_ptr_array_index (ins, i);
+    g_autoptr (GstPad) ghost = gst_element_get_static_pad (in->bin, "src");
+
+    gst_element_set_state (in->bin, GST_STATE_NULL);
+    gst_pad_unlink (ghost, in->peer);
+    gst_bin_remove (GST_BIN (inst->pipeline), in->bin);
+    gst_pad_link_full (in->source_pad, in->peer, GST_PAD_LINK_CHECK_NOTHING);
+  }
+}
+
 /* Op thread, split, at construction: the warm part to PLAYING, then one
- * run whose buffers are dropped at the sinks (nothing leaves), so that
- * negotiation, allocation and encoders are done before the first start;
- * then the sources go back to NULL (a device is closed again). */
+ * run from stand-ins of the sources (stand_ins_start) whose buffers are
+ * dropped at the sinks (nothing leaves), so that negotiation, allocation
+ * and encoders are done before the first start. A start (or stop) asked
+ * for meanwhile ends it at once. */
 static void
 op_run_prepare (Op *op)
 {
@@ -876,6 +1065,7 @@ op_run_prepare (Op *op)
   gint64 deadline
       = now + (gint64)op->prime_timeout_ms * G_TIME_SPAN_MILLISECOND;
   gint64 enough = now + (gint64)PRIME_ENOUGH_MS * G_TIME_SPAN_MILLISECOND;
+  g_autoptr (GPtrArray) ins = NULL;
 
   if (!bring_up (op) || !op_apply_params (op))
     return;
@@ -884,20 +1074,23 @@ op_run_prepare (Op *op)
   inst->prime_failed = FALSE;
   g_mutex_unlock (&inst->lock);
   g_atomic_int_set (&inst->priming, TRUE);
-  if (start_sources (op)) {
-    g_mutex_lock (&inst->lock);
-    /* Each wait ends at its own bound: start-timeout for the first
-     * buffer, PRIME_ENOUGH_MS once one came. */
-    while (inst->primed < PRIME_BUFFERS && !inst->prime_failed && inst->owner)
-      if (!g_cond_wait_until (&inst->cond, &inst->lock,
-              inst->primed ? MIN (enough, deadline) : deadline))
-        break;
-    if (!inst->primed)
-      op->error = g_strdup (inst->prime_failed ? "an error while priming"
-                                               : "no buffer while priming");
-    g_mutex_unlock (&inst->lock);
-    stop_sources (inst);
-  }
+  ins = stand_ins_start (inst);
+  g_mutex_lock (&inst->lock);
+  /* Each wait ends at its own bound: start-timeout for the first buffer,
+   * PRIME_ENOUGH_MS once one came. */
+  while (ins->len > 0 && inst->primed < PRIME_BUFFERS && !inst->prime_failed
+      && !inst->prime_cut && inst->owner)
+    if (!g_cond_wait_until (&inst->cond, &inst->lock,
+            inst->primed ? MIN (enough, deadline) : deadline))
+      break;
+  if (ins->len == 0)
+    op->error = g_strdup ("no source to stand in for");
+  else if (!inst->primed)
+    op->error = g_strdup (inst->prime_failed ? "an error while priming"
+            : inst->prime_cut                ? "a start came first"
+                                             : "no buffer while priming");
+  g_mutex_unlock (&inst->lock);
+  stand_ins_stop (inst, ins);
   g_atomic_int_set (&inst->priming, FALSE);
 }
 
@@ -1177,6 +1370,15 @@ signal_drained (Instance *inst)
   g_mutex_unlock (&inst->lock);
 }
 
+static void
+cut_priming (Instance *inst)
+{
+  g_mutex_lock (&inst->lock);
+  inst->prime_cut = TRUE;
+  g_cond_broadcast (&inst->cond);
+  g_mutex_unlock (&inst->lock);
+}
+
 static gboolean
 stop_in_flight (OnDemandPipelineRunner *self)
 {
@@ -1322,6 +1524,11 @@ finish_op (OnDemandPipelineRunner *self, Op *op)
           self->def->name, op->error);
     else
       g_debug ("%s: warm pipeline prepared", self->def->name);
+    if (!op->error) {
+      self->primed = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PRIMED]);
+    }
+    g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PREPARING]);
     run_pending (self);
     return;
   }
@@ -1443,7 +1650,9 @@ runner_start (OnDemandRunner *runner, guint run, GHashTable *values)
   gboolean live = FALSE;
 
   if (prepare_in_flight (self) && !self->running) {
-    /* Done as soon as the preparation returns. */
+    /* Done as soon as the preparation returns, which ends its priming
+     * now. */
+    cut_priming (self->inst);
     self->run = run;
     self->running = TRUE;
     self->pending_start = TRUE;
@@ -1501,6 +1710,7 @@ runner_stop (OnDemandRunner *runner, gboolean drain, guint drain_timeout_ms,
 
   if (prepare_in_flight (self) && !self->running) {
     /* A warm preparation let go (shutdown): after it returns. */
+    cut_priming (self->inst);
     self->pending_stop = TRUE;
     self->pending_drain = drain;
     self->pending_drain_timeout_ms = drain_timeout_ms;
@@ -1646,6 +1856,12 @@ on_demand_pipeline_runner_get_property (GObject *object, guint prop_id,
         g_mutex_unlock (&self->inst->lock);
       }
       break;
+    case PROP_PRIMED:
+      g_value_set_boolean (value, self->primed);
+      break;
+    case PROP_PREPARING:
+      g_value_set_boolean (value, prepare_in_flight (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -1696,6 +1912,30 @@ on_demand_pipeline_runner_class_init (OnDemandPipelineRunnerClass *klass)
   props[PROP_PIPELINE] = g_param_spec_object ("pipeline", "Pipeline",
       "The current GstPipeline, if any", GST_TYPE_ELEMENT,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * OnDemandPipelineRunner:primed:
+   *
+   * %TRUE once the preparation of a warm pipeline split at its sources
+   * ran the warm part from stand-ins of the sources (the sources
+   * themselves untouched); %FALSE before, or when it could not (the
+   * first start then negotiates). For diagnostics and tests.
+   */
+  props[PROP_PRIMED] = g_param_spec_boolean ("primed", "Primed",
+      "Whether the warm pipeline was primed", FALSE,
+      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * OnDemandPipelineRunner:preparing:
+   *
+   * %TRUE while the preparation of a warm pipeline (parse, bring up,
+   * prime) is under way; notified when it ends, primed or not. The
+   * daemon joins its channel once no runner is preparing, so the first
+   * start finds the pipeline warm.
+   */
+  props[PROP_PREPARING] = g_param_spec_boolean ("preparing", "Preparing",
+      "Whether the warm pipeline's preparation is under way", FALSE,
+      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, props);
 }

@@ -30,7 +30,40 @@ webrtc_bitrate_init (WebrtcBitrate *b, guint start_kbps, guint min_kbps,
   b->max_kbps = max_kbps;
   b->target_kbps = clamp (b, start_kbps);
   b->bad_in_row = b->good_in_row = 0;
+  b->evidence_left = b->samples = 0;
   b->steps_down = b->steps_up = 0;
+}
+
+/**
+ * webrtc_bitrate_sample_loss:
+ * @b: the rule's state
+ * @fraction_lost: from the last receiver report, 0..1 (0 without one)
+ * @nack_loss: retransmission requests per packet sent since the last sample
+ * @lost_grew: whether the viewer showed loss meanwhile (its cumulative
+ *   packets-lost grew, or it asked for a key frame)
+ *
+ * Returns: the loss the sample stands for, 0..1
+ */
+gdouble
+webrtc_bitrate_sample_loss (WebrtcBitrate *b, gdouble fraction_lost,
+    gdouble nack_loss, gboolean lost_grew)
+{
+  gdouble loss = MAX (fraction_lost, 0);
+
+  if (b->samples < WEBRTC_BITRATE_START_SAMPLES) {
+    b->samples++;
+    return 0;
+  }
+  /* Requests for packets the viewer never counted lost may have been for
+   * late ones: they count only close to a report that shows loss, or when
+   * they are too many for that. */
+  if (lost_grew || loss > 0)
+    b->evidence_left = WEBRTC_BITRATE_EVIDENCE_SAMPLES;
+  else if (b->evidence_left > 0)
+    b->evidence_left--;
+  if (b->evidence_left > 0 || nack_loss >= WEBRTC_BITRATE_REQUESTS_ALONE)
+    loss = MAX (loss, MIN (nack_loss, 1.0));
+  return loss;
 }
 
 /**

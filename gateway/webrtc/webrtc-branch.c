@@ -16,6 +16,7 @@ struct _WebrtcBranch
 
   GstElement *queue; /* owned by the bin */
   GstElement *webrtcbin; /* owned by the bin */
+  GstPad *webrtc_sink; /* owned by the webrtcbin: its requested sink pad */
   GstPad *ghost; /* owned by the bin */
   GstElement *tee; /* ref; set while attached */
   GstPad *tee_pad; /* ref; the tee's request pad while attached */
@@ -54,16 +55,19 @@ webrtc_branch_handle_message (GstBin *bin, GstMessage *msg)
  * webrtc_branch_new:
  * @name: the element name (the session's)
  * @queue_ms: the longest the viewer's queue holds before dropping
+ * @encoding: (transfer full) (nullable): the viewer's own encoding, from
+ *   the queue's media to the webrtcbin's
  * @error: where a missing element is reported
  *
  * Returns: (transfer full) (nullable): a branch, not attached
  */
 WebrtcBranch *
-webrtc_branch_new (const gchar *name, guint queue_ms, GError **error)
+webrtc_branch_new (const gchar *name, guint queue_ms, GstElement *encoding,
+    GError **error)
 {
   WebrtcBranch *self;
   g_autoptr (GstPad) queue_sink = NULL;
-  g_autoptr (GstPad) queue_src = NULL;
+  g_autoptr (GstPad) media_src = NULL;
   g_autoptr (GstPad) webrtc_sink = NULL;
   GstWebRTCRTPTransceiver *trans = NULL;
 
@@ -81,6 +85,8 @@ webrtc_branch_new (const gchar *name, guint queue_ms, GError **error)
       gst_object_unref (gst_object_ref_sink (self->queue));
     if (self->webrtcbin)
       gst_object_unref (gst_object_ref_sink (self->webrtcbin));
+    if (encoding)
+      gst_object_unref (gst_object_ref_sink (encoding));
     gst_object_unref (self);
     return NULL;
   }
@@ -92,16 +98,30 @@ webrtc_branch_new (const gchar *name, guint queue_ms, GError **error)
   g_object_set (self->webrtcbin, "bundle-policy",
       GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
   gst_bin_add_many (GST_BIN (self), self->queue, self->webrtcbin, NULL);
+  if (encoding) {
+    /* The bin holds it from here: one owner, gone with the branch. */
+    gst_bin_add (GST_BIN (self), encoding);
+    gst_object_unref (encoding);
+    if (!gst_element_link (self->queue, encoding)) {
+      g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PIPELINE,
+          "cannot link the viewer queue to the viewer's encoder");
+      gst_object_unref (self);
+      return NULL;
+    }
+  }
 
-  queue_src = gst_element_get_static_pad (self->queue, "src");
+  media_src
+      = gst_element_get_static_pad (encoding ? encoding : self->queue, "src");
   webrtc_sink = gst_element_request_pad_simple (self->webrtcbin, "sink_%u");
   if (!webrtc_sink
-      || gst_pad_link (queue_src, webrtc_sink) != GST_PAD_LINK_OK) {
+      || gst_pad_link (media_src, webrtc_sink) != GST_PAD_LINK_OK) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_PIPELINE,
-        "cannot link the viewer queue to webrtcbin");
+        "cannot link the viewer %s to webrtcbin",
+        encoding ? "encoder" : "queue");
     gst_object_unref (self);
     return NULL;
   }
+  self->webrtc_sink = webrtc_sink;
   /* A viewer only receives; NACKed packets are retransmitted. */
   g_object_get (webrtc_sink, "transceiver", &trans, NULL);
   if (trans) {
@@ -211,11 +231,26 @@ webrtc_branch_detach (WebrtcBranch *self)
 }
 
 /**
+ * webrtc_branch_get_key_unit_pad:
+ * @branch: a branch
+ *
+ * Returns: (transfer none): the webrtcbin's sink pad, by which key-unit
+ *   requests leave towards the encoder
+ */
+GstPad *
+webrtc_branch_get_key_unit_pad (WebrtcBranch *self)
+{
+  g_return_val_if_fail (WEBRTC_IS_BRANCH (self), NULL);
+  return self->webrtc_sink;
+}
+
+/**
  * webrtc_branch_request_key_unit:
  * @branch: an attached branch
  *
- * Sends an upstream force-key-unit event (all headers) from the branch's
- * input towards the encoder.
+ * Sends an upstream force-key-unit event (all headers) from the
+ * webrtcbin's sink pad towards the encoder: the branch's own, or the
+ * shared one across the tee.
  */
 void
 webrtc_branch_request_key_unit (WebrtcBranch *self)
@@ -224,7 +259,7 @@ webrtc_branch_request_key_unit (WebrtcBranch *self)
 
   if (!self->tee_pad)
     return;
-  gst_pad_push_event (self->ghost,
+  gst_pad_push_event (self->webrtc_sink,
       gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
           0));
 }

@@ -8,8 +8,9 @@
 
 #include <string.h>
 
-static const gchar *const webrtc_keys[] = { "codec", "encoder", "bitrate",
-  "min-bitrate", "max-bitrate", "max-viewers", "viewer-queue", NULL };
+static const gchar *const webrtc_keys[]
+    = { "codec", "encoder", "bitrate", "min-bitrate", "max-bitrate",
+        "max-viewers", "viewer-queue", "encoder-per-viewer", NULL };
 
 /* Low latency first: no B-frames or look-ahead, a key frame at least every
  * 10 s at 30 fps (a viewer's PLI asks for one sooner). Level 3.1 keeps the
@@ -110,6 +111,8 @@ webrtc_output_def_load (KeyFileLoader *l)
       WEBRTC_OUTPUT_MAX_VIEWERS_LIMIT, &out->max_viewers);
   key_file_loader_get_uint (l, WEBRTC_OUTPUT_GROUP, "viewer-queue", 20, 10000,
       &out->viewer_queue_ms);
+  key_file_loader_get_bool (l, WEBRTC_OUTPUT_GROUP, "encoder-per-viewer",
+      &out->encoder_per_viewer);
   return out;
 }
 

@@ -27,6 +27,15 @@
  *   viewer-queue=200      milliseconds of RTP a viewer's leaky queue
  *                         holds before it drops (a slow viewer never
  *                         stalls the others or the camera)
+ *   encoder-per-viewer=false
+ *                         false: one encoder for every viewer, at the
+ *                         slowest watching viewer's target; true: each
+ *                         viewer session gets its own encoder (the same
+ *                         encoder text) at its own target, and its own
+ *                         key units; the tee then carries raw video and
+ *                         a viewer's queue holds raw frames. Costs one
+ *                         encoder's CPU per viewer; no param can target
+ *                         the encoder (it exists only per session)
  */
 #pragma once
 
@@ -60,6 +69,7 @@ typedef struct
   guint max_bitrate_kbps;
   guint max_viewers;
   guint viewer_queue_ms;
+  gboolean encoder_per_viewer;
 } WebrtcOutputDef;
 
 /* Every default. */

@@ -63,23 +63,16 @@ build_source (const PipelineDef *def, GError **error)
   return bin;
 }
 
-/* The output part, from trusted text only: the definition's encoder and
- * constants. */
+/* Parses @text (trusted: the definition's encoder and constants) as a bin
+ * with one input and one output named @name; @encoder is the encoder text
+ * for the messages. */
 static GstElement *
-build_output (const WebrtcOutputDef *out, GError **error)
+parse_chain (const gchar *text, const gchar *encoder, const gchar *name,
+    guint src_pads, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  g_autofree gchar *encoder = webrtc_output_def_dup_encoder (out);
-  g_autofree gchar *text = NULL;
   GstElement *bin;
 
-  text = g_strdup_printf ("videoconvert ! queue max-size-buffers=3 "
-                          "max-size-bytes=0 max-size-time=0 leaky=downstream "
-                          "! %s ! %s ! tee name=" WEBRTC_PIPELINE_TEE
-                          " allow-not-linked=true ! queue ! fakesink "
-                          "name=" WEBRTC_PIPELINE_IDLE_SINK
-                          " sync=false async=false",
-      encoder, payloader_text (out->codec));
   bin = gst_parse_bin_from_description_full (text, TRUE, NULL,
       GST_PARSE_FLAG_FATAL_ERRORS, &local);
   if (!bin) {
@@ -88,7 +81,8 @@ build_output (const WebrtcOutputDef *out, GError **error)
     return NULL;
   }
   gst_object_ref_sink (bin);
-  if (count_pads (bin, GST_PAD_SINK) != 1 || count_pads (bin, GST_PAD_SRC)) {
+  if (count_pads (bin, GST_PAD_SINK) != 1
+      || count_pads (bin, GST_PAD_SRC) != src_pads) {
     g_set_error (error, GATEWAY_ERROR, GATEWAY_ERROR_DEFINITION,
         "[webrtc] encoder \"%s\" must be a chain with one input and one "
         "output",
@@ -96,8 +90,93 @@ build_output (const WebrtcOutputDef *out, GError **error)
     gst_object_unref (bin);
     return NULL;
   }
-  gst_object_set_name (GST_OBJECT (bin), "webrtc-output");
+  gst_object_set_name (GST_OBJECT (bin), name);
   return bin;
+}
+
+/* The output part: the encoding (shared) and the tee, or with
+ * encoder-per-viewer the tee of raw video alone. */
+static GstElement *
+build_output (const WebrtcOutputDef *out, GError **error)
+{
+  g_autofree gchar *encoder = webrtc_output_def_dup_encoder (out);
+  g_autofree gchar *text = NULL;
+
+  if (out->encoder_per_viewer) {
+    /* The viewers' encoders are built per session: one is built here and
+     * dropped, so that a definition whose encoder cannot build fails now,
+     * not at the first watch. */
+    GstElement *probe = webrtc_pipeline_build_encoding (out, error);
+
+    if (!probe)
+      return NULL;
+    gst_object_unref (probe);
+    text = g_strdup (
+        "videoconvert ! tee name=" WEBRTC_PIPELINE_TEE
+        " allow-not-linked=true ! queue ! fakesink "
+        "name=" WEBRTC_PIPELINE_IDLE_SINK " sync=false async=false");
+  } else {
+    text = g_strdup_printf ("videoconvert ! queue max-size-buffers=3 "
+                            "max-size-bytes=0 max-size-time=0 "
+                            "leaky=downstream ! %s ! %s ! tee "
+                            "name=" WEBRTC_PIPELINE_TEE
+                            " allow-not-linked=true ! queue ! fakesink "
+                            "name=" WEBRTC_PIPELINE_IDLE_SINK
+                            " sync=false async=false",
+        encoder, payloader_text (out->codec));
+  }
+  return parse_chain (text, encoder, "webrtc-output", 0, error);
+}
+
+/**
+ * webrtc_pipeline_build_encoding:
+ * @out: a WebRTC output with encoder-per-viewer
+ * @error: where a problem of the definition goes
+ *
+ * Returns: (transfer full) (nullable): one viewer's encoding, a bin
+ *   named "encoding" from raw video to RTP (see webrtc-pipeline.h)
+ */
+GstElement *
+webrtc_pipeline_build_encoding (const WebrtcOutputDef *out, GError **error)
+{
+  g_autofree gchar *encoder = webrtc_output_def_dup_encoder (out);
+  g_autofree gchar *text = g_strdup_printf ("videoconvert ! %s ! %s", encoder,
+      payloader_text (out->codec));
+
+  return parse_chain (text, encoder, WEBRTC_PIPELINE_ENCODING, 1, error);
+}
+
+/**
+ * webrtc_pipeline_set_encoder_bitrate:
+ * @bin: a pipeline, or one viewer's branch
+ * @kbps: the bitrate
+ *
+ * Sets @kbps on the element named "encoder" in @bin (recursively), in the
+ * unit of its kind.
+ *
+ * Returns: %FALSE when there is no such element of a kind the bitrate rule
+ *   knows (x264enc, openh264enc, vp8enc)
+ */
+gboolean
+webrtc_pipeline_set_encoder_bitrate (GstBin *bin, guint kbps)
+{
+  g_autoptr (GstElement) encoder = gst_bin_get_by_name (bin, "encoder");
+  GstElementFactory *factory
+      = encoder ? gst_element_get_factory (encoder) : NULL;
+  const gchar *kind;
+
+  if (!factory)
+    return FALSE;
+  kind = GST_OBJECT_NAME (factory);
+  if (g_str_equal (kind, "x264enc"))
+    g_object_set (encoder, "bitrate", kbps, NULL);
+  else if (g_str_equal (kind, "openh264enc"))
+    g_object_set (encoder, "bitrate", kbps * 1000, NULL);
+  else if (g_str_equal (kind, "vp8enc"))
+    g_object_set (encoder, "target-bitrate", (gint)(kbps * 1000), NULL);
+  else
+    return FALSE;
+  return TRUE;
 }
 
 /**

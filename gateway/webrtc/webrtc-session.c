@@ -16,6 +16,7 @@
 #include "owned-source.h"
 #include "untrusted.h"
 #include "webrtc-branch.h"
+#include "webrtc-pipeline.h"
 #include "webrtc-message.h"
 
 #include <gst/video/video.h>
@@ -76,7 +77,8 @@ struct _WebrtcSession
   gint offer_requested; /* atomic: negotiation starts once */
 
   WebrtcBranch *branch; /* set between attach and the end */
-  gulong probe_id; /* on the branch's input, while attached */
+  gulong probe_id; /* on the branch's key-unit pad, while attached */
+  guint encoder_kbps; /* its own encoder's bitrate we set last; 0: none */
   GstElement *webrtcbin; /* a reference, kept to finalize */
   GPtrArray *pending_candidates; /* JsonNode*, not sent yet */
   gboolean gathering_done;
@@ -391,15 +393,13 @@ connect_ref (gpointer instance, const gchar *signal, GCallback callback,
 static void
 let_go_of_branch (WebrtcSession *self)
 {
-  g_autoptr (GstPad) ghost = NULL;
-
   if (!self->branch)
     return;
   g_signal_handlers_disconnect_by_data (self->webrtcbin, self);
   g_signal_handlers_disconnect_by_data (self->branch, self);
-  ghost = gst_element_get_static_pad (GST_ELEMENT (self->branch), "sink");
-  if (ghost && self->probe_id)
-    gst_pad_remove_probe (ghost, self->probe_id);
+  if (self->probe_id)
+    gst_pad_remove_probe (webrtc_branch_get_key_unit_pad (self->branch),
+        self->probe_id);
   self->probe_id = 0;
   webrtc_branch_detach (self->branch);
   g_clear_object (&self->branch);
@@ -525,8 +525,8 @@ take_sample (WebrtcSession *self, const Sample *sample)
 {
   gint64 now = g_get_monotonic_time ();
   WebrtcSessionStats *st = &self->stats;
-  gdouble loss = 0;
-  gboolean have_loss = FALSE;
+  gdouble nack_loss = 0;
+  gboolean have_loss = FALSE, lost_grew;
 
   g_atomic_int_set (&self->stats_in_flight, FALSE);
   if (!sample->have_outbound)
@@ -539,7 +539,9 @@ take_sample (WebrtcSession *self, const Sample *sample)
    * retransmission request per lost packet, counted by webrtcbin's
    * rtprtxsend) per packet sent over the interval. Receiver reports count
    * a packet repaired by a retransmission as received, so they alone see
-   * little loss when NACK works, and some receivers report seldom. */
+   * little loss when NACK works, and some receivers report seldom. But a
+   * jitter buffer also asks for packets that are merely late, so the
+   * requests count only as webrtc_bitrate_sample_loss() allows. */
   if (!self->rtxsend && self->webrtcbin)
     self->rtxsend = find_rtxsend (self->webrtcbin);
   if (self->rtxsend) {
@@ -548,13 +550,17 @@ take_sample (WebrtcSession *self, const Sample *sample)
     g_object_get (self->rtxsend, "num-rtx-requests", &requests, NULL);
     if (self->last_sample_us && sample->packets_sent > st->packets_sent
         && requests >= self->rtx_requests) {
-      loss = (gdouble)(requests - self->rtx_requests)
+      nack_loss = (gdouble)(requests - self->rtx_requests)
           / (sample->packets_sent - st->packets_sent);
-      loss = MIN (loss, 1.0);
       have_loss = TRUE;
     }
     self->rtx_requests = requests;
   }
+  /* What the viewer says it lost: its cumulative count grew, or it asked
+   * for a key frame (a picture it could not decode). */
+  lost_grew = (sample->have_report
+                  && MAX (sample->packets_lost, 0) > st->packets_lost)
+      || sample->pli_count + sample->fir_count > st->pli_count + st->fir_count;
   self->last_sample_us = now;
   st->bytes_sent = sample->bytes_sent;
   st->packets_sent = sample->packets_sent;
@@ -563,10 +569,17 @@ take_sample (WebrtcSession *self, const Sample *sample)
   st->fir_count = sample->fir_count;
   if (sample->have_report || have_loss) {
     st->have_report = TRUE;
-    st->fraction_lost
-        = MAX (sample->have_report ? sample->fraction_lost : 0, loss);
+    st->fraction_lost = webrtc_bitrate_sample_loss (&self->bitrate,
+        sample->have_report ? sample->fraction_lost : 0, nack_loss, lost_grew);
+    g_debug ("webrtc session %s: loss %.3f (report %.3f, packets lost "
+             "%" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT ", NACKed %.3f, "
+             "PLI %u)",
+        self->id, st->fraction_lost,
+        sample->have_report ? sample->fraction_lost : NAN, st->packets_lost,
+        sample->packets_lost, nack_loss, sample->pli_count);
     /* Negative when retransmissions arrived twice. */
-    st->packets_lost = MAX (sample->packets_lost, 0);
+    if (sample->have_report)
+      st->packets_lost = MAX (sample->packets_lost, 0);
     if (sample->rtt_s >= 0)
       st->rtt_s = sample->rtt_s;
     if (self->bitrate_on && self->state == WEBRTC_SESSION_WATCHING
@@ -707,23 +720,24 @@ no_upnp (GstElement *webrtcbin)
  * @session: a session in "offering", not attached
  * @tee: the tee of the running pipeline
  * @queue_ms: the viewer queue's bound
+ * @encoding: (transfer full) (nullable): the viewer's own encoding
+ *   (encoder-per-viewer), owned by its branch from here
  * @error: why the branch could not be added
  *
  * Returns: %TRUE when the branch is running and negotiation has begun
  */
 gboolean
 webrtc_session_attach (WebrtcSession *self, GstElement *tee, guint queue_ms,
-    GError **error)
+    GstElement *encoding, GError **error)
 {
   g_autofree gchar *name = NULL;
-  g_autoptr (GstPad) ghost = NULL;
   WebrtcBranch *branch;
 
   g_return_val_if_fail (WEBRTC_IS_SESSION (self), FALSE);
   g_return_val_if_fail (self->branch == NULL && !is_final (self->state), FALSE);
 
   name = g_strdup_printf ("viewer-%s", self->id);
-  branch = webrtc_branch_new (name, queue_ms, error);
+  branch = webrtc_branch_new (name, queue_ms, encoding, error);
   if (!branch)
     return FALSE;
   self->webrtcbin = gst_object_ref (webrtc_branch_get_webrtcbin (branch));
@@ -743,9 +757,9 @@ webrtc_session_attach (WebrtcSession *self, GstElement *tee, guint queue_ms,
   connect_ref (self->webrtcbin, "notify::connection-state",
       G_CALLBACK (on_connection_state), self);
   connect_ref (branch, "error", G_CALLBACK (on_branch_error), self);
-  ghost = gst_element_get_static_pad (GST_ELEMENT (branch), "sink");
-  self->probe_id = gst_pad_add_probe (ghost, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-      count_key_unit_requests, g_object_ref (self), g_object_unref);
+  self->probe_id = gst_pad_add_probe (webrtc_branch_get_key_unit_pad (branch),
+      GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, count_key_unit_requests,
+      g_object_ref (self), g_object_unref);
 
   if (!webrtc_branch_attach (branch, tee)) {
     self->branch = branch;
@@ -913,6 +927,45 @@ webrtc_session_request_key_unit (WebrtcSession *self)
 
   if (self->branch)
     webrtc_branch_request_key_unit (self->branch);
+}
+
+/**
+ * webrtc_session_set_encoder_bitrate:
+ * @session: a session
+ * @kbps: the bitrate
+ *
+ * Sets @kbps on the session's own encoder (encoder-per-viewer); nothing
+ * when it is what was set last.
+ *
+ * Returns: %FALSE when the session has no encoder of its own of a kind
+ *   the bitrate rule knows
+ */
+gboolean
+webrtc_session_set_encoder_bitrate (WebrtcSession *self, guint kbps)
+{
+  g_return_val_if_fail (WEBRTC_IS_SESSION (self), FALSE);
+
+  if (!self->branch)
+    return FALSE;
+  if (kbps == self->encoder_kbps)
+    return TRUE;
+  if (!webrtc_pipeline_set_encoder_bitrate (GST_BIN (self->branch), kbps))
+    return FALSE;
+  self->encoder_kbps = kbps;
+  return TRUE;
+}
+
+/**
+ * webrtc_session_get_encoder_bitrate:
+ * @session: a session
+ *
+ * Returns: the bitrate last set on its own encoder (kbit/s), 0 if none
+ */
+guint
+webrtc_session_get_encoder_bitrate (WebrtcSession *self)
+{
+  g_return_val_if_fail (WEBRTC_IS_SESSION (self), 0);
+  return self->encoder_kbps;
 }
 
 /**

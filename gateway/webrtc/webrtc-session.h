@@ -74,12 +74,14 @@ const gchar *webrtc_session_get_offer (WebrtcSession *session);
 /* Whether attach() succeeded. */
 gboolean webrtc_session_is_attached (WebrtcSession *session);
 
-/* Builds the branch (queue + webrtcbin with the NAT settings), adds it
- * behind @tee (a running pipeline's), and starts the offer and the
- * connect timeout. FALSE with @error when the branch cannot be built or
- * attached (the caller ends the session). */
+/* Builds the branch (queue, @encoding when not NULL, webrtcbin with the
+ * NAT settings), adds it behind @tee (a running pipeline's), and starts
+ * the offer and the connect timeout. @encoding (transfer full): the
+ * viewer's own encoder with encoder-per-viewer (webrtc-pipeline.h), owned
+ * by the branch from here and released with it. FALSE with @error when
+ * the branch cannot be built or attached (the caller ends the session). */
 gboolean webrtc_session_attach (WebrtcSession *session, GstElement *tee,
-    guint queue_ms, GError **error);
+    guint queue_ms, GstElement *encoding, GError **error);
 
 /* The viewer's answer (@sdp taken, @ufrag its a=ice-ufrag). Refused with
  * a reason before the offer went out or after another answer (the same
@@ -98,7 +100,8 @@ gboolean webrtc_session_add_candidates (WebrtcSession *session,
 void webrtc_session_set_lease (WebrtcSession *session, guint ttl_s);
 guint webrtc_session_get_lease_remaining (WebrtcSession *session);
 
-/* Asks the encoder for a key unit for this viewer. */
+/* Asks the encoder for a key unit for this viewer: its own encoder with
+ * encoder-per-viewer, else the shared one. */
 void webrtc_session_request_key_unit (WebrtcSession *session);
 
 /* Ends the session (ENDED or FAILED with @reason) and lets go of its
@@ -133,5 +136,12 @@ void webrtc_session_set_bitrate_bounds (WebrtcSession *session,
 
 void
 webrtc_session_get_stats (WebrtcSession *session, WebrtcSessionStats *stats);
+
+/* With encoder-per-viewer: sets the bitrate of the session's own encoder
+ * (nothing when unchanged); FALSE when it has none the rule knows. */
+gboolean
+webrtc_session_set_encoder_bitrate (WebrtcSession *session, guint kbps);
+/* The bitrate last set on its own encoder, kbit/s (0: none). */
+guint webrtc_session_get_encoder_bitrate (WebrtcSession *session);
 
 G_END_DECLS

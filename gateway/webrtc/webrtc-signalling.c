@@ -50,7 +50,8 @@ struct _Slot
   GHashTable *values; /* nullable: the params the pipeline runs with */
   gboolean started; /* we asked it to start and not yet to stop */
   GSource *stop_source;
-  guint target_kbps; /* the encoder's bitrate we set last; 0: untouched */
+  guint target_kbps; /* the shared encoder's bitrate we set last; 0:
+                      * untouched (encoder-per-viewer: the sessions') */
 };
 
 typedef struct
@@ -238,32 +239,44 @@ slot_pipeline (Slot *slot)
   return pipeline;
 }
 
-/* Sets @kbps on the pipeline's element named "encoder", in the unit of its
- * kind; FALSE when there is no encoder it knows. */
+/* Sets @kbps on the pipeline's element named "encoder"; FALSE when there
+ * is no encoder the rule knows. */
 static gboolean
 set_encoder_bitrate (Slot *slot, guint kbps)
 {
   g_autoptr (GstElement) pipeline = slot_pipeline (slot);
-  g_autoptr (GstElement) encoder = NULL;
-  GstElementFactory *factory;
-  const gchar *kind;
 
-  if (!pipeline)
-    return FALSE;
-  encoder = gst_bin_get_by_name (GST_BIN (pipeline), "encoder");
-  factory = encoder ? gst_element_get_factory (encoder) : NULL;
-  if (!factory)
-    return FALSE;
-  kind = GST_OBJECT_NAME (factory);
-  if (g_str_equal (kind, "x264enc"))
-    g_object_set (encoder, "bitrate", kbps, NULL);
-  else if (g_str_equal (kind, "openh264enc"))
-    g_object_set (encoder, "bitrate", kbps * 1000, NULL);
-  else if (g_str_equal (kind, "vp8enc"))
-    g_object_set (encoder, "target-bitrate", (gint)(kbps * 1000), NULL);
-  else
-    return FALSE;
-  return TRUE;
+  return pipeline
+      && webrtc_pipeline_set_encoder_bitrate (GST_BIN (pipeline), kbps);
+}
+
+/* encoder-per-viewer: each watching session's own encoder follows its own
+ * target, and no other. */
+static void
+slot_update_own_bitrates (Slot *slot)
+{
+  guint i;
+
+  for (i = 0; i < slot->sessions->len; i++) {
+    WebrtcSession *session = slot->sessions->pdata[i];
+    WebrtcSessionStats st;
+
+    if (webrtc_session_get_state (session) != WEBRTC_SESSION_WATCHING)
+      continue;
+    webrtc_session_get_stats (session, &st);
+    if (st.target_kbps == 0
+        || st.target_kbps == webrtc_session_get_encoder_bitrate (session))
+      continue;
+    if (!webrtc_session_set_encoder_bitrate (session, st.target_kbps)) {
+      g_debug ("webrtc: session %s: no encoder named \"encoder\" that the "
+               "bitrate rule knows; bitrate left alone",
+          webrtc_session_get_id (session));
+      continue;
+    }
+    g_message ("webrtc: pipeline %s: session %s: its encoder's bitrate set "
+               "to %u kbit/s",
+        slot->name, webrtc_session_get_id (session), st.target_kbps);
+  }
 }
 
 /* The pipeline's target: the lowest of its watching sessions' (the
@@ -276,6 +289,10 @@ slot_update_bitrate (WebrtcSignalling *self, Slot *slot)
 
   if (!def->webrtc)
     return;
+  if (def->webrtc->encoder_per_viewer) {
+    slot_update_own_bitrates (slot);
+    return;
+  }
   for (i = 0; i < slot->sessions->len; i++) {
     WebrtcSession *session = slot->sessions->pdata[i];
     WebrtcSessionStats st;
@@ -319,6 +336,7 @@ attach_session (WebrtcSignalling *self, Slot *slot, WebrtcSession *session)
   g_autoptr (GstElement) pipeline = NULL;
   g_autoptr (GstElement) tee = NULL;
   g_autoptr (GError) error = NULL;
+  GstElement *encoding = NULL;
 
   if (webrtc_session_is_attached (session) || webrtc_session_is_final (session))
     return;
@@ -330,12 +348,22 @@ attach_session (WebrtcSignalling *self, Slot *slot, WebrtcSession *session)
         "the pipeline runs without a WebRTC output");
     return;
   }
-  /* A new viewer starts where the encoder is now. */
+  /* A new viewer starts where the encoder is now: the shared one's
+   * bitrate, or its own encoder's first. */
+  if (def->webrtc->encoder_per_viewer) {
+    encoding = webrtc_pipeline_build_encoding (def->webrtc, &error);
+    if (!encoding) {
+      webrtc_session_end (session, WEBRTC_SESSION_FAILED, error->message);
+      return;
+    }
+  }
   webrtc_session_set_bitrate_bounds (session,
-      slot->target_kbps ? slot->target_kbps : def->webrtc->bitrate_kbps,
+      slot->target_kbps && !encoding ? slot->target_kbps
+                                     : def->webrtc->bitrate_kbps,
       def->webrtc->min_bitrate_kbps, def->webrtc->max_bitrate_kbps);
+  /* The branch owns the encoding from here, also when attach fails. */
   if (!webrtc_session_attach (session, tee, def->webrtc->viewer_queue_ms,
-          &error))
+          encoding, &error))
     webrtc_session_end (session, WEBRTC_SESSION_FAILED, error->message);
 }
 

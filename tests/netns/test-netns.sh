@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # realtime-gateway: real network faults between `realtime-gateway listen`
-# and the local realtime server, in network namespaces this test makes and
-# deletes itself.
+# (or a WebRTC viewer) and the local realtime server (and the daemon), in
+# network namespaces this test makes and deletes itself.
 #
 #   [rtg-cli-PID]  c0 ==veth== wc  [rtg-wire-PID]  ws ==veth== s0  [rtg-srv-PID]
 #   10.77.0.1/30        rtg-wire.py copies frames        10.77.0.2/30
 #   realtime-gateway    wc <-> ws, adding delay, loss    realtime-server
 #     listen            or a cut (frames dropped)          --listen 0.0.0.0
+#   or netns-viewer                                      and realtime-gateway
+#                                                          run (webrtc)
 #
 # The impairments come from tests/netns/rtg-wire.py, a userspace forwarder
 # in the middle namespace (AF_PACKET), so they need no kernel module: tc
@@ -24,23 +26,36 @@
 #   restart  the server killed (SIGKILL) and restarted on the same address,
 #            then stopped (SIGTERM) and restarted at once: the client
 #            rejoins each time
+#   webrtc   the daemon (`realtime-gateway run`, the shipped definition
+#            test-pattern-webrtc: 1000 kbit/s, min 200) beside the server,
+#            watched by netns-viewer from the client namespace, so the
+#            signalling and the media cross the wire. On the clean link the
+#            target holds for 5 s; 300 ms one-way delay with 5 % loss each
+#            way for 20 s: the session's target bitrate steps down within
+#            8 s and frames keep being decoded; once the link is clean the
+#            target climbs back within 30 s. About 35 s.
 #
-# Usage: test-netns.sh REALTIME_SERVER REALTIME_GATEWAY
+# Usage: test-netns.sh REALTIME_SERVER REALTIME_GATEWAY [NETNS_VIEWER]
+#   (NETNS_VIEWER: tests/netns/netns-viewer.c, for scenario webrtc)
 # Environment:
 #   RT_NETNS_FLAP_SECONDS  length of the flap scenario (120; CI: 30)
-#   RT_NETNS_SCENARIOS     which to run, in order ("cut lossy flap restart")
+#   RT_NETNS_SCENARIOS     which to run, in order ("cut lossy flap restart
+#                          webrtc")
 #   RT_NETNS_KEEP=1        keep the work directory (logs) even on success
 # Needs: root, iproute2, ethtool, python3, curl. Prints PASS/FAIL lines and
 # ends with "N passed, N failed"; exits 77 (skip) when network namespaces
 # cannot be created here, 1 when a check failed.
 set -uo pipefail
 
-server_bin=${1:?usage: test-netns.sh REALTIME_SERVER REALTIME_GATEWAY}
-gw_bin=${2:?usage: test-netns.sh REALTIME_SERVER REALTIME_GATEWAY}
+server_bin=${1:?usage: test-netns.sh REALTIME_SERVER REALTIME_GATEWAY [NETNS_VIEWER]}
+gw_bin=${2:?usage: test-netns.sh REALTIME_SERVER REALTIME_GATEWAY [NETNS_VIEWER]}
+viewer_bin=${3:-}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wire_py=$here/rtg-wire.py
 flap_seconds=${RT_NETNS_FLAP_SECONDS:-120}
-scenarios=${RT_NETNS_SCENARIOS:-cut lossy flap restart}
+scenarios=${RT_NETNS_SCENARIOS:-cut lossy flap restart webrtc}
+# The shipped test-pattern-webrtc's bitrate (scenario webrtc).
+start_kbps=1000
 exec 2>&1
 
 # shellcheck source=tests/support/rt-test-lib.sh
@@ -528,6 +543,168 @@ scenario_restart() {
   rt_stop_pid "$listen_pid"
 }
 
+# --- scenario: webrtc ----------------------------------------------------------------------
+
+# The target bitrate lines of the daemon's log (webrtc-session.c) from time
+# $1 on, as "TIME KBPS".
+targets_since() {
+  awk -v t="$1" '$1 >= t && /target bitrate [0-9]+ kbit\/s/ {
+      for (i = 1; i < NF; i++) if ($i == "bitrate") { print $1, $(i + 1); break }
+    }' "$work/webrtc-gw.err"
+}
+
+# The viewer's latest decoded frame count (0 before its first report).
+viewer_frames() {
+  local n
+  n=$(awk '$2 == "frames" { n = $3 } END { print n + 0 }' \
+    "$work/webrtc-viewer.out" 2>/dev/null)
+  printf '%s' "${n:-0}"
+}
+
+# The target in force: the last one logged, else the definition's bitrate.
+in_force() {
+  local k
+  k=$(targets_since 0 | tail -n 1 | awk '{print $2}')
+  printf '%s' "${k:-$start_kbps}"
+}
+
+# frames_at_least N: the viewer has decoded N frames or more.
+# shellcheck disable=SC2317  # called by rt_wait_until
+frames_at_least() { (($(viewer_frames) >= $1)); }
+
+# stepped_below T KBPS: a target below KBPS since T.
+# shellcheck disable=SC2317  # called by rt_wait_until
+stepped_below() {
+  targets_since "$1" | awk -v s="$2" '$2 < s { found = 1 } END { exit !found }'
+}
+
+# climbed_since T KBPS: since T, a target above the lowest one in force
+# (KBPS at T, then each lower target); prints "TIME KBPS FROM".
+# shellcheck disable=SC2317  # called by rt_wait_until
+climbed_since() {
+  targets_since "$1" | awk -v low="$2" '
+    $2 > low { found = 1; print $1, $2, low; exit }
+    $2 < low { low = $2 }
+    END { exit !found }'
+}
+
+# is_past T: the clock is at or past T.
+# shellcheck disable=SC2317  # called by rt_wait_until
+is_past() { awk -v a="$(now)" -v b="$1" 'BEGIN { exit !(a >= b) }'; }
+
+# plus T SECONDS: the time SECONDS after T.
+plus() { awk -v t="$1" -v s="$2" 'BEGIN { printf "%.6f", t + s }'; }
+
+# since T1 T2: seconds from T1 to T2, one decimal.
+since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+scenario_webrtc() {
+  local ch=netns-webrtc session=netns-webrtc-viewer-1
+  local gw_pid viewer_pid t_clean t_imp t_clr kbps line low f0 f1 f2 f3
+  say "== webrtc: a viewer across the wire; 300 ms delay and 5 % loss each way for 20 s, then a clean link"
+  if [[ -z $viewer_bin || ! -x $viewer_bin ]]; then
+    rt_fail "webrtc: no viewer program (the third argument, netns-viewer)"
+    return
+  fi
+  wire clear >/dev/null
+  mkdir -p "$work/gw/pipelines" "$work/gw/recordings" || return
+  cp "$here/../../pipelines/test-pattern-webrtc.pipeline" "$work/gw/pipelines/" \
+    || return
+  printf '%s\n' "[realtime]" "url=http://127.0.0.1:$port" \
+    "api-key-file=$work/key" "channel=$ch" "heartbeat-interval=2" \
+    "[gateway]" "id=netns-robot" "pipelines-dirs=$work/gw/pipelines" \
+    "recordings-dir=$work/gw/recordings" "[webrtc]" "connect-timeout=20" \
+    >"$work/gw/gateway.conf"
+  # The daemon beside the server: its own signalling stays in the server
+  # namespace; the viewer's, and the media, cross the wire.
+  ip netns exec "$ns_srv" "$gw_bin" run --config "$work/gw/gateway.conf" \
+    > >(stamp >"$work/webrtc-gw.out") 2> >(stamp >"$work/webrtc-gw.err") &
+  gw_pid=$!
+  rt_track_pid "$gw_pid"
+  rt_log_file "$work/webrtc-gw.err"
+  if ! rt_wait_for -t 20 "$work/webrtc-gw.err" "$(joined_re $ch)"; then
+    rt_fail "webrtc: the daemon never joined"
+    show_logs webrtc-gw
+    rt_stop_pid "$gw_pid"
+    return
+  fi
+  ip netns exec "$ns_cli" "$viewer_bin" --url "http://$srv_addr:$port" \
+    --api-key-file "$work/key" --channel "$ch" \
+    --pipeline test-pattern-webrtc --session "$session" \
+    > >(stamp >"$work/webrtc-viewer.out") 2> >(stamp >"$work/webrtc-viewer.err") &
+  viewer_pid=$!
+  rt_track_pid "$viewer_pid"
+  rt_log_file "$work/webrtc-viewer.err"
+  if ! rt_wait_until -t 40 -p "$viewer_pid" frames_at_least 30; then
+    rt_fail "webrtc: the viewer in $ns_cli decoded no media (frames $(viewer_frames))"
+    tail -n 5 "$work/webrtc-viewer.out" | sed 's/^/  /'
+    show_logs webrtc-viewer
+    show_logs webrtc-gw
+    rt_stop_pid "$viewer_pid"
+    rt_stop_pid "$gw_pid"
+    return
+  fi
+  rt_pass "webrtc: watching across the wire, $(viewer_frames) frames decoded"
+
+  # 5 s more on the clean link: no step down (requests for late packets
+  # are not loss).
+  t_clean=$(now)
+  rt_wait_until -t 7 is_past "$(plus "$t_clean" 5)"
+  if stepped_below "$t_clean" "$(in_force)"; then
+    rt_fail "webrtc: the target stepped down on the clean link ($(targets_since "$t_clean" | awk '{printf "%s ", $2}'))"
+  else
+    rt_pass "webrtc: the target held at $(in_force) kbit/s for 5 s on the clean link"
+  fi
+
+  # Impaired: delay and loss on the viewer's link, both ways, for 20 s.
+  wire reset >/dev/null
+  kbps=$(in_force)
+  t_imp=$(now)
+  f0=$(viewer_frames)
+  if ! wire delay 300 || ! wire loss 5; then
+    rt_fail "webrtc: wire not configured"
+  fi
+  if rt_wait_until -t 8 -p "$gw_pid" stepped_below "$t_imp" "$kbps"; then
+    line=$(targets_since "$t_imp" | head -n 1)
+    rt_pass "webrtc: the target stepped down from $kbps to ${line##* } kbit/s $(since "$t_imp" "${line%% *}") s into the loss"
+  else
+    rt_fail "webrtc: the target did not step down from $kbps within 8 s of the loss (targets since: $(targets_since "$t_imp" | awk '{printf "%s ", $2}'))"
+  fi
+  rt_wait_until -t 12 is_past "$(plus "$t_imp" 10)"
+  f1=$(viewer_frames)
+  rt_wait_until -t 12 is_past "$(plus "$t_imp" 20)"
+  f2=$(viewer_frames)
+  low=$(targets_since "$t_imp" | awk -v m="$start_kbps" '$2 < m { m = $2 } END { print m }')
+  if ((f1 - f0 >= 30 && f2 - f1 >= 30)); then
+    rt_pass "webrtc: media kept flowing under loss ($((f1 - f0)), then $((f2 - f1)) frames decoded in 10 s; lowest target $low kbit/s)"
+  else
+    rt_fail "webrtc: media under loss: $((f1 - f0)), then $((f2 - f1)) frames decoded in 10 s (need 30 each)"
+  fi
+  wire stats >/dev/null
+  say "  wire: $(grep '^stats' "$work/wire.log" | tail -n 1)"
+
+  # Clean again: the target climbs from the one in force.
+  t_clr=$(now)
+  wire clear >/dev/null
+  low=$(in_force)
+  if rt_wait_until -t 30 -p "$gw_pid" climbed_since "$t_clr" "$low"; then
+    line=$(climbed_since "$t_clr" "$low")
+    # shellcheck disable=SC2086  # "TIME KBPS FROM" split on purpose
+    set -- $line
+    rt_pass "webrtc: the target climbed back from $3 to $2 kbit/s $(since "$t_clr" "$1") s after the link cleared"
+  else
+    rt_fail "webrtc: the target did not climb within 30 s of the link clearing (in force $low; since: $(targets_since "$t_clr" | awk '{printf "%s ", $2}'))"
+  fi
+  f3=$(viewer_frames)
+  if rt_wait_until -t 5 -p "$viewer_pid" frames_at_least $((f3 + 30)); then
+    rt_pass "webrtc: media flows on the clean link ($(viewer_frames) frames in all)"
+  else
+    rt_fail "webrtc: media stopped after the link cleared (frames $(viewer_frames))"
+  fi
+  rt_stop_pid "$viewer_pid"
+  rt_stop_pid "$gw_pid"
+}
+
 # --- main ------------------------------------------------------------------------------
 
 if ! setup_topology; then
@@ -551,6 +728,7 @@ for s in $scenarios; do
     lossy) scenario_lossy ;;
     flap) scenario_flap ;;
     restart) scenario_restart ;;
+    webrtc) scenario_webrtc ;;
     *) rt_fail "unknown scenario '$s'" ;;
   esac
   wire clear >/dev/null 2>&1 || true

@@ -2053,6 +2053,29 @@ stop_listening (RtServer *server)
   }
 }
 
+/* libsoup 3.2 keeps an HTTP connection open after a response only while
+ * the SoupServer has a listener of its own (request_finished() checks
+ * priv->listeners); ours accepts itself (see listen_socket), so every
+ * REST call paid a new TCP connection, which a client keeping its
+ * connection alive (as the real server allows) does not. A listener on a
+ * loopback port nobody is told of restores keep-alive; it never accepts,
+ * so SoupListener's leak of accepted sockets does not apply. Best effort:
+ * without it, connections close after each response as before. */
+static void
+keep_connections_alive (RtServer *server)
+{
+  g_autoptr (GInetAddress) loopback
+      = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
+
+  if (!socket || !g_socket_bind (socket, any, FALSE, NULL)
+      || !g_socket_listen (socket, NULL)
+      || !soup_server_listen_socket (server->soup, socket, 0, NULL))
+    g_message ("REST connections close after each response (no keep-alive)");
+}
+
 /* ---------------------------------------------------------------------- */
 /* public API */
 
@@ -2138,6 +2161,7 @@ rt_server_new_full (const gchar *address, guint port, const gchar *api_key,
     rt_server_free (server);
     return NULL;
   }
+  keep_connections_alive (server);
   host = g_inet_address_to_string (inet);
   if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6) {
     gchar *bracketed = g_strdup_printf ("[%s]", host);

@@ -111,12 +111,30 @@ on_answer_created (GstPromise *promise, gpointer user_data)
   gst_webrtc_session_description_free (answer);
 }
 
+/* As browsers do: a receiver report every second or so (libwebrtc's
+ * video interval), not every 5 s (rtpsession's default), so the robot
+ * hears of loss as soon as a browser would tell it. The session exists
+ * once the offer is set (bundled: session 0). */
+static void
+report_every_second (GstElement *webrtcbin)
+{
+  g_autoptr (GstElement) rtpbin
+      = gst_bin_get_by_name (GST_BIN (webrtcbin), "rtpbin");
+  g_autoptr (GstElement) session = NULL;
+
+  if (rtpbin)
+    g_signal_emit_by_name (rtpbin, "get-session", 0, &session);
+  if (session)
+    g_object_set (session, "rtcp-min-interval", (guint64)GST_SECOND, NULL);
+}
+
 static void
 on_offer_set (GstPromise *promise, gpointer user_data)
 {
   RtWebrtcViewer *v = user_data;
 
   gst_promise_unref (promise);
+  report_every_second (v->webrtcbin);
   g_signal_emit_by_name (v->webrtcbin, "create-answer", NULL,
       gst_promise_new_with_change_func (on_answer_created, v, NULL));
 }
