@@ -1593,6 +1593,303 @@ GST_START_TEST (test_serializer_matches_json_glib)
 }
 GST_END_TEST;
 
+/* realtime_codec_read_broadcast() (issue 13: broadcasts without a tree)
+ * agrees with the decoders: when it reads a frame, the decoder delivers
+ * the same broadcast (topic, join_ref, the wrapper's event, the payload's
+ * tree); a frame the decoder refuses or maps otherwise it leaves to them.
+ * Returns whether it read the frame. */
+static gboolean
+read_agrees (RealtimeVsn vsn, gboolean binary, const guint8 *data, gsize len)
+{
+  g_autoptr (RealtimeBroadcast) b
+      = realtime_codec_read_broadcast (vsn, binary, data, len);
+  g_autoptr (RealtimeMessage) msg = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) tree = NULL;
+  g_autoptr (JsonNode) reparsed = NULL;
+  g_autofree gchar *want = NULL;
+  g_autofree gchar *got = NULL;
+  g_autofree gchar *again = NULL;
+  JsonObject *wrapper;
+  JsonNode *inner;
+
+  msg = binary
+      ? realtime_codec_decode_binary (data, len, &error)
+      : realtime_codec_decode_text (vsn, (const gchar *)data, len, &error);
+  if (!b)
+    return FALSE;
+  fail_unless (msg != NULL, "read a frame the decoder refuses: %s",
+      error->message);
+  fail_unless_equals_string (msg->event, "broadcast");
+  fail_unless_equals_string (b->topic, msg->topic);
+  fail_unless (g_strcmp0 (b->join_ref, msg->join_ref) == 0,
+      "join_ref %s, decoded %s", b->join_ref, msg->join_ref);
+  fail_unless (JSON_NODE_HOLDS_OBJECT (msg->payload));
+  wrapper = json_node_get_object (msg->payload);
+  fail_unless_equals_string (b->event,
+      json_object_get_string_member_with_default (wrapper, "event", NULL));
+  inner = json_object_get_member (wrapper, "payload");
+  want = inner ? to_json (inner) : g_strdup ("null");
+  tree = realtime_broadcast_dup_payload (b);
+  got = to_json (tree);
+  fail_unless_equals_string (got, want);
+  if (inner) {
+    fail_unless_equals_int (JSON_NODE_TYPE (tree), JSON_NODE_TYPE (inner));
+    if (JSON_NODE_HOLDS_VALUE (inner))
+      fail_unless_equals_int (json_node_get_value_type (tree),
+          json_node_get_value_type (inner));
+  }
+  /* The text itself is JSON of the same value. */
+  fail_unless_equals_int (strlen (b->payload_json), b->payload_json_len);
+  reparsed = json (b->payload_json);
+  again = to_json (reparsed);
+  fail_unless_equals_string (again, want);
+  return TRUE;
+}
+
+static gboolean
+read_text_agrees (RealtimeVsn vsn, const gchar *text)
+{
+  return read_agrees (vsn, FALSE, (const guint8 *)text, strlen (text));
+}
+
+/* The payload text as it came, whitespace between tokens removed. */
+static void
+assert_read_payload (RealtimeVsn vsn, gboolean binary, const guint8 *data,
+    gsize len, const gchar *payload_json)
+{
+  g_autoptr (RealtimeBroadcast) b
+      = realtime_codec_read_broadcast (vsn, binary, data, len);
+
+  fail_unless (b != NULL);
+  fail_unless_equals_string (b->payload_json, payload_json);
+}
+
+GST_START_TEST (test_read_broadcast_matches_decode)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (tree_corpus); i++) {
+    const gchar *text = tree_corpus[i];
+    const gchar *compact
+        = text[0] == ' ' ? "{\"ws\":[1,2]}" : text; /* the one with spaces */
+    g_autofree gchar *v2
+        = g_strdup_printf ("[\"1\",\"2\",\"realtime:t\",\"broadcast\",{"
+                           "\"type\":\"broadcast\","
+                           "\"event\":\"st\\u0061rt\",\"payload\":%s}]",
+            text);
+    g_autofree gchar *v2_ws
+        = g_strdup_printf (" [ null , null , \"realtime:t\" , \"broadcast\" , "
+                           "{ \"payload\" : "
+                           "%s , \"event\" : \"e\" , \"type\" : \"broadcast\" "
+                           "} ] ",
+            text);
+    g_autofree gchar *v1
+        = g_strdup_printf ("{\"payload\":{\"event\":\"e\",\"payload\":%s,"
+                           "\"type\":\"broadcast\"},"
+                           "\"ref\":null,\"event\":\"broadcast\",\"join_ref\":"
+                           "\"7\","
+                           "\"topic\":\"realtime:t\"}",
+            text);
+    g_autoptr (GBytes) kind4 = NULL;
+    g_autoptr (GByteArray) kind2 = g_byte_array_new ();
+    g_autofree gchar *wrapper
+        = g_strdup_printf ("{\"type\":\"broadcast\",\"event\":\"e\","
+                           "\"payload\":%s}",
+            text);
+    static const guint8 h2[] = { 2, 10, 9 };
+
+    fail_unless (read_text_agrees (REALTIME_VSN_2_0_0, v2), "%s", v2);
+    assert_read_payload (REALTIME_VSN_2_0_0, FALSE, (const guint8 *)v2,
+        strlen (v2), compact);
+    fail_unless (read_text_agrees (REALTIME_VSN_2_0_0, v2_ws), "%s", v2_ws);
+    assert_read_payload (REALTIME_VSN_2_0_0, FALSE, (const guint8 *)v2_ws,
+        strlen (v2_ws), compact);
+    fail_unless (read_text_agrees (REALTIME_VSN_1_0_0, v1), "%s", v1);
+    assert_read_payload (REALTIME_VSN_1_0_0, FALSE, (const guint8 *)v1,
+        strlen (v1), compact);
+
+    kind4 = realtime_codec_encode_user_broadcast ("realtime:t", "e", "{}", text,
+        NULL);
+    fail_unless (read_agrees (REALTIME_VSN_2_0_0, TRUE,
+        g_bytes_get_data (kind4, NULL), g_bytes_get_size (kind4)));
+    assert_read_payload (REALTIME_VSN_2_0_0, TRUE,
+        g_bytes_get_data (kind4, NULL), g_bytes_get_size (kind4), compact);
+
+    g_byte_array_append (kind2, h2, sizeof h2);
+    g_byte_array_append (kind2, (const guint8 *)"realtime:tbroadcast", 19);
+    g_byte_array_append (kind2, (const guint8 *)wrapper, strlen (wrapper));
+    fail_unless (
+        read_agrees (REALTIME_VSN_2_0_0, TRUE, kind2->data, kind2->len));
+    assert_read_payload (REALTIME_VSN_2_0_0, TRUE, kind2->data, kind2->len,
+        compact);
+  }
+  {
+    /* A raw kind 4 payload: its base64 as a JSON string. */
+    static const guint8 raw[]
+        = { 4, 1, 3, 0, 0, 'T', 'r', 'a', 'w', 0x00, 0xff, 0x10, '{' };
+    g_autofree gchar *b64 = g_base64_encode (raw + 9, 4);
+    g_autofree gchar *want = g_strdup_printf ("\"%s\"", b64);
+
+    fail_unless (read_agrees (REALTIME_VSN_2_0_0, TRUE, raw, sizeof raw));
+    assert_read_payload (REALTIME_VSN_2_0_0, TRUE, raw, sizeof raw, want);
+  }
+  /* No payload member: null. */
+  {
+    const gchar *none = "[null,null,\"t\",\"broadcast\",{\"event\":\"e\"}]";
+
+    fail_unless (read_text_agrees (REALTIME_VSN_2_0_0, none));
+    assert_read_payload (REALTIME_VSN_2_0_0, FALSE, (const guint8 *)none,
+        strlen (none), "null");
+  }
+  /* A repeated member: the last one, as json-glib keeps it. */
+  fail_unless (read_text_agrees (REALTIME_VSN_2_0_0,
+      "[null,null,\"t\",\"broadcast\",{\"event\":\"a\",\"payload\":1,"
+      "\"event\":\"b\",\"payload\":[2]}]"));
+}
+GST_END_TEST;
+
+/* What the reader leaves to the decoders: other events, the shapes they
+ * map or drop, and every frame a guard refuses (the refusal itself, with
+ * its reason, comes from the decoder as before). */
+GST_START_TEST (test_read_broadcast_leaves_the_rest)
+{
+  static const gchar *const v2_left[] = {
+    "[null,\"1\",\"phoenix\",\"heartbeat\",{}]",
+    "[\"1\",\"1\",\"realtime:t\",\"phx_reply\",{\"status\":\"ok\","
+    "\"response\":{}}]",
+    "[1,null,\"t\",\"broadcast\",{\"event\":\"e\",\"payload\":1}]",
+    "[null,{},\"t\",\"broadcast\",{\"event\":\"e\",\"payload\":1}]",
+    "[null,null,\"t\",\"broadcast\",\"x\"]",
+    "[null,null,\"t\",\"broadcast\",{\"event\":1,\"payload\":1}]",
+    "[null,null,\"t\",\"broadcast\",{\"payload\":1}]",
+    "[null,null,\"t\",\"broadcast\",{\"event\":\"e\"},1]",
+    /* keys the reader compares as written: an escaped one is the
+     * decoder's (it reads "\u0065vent" as "event") */
+    "[null,null,\"t\",\"broadcast\",{\"\\u0065vent\":\"e\",\"payload\":1}]",
+    "[null,null,\"t\",\"broadcast\",{\"event\":\"e\",\"p\\u0061yload\":1}]",
+    "[null,null,\"t\",\"broadcast\"]",
+    "[]",
+    "{}",
+    "\"broadcast\"",
+    /* refused by a guard */
+    "[null,null,\"t\",\"broadcast\",{\"event\":\"e\",\"payload\":\"a\\u0000\"}"
+    "]",
+    "[null,null,\"t\",\"broadcast\",{\"event\":\"e\",\"payload\":\"\\ud800\"}]",
+    "[null,null,\"t\",\"broadcast\",{\"event\":\"e\",\"payload\":1e999}]",
+    "[null,null,\"t\",\"broadcast\",{\"event\":\"e\","
+    "\"payload\":99999999999999999999}]",
+    "[null,null,\"t\",\"broadcast\",{\"event\":\"e\",\"payload\":[1,]}]",
+  };
+  static const gchar *const v1_left[] = {
+    "{\"topic\":\"t\",\"event\":\"broadcast\",\"ref\":1,"
+    "\"payload\":{\"event\":\"e\"}}",
+    "{\"topic\":\"t\",\"event\":\"broadcast\",\"ref\":[],"
+    "\"payload\":{\"event\":\"e\"}}",
+    "{\"topic\":\"t\",\"event\":\"broadcast\"}",
+    "{\"event\":\"broadcast\",\"payload\":{\"event\":\"e\"}}",
+    "{\"topic\":\"t\",\"event\":\"phx_close\",\"payload\":{}}",
+    "{\"topic\":\"t\",\"\\u0065vent\":\"broadcast\","
+    "\"payload\":{\"event\":\"e\"}}",
+    /* the members of another object are not the wrapper's */
+    "{\"topic\":\"t\",\"x\":{\"event\":\"e\",\"payload\":1},"
+    "\"event\":\"broadcast\",\"payload\":{\"type\":\"broadcast\"}}",
+  };
+  g_autofree gchar *opens = g_strnfill (63, '[');
+  g_autofree gchar *closes = g_strnfill (63, ']');
+  g_autofree gchar *deep = NULL;
+  g_autoptr (GString) wide = g_string_new (
+      "[null,null,\"t\",\"broadcast\",{\"event\":\"e\",\"payload\":[");
+  g_autoptr (GPtrArray) binaries = valid_binary_frames ();
+  static const guint8 bad_encoding[] = { 4, 1, 1, 0, 2, 't', 'e', '{', '}' };
+  static const guint8 bad_utf8[] = { 4, 1, 1, 0, 1, 0xff, 'e', '{', '}' };
+  static const guint8 nul_payload[]
+      = { 4, 1, 1, 0, 1, 't', 'e', '"', '\\', 'u', '0', '0', '0', '0', '"' };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (v2_left); i++)
+    fail_if (read_text_agrees (REALTIME_VSN_2_0_0, v2_left[i]), "read %s",
+        v2_left[i]);
+  for (i = 0; i < G_N_ELEMENTS (v1_left); i++)
+    fail_if (read_text_agrees (REALTIME_VSN_1_0_0, v1_left[i]), "read %s",
+        v1_left[i]);
+  /* 64 levels at most: the frame's array and the wrapper are two. */
+  deep = g_strdup_printf ("[null,null,\"t\",\"broadcast\",{\"event\":\"e\","
+                          "\"payload\":%s1%s}]",
+      opens, closes);
+  fail_if (read_text_agrees (REALTIME_VSN_2_0_0, deep));
+  assert_text_refused (REALTIME_VSN_2_0_0, deep, strlen (deep),
+      REALTIME_CODEC_ERROR_TOO_DEEP);
+  for (i = 0; i < 4097; i++)
+    g_string_append (wide, i ? ",0" : "0");
+  g_string_append (wide, "]}]");
+  fail_if (read_text_agrees (REALTIME_VSN_2_0_0, wide->str));
+  assert_text_refused (REALTIME_VSN_2_0_0, wide->str, wide->len,
+      REALTIME_CODEC_ERROR_TOO_MANY_MEMBERS);
+  /* Binary: kinds 0, 1 and 3 are no broadcast of a server; a bad encoding,
+   * bad UTF-8 or a refused payload are the decoder's to report. */
+  for (i = 0; i < binaries->len; i++) {
+    gsize len;
+    const guint8 *data = g_bytes_get_data (binaries->pdata[i], &len);
+
+    fail_unless (
+        read_agrees (REALTIME_VSN_2_0_0, TRUE, data, len) == (data[0] == 4));
+    fail_if (
+        realtime_codec_read_broadcast (REALTIME_VSN_1_0_0, TRUE, data, len));
+  }
+  fail_if (read_agrees (REALTIME_VSN_2_0_0, TRUE, bad_encoding,
+      sizeof bad_encoding));
+  fail_if (read_agrees (REALTIME_VSN_2_0_0, TRUE, bad_utf8, sizeof bad_utf8));
+  fail_if (
+      read_agrees (REALTIME_VSN_2_0_0, TRUE, nul_payload, sizeof nul_payload));
+  assert_binary_error (nul_payload, sizeof nul_payload,
+      REALTIME_CODEC_ERROR_NUL_CHARACTER);
+}
+GST_END_TEST;
+
+/* Mutated broadcast frames: whatever the reader takes, the decoder
+ * delivers the same (an exact-size copy, for valgrind). */
+GST_START_TEST (test_read_broadcast_mutations)
+{
+  static const gchar *const texts[] = {
+    "[\"1\",null,\"realtime:T\",\"broadcast\",{\"event\":\"start\","
+    "\"payload\":{\"a\":[1,2.5e3,-0.5,true,false,null,\"\\u00e9\"]},"
+    "\"type\":\"broadcast\"}]",
+    "{\"topic\":\"realtime:T\",\"event\":\"broadcast\",\"payload\":"
+    "{\"type\":\"broadcast\",\"event\":\"e\",\"payload\":{ \"k\" : [ 1 ] }},"
+    "\"ref\":\"2\",\"join_ref\":\"1\"}",
+  };
+  g_autoptr (GPtrArray) binaries = valid_binary_frames ();
+  GRand *rand = g_rand_new_with_seed (20261202);
+  guint iter, read = 0;
+
+  for (iter = 0; iter < 20000; iter++) {
+    g_autoptr (GByteArray) buf = g_byte_array_new ();
+    gboolean binary = iter % 3 == 0;
+    RealtimeVsn vsn = REALTIME_VSN_2_0_0;
+    g_autofree guint8 *exact = NULL;
+
+    if (binary) {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (binaries->pdata[4], &len);
+
+      g_byte_array_append (buf, data, len);
+    } else {
+      guint t = g_rand_int_range (rand, 0, G_N_ELEMENTS (texts));
+
+      vsn = t == 0 ? REALTIME_VSN_2_0_0 : REALTIME_VSN_1_0_0;
+      g_byte_array_append (buf, (const guint8 *)texts[t], strlen (texts[t]));
+    }
+    mutate (rand, buf);
+    exact = g_memdup2 (buf->data, buf->len);
+    if (read_agrees (vsn, binary, exact, buf->len))
+      read++;
+  }
+  fail_unless (read > 100, "only %u mutated frames read", read);
+  g_rand_free (rand);
+}
+GST_END_TEST;
+
 static Suite *
 codec_suite (void)
 {
@@ -1640,6 +1937,9 @@ codec_suite (void)
   tcase_add_test (tc, test_random_mutations);
   tcase_add_test (tc, test_builder_matches_json_glib);
   tcase_add_test (tc, test_serializer_matches_json_glib);
+  tcase_add_test (tc, test_read_broadcast_matches_decode);
+  tcase_add_test (tc, test_read_broadcast_leaves_the_rest);
+  tcase_add_test (tc, test_read_broadcast_mutations);
   return s;
 }
 

@@ -266,14 +266,15 @@ flush_broadcast_lines (gpointer data)
 }
 
 /* One line {"event":E,"payload":P} per broadcast, built in one reused
- * buffer by the codec's serializer (no JsonBuilder, no copy of the payload,
- * no JsonGenerator per message). The lines of one burst (the frames one
- * read of the socket delivered, handled in one main-loop iteration) leave
- * in stdout's buffer and are flushed by an idle source at the default
- * priority before the loop waits again: a lone broadcast is printed at
- * once, a flood costs one write per burst (or per 4 KiB), not per line. */
+ * buffer from the payload's JSON text ("broadcast-json": the payload as it
+ * came, whitespace between tokens removed; no tree is built). The lines
+ * of one burst (the frames one read of the socket delivered, handled in
+ * one main-loop iteration) leave in stdout's buffer and are flushed by an
+ * idle source at the default priority before the loop waits again: a lone
+ * broadcast is printed at once, a flood costs one write per burst (or per
+ * 4 KiB), not per line. */
 static void
-on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
+on_broadcast (RealtimeChannel *channel, const gchar *event, const gchar *json,
     gpointer user_data)
 {
   static GString *line;
@@ -284,7 +285,7 @@ on_broadcast (RealtimeChannel *channel, const gchar *event, JsonNode *payload,
   g_string_assign (line, "{\"event\":");
   realtime_codec_append_json_string (line, event);
   g_string_append (line, ",\"payload\":");
-  realtime_codec_append_json (line, payload);
+  g_string_append (line, json);
   g_string_append (line, "}\n");
   fwrite (line->str, 1, line->len, stdout);
   if (line->allocated_len > 64 * 1024) {
@@ -381,7 +382,7 @@ realtime_cli_listen (int argc, char **argv)
   loop = g_main_loop_new (NULL, FALSE);
   watch = watch_token_file (client, &o);
   channel = open_channel (client, &o);
-  g_signal_connect (channel, "broadcast", G_CALLBACK (on_broadcast), NULL);
+  g_signal_connect (channel, "broadcast-json", G_CALLBACK (on_broadcast), NULL);
   realtime_channel_subscribe (channel);
   realtime_client_connect (client);
 

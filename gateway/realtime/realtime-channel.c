@@ -74,6 +74,7 @@ enum
 {
   SIGNAL_STATE_CHANGED,
   SIGNAL_BROADCAST,
+  SIGNAL_BROADCAST_JSON,
   SIGNAL_BROADCAST_REFUSED,
   SIGNAL_PRESENCE,
   N_SIGNALS
@@ -770,6 +771,18 @@ server_ended_channel (RealtimeChannel *self, RealtimeFailureKind kind,
   }
 }
 
+/* Whether @signal has a handler, whatever its detail: one look (and one
+ * lock). A handler of another detail makes work for nothing, never a
+ * broadcast missed. (g_signal_has_handler_pending() with a detail finds
+ * only the handlers of that detail in glib 2.74, not the undetailed.) */
+static gboolean
+has_handler (RealtimeChannel *self, guint signal)
+{
+  return g_signal_handler_find (self, G_SIGNAL_MATCH_ID, signals[signal], 0,
+             NULL, NULL, NULL)
+      != 0;
+}
+
 static void
 handle_broadcast (RealtimeChannel *self, const RealtimeMessage *msg)
 {
@@ -802,6 +815,49 @@ handle_broadcast (RealtimeChannel *self, const RealtimeMessage *msg)
    * need to run. */
   detail = g_quark_try_string (event);
   g_signal_emit (self, signals[SIGNAL_BROADCAST], detail, event, payload);
+  /* A frame the codec could not read as a plain broadcast (a numeric ref,
+   * kind 3): its text written from the tree. */
+  if (has_handler (self, SIGNAL_BROADCAST_JSON)) {
+    g_autoptr (GString) json = g_string_sized_new (128);
+
+    realtime_codec_append_json (json, payload);
+    g_signal_emit (self, signals[SIGNAL_BROADCAST_JSON], detail, event,
+        json->str);
+  }
+}
+
+/* A broadcast read without a tree (realtime_codec_read_broadcast()): the
+ * guards of _realtime_channel_handle_message() and handle_broadcast(), the
+ * tree built only when "broadcast" has a handler for it. */
+void
+_realtime_channel_handle_broadcast (RealtimeChannel *self,
+    const RealtimeBroadcast *broadcast)
+{
+  g_autoptr (RealtimeChannel) hold = g_object_ref (self);
+  GQuark detail;
+
+  if (broadcast->join_ref
+      && g_strcmp0 (broadcast->join_ref, self->join_ref) != 0) {
+    g_debug ("channel %s: broadcast for stale join_ref %s dropped", self->topic,
+        broadcast->join_ref);
+    _realtime_client_count_dropped (self->client);
+    return;
+  }
+  if (self->state != REALTIME_CHANNEL_STATE_JOINED
+      && self->state != REALTIME_CHANNEL_STATE_JOINING) {
+    _realtime_client_count_dropped (self->client);
+    return;
+  }
+  /* try_string: see handle_broadcast(). */
+  detail = g_quark_try_string (broadcast->event);
+  if (has_handler (self, SIGNAL_BROADCAST)) {
+    g_autoptr (JsonNode) payload = realtime_broadcast_dup_payload (broadcast);
+
+    g_signal_emit (self, signals[SIGNAL_BROADCAST], detail, broadcast->event,
+        payload);
+  }
+  g_signal_emit (self, signals[SIGNAL_BROADCAST_JSON], detail, broadcast->event,
+      broadcast->payload_json);
 }
 
 void
@@ -1139,6 +1195,64 @@ realtime_channel_get_property (GObject *object, guint prop_id, GValue *value,
   }
 }
 
+/* Marshallers of "broadcast-json" (VOID:STRING,STRING, both arguments
+ * G_SIGNAL_TYPE_STATIC_SCOPE: the channel holds them for the emission),
+ * as those of "broadcast" in realtime-push.c: a direct call, no libffi,
+ * no copies. */
+
+typedef void (*StringStringFunc) (gpointer instance, const gchar *arg1,
+    const gchar *arg2, gpointer data);
+
+static void
+marshal_VOID__STRING_STRING (GClosure *closure, GValue *return_value,
+    guint n_param_values, const GValue *param_values, gpointer invocation_hint,
+    gpointer marshal_data)
+{
+  GCClosure *cc = (GCClosure *)closure;
+  gpointer data1, data2;
+  StringStringFunc callback;
+
+  g_return_if_fail (n_param_values == 3);
+
+  if (G_CCLOSURE_SWAP_DATA (closure)) {
+    data1 = closure->data;
+    data2 = g_value_peek_pointer (param_values + 0);
+  } else {
+    data1 = g_value_peek_pointer (param_values + 0);
+    data2 = closure->data;
+  }
+  callback = (StringStringFunc)(marshal_data ? marshal_data : cc->callback);
+  callback (data1, g_value_get_string (param_values + 1),
+      g_value_get_string (param_values + 2), data2);
+}
+
+static void
+marshal_VOID__STRING_STRINGv (GClosure *closure, GValue *return_value,
+    gpointer instance, va_list args, gpointer marshal_data, int n_params,
+    GType *param_types)
+{
+  GCClosure *cc = (GCClosure *)closure;
+  gpointer data1, data2;
+  StringStringFunc callback;
+  const gchar *arg0, *arg1;
+  va_list copy;
+
+  G_VA_COPY (copy, args);
+  arg0 = va_arg (copy, const gchar *);
+  arg1 = va_arg (copy, const gchar *);
+  va_end (copy);
+
+  if (G_CCLOSURE_SWAP_DATA (closure)) {
+    data1 = closure->data;
+    data2 = instance;
+  } else {
+    data1 = instance;
+    data2 = closure->data;
+  }
+  callback = (StringStringFunc)(marshal_data ? marshal_data : cc->callback);
+  callback (data1, arg0, arg1, data2);
+}
+
 static void
 realtime_channel_class_init (RealtimeChannelClass *klass)
 {
@@ -1199,6 +1313,23 @@ realtime_channel_class_init (RealtimeChannelClass *klass)
    * keeps the node takes its own reference). */
   g_signal_set_va_marshaller (signals[SIGNAL_BROADCAST],
       G_TYPE_FROM_CLASS (klass), _realtime_marshal_VOID__STRING_BOXEDv);
+
+  /**
+   * RealtimeChannel::broadcast-json:
+   * @event: the broadcast event name (also the signal detail)
+   * @json: the broadcast payload as compact JSON text
+   *
+   * Emitted for every broadcast after "broadcast", with the payload as it
+   * came (whitespace between tokens removed). Connecting only to this
+   * signal spares the channel the payload's tree.
+   */
+  signals[SIGNAL_BROADCAST_JSON] = g_signal_new ("broadcast-json",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL,
+      NULL, marshal_VOID__STRING_STRING, G_TYPE_NONE, 2,
+      G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+      G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  g_signal_set_va_marshaller (signals[SIGNAL_BROADCAST_JSON],
+      G_TYPE_FROM_CLASS (klass), marshal_VOID__STRING_STRINGv);
 
   /**
    * RealtimeChannel::broadcast-refused:

@@ -48,6 +48,12 @@ G_DECLARE_FINAL_TYPE (RealtimeChannel, realtime_channel, REALTIME, CHANNEL,
  *       "broadcast::start" sees only "start"):
  *       (const gchar *event, JsonNode *payload); payload is the broadcast's
  *       inner payload (JSON null when absent)
+ *   "broadcast-json" (detailed like "broadcast"): (const gchar *event,
+ *       const gchar *json); the same broadcasts, emitted after "broadcast",
+ *       with the payload as compact JSON text: as it came, whitespace
+ *       between tokens removed (see #RealtimeBroadcast). No tree is built
+ *       for a broadcast nobody connected to "broadcast" for: a consumer
+ *       that only passes payloads on (listen) pays no JSON tree
  *   "broadcast-refused" (detailed like "broadcast"): (const gchar *event,
  *       const gchar *request_id, const gchar *reason,
  *       const gchar *pipeline); a broadcast that was not delivered because

@@ -577,6 +577,32 @@ dispatch (RealtimeClient *self, RealtimeMessage *msg)
   _realtime_channel_handle_message (channel, msg);
 }
 
+/* Broadcasts, most of the traffic, are read without a tree (the channel
+ * builds one only for a "broadcast" handler). Returns FALSE for any other
+ * frame, or one the codec refuses: the decoders then take it. */
+static gboolean
+dispatch_broadcast (RealtimeClient *self, gint type, gconstpointer data,
+    gsize size)
+{
+  g_autoptr (RealtimeBroadcast) broadcast = NULL;
+  RealtimeChannel *channel;
+
+  broadcast = realtime_codec_read_broadcast (self->vsn,
+      type != SOUP_WEBSOCKET_DATA_TEXT, data, size);
+  if (!broadcast)
+    return FALSE;
+  if (strcmp (broadcast->topic, "phoenix") == 0)
+    return TRUE;
+  channel = g_hash_table_lookup (self->topics, broadcast->topic);
+  if (!channel) {
+    g_debug ("client: broadcast on unknown topic dropped");
+    self->stats.frames_dropped++;
+    return TRUE;
+  }
+  _realtime_channel_handle_broadcast (channel, broadcast);
+  return TRUE;
+}
+
 /* What a frame that is not delivered becomes: when it is a broadcast on
  * a topic of ours (read by realtime_codec_peek_refused(), without decoding
  * it), its channel reports it refused for @reason, so that a request is
@@ -644,6 +670,8 @@ on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message,
     refuse_too_large (self, type, data, size);
     return;
   }
+  if (dispatch_broadcast (self, type, data, size))
+    return;
   if (type == SOUP_WEBSOCKET_DATA_TEXT)
     msg = realtime_codec_decode_text (self->vsn, data, size, &error);
   else if (self->vsn == REALTIME_VSN_2_0_0)

@@ -254,23 +254,58 @@ realtime_codec_error_reason (const GError *error)
 /* Strict JSON scanner (RFC 8259). Recursion is bounded by MAX_DEPTH, so
  * the stack use is bounded whatever the input. UTF-8 is checked before. */
 
-typedef struct
+typedef struct _JsonScan
 {
   const guchar *p;
   const guchar *end;
   guint max_depth;
   /* Why scanning failed: MALFORMED for plain syntax, else a refusal. */
   RealtimeCodecError refusal;
+  /* Whitespace was skipped between tokens somewhere. */
+  gboolean saw_ws;
+  /* Copy mode (scan_compact()): the text scanned so far minus the
+   * whitespace between tokens is out[0..out_len) plus [run, p). */
+  gchar *out;
+  gsize out_len;
+  const guchar *run;
+  /* Capture (realtime_codec_read_broadcast()): called for each member of
+   * the containers at depths 1 and 2 once its value is scanned, with its
+   * key (at its opening quote; %NULL in an array) and its value, from
+   * @value to s->p. */
+  void (*member) (struct _JsonScan *s, guint depth, const guchar *key,
+      const guchar *value);
+  gpointer capture;
 } JsonScan;
 
 static gboolean scan_value (JsonScan *s, guint depth);
 
+static inline gboolean
+is_json_ws (guchar c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static void
+scan_ws_run (JsonScan *s)
+{
+  const guchar *start = s->p;
+
+  while (s->p < s->end && is_json_ws (*s->p))
+    s->p++;
+  s->saw_ws = TRUE;
+  if (s->out) {
+    memcpy (s->out + s->out_len, s->run, start - s->run);
+    s->out_len += start - s->run;
+    s->run = s->p;
+  }
+}
+
+/* Called between every two tokens; most frames have no whitespace. */
+static inline void
 scan_ws (JsonScan *s)
 {
-  while (s->p < s->end
-      && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-    s->p++;
+  if (G_UNLIKELY (s->p < s->end && is_json_ws (*s->p)))
+    scan_ws_run (s);
 }
 
 static gboolean
@@ -446,7 +481,10 @@ scan_container (JsonScan *s, guint depth, gboolean is_object)
     return TRUE;
   }
   for (;;) {
+    const guchar *key = NULL, *value;
+
     if (is_object) {
+      key = s->p;
       if (!scan_string (s))
         return FALSE;
       scan_ws (s);
@@ -461,8 +499,11 @@ scan_container (JsonScan *s, guint depth, gboolean is_object)
       s->refusal = REALTIME_CODEC_ERROR_TOO_MANY_MEMBERS;
       return FALSE;
     }
+    value = s->p;
     if (!scan_value (s, depth))
       return FALSE;
+    if (G_UNLIKELY (s->member != NULL) && depth <= 2)
+      s->member (s, depth, key, value);
     scan_ws (s);
     if (s->p >= s->end)
       return FALSE;
@@ -502,13 +543,20 @@ scan_value (JsonScan *s, guint depth)
 
 /* Checks that @data is exactly one JSON value nested at most @max_depth
  * levels. @what names the JSON for the error ("frame", "payload"...);
- * @frame/@frame_len is the text frame to quote, or %NULL for binary. */
+ * @frame/@frame_len is the text frame to quote, or %NULL for binary.
+ * @saw_ws (nullable) says whether whitespace lay between tokens;
+ * @capture (nullable) brings a member hook (JsonScan.member). */
 static gboolean
-check_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
-    const gchar *frame, gsize frame_len, GError **error)
+check_json_full (const gchar *data, gsize len, guint max_depth,
+    const gchar *what, const gchar *frame, gsize frame_len, gboolean *saw_ws,
+    const JsonScan *capture, GError **error)
 {
-  JsonScan s = { (const guchar *)data, (const guchar *)data + len, max_depth,
-    REALTIME_CODEC_ERROR_MALFORMED };
+  JsonScan s = { .p = (const guchar *)data,
+    .end = (const guchar *)data + len,
+    .max_depth = max_depth,
+    .refusal = REALTIME_CODEC_ERROR_MALFORMED,
+    .member = capture ? capture->member : NULL,
+    .capture = capture ? capture->capture : NULL };
   const gchar *reason;
 
   if (len > G_MAXSSIZE || !g_utf8_validate (data, (gssize)len, NULL)) {
@@ -519,8 +567,11 @@ check_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
   scan_ws (&s);
   if (scan_value (&s, 0)) {
     scan_ws (&s);
-    if (s.p == s.end)
+    if (s.p == s.end) {
+      if (saw_ws)
+        *saw_ws = s.saw_ws;
       return TRUE;
+    }
   }
   reason = refusal_reason (s.refusal);
   if (reason)
@@ -532,6 +583,14 @@ check_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
         "%s is not valid JSON (at byte %" G_GSIZE_FORMAT ")", what,
         (gsize)(s.p - (const guchar *)data));
   return FALSE;
+}
+
+static gboolean
+check_json (const gchar *data, gsize len, guint max_depth, const gchar *what,
+    const gchar *frame, gsize frame_len, GError **error)
+{
+  return check_json_full (data, len, max_depth, what, frame, frame_len, NULL,
+      NULL, error);
 }
 
 /* Tree builder: JSON text the scanner above accepted becomes json-glib
@@ -1468,6 +1527,433 @@ realtime_codec_decode_binary (const guint8 *data, gsize len, GError **error)
     return NULL;
   }
   return decode_binary (&binary_layouts[data[0]], data, len, error);
+}
+
+/* Broadcasts read without a tree
+ *
+ * Broadcasts are most of what a channel receives, and most of their
+ * consumers only pass the payload on (listen prints it). For them a
+ * broadcast frame is checked exactly as realtime_codec_decode_text() and
+ * realtime_codec_decode_binary() check it (the same scanner, guards and
+ * limits), and the scanner reports in the same pass where the topic, the
+ * join_ref, the broadcast's own event and its payload lie. The
+ * payload is kept as JSON text, as it came minus the whitespace between
+ * tokens, and becomes a tree only for a handler that asks for one
+ * (realtime_broadcast_dup_payload(): the tree the decoder would build).
+ * Anything else (other events, the shapes the general path maps, refuses
+ * or drops: numeric refs, a wrapper that is no object or has no string
+ * event, kinds 0, 1 and 3) is left to the decoders, which decide as they
+ * always did. */
+
+/* Writes the checked JSON value [@start, @end) to @out minus the
+ * whitespace between its tokens (a copy when @saw_ws says it has none);
+ * returns the length written, at most @end - @start. */
+static gsize
+scan_compact (const guchar *start, const guchar *end, gboolean saw_ws,
+    gchar *out)
+{
+  JsonScan s = { .p = start,
+    .end = end,
+    .max_depth = MAX_DEPTH,
+    .out = out,
+    .run = start };
+
+  if (!saw_ws) {
+    memcpy (out, start, end - start);
+    return end - start;
+  }
+  scan_value (&s, 0);
+  memcpy (out + s.out_len, s.run, s.p - s.run);
+  return s.out_len + (s.p - s.run);
+}
+
+/* The message and its strings, in one block. */
+typedef struct
+{
+  RealtimeBroadcast pub;
+  gchar *w; /* next free byte of the strings that follow */
+} BroadcastBlock;
+
+static BroadcastBlock *
+broadcast_block_new (gsize cap)
+{
+  BroadcastBlock *bb = g_malloc (sizeof *bb + cap);
+
+  memset (&bb->pub, 0, sizeof bb->pub);
+  bb->w = (gchar *)(bb + 1);
+  return bb;
+}
+
+static const gchar *
+broadcast_block_put (BroadcastBlock *bb, const void *str, gsize n)
+{
+  gchar *s = bb->w;
+
+  memcpy (s, str, n);
+  s[n] = '\0';
+  bb->w += n + 1;
+  return s;
+}
+
+/* The payload from checked JSON at @at (absent: null). */
+static void
+broadcast_block_put_payload (BroadcastBlock *bb, const Slice *at,
+    gboolean saw_ws)
+{
+  gsize n;
+
+  if (!at->p) {
+    bb->pub.payload_json = broadcast_block_put (bb, "null", 4);
+    bb->pub.payload_json_len = 4;
+    return;
+  }
+  n = scan_compact (at->p, at->p + at->len, saw_ws, bb->w);
+  bb->w[n] = '\0';
+  bb->pub.payload_json = bb->w;
+  bb->pub.payload_json_len = n;
+  bb->w += n + 1;
+}
+
+/* What the scanner reports of a broadcast frame (JsonScan.member), in
+ * the one pass that checks it: the members of the frame's own container
+ * (depth 1) and of the broadcast's wrapper {"type","event","payload"}
+ * (depth 2 in a text frame, 1 in a kind 2 frame). Of a repeated member the
+ * last counts, as json-glib keeps it. Keys are compared as written: a key
+ * with an escape where one counts leaves the frame to the decoder. */
+typedef enum
+{
+  CAPTURE_V1, /* {"topic","event","payload":wrapper,"join_ref","ref"} */
+  CAPTURE_V2, /* [join_ref, ref, topic, event, wrapper] */
+  CAPTURE_WRAPPER, /* the wrapper itself (kind 2) */
+} CaptureKind;
+
+enum
+{
+  TOP_JOIN_REF,
+  TOP_REF,
+  TOP_TOPIC,
+  TOP_EVENT,
+  TOP_PAYLOAD,
+  N_TOP
+};
+
+typedef struct
+{
+  CaptureKind kind;
+  gboolean bad; /* a shape only the decoder may judge */
+  guint n_top; /* members of the frame's container */
+  Slice top[N_TOP];
+  Slice pending[2]; /* event, payload of the last depth 2 object */
+  gboolean pending_bad;
+  Slice wrapper[2]; /* event, payload of the wrapper */
+  gboolean wrapper_bad;
+} Capture;
+
+/* The key at @key (its opening quote; the key, ':' and whitespace lie
+ * before @value) is @name, written without escapes. */
+static gboolean
+key_is (const guchar *key, const guchar *value, const gchar *name)
+{
+  gsize n = strlen (name);
+
+  return (gsize)(value - key) >= n + 2 && memcmp (key + 1, name, n) == 0
+      && key[n + 1] == '"';
+}
+
+static gboolean
+key_has_escape (const guchar *key, const guchar *value)
+{
+  return memchr (key + 1, '\\', value - key - 1) != NULL;
+}
+
+static void
+capture_wrapper_member (gboolean *bad, Slice *out, const guchar *key,
+    const guchar *value, const guchar *end)
+{
+  if (!key)
+    return;
+  if (key_has_escape (key, value))
+    *bad = TRUE;
+  else if (key_is (key, value, "event"))
+    out[0] = (Slice){ value, end - value };
+  else if (key_is (key, value, "payload"))
+    out[1] = (Slice){ value, end - value };
+}
+
+static void
+capture_member (JsonScan *s, guint depth, const guchar *key,
+    const guchar *value)
+{
+  static const gchar *const v1_names[N_TOP]
+      = { "join_ref", "ref", "topic", "event", "payload" };
+  Capture *c = s->capture;
+  Slice here = { value, s->p - value };
+  guint i;
+
+  if (c->kind == CAPTURE_WRAPPER) {
+    if (depth == 1)
+      capture_wrapper_member (&c->wrapper_bad, c->wrapper, key, value, s->p);
+    return;
+  }
+  if (depth == 2) {
+    capture_wrapper_member (&c->pending_bad, c->pending, key, value, s->p);
+    return;
+  }
+  /* depth 1: the depth 2 members of its value, if any, came just before */
+  if (c->kind == CAPTURE_V2) {
+    i = c->n_top++;
+    if (i < N_TOP)
+      c->top[i] = here;
+  } else if (!key || key_has_escape (key, value)) {
+    c->bad = TRUE;
+    i = N_TOP;
+  } else {
+    for (i = 0; i < N_TOP && !key_is (key, value, v1_names[i]); i++)
+      ;
+    if (i < N_TOP)
+      c->top[i] = here;
+  }
+  if (i == TOP_PAYLOAD) {
+    memcpy (c->wrapper, c->pending, sizeof c->wrapper);
+    c->wrapper_bad = c->pending_bad;
+  }
+  memset (c->pending, 0, sizeof c->pending);
+  c->pending_bad = FALSE;
+}
+
+static gboolean
+is_string_at (const Slice *at)
+{
+  return at->p && *at->p == '"';
+}
+
+/* A join_ref or ref the fast path takes as it is: a string, null or
+ * absent (a number is left to the general path, which writes it out). */
+static gboolean
+is_plain_ref_at (const Slice *at)
+{
+  return !at->p || *at->p == '"' || *at->p == 'n';
+}
+
+/* The event "broadcast", written without escapes. */
+static gboolean
+is_broadcast_at (const Slice *at)
+{
+  return at->len == 11 && memcmp (at->p, "\"broadcast\"", 11) == 0;
+}
+
+/* The string value at @at of checked text, unescaped. */
+static const gchar *
+broadcast_block_put_string (BroadcastBlock *bb, JsonBuild *b, const Slice *at)
+{
+  b->p = at->p;
+  build_string (b);
+  return broadcast_block_put (bb, b->buf->str, b->buf->len);
+}
+
+/* The wrapper's event and payload. FALSE when the wrapper is no object or
+ * its event no string (the general path drops those with a message). */
+static gboolean
+take_wrapper (BroadcastBlock *bb, JsonBuild *b, const Capture *c,
+    const Slice *at, gboolean saw_ws)
+{
+  if (!at->p || *at->p != '{' || c->wrapper_bad
+      || !is_string_at (&c->wrapper[0]))
+    return FALSE;
+  bb->pub.event = broadcast_block_put_string (bb, b, &c->wrapper[0]);
+  broadcast_block_put_payload (bb, &c->wrapper[1], saw_ws);
+  return TRUE;
+}
+
+static RealtimeBroadcast *
+read_text (RealtimeVsn vsn, const gchar *data, gsize len)
+{
+  Capture c = { vsn == REALTIME_VSN_2_0_0 ? CAPTURE_V2 : CAPTURE_V1 };
+  JsonScan hook = { .member = capture_member, .capture = &c };
+  const Slice *top = c.top;
+  BroadcastBlock *bb = NULL;
+  JsonBuild b;
+  gboolean ok;
+  gboolean saw_ws = FALSE;
+
+  if (!check_json_full (data, len, MAX_DEPTH, "frame", NULL, 0, &saw_ws, &hook,
+          NULL)
+      || c.bad)
+    return NULL;
+  build_begin (&b, data, len);
+  build_ws (&b);
+  if (vsn == REALTIME_VSN_2_0_0)
+    ok = *b.p == '[' && c.n_top == N_TOP;
+  else
+    ok = *b.p == '{';
+  ok = ok && is_plain_ref_at (&top[TOP_JOIN_REF])
+      && is_plain_ref_at (&top[TOP_REF]) && is_string_at (&top[TOP_TOPIC])
+      && is_broadcast_at (&top[TOP_EVENT]);
+  if (ok) {
+    /* Unescaping never lengthens a string; the strings taken are disjoint
+     * parts of the frame; a NUL after each, and "null" for no payload. */
+    bb = broadcast_block_new (len + 16);
+    if (take_wrapper (bb, &b, &c, &top[TOP_PAYLOAD], saw_ws)) {
+      bb->pub.topic = broadcast_block_put_string (bb, &b, &top[TOP_TOPIC]);
+      if (is_string_at (&top[TOP_JOIN_REF]))
+        bb->pub.join_ref
+            = broadcast_block_put_string (bb, &b, &top[TOP_JOIN_REF]);
+    } else {
+      g_clear_pointer (&bb, g_free);
+    }
+  }
+  build_end (&b);
+  return (RealtimeBroadcast *)bb;
+}
+
+static gboolean
+slice_is_utf8 (const Slice *slice)
+{
+  return g_utf8_validate ((const gchar *)slice->p, (gssize)slice->len, NULL);
+}
+
+/* Kind 4 (user broadcast: topic, event, meta, encoding, payload) and
+ * kind 2 (topic, event "broadcast", the wrapper's JSON). */
+static RealtimeBroadcast *
+read_binary (const guint8 *data, gsize len)
+{
+  BroadcastBlock *bb = NULL;
+  Slice f[3], rest;
+  gboolean saw_ws = FALSE;
+
+  if (data[0] == REALTIME_BINARY_USER_BROADCAST) {
+    guint8 encoding;
+
+    if (!split_frame (data, len, 3, 1, f, &rest, NULL) || !slice_is_utf8 (&f[0])
+        || !slice_is_utf8 (&f[1]))
+      return NULL;
+    encoding = data[4];
+    if (encoding > 1
+        || (f[2].len > 0
+            && !check_json ((const gchar *)f[2].p, f[2].len, MAX_DEPTH - 2,
+                "meta", NULL, 0, NULL))
+        || (encoding == 1
+            && !check_json_full ((const gchar *)rest.p, rest.len, MAX_DEPTH - 2,
+                "payload", NULL, 0, &saw_ws, NULL, NULL)))
+      return NULL;
+    bb = broadcast_block_new (
+        f[0].len + f[1].len + rest.len + (rest.len / 3 + 1) * 4 + 16);
+    bb->pub.topic = broadcast_block_put (bb, f[0].p, f[0].len);
+    bb->pub.event = broadcast_block_put (bb, f[1].p, f[1].len);
+    if (encoding == 1) {
+      JsonBuild b = { .p = rest.p, .end = rest.p + rest.len };
+      Slice value;
+
+      /* The value without the whitespace around it. */
+      build_ws (&b);
+      while (b.end > b.p && g_ascii_isspace (b.end[-1]))
+        b.end--;
+      value.p = b.p;
+      value.len = b.end - b.p;
+      broadcast_block_put_payload (bb, &value, saw_ws);
+    } else {
+      /* A raw payload: the JSON string of its base64 encoding. */
+      g_autofree gchar *b64 = g_base64_encode (rest.p, rest.len);
+      gsize n = strlen (b64);
+
+      bb->w[0] = '"';
+      memcpy (bb->w + 1, b64, n);
+      bb->w[n + 1] = '"';
+      bb->w[n + 2] = '\0';
+      bb->pub.payload_json = bb->w;
+      bb->pub.payload_json_len = n + 2;
+    }
+    return (RealtimeBroadcast *)bb;
+  }
+  if (data[0] == REALTIME_BINARY_BROADCAST) {
+    Capture c = { CAPTURE_WRAPPER };
+    JsonScan hook = { .member = capture_member, .capture = &c };
+    JsonBuild b;
+    Slice all;
+    gboolean ok;
+
+    if (!split_frame (data, len, 2, 0, f, &rest, NULL) || !slice_is_utf8 (&f[0])
+        || f[1].len != strlen ("broadcast")
+        || memcmp (f[1].p, "broadcast", f[1].len) != 0
+        || !check_json_full ((const gchar *)rest.p, rest.len, MAX_DEPTH - 1,
+            "payload", NULL, 0, &saw_ws, &hook, NULL))
+      return NULL;
+    bb = broadcast_block_new (f[0].len + rest.len + 16);
+    build_begin (&b, (const gchar *)rest.p, rest.len);
+    build_ws (&b);
+    all.p = b.p;
+    all.len = b.end - b.p;
+    ok = take_wrapper (bb, &b, &c, &all, saw_ws);
+    build_end (&b);
+    if (!ok) {
+      g_free (bb);
+      return NULL;
+    }
+    bb->pub.topic = broadcast_block_put (bb, f[0].p, f[0].len);
+    return (RealtimeBroadcast *)bb;
+  }
+  return NULL;
+}
+
+/**
+ * realtime_codec_read_broadcast:
+ * @vsn: the protocol version of the socket
+ * @binary: whether the frame came as a binary frame (vsn 2.0.0 only)
+ * @data: the frame, not necessarily NUL-terminated
+ * @len: its length in bytes
+ *
+ * Reads a broadcast frame without building a tree: a text frame of @vsn
+ * whose event is "broadcast", or a binary frame of kind 4 (or kind 2 of
+ * event "broadcast"), checked as the decoders check it. The payload is
+ * kept as JSON text (see #RealtimeBroadcast).
+ *
+ * Returns: (transfer full) (nullable): the broadcast, or %NULL when the
+ *   frame is anything else or is refused: then realtime_codec_decode_text()
+ *   or realtime_codec_decode_binary() decides what it is, or why not.
+ */
+RealtimeBroadcast *
+realtime_codec_read_broadcast (RealtimeVsn vsn, gboolean binary,
+    gconstpointer data, gsize len)
+{
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  if (len == 0)
+    return NULL;
+  if (binary)
+    return vsn == REALTIME_VSN_2_0_0 ? read_binary (data, len) : NULL;
+  return read_text (vsn, data, len);
+}
+
+/**
+ * realtime_broadcast_dup_payload:
+ * @broadcast: a broadcast read by realtime_codec_read_broadcast()
+ *
+ * Returns: (transfer full): the payload's tree, the one
+ *   realtime_codec_decode_text() would have built for it.
+ */
+JsonNode *
+realtime_broadcast_dup_payload (const RealtimeBroadcast *broadcast)
+{
+  JsonBuild b;
+  JsonNode *node;
+
+  g_return_val_if_fail (broadcast != NULL, NULL);
+
+  /* Checked text (the frame's), only whitespace taken out. */
+  build_begin (&b, broadcast->payload_json, broadcast->payload_json_len);
+  node = build_value (&b);
+  build_end (&b);
+  return node;
+}
+
+/**
+ * realtime_broadcast_free:
+ * @broadcast: (nullable): a broadcast
+ */
+void
+realtime_broadcast_free (RealtimeBroadcast *broadcast)
+{
+  g_free (broadcast);
 }
 
 /* Envelopes of refused broadcasts

@@ -123,6 +123,38 @@ RealtimeMessage *
 realtime_codec_decode_binary (const guint8 *data, gsize len, GError **error);
 
 /**
+ * RealtimeBroadcast:
+ * @join_ref: (nullable): the frame's join_ref (text frames), or %NULL
+ * @topic: the topic
+ * @event: the broadcast's own event (the wrapper's "event", e.g. "start")
+ * @payload_json: the broadcast's payload as compact JSON text,
+ *   NUL-terminated: the bytes as they came, minus the whitespace between
+ *   tokens (strings and numbers exactly as sent); "null" when the
+ *   broadcast has none; a raw (base64) kind 4 payload as a JSON string
+ * @payload_json_len: its length in bytes
+ *
+ * A broadcast read by realtime_codec_read_broadcast(), without a tree;
+ * realtime_broadcast_dup_payload() builds the payload's tree when a
+ * consumer needs one. Only the codec makes these: the payload text is
+ * trusted to be the checked JSON of a frame.
+ */
+typedef struct
+{
+  const gchar *join_ref;
+  const gchar *topic;
+  const gchar *event;
+  const gchar *payload_json;
+  gsize payload_json_len;
+} RealtimeBroadcast;
+
+RealtimeBroadcast *realtime_codec_read_broadcast (RealtimeVsn vsn,
+    gboolean binary, gconstpointer data, gsize len);
+JsonNode *realtime_broadcast_dup_payload (const RealtimeBroadcast *broadcast);
+void realtime_broadcast_free (RealtimeBroadcast *broadcast);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RealtimeBroadcast, realtime_broadcast_free)
+
+/**
  * RealtimeRefusedBroadcast:
  * @join_ref: (nullable): the frame's join_ref, when a plain string
  * @topic: the frame's topic

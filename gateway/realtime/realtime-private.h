@@ -56,6 +56,10 @@ _realtime_channel_new (RealtimeClient *client, const gchar *name);
 void _realtime_channel_detach (RealtimeChannel *channel);
 void _realtime_channel_handle_message (RealtimeChannel *channel,
     const RealtimeMessage *msg);
+/* A broadcast read without a tree: "broadcast" (the tree built when it
+ * has a handler), then "broadcast-json". */
+void _realtime_channel_handle_broadcast (RealtimeChannel *channel,
+    const RealtimeBroadcast *broadcast);
 /* A broadcast the client refused: "broadcast-refused". */
 void _realtime_channel_handle_refused (RealtimeChannel *channel,
     const RealtimeRefusedBroadcast *refused);

@@ -15,7 +15,9 @@
  *     frame that decodes to an equal message;
  *   - a decoded kind 3 or 4 user broadcast with a JSON payload re-encodes
  *     with the binary encoders to a frame that decodes to an equal message;
- *   - error messages never quote more than a short prefix of the frame.
+ *   - error messages never quote more than a short prefix of the frame;
+ *   - a frame realtime_codec_read_broadcast() reads (no tree) decodes to
+ *     the same broadcast: topic, join_ref, event and payload.
  */
 #include "fuzz-common.h"
 
@@ -193,6 +195,40 @@ check_binary_round_trip (const RealtimeMessage *msg, guint8 kind)
   }
 }
 
+/* What the tree-less reader takes, the decoder delivers the same. */
+static void
+check_read_broadcast (RealtimeVsn vsn, gboolean binary, const void *frame,
+    gsize size, const RealtimeMessage *msg)
+{
+  g_autoptr (RealtimeBroadcast) b
+      = realtime_codec_read_broadcast (vsn, binary, frame, size);
+  g_autoptr (JsonNode) tree = NULL;
+  JsonObject *wrapper;
+  JsonNode *inner;
+
+  if (!b)
+    return;
+  FUZZ_ASSERT (msg != NULL, "a broadcast read that does not decode");
+  FUZZ_ASSERT (g_strcmp0 (msg->event, "broadcast") == 0
+          && g_strcmp0 (msg->topic, b->topic) == 0
+          && g_strcmp0 (msg->join_ref, b->join_ref) == 0
+          && JSON_NODE_HOLDS_OBJECT (msg->payload),
+      "a broadcast read with another envelope than decoded");
+  wrapper = json_node_get_object (msg->payload);
+  FUZZ_ASSERT (g_strcmp0 (json_object_get_string_member_with_default (wrapper,
+                              "event", NULL),
+                   b->event)
+          == 0,
+      "a broadcast read with another event than decoded");
+  inner = json_object_get_member (wrapper, "payload");
+  tree = realtime_broadcast_dup_payload (b);
+  FUZZ_ASSERT (inner ? json_node_equal (tree, inner)
+                     : JSON_NODE_HOLDS_NULL (tree),
+      "a broadcast read with another payload than decoded");
+  FUZZ_ASSERT (strlen (b->payload_json) == b->payload_json_len,
+      "payload text length");
+}
+
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -225,6 +261,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     msg = realtime_codec_decode_text (vsn, frame, size, &error);
     if (!msg)
       check_error (error, frame, size);
+    check_read_broadcast (vsn, FALSE, frame, size, msg);
     g_free (frame);
   } else {
     guint8 *frame = g_memdup2 (data, size);
@@ -236,6 +273,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         && (frame[0] == REALTIME_BINARY_USER_BROADCAST_PUSH
             || frame[0] == REALTIME_BINARY_USER_BROADCAST))
       check_binary_round_trip (msg, frame[0]);
+    check_read_broadcast (REALTIME_VSN_2_0_0, TRUE, frame, size, msg);
     g_free (frame);
   }
 
