@@ -1195,64 +1195,6 @@ realtime_channel_get_property (GObject *object, guint prop_id, GValue *value,
   }
 }
 
-/* Marshallers of "broadcast-json" (VOID:STRING,STRING, both arguments
- * G_SIGNAL_TYPE_STATIC_SCOPE: the channel holds them for the emission),
- * as those of "broadcast" in realtime-push.c: a direct call, no libffi,
- * no copies. */
-
-typedef void (*StringStringFunc) (gpointer instance, const gchar *arg1,
-    const gchar *arg2, gpointer data);
-
-static void
-marshal_VOID__STRING_STRING (GClosure *closure, GValue *return_value,
-    guint n_param_values, const GValue *param_values, gpointer invocation_hint,
-    gpointer marshal_data)
-{
-  GCClosure *cc = (GCClosure *)closure;
-  gpointer data1, data2;
-  StringStringFunc callback;
-
-  g_return_if_fail (n_param_values == 3);
-
-  if (G_CCLOSURE_SWAP_DATA (closure)) {
-    data1 = closure->data;
-    data2 = g_value_peek_pointer (param_values + 0);
-  } else {
-    data1 = g_value_peek_pointer (param_values + 0);
-    data2 = closure->data;
-  }
-  callback = (StringStringFunc)(marshal_data ? marshal_data : cc->callback);
-  callback (data1, g_value_get_string (param_values + 1),
-      g_value_get_string (param_values + 2), data2);
-}
-
-static void
-marshal_VOID__STRING_STRINGv (GClosure *closure, GValue *return_value,
-    gpointer instance, va_list args, gpointer marshal_data, int n_params,
-    GType *param_types)
-{
-  GCClosure *cc = (GCClosure *)closure;
-  gpointer data1, data2;
-  StringStringFunc callback;
-  const gchar *arg0, *arg1;
-  va_list copy;
-
-  G_VA_COPY (copy, args);
-  arg0 = va_arg (copy, const gchar *);
-  arg1 = va_arg (copy, const gchar *);
-  va_end (copy);
-
-  if (G_CCLOSURE_SWAP_DATA (closure)) {
-    data1 = closure->data;
-    data2 = instance;
-  } else {
-    data1 = instance;
-    data2 = closure->data;
-  }
-  callback = (StringStringFunc)(marshal_data ? marshal_data : cc->callback);
-  callback (data1, arg0, arg1, data2);
-}
-
 static void
 realtime_channel_class_init (RealtimeChannelClass *klass)
 {
@@ -1325,11 +1267,11 @@ realtime_channel_class_init (RealtimeChannelClass *klass)
    */
   signals[SIGNAL_BROADCAST_JSON] = g_signal_new ("broadcast-json",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL,
-      NULL, marshal_VOID__STRING_STRING, G_TYPE_NONE, 2,
+      NULL, _realtime_marshal_VOID__STRING_STRING, G_TYPE_NONE, 2,
       G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
       G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
   g_signal_set_va_marshaller (signals[SIGNAL_BROADCAST_JSON],
-      G_TYPE_FROM_CLASS (klass), marshal_VOID__STRING_STRINGv);
+      G_TYPE_FROM_CLASS (klass), _realtime_marshal_VOID__STRING_STRINGv);
 
   /**
    * RealtimeChannel::broadcast-refused:

@@ -40,13 +40,20 @@ guint _realtime_client_get_token_generation (RealtimeClient *client);
 void _realtime_client_token_expired (RealtimeClient *client);
 void _realtime_client_count_dropped (RealtimeClient *client);
 
-/* Marshallers of the channel's VOID:STRING,BOXED signals ("broadcast",
- * "presence"), in realtime-push.c: no libffi, no copies of arguments
- * declared G_SIGNAL_TYPE_STATIC_SCOPE. */
+/* Marshallers of the channel's signals, in realtime-marshal.c:
+ * VOID:STRING,BOXED ("broadcast", "presence") and VOID:STRING,STRING
+ * ("broadcast-json"); no libffi, no copies of arguments declared
+ * G_SIGNAL_TYPE_STATIC_SCOPE. */
 void _realtime_marshal_VOID__STRING_BOXED (GClosure *closure,
     GValue *return_value, guint n_param_values, const GValue *param_values,
     gpointer invocation_hint, gpointer marshal_data);
 void _realtime_marshal_VOID__STRING_BOXEDv (GClosure *closure,
+    GValue *return_value, gpointer instance, va_list args,
+    gpointer marshal_data, int n_params, GType *param_types);
+void _realtime_marshal_VOID__STRING_STRING (GClosure *closure,
+    GValue *return_value, guint n_param_values, const GValue *param_values,
+    gpointer invocation_hint, gpointer marshal_data);
+void _realtime_marshal_VOID__STRING_STRINGv (GClosure *closure,
     GValue *return_value, gpointer instance, va_list args,
     gpointer marshal_data, int n_params, GType *param_types);
 

@@ -133,6 +133,7 @@ target fuzz-pipeline-def "${core[@]}" "${defs[@]}"
 # libsoup).
 realtime_all=(gateway/realtime/backoff.c gateway/realtime/realtime-codec.c
   gateway/realtime/realtime-redact.c gateway/realtime/realtime-push.c
+  gateway/realtime/realtime-marshal.c
   gateway/realtime/realtime-channel.c gateway/realtime/realtime-client.c
   gateway/realtime/realtime-refusal.c gateway/realtime/link-bytes.c
   gateway/realtime/reconnect-policy.c
