@@ -11,17 +11,6 @@
 
 #include "realtime-codec.h"
 
-static JsonNode *
-json (const gchar *text)
-{
-  GError *error = NULL;
-  JsonNode *node = json_from_string (text, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (node);
-  return node;
-}
-
 static gchar *
 to_json (JsonNode *node)
 {
@@ -31,7 +20,7 @@ to_json (JsonNode *node)
 static void
 assert_payload (const RealtimeMessage *msg, const gchar *expected)
 {
-  JsonNode *want = json (expected);
+  JsonNode *want = rt_test_json (expected);
 
   if (!json_node_equal (want, msg->payload)) {
     gchar *got = to_json (msg->payload);
@@ -161,8 +150,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_v2_join_wire_text)
 {
-  JsonNode *payload = json ("{\"config\":{\"broadcast\":{\"ack\":false,"
-                            "\"self\":false},\"private\":false}}");
+  JsonNode *payload = rt_test_json ("{\"config\":{\"broadcast\":{\"ack\":false,"
+                                    "\"self\":false},\"private\":false}}");
   RealtimeMessage *msg
       = realtime_message_new ("1", "1", "realtime:T", "phx_join", payload);
   gchar *text = realtime_codec_encode (REALTIME_VSN_2_0_0, msg);
@@ -180,7 +169,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_v1_join_wire_text)
 {
-  JsonNode *payload = json ("{\"config\":{\"private\":false}}");
+  JsonNode *payload = rt_test_json ("{\"config\":{\"private\":false}}");
   RealtimeMessage *msg = realtime_message_new ("3", "3", "realtime:robot-1",
       "phx_join", payload);
   gchar *text = realtime_codec_encode (REALTIME_VSN_1_0_0, msg);
@@ -214,7 +203,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_encode_escapes_controls)
 {
-  JsonNode *payload = json ("{\"k\\u001f\":\"\\u0001\\u001f\\n\"}");
+  JsonNode *payload = rt_test_json ("{\"k\\u001f\":\"\\u0001\\u001f\\n\"}");
   RealtimeMessage *msg
       = realtime_message_new (NULL, NULL, "t\x1f", "e", payload);
   gchar *text = realtime_codec_encode (REALTIME_VSN_2_0_0, msg);
@@ -234,7 +223,7 @@ static void
 round_trip (RealtimeVsn vsn, const gchar *join_ref, const gchar *ref,
     const gchar *topic, const gchar *event, const gchar *payload_json)
 {
-  JsonNode *payload = json (payload_json);
+  JsonNode *payload = rt_test_json (payload_json);
   RealtimeMessage *msg
       = realtime_message_new (join_ref, ref, topic, event, payload);
   gchar *text = realtime_codec_encode (vsn, msg);
@@ -285,7 +274,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_message_copy)
 {
-  JsonNode *payload = json ("{\"a\":1}");
+  JsonNode *payload = rt_test_json ("{\"a\":1}");
   RealtimeMessage *msg = realtime_message_new ("1", "2", "t", "e", payload);
   RealtimeMessage *copy;
 
@@ -1511,7 +1500,7 @@ GST_START_TEST (test_builder_matches_json_glib)
 
   for (i = 0; i < G_N_ELEMENTS (tree_corpus); i++) {
     const gchar *text = tree_corpus[i];
-    g_autoptr (JsonNode) want_node = json (text);
+    g_autoptr (JsonNode) want_node = rt_test_json (text);
     g_autofree gchar *want = to_json (want_node);
     g_autofree gchar *frame
         = g_strdup_printf ("[null,null,\"t\",\"e\",%s]", text);
@@ -1560,7 +1549,7 @@ GST_START_TEST (test_serializer_matches_json_glib)
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (tree_corpus); i++) {
-    g_autoptr (JsonNode) node = json (tree_corpus[i]);
+    g_autoptr (JsonNode) node = rt_test_json (tree_corpus[i]);
     g_autofree gchar *want = to_json (node);
     g_autoptr (GString) got = g_string_new (NULL);
     g_autoptr (JsonNode) back = NULL;
@@ -1570,7 +1559,7 @@ GST_START_TEST (test_serializer_matches_json_glib)
     /* json-glib 1.6 writes U+001F raw: the one case it is not JSON. */
     if (!strstr (tree_corpus[i], "001f"))
       fail_unless_equals_string (got->str, want);
-    back = json (got->str);
+    back = rt_test_json (got->str);
     again = to_json (back);
     fail_unless_equals_string (again, want);
   }
@@ -1641,7 +1630,7 @@ read_agrees (RealtimeVsn vsn, gboolean binary, const guint8 *data, gsize len)
   }
   /* The text itself is JSON of the same value. */
   fail_unless_equals_int (strlen (b->payload_json), b->payload_json_len);
-  reparsed = json (b->payload_json);
+  reparsed = rt_test_json (b->payload_json);
   again = to_json (reparsed);
   fail_unless_equals_string (again, want);
   return TRUE;

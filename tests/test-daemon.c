@@ -527,18 +527,10 @@ static FakeRtsp *
 fake_rtsp_new (void)
 {
   FakeRtsp *rtsp = g_new0 (FakeRtsp, 1);
-  g_autoptr (GInetAddress) lo
-      = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-  GError *error = NULL;
 
   g_atomic_int_set (&fake_rtsp_records, 0);
   rtsp->service = g_threaded_socket_service_new (8);
-  g_socket_listener_add_address (G_SOCKET_LISTENER (rtsp->service), any,
-      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
-  g_assert_no_error (error);
-  rtsp->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  rtsp->port = rt_test_listen_loopback (G_SOCKET_LISTENER (rtsp->service));
   g_signal_connect (rtsp->service, "run", G_CALLBACK (fake_rtsp_run), NULL);
   g_socket_service_start (rtsp->service);
   return rtsp;

@@ -928,37 +928,13 @@ GST_START_TEST (test_warm_load_and_reload_leave_camera_closed)
 
 GST_END_TEST;
 
-/* The source tree's pipelines/ directory (as test-pipeline-def finds
- * it): __FILE__ is relative to the build root, the directory above this
- * executable's. */
-static gchar *
-shipped_dir (void)
-{
-  const gchar *env = g_getenv ("RT_PIPELINES_DIR");
-  g_autofree gchar *exe = NULL;
-  g_autofree gchar *tests_build = NULL;
-  g_autofree gchar *build_root = NULL;
-  g_autofree gchar *src = NULL;
-  g_autofree gchar *src_dir = NULL;
-
-  if (env)
-    return g_strdup (env);
-  exe = g_file_read_link ("/proc/self/exe", NULL);
-  fail_unless (exe != NULL);
-  tests_build = g_path_get_dirname (exe);
-  build_root = g_path_get_dirname (tests_build);
-  src = g_canonicalize_filename (__FILE__, build_root);
-  src_dir = g_path_get_dirname (src);
-  return g_canonicalize_filename ("../pipelines", src_dir);
-}
-
 /* The shipped camera-rtp definition, its camera swapped for the fake one
  * in v4l2src's open-at-READY mode (and its device param dropped, the one
  * the fake camera has no property for): warm as shipped, the camera is
  * closed between runs while the encoder part stays PLAYING. */
 GST_START_TEST (test_shipped_camera_rtp_closes_camera_between_runs)
 {
-  g_autofree gchar *dir = shipped_dir ();
+  g_autofree gchar *dir = rt_test_shipped_pipelines_dir ();
   g_autofree gchar *path = g_build_filename (dir, "camera-rtp.pipeline", NULL);
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GSocket) socket = NULL;

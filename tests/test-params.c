@@ -14,17 +14,6 @@
 
 #include "params.h"
 
-static JsonNode *
-json (const gchar *text)
-{
-  GError *error = NULL;
-  JsonNode *node = json_from_string (text, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (node);
-  return node;
-}
-
 static GKeyFile *
 key_file (const gchar *text)
 {
@@ -82,7 +71,7 @@ assert_declaration_refused (const gchar *text, const gchar *expected)
 static void
 assert_valid (const GatewayParam *param, const gchar *text, GValue *value)
 {
-  g_autoptr (JsonNode) node = json (text);
+  g_autoptr (JsonNode) node = rt_test_json (text);
   GError *error = NULL;
 
   fail_unless (gateway_param_validate (param, node, value, &error),
@@ -125,7 +114,7 @@ static void
 assert_refused (const GatewayParam *param, const gchar *text, gint code,
     const gchar *expected)
 {
-  g_autoptr (JsonNode) node = json (text);
+  g_autoptr (JsonNode) node = rt_test_json (text);
 
   assert_node_refused (param, node, code, expected);
 }
@@ -592,8 +581,8 @@ GST_START_TEST (test_error_quotes_short_escaped_prefix)
                    "property=p\ntype=string\npattern=^[a-z]+$\n");
   g_autoptr (GatewayParam) e = param_new (PATTERN_ENUM);
   g_autoptr (JsonNode) node
-      = json ("\"\\u202egnp.exe ! filesink "
-              "location=/etc/shadow secret-secret-secret-secret\"");
+      = rt_test_json ("\"\\u202egnp.exe ! filesink "
+                      "location=/etc/shadow secret-secret-secret-secret\"");
   g_auto (GValue) v = G_VALUE_INIT;
   GError *error = NULL;
 
@@ -608,7 +597,7 @@ GST_START_TEST (test_error_quotes_short_escaped_prefix)
 
   g_value_unset (&v);
   g_clear_pointer (&node, json_node_unref);
-  node = json ("\"a\\\"b\\\\c\\u0007d\"");
+  node = rt_test_json ("\"a\\\"b\\\\c\\u0007d\"");
   fail_if (gateway_param_validate (e, node, &v, &error));
   fail_unless (strstr (error->message, "\"a\\\"b\\\\c\\x07d\"") != NULL, "%s",
       error->message);
@@ -639,7 +628,7 @@ static void
 assert_request_refused (GPtrArray *params, const gchar *text, gint code,
     const gchar *expected)
 {
-  g_autoptr (JsonNode) node = json (text);
+  g_autoptr (JsonNode) node = rt_test_json (text);
   GError *error = NULL;
   GHashTable *values;
 
@@ -765,8 +754,8 @@ GST_START_TEST (test_request_values)
 {
   g_autoptr (GPtrArray) params = declarations ();
   g_autoptr (JsonNode) node
-      = json ("{\"bitrate\":3000,\"file\":\"clip\","
-              "\"pattern\":\"ball\",\"gain\":1.5,\"live\":true}");
+      = rt_test_json ("{\"bitrate\":3000,\"file\":\"clip\","
+                      "\"pattern\":\"ball\",\"gain\":1.5,\"live\":true}");
   g_autoptr (GHashTable) values = NULL;
   GError *error = NULL;
   const GValue *v;
@@ -790,8 +779,8 @@ GST_END_TEST;
 GST_START_TEST (test_request_without_params)
 {
   g_autoptr (GPtrArray) params = declarations ();
-  g_autoptr (JsonNode) null_node = json ("null");
-  g_autoptr (JsonNode) empty = json ("{}");
+  g_autoptr (JsonNode) null_node = rt_test_json ("null");
+  g_autoptr (JsonNode) empty = rt_test_json ("{}");
   g_autoptr (GHashTable) a = NULL;
   g_autoptr (GHashTable) b = NULL;
   g_autoptr (GHashTable) c = NULL;
@@ -842,10 +831,10 @@ GST_START_TEST (test_values_json_equal_copy)
 {
   g_autoptr (GPtrArray) params = declarations ();
   g_autoptr (JsonNode) node
-      = json ("{\"pattern\":\"ball\",\"bitrate\":3000,"
-              "\"gain\":0.5,\"live\":false,\"file\":\"x\"}");
-  g_autoptr (JsonNode) other = json ("{\"pattern\":\"ball\","
-                                     "\"bitrate\":3001}");
+      = rt_test_json ("{\"pattern\":\"ball\",\"bitrate\":3000,"
+                      "\"gain\":0.5,\"live\":false,\"file\":\"x\"}");
+  g_autoptr (JsonNode) other = rt_test_json ("{\"pattern\":\"ball\","
+                                             "\"bitrate\":3001}");
   g_autoptr (GHashTable) values = NULL;
   g_autoptr (GHashTable) copy = NULL;
   g_autoptr (GHashTable) diff = NULL;

@@ -23,17 +23,13 @@ static gchar *tmp_dir;
 static void
 setup (void)
 {
-  GError *error = NULL;
-
-  tmp_dir = g_dir_make_tmp ("test-pipeline-def-XXXXXX", &error);
-  g_assert_no_error (error);
+  tmp_dir = rt_test_make_tmp_dir ("test-pipeline-def-XXXXXX");
 }
 
 static void
 teardown (void)
 {
-  rt_test_rm_rf (tmp_dir);
-  g_clear_pointer (&tmp_dir, g_free);
+  rt_test_clear_tmp_dir (&tmp_dir);
 }
 
 /* Writes @contents to @dir/@name (@dir NULL: the test's directory). */
@@ -659,37 +655,12 @@ GST_START_TEST (test_load_params_missing_or_broken_file)
 
 GST_END_TEST;
 
-/* The source tree's pipelines/ directory. __FILE__ is the path the
- * compiler was given, relative to the build root when meson builds out of
- * tree, so it is resolved against the build root: the directory above
- * this executable's (tests/). */
-static gchar *
-shipped_dir (void)
-{
-  const gchar *env = g_getenv ("RT_PIPELINES_DIR");
-  g_autofree gchar *exe = NULL;
-  g_autofree gchar *tests_build = NULL;
-  g_autofree gchar *build_root = NULL;
-  g_autofree gchar *src = NULL;
-  g_autofree gchar *src_dir = NULL;
-
-  if (env)
-    return g_strdup (env);
-  exe = g_file_read_link ("/proc/self/exe", NULL);
-  fail_unless (exe != NULL);
-  tests_build = g_path_get_dirname (exe);
-  build_root = g_path_get_dirname (tests_build);
-  src = g_canonicalize_filename (__FILE__, build_root);
-  src_dir = g_path_get_dirname (src);
-  return g_canonicalize_filename ("../pipelines", src_dir);
-}
-
 GST_START_TEST (test_shipped_pipelines_load)
 {
   static const gchar *const shipped[]
       = { "test-pattern-file", "test-pattern-rtp", "test-pattern-rtp-raw",
           "camera-rtp", "camera-srt", "camera-rtsp", NULL };
-  g_autofree gchar *dir = shipped_dir ();
+  g_autofree gchar *dir = rt_test_shipped_pipelines_dir ();
   const gchar *dirs[] = { dir, NULL };
   g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GHashTable) defs = NULL;
@@ -715,7 +686,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_shipped_file_param_cannot_escape)
 {
-  g_autofree gchar *dir = shipped_dir ();
+  g_autofree gchar *dir = rt_test_shipped_pipelines_dir ();
   g_autofree gchar *path
       = g_build_filename (dir, "test-pattern-file.pipeline", NULL);
   g_autoptr (PipelineDef) def = pipeline_def_load (path, test_vars, TRUE, NULL);
@@ -761,7 +732,7 @@ GST_END_TEST;
 static gboolean
 shipped_accepts (const gchar *name, const gchar *json)
 {
-  g_autofree gchar *dir = shipped_dir ();
+  g_autofree gchar *dir = rt_test_shipped_pipelines_dir ();
   g_autofree gchar *file = g_strconcat (name, ".pipeline", NULL);
   g_autofree gchar *path = g_build_filename (dir, file, NULL);
   g_autoptr (PipelineDef) def
@@ -855,7 +826,7 @@ GST_START_TEST (test_shipped_host_params_are_hosts)
   g_autofree gchar *long_label = g_strdup_printf ("%s.example", label64);
   const gchar *const bad[] = { "..", "::", "0.0.0.0", "1.2.3.4.5",
     "127.0.0.1:5002", "[::1]", "a..b", name254, long_label, NULL };
-  g_autofree gchar *dir = shipped_dir ();
+  g_autofree gchar *dir = rt_test_shipped_pipelines_dir ();
   const gchar *dirs[] = { dir, NULL };
   g_autoptr (GHashTable) defs
       = pipeline_def_load_dirs (dirs, test_vars, FALSE, NULL);
@@ -906,7 +877,7 @@ GST_START_TEST (test_shipped_network_pipelines_have_leases)
   static const gchar *const local_only[] = { "test-pattern-file", NULL };
   static const gchar *const network[] = { "test-pattern-rtp",
     "test-pattern-rtp-raw", "camera-rtp", "camera-srt", "camera-rtsp", NULL };
-  g_autofree gchar *dir = shipped_dir ();
+  g_autofree gchar *dir = rt_test_shipped_pipelines_dir ();
   const gchar *dirs[] = { dir, NULL };
   g_autoptr (GHashTable) defs
       = pipeline_def_load_dirs (dirs, test_vars, FALSE, NULL);

@@ -226,19 +226,11 @@ static TestProxy *
 test_proxy_new (void)
 {
   TestProxy *proxy = g_new0 (TestProxy, 1);
-  g_autoptr (GInetAddress) lo
-      = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-  GError *error = NULL;
 
   g_mutex_init (&proxy->lock);
   proxy->listener = g_socket_listener_new ();
   proxy->cancellable = g_cancellable_new ();
-  g_socket_listener_add_address (proxy->listener, any, G_SOCKET_TYPE_STREAM,
-      G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
-  g_assert_no_error (error);
-  proxy->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  proxy->port = rt_test_listen_loopback (proxy->listener);
   proxy->url = g_strdup_printf ("http://127.0.0.1:%u", proxy->port);
   proxy->thread = g_thread_new ("proxy-accept", accept_thread, proxy);
   return proxy;

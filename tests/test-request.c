@@ -11,21 +11,10 @@
 
 #include "request.h"
 
-static JsonNode *
-json (const gchar *text)
-{
-  GError *error = NULL;
-  JsonNode *node = json_from_string (text, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (node);
-  return node;
-}
-
 static GatewayRequest *
 parse_ok (GatewayRequestKind kind, const gchar *text)
 {
-  g_autoptr (JsonNode) node = json (text);
+  g_autoptr (JsonNode) node = rt_test_json (text);
   gchar *request_id = (gchar *)"untouched";
   GError *error = NULL;
   GatewayRequest *request;
@@ -45,7 +34,7 @@ static gchar *
 parse_refused (GatewayRequestKind kind, const gchar *text, gint code,
     const gchar *expected)
 {
-  g_autoptr (JsonNode) node = json (text);
+  g_autoptr (JsonNode) node = rt_test_json (text);
   gchar *request_id = (gchar *)"untouched";
   GError *error = NULL;
   GatewayRequest *request;
@@ -94,7 +83,7 @@ GST_START_TEST (test_start_full)
   g_autoptr (GatewayRequest) r = parse_ok (GATEWAY_REQUEST_START,
       "{\"pipeline\":\"front\",\"params\":{\"bitrate\":2500},"
       "\"request_id\":\"r1\",\"ttl\":60,\"extra\":[1,2,3]}");
-  g_autoptr (JsonNode) want = json ("{\"bitrate\":2500}");
+  g_autoptr (JsonNode) want = rt_test_json ("{\"bitrate\":2500}");
 
   fail_unless_equals_string (r->pipeline, "front");
   fail_unless_equals_string (r->request_id, "r1");
@@ -125,8 +114,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_params_are_a_copy)
 {
-  g_autoptr (JsonNode) node = json ("{\"pipeline\":\"a\","
-                                    "\"params\":{\"x\":1}}");
+  g_autoptr (JsonNode) node = rt_test_json ("{\"pipeline\":\"a\","
+                                            "\"params\":{\"x\":1}}");
   g_autoptr (GatewayRequest) r
       = gateway_request_parse (GATEWAY_REQUEST_START, node, NULL, NULL);
 
@@ -318,7 +307,8 @@ GST_START_TEST (test_request_id_carried_on_error)
       NULL);
   g_autofree gchar *e = parse_refused (GATEWAY_REQUEST_START, "[\"r13\"]",
       GATEWAY_ERROR_INVALID_REQUEST, NULL);
-  g_autoptr (JsonNode) node = json ("{\"pipeline\":7,\"request_id\":\"r\"}");
+  g_autoptr (JsonNode) node
+      = rt_test_json ("{\"pipeline\":7,\"request_id\":\"r\"}");
   GError *error = NULL;
 
   fail_unless_equals_string (a, "r9");
@@ -430,7 +420,7 @@ GST_START_TEST (test_error_quotes_are_short)
 {
   g_autofree gchar *evil = g_strnfill (5000, 'A');
   g_autofree gchar *text = g_strdup_printf ("{\"pipeline\":\"x %s\"}", evil);
-  g_autoptr (JsonNode) node = json (text);
+  g_autoptr (JsonNode) node = rt_test_json (text);
   GError *error = NULL;
 
   fail_if (gateway_request_parse (GATEWAY_REQUEST_START, node, NULL, &error));
@@ -452,7 +442,7 @@ assert_payload (JsonNode *node, const gchar *expected)
 GST_START_TEST (test_state_payload_exact)
 {
   g_autoptr (JsonNode) params
-      = json ("{\"bitrate\":2500,\"pattern\":\"ball\"}");
+      = rt_test_json ("{\"bitrate\":2500,\"pattern\":\"ball\"}");
   g_autoptr (JsonNode) full = gateway_state_payload_new ("front", "playing",
       (const gchar *[]){ "r1", NULL }, NULL, params);
   g_autoptr (JsonNode) failed = gateway_state_payload_new ("front", "failed",

@@ -30,8 +30,7 @@ setup (void)
 
   server = rt_server_new (0, RT_TEST_API_KEY, &error);
   g_assert_no_error (error);
-  work_dir = g_dir_make_tmp ("rt-settings-XXXXXX", &error);
-  g_assert_no_error (error);
+  work_dir = rt_test_make_tmp_dir ("rt-settings-XXXXXX");
   rt_test_clear_logs ();
 }
 
@@ -40,8 +39,7 @@ teardown (void)
 {
   g_clear_pointer (&server, rt_server_free);
   rt_test_run_for (20);
-  rt_test_rm_rf (work_dir);
-  g_clear_pointer (&work_dir, g_free);
+  rt_test_clear_tmp_dir (&work_dir);
 }
 
 /* Writes @contents to @name in the work directory (atomically: a new file

@@ -191,6 +191,21 @@ rt_test_free_port (void)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
+guint
+rt_test_listen_loopback (GSocketListener *listener)
+{
+  g_autoptr (GInetAddress) lo
+      = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  GError *error = NULL;
+
+  g_socket_listener_add_address (listener, any, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
 void
 rt_test_write_file (const gchar *dir, const gchar *name, const gchar *text)
 {
@@ -224,6 +239,36 @@ rt_test_rm_rf (const gchar *path)
     g_unlink (path);
 }
 
+gchar *
+rt_test_make_tmp_dir (const gchar *tmpl)
+{
+  GError *error = NULL;
+  gchar *dir_path = g_dir_make_tmp (tmpl, &error);
+
+  g_assert_no_error (error);
+  return dir_path;
+}
+
+void
+rt_test_clear_tmp_dir (gchar **dir_path)
+{
+  if (*dir_path == NULL)
+    return;
+  rt_test_rm_rf (*dir_path);
+  g_clear_pointer (dir_path, g_free);
+}
+
+JsonNode *
+rt_test_json (const gchar *text)
+{
+  GError *error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  return node;
+}
+
 /**
  * rt_test_tls_file:
  * @name: a file of tests/data/tls ("ca.pem", "server.pem", ...)
@@ -240,4 +285,30 @@ rt_test_tls_file (const gchar *name)
       : g_build_filename (support_dir, "..", "data", "tls", name, NULL);
 
   return g_canonicalize_filename (path, NULL);
+}
+
+/**
+ * rt_test_shipped_pipelines_dir:
+ *
+ * Returns: (transfer full): the absolute path of the pipelines/ directory
+ */
+gchar *
+rt_test_shipped_pipelines_dir (void)
+{
+  const gchar *env = g_getenv ("RT_PIPELINES_DIR");
+  g_autofree gchar *exe = NULL;
+  g_autofree gchar *tests_build = NULL;
+  g_autofree gchar *build_root = NULL;
+  g_autofree gchar *src = NULL;
+  g_autofree gchar *support_dir = NULL;
+
+  if (env)
+    return g_strdup (env);
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  fail_unless (exe != NULL);
+  tests_build = g_path_get_dirname (exe);
+  build_root = g_path_get_dirname (tests_build);
+  src = g_canonicalize_filename (__FILE__, build_root);
+  support_dir = g_path_get_dirname (src);
+  return g_canonicalize_filename ("../../pipelines", support_dir);
 }

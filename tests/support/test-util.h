@@ -5,7 +5,9 @@
  */
 #pragma once
 
+#include <gio/gio.h>
 #include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -51,6 +53,10 @@ guint rt_test_count_sources (void);
  * then released). */
 guint rt_test_free_port (void);
 
+/* Adds a TCP address on 127.0.0.1, on a port the system picks, to
+ * @listener; fails the test on error. Returns the port. */
+guint rt_test_listen_loopback (GSocketListener *listener);
+
 /* Writes @text to @name in @dir; fails the test on error. */
 void
 rt_test_write_file (const gchar *dir, const gchar *name, const gchar *text);
@@ -59,11 +65,30 @@ rt_test_write_file (const gchar *dir, const gchar *name, const gchar *text);
  * are removed, never followed). */
 void rt_test_rm_rf (const gchar *path);
 
+/* A new directory under the system's temporary directory, named from
+ * @tmpl (as for g_dir_make_tmp(), "prefix-XXXXXX"); fails the test on
+ * error. Free with rt_test_clear_tmp_dir(). */
+gchar *rt_test_make_tmp_dir (const gchar *tmpl);
+
+/* Removes the directory *@dir_path with everything below it, frees the path
+ * and sets it to NULL; does nothing when it is NULL already. */
+void rt_test_clear_tmp_dir (gchar **dir_path);
+
+/* Parses @text as JSON; fails the test when it does not parse.
+ * Returns: (transfer full): the root node. */
+JsonNode *rt_test_json (const gchar *text);
+
 /* The absolute path of @name in tests/data/tls (the test CA, server
  * certificate and key): under $RT_TEST_DATA_DIR/tls when that is set,
  * else found from this file's path in the source tree (as the compiler
  * was given it, relative to the build directory meson runs tests from). */
 gchar *rt_test_tls_file (const gchar *name);
+
+/* The source tree's pipelines/ directory: $RT_PIPELINES_DIR when that is
+ * set, else found from this file's path (as the compiler was given it,
+ * relative to the build root: the directory above that of the running
+ * executable, which must be built in tests/). */
+gchar *rt_test_shipped_pipelines_dir (void);
 
 /* main() for a gst-check suite with the logging above. */
 #define RT_TEST_MAIN(name)                                                     \
